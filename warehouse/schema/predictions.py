@@ -1,0 +1,58 @@
+"""What the models said before a race, and how right they were once it was run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from warehouse.schema.base import STAGES, Base, one_of
+
+
+class Prediction(Base):
+    """One driver's win probability for one race, stage and model version."""
+
+    __tablename__ = "predictions"
+    __table_args__ = (
+        UniqueConstraint("race_id", "driver_id", "stage", "model_name", "model_version"),
+        CheckConstraint("probability >= 0 AND probability <= 1", name="probability_range"),
+        CheckConstraint(one_of("stage", STAGES), name="stage_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    race_id: Mapped[int] = mapped_column(ForeignKey("races.id"), index=True)
+    driver_id: Mapped[int] = mapped_column(ForeignKey("drivers.id"))
+    stage: Mapped[str] = mapped_column(String(16))
+    model_name: Mapped[str] = mapped_column(String(128))
+    model_version: Mapped[str] = mapped_column(String(32))
+    probability: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
+
+
+class PredictionAccuracy(Base):
+    """How one model version's predictions for one race scored against the result."""
+
+    __tablename__ = "prediction_accuracy"
+    __table_args__ = (
+        UniqueConstraint("race_id", "stage", "model_name", "model_version"),
+        CheckConstraint(one_of("stage", STAGES), name="stage_known"),
+        CheckConstraint("log_loss >= 0", name="log_loss_not_negative"),
+        CheckConstraint("brier >= 0 AND brier <= 2", name="brier_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    race_id: Mapped[int] = mapped_column(ForeignKey("races.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    model_name: Mapped[str] = mapped_column(String(128))
+    model_version: Mapped[str] = mapped_column(String(32))
+    log_loss: Mapped[float] = mapped_column(Float)
+    brier: Mapped[float] = mapped_column(Float)
+    top1: Mapped[bool]
+    top3: Mapped[bool]
+    entrants: Mapped[int]
+    scored_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
