@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -44,8 +45,25 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@cache
 def head_revision() -> str:
     """The newest revision our migrations know."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "no migrations found"
     return head
+
+
+class SchemaNotReady(RuntimeError):
+    """The warehouse is not migrated to the revision this code needs."""
+
+
+def require_head(engine: Engine) -> str:
+    """Return the revision, or raise SchemaNotReady saying how to fix it."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        where = engine.url.render_as_string(hide_password=True)
+        raise SchemaNotReady(
+            f"warehouse {where} is at revision {current or 'base'}, this code needs {head}: "
+            "run `f1 db upgrade`"
+        )
+    return current

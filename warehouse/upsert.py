@@ -57,9 +57,7 @@ def upsert(
     query = select(table.c.id, *(table.c[c] for c in columns))
     if scope is not None:
         query = query.where(scope)
-    existing = {
-        tuple(row[c] for c in key): row for row in session.execute(query).mappings()
-    }
+    existing = {tuple(row[c] for c in key): row for row in session.execute(query).mappings()}
     inserts: list[Mapping[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for row in incoming:

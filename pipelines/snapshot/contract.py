@@ -224,7 +224,10 @@ DRIVER_STANDINGS = _standings(
     "driver_standings.csv", "driver_standings", "driverId", "driver_id", "drivers.csv"
 )
 CONSTRUCTOR_STANDINGS = _standings(
-    "constructor_standings.csv", "constructor_standings", "constructorId", "team_id",
+    "constructor_standings.csv",
+    "constructor_standings",
+    "constructorId",
+    "team_id",
     "constructors.csv",
 )
 PIT_STOPS = FileSpec(

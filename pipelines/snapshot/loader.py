@@ -70,8 +70,9 @@ def load_snapshot(
 
     with transaction(engine) as session:
         ids: dict[str, dict[int, Any]] = {
-            STATUS.file: {i: parsed[STATUS.file].rows[r]["status"]
-                          for i, r in parsed[STATUS.file].ids.items()}
+            STATUS.file: {
+                i: parsed[STATUS.file].rows[r]["status"] for i, r in parsed[STATUS.file].ids.items()
+            }
         }
         for spec in ENTITIES:
             if spec is STATUS:
@@ -85,7 +86,10 @@ def load_snapshot(
     result = LoadReport(directory, tables, time.perf_counter() - started)
     log.info(
         "snapshot %s loaded in %.1fs: %d inserted, %d updated, %d unchanged",
-        directory, result.seconds, result.total.inserted, result.total.updated,
+        directory,
+        result.seconds,
+        result.total.inserted,
+        result.total.updated,
         result.total.unchanged,
     )
     return result
@@ -114,11 +118,29 @@ def _warehouse_ids(session: Session, spec: FileSpec, parsed: ParsedFile) -> dict
     table = _table(spec)
     key = _warehouse_key(spec)
     by_key = {
-        tuple(r[1:]): r[0]
-        for r in session.execute(select(table.c.id, *(table.c[c] for c in key)))
+        tuple(r[1:]): r[0] for r in session.execute(select(table.c.id, *(table.c[c] for c in key)))
     }
     rows = parsed.rows
     return {own: by_key[tuple(rows[i][c] for c in key)] for own, i in parsed.ids.items()}
 
 
-__all__ = ["BUNDLED", "LoadReport", "Progress", "load_snapshot", "read_snapshot"]
+def snapshot_task(directory: str | None = None) -> dict[str, Any]:
+    """Load a snapshot into the configured warehouse; the summary for the asset event."""
+    from warehouse.db import make_engine
+    from warehouse.migrate import require_head
+    from warehouse.status import warehouse_status
+
+    engine = make_engine()
+    try:
+        require_head(engine)
+        report = load_snapshot(engine, Path(directory) if directory else BUNDLED)
+        with transaction(engine) as session:
+            last_race = warehouse_status(session)["last_race"]
+    finally:
+        engine.dispose()
+    return {
+        "mode": "snapshot",
+        "directory": str(report.directory),
+        "rows_changed": report.total.changed,
+        "last_race": last_race,
+    }

@@ -30,9 +30,7 @@ class ParsedFile:
     ids: dict[int, int]  # the file's own id -> index of its row
 
 
-def read_file(
-    directory: Path, spec: FileSpec, known: Mapping[str, ParsedFile]
-) -> ParsedFile:
+def read_file(directory: Path, spec: FileSpec, known: Mapping[str, ParsedFile]) -> ParsedFile:
     """Parse `spec.file` in `directory`; references must resolve to files in `known`."""
     path = directory / spec.file
     if not path.is_file():
@@ -52,7 +50,10 @@ def read_file(
 
 
 def _parse_rows(
-    reader: Any, spec: FileSpec, index: dict[str, int], width: int,
+    reader: Any,
+    spec: FileSpec,
+    index: dict[str, int],
+    width: int,
     known: Mapping[str, ParsedFile],
 ) -> ParsedFile:
     fields = [(f, index[f.column]) for f in spec.fields]
@@ -82,7 +83,9 @@ def _parse_rows(
                 raise SnapshotError(spec.file, line, field.column, str(error)) from None
             if field.refers and row[field.name] not in known[field.refers].ids:
                 raise SnapshotError(
-                    spec.file, line, field.column,
+                    spec.file,
+                    line,
+                    field.column,
                     f"unknown id {value} (not in {field.refers})",
                 )
         key = tuple(raw[p] for p in key_positions)
@@ -106,4 +109,6 @@ def _own_id(spec: FileSpec, value: str, line: int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise SnapshotError(spec.file, line, spec.id_column, f"{value!r} is not a whole number")
+        raise SnapshotError(
+            spec.file, line, spec.id_column, f"{value!r} is not a whole number"
+        ) from None

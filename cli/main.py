@@ -1,0 +1,70 @@
+"""The `f1` program: every step of the platform, run by hand exactly as the DAGs run it."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from cli import db, ingest
+from cli.console import console, fail, setup_logging
+
+app = typer.Typer(
+    help="F1 race-winner prediction platform.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(ingest.app, name="ingest")
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    """F1 race-winner prediction platform."""
+    setup_logging(verbose)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Row count per warehouse table and the last race with results."""
+    from rich.table import Table
+
+    from warehouse.db import make_engine, transaction
+    from warehouse.migrate import SchemaNotReady, require_head
+    from warehouse.status import warehouse_status
+
+    engine = make_engine()
+    try:
+        require_head(engine)
+    except SchemaNotReady as error:
+        fail(str(error))
+    with transaction(engine) as session:
+        report = warehouse_status(session)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    table = Table("table", "rows")
+    for name, count in report["tables"].items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    last = report["last_race"]
+    console.print(
+        "last race: none"
+        if last is None
+        else f"last race: {last['season']} round {last['round']}, {last['name']}"
+    )
+
+
+@app.command()
+def up(
+    no_load: Annotated[bool, typer.Option(help="Skip loading the bundled history.")] = False,
+) -> None:
+    """Migrate every store, load the bundled history and run the platform until Ctrl-C."""
+    from cli.platform import run_platform
+
+    raise typer.Exit(run_platform(load_history=not no_load))
