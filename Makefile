@@ -1,0 +1,42 @@
+# The F1 platform's two commands: `make up` (run it) and `make test` (test it).
+# Needs only Python 3.11 and make: uv is bootstrapped into .uv/, the stack installed from uv.lock.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+STAMP := $(VENV)/.installed-from-lock
+
+export F1_HOME ?= $(CURDIR)/.local
+
+.PHONY: up test install lint typecheck bench clean
+
+up: install
+	$(VENV)/bin/f1 up
+
+test: install
+	$(VENV)/bin/pytest
+
+install: $(STAMP)
+
+$(UV):
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(STAMP): $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+bench: install
+	$(VENV)/bin/python bench/snapshot_load.py
+
+clean:
+	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,259 @@
+"""`f1 up`: migrate every store, load the history, run Airflow, MLflow and the service.
+
+Each component runs as its own process group with its log under $F1_HOME/logs; Ctrl-C (or
+SIGTERM) stops them all. Running it again is safe: migrations and the load are idempotent,
+secrets are generated once, and a port already taken stops it before anything starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from cli.console import console, errors
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+READY_TIMEOUT_S = 180
+
+
+@dataclass(frozen=True)
+class Component:
+    """A process of the platform and the URL that says it is healthy."""
+
+    name: str
+    command: list[str]
+    port: int
+    health: str
+    ui: str
+
+
+def platform_env(home: Path) -> dict[str, str]:
+    """The environment every component runs with (secrets from env, else F1_HOME)."""
+    env = dict(os.environ)
+    env.update(
+        F1_HOME=str(home),
+        F1_ROOT=str(ROOT),
+        AIRFLOW_HOME=env.get("AIRFLOW_HOME", str(home / "airflow")),
+        AIRFLOW_CONFIG=env.get("AIRFLOW_CONFIG", str(ROOT / "airflow.cfg")),
+        MLFLOW_TRACKING_URI=env.get("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}"),
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+    )
+    for name, value in _secrets(home).items():
+        env.setdefault(name, value)
+    return env
+
+
+def _secrets(home: Path) -> dict[str, str]:
+    """Airflow's secrets, generated once into $F1_HOME/secrets.env (mode 0600)."""
+    from cryptography.fernet import Fernet
+
+    path = home / "secrets.env"
+    if path.exists():
+        lines = path.read_text().splitlines()
+        return dict(tuple(line.split("=", 1)) for line in lines if "=" in line)  # type: ignore[misc]
+    values = {
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(48),
+        "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(48),
+        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+    }
+    home.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.writelines(f"{k}={v}\n" for k, v in values.items())
+    return values
+
+
+def components(home: Path, env: dict[str, str]) -> list[Component]:
+    """Airflow (standalone: api-server, scheduler, dag-processor, triggerer), MLflow, service."""
+    airflow_port = int(env.get("AIRFLOW__API__PORT", "8080"))
+    mlflow_port = int(env.get("F1_MLFLOW_PORT", "5000"))
+    service_port = int(env.get("F1_SERVICE_PORT", "8000"))
+    host = "127.0.0.1"
+    return [
+        Component(
+            "airflow",
+            [str(BIN / "airflow"), "standalone"],
+            airflow_port,
+            f"http://{host}:{airflow_port}/api/v2/monitor/health",
+            f"http://{host}:{airflow_port}",
+        ),
+        Component(
+            "mlflow",
+            [
+                str(BIN / "mlflow"),
+                "server",
+                "--host",
+                host,
+                "--port",
+                str(mlflow_port),
+                "--backend-store-uri",
+                env["MLFLOW_TRACKING_URI"],
+                "--artifacts-destination",
+                str(home / "mlartifacts"),
+                "--workers",
+                "1",
+            ],
+            mlflow_port,
+            f"http://{host}:{mlflow_port}/health",
+            f"http://{host}:{mlflow_port}",
+        ),
+        Component(
+            "service",
+            [
+                str(BIN / "uvicorn"),
+                "--factory",
+                "serving.app:create_app",
+                "--host",
+                env.get("F1_SERVICE_HOST", host),
+                "--port",
+                str(service_port),
+            ],
+            service_port,
+            f"http://{host}:{service_port}/health",
+            f"http://{host}:{service_port}/docs",
+        ),
+    ]
+
+
+def prepare_stores(home: Path, env: dict[str, str], load_history: bool) -> None:
+    """Migrate the warehouse and Airflow's database; load the bundled history."""
+    from pipelines.snapshot import load_snapshot
+    from warehouse.db import make_engine
+    from warehouse.migrate import upgrade
+
+    engine = make_engine()
+    upgrade(engine)
+    console.print(f"[green]✓[/] warehouse migrated ({engine.url.render_as_string()})")
+    if load_history:
+        report = load_snapshot(engine)
+        console.print(
+            f"[green]✓[/] bundled history loaded: {report.total.changed:,} rows changed, "
+            f"{report.total.unchanged:,} unchanged ({report.seconds:.1f}s)"
+        )
+    engine.dispose()
+    with console.status("migrating Airflow's database"):
+        _run_logged([str(BIN / "airflow"), "db", "migrate"], env, home / "logs" / "airflow-db.log")
+    console.print("[green]✓[/] Airflow database migrated")
+
+
+def _run_logged(command: list[str], env: dict[str, str], log: Path) -> None:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as handle:
+        done = subprocess.run(
+            command, env=env, stdout=handle, stderr=subprocess.STDOUT, check=False
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:3])} failed; see {log}")
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_healthy(parts: list[Component], procs: dict[str, subprocess.Popen[bytes]]) -> bool:
+    pending = {c.name: c for c in parts}
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    with console.status("waiting for " + ", ".join(pending)) as status:
+        while pending and time.monotonic() < deadline:
+            for name, part in list(pending.items()):
+                if procs[name].poll() is not None:
+                    errors.print(f"[red]{name} exited with code {procs[name].returncode}[/]")
+                    return False
+                try:
+                    if httpx.get(part.health, timeout=2).status_code == 200:
+                        console.print(f"[green]✓[/] {name} healthy at {part.health}")
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            status.update("waiting for " + ", ".join(pending))
+            time.sleep(1)
+    if pending:
+        errors.print(f"[red]not healthy within {READY_TIMEOUT_S}s: {', '.join(pending)}[/]")
+    return not pending
+
+
+def _airflow_login(env: dict[str, str]) -> str:
+    path = Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
+    try:
+        passwords = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return f"user admin, password in {path}"
+    return ", ".join(f"user {user} / password {pw}" for user, pw in passwords.items())
+
+
+def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    for proc in procs.values():
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    # Installed explicitly: a background launch inherits SIGINT ignored; SIGTERM (a supervisor)
+    # stops the platform the same way Ctrl-C does.
+    raise KeyboardInterrupt
+
+
+def run_platform(load_history: bool = True) -> int:
+    """Bring the platform up and keep it up until Ctrl-C; the exit code."""
+    from warehouse.settings import WarehouseSettings
+
+    home = WarehouseSettings().f1_home.resolve()
+    env = platform_env(home)
+    os.environ.update({k: env[k] for k in ("F1_HOME", "MLFLOW_TRACKING_URI")})
+    parts = components(home, env)
+    taken = [f"{c.name} ({c.port})" for c in parts if _port_taken(c.port)]
+    if taken:
+        errors.print(f"[red]port in use: {', '.join(taken)}; is the platform already running?[/]")
+        return 1
+    prepare_stores(home, env, load_history)
+    logs = home / "logs"
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        for part in parts:
+            log = (logs / f"{part.name}.log").open("ab")
+            procs[part.name] = subprocess.Popen(
+                part.command,
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        if not _wait_healthy(parts, procs):
+            errors.print(f"logs: {logs}")
+            return 1
+        console.rule("[bold]F1 platform is up")
+        for part in parts:
+            console.print(f"  {part.name:8} {part.ui}")
+        console.print(f"  Airflow login: {_airflow_login(env)}")
+        console.print(f"  logs: {logs}   (Ctrl-C stops everything)")
+        while all(p.poll() is None for p in procs.values()):
+            time.sleep(1)
+        dead = [n for n, p in procs.items() if p.poll() is not None]
+        errors.print(f"[red]stopped unexpectedly: {', '.join(dead)}; logs: {logs}[/]")
+        return 1
+    except KeyboardInterrupt:
+        console.print("stopping…")
+        return 0
+    finally:
+        _stop(procs)
