@@ -49,6 +49,9 @@ def platform_env(home: Path) -> dict[str, str]:
         MLFLOW_TRACKING_URI=env.get("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}"),
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
     )
+    port = env.get("AIRFLOW__API__PORT")
+    if port:  # tasks reach the execution API through base_url, so it must follow the port
+        env.setdefault("AIRFLOW__API__BASE_URL", f"http://localhost:{port}/")
     for name, value in _secrets(home).items():
         env.setdefault(name, value)
     return env

@@ -1,0 +1,115 @@
+"""Test-wide set-up: hermetic stores, and databases on SQLite and (when given) PostgreSQL.
+
+PostgreSQL tests run when TEST_POSTGRES_URL is set (each test gets a database of its own);
+without it they skip, except under CI, where a skip would hide a missing backend: they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Before anything imports Airflow or reads settings: never touch the developer's .local.
+_SCRATCH = Path(tempfile.mkdtemp(prefix="f1-tests-"))
+os.environ["F1_HOME"] = str(_SCRATCH / "home")
+os.environ["AIRFLOW_HOME"] = str(_SCRATCH / "airflow")
+os.environ["AIRFLOW_CONFIG"] = str(ROOT / "airflow.cfg")
+os.environ["F1_ROOT"] = str(ROOT)
+for _name in ("F1_DATABASE_URL", "MLFLOW_TRACKING_URI"):
+    os.environ.pop(_name, None)
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_SCRATCH, ignore_errors=True)
+
+
+def postgres_base_url() -> str:
+    """TEST_POSTGRES_URL, or skip (fail under CI)."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail("CI is set but TEST_POSTGRES_URL is not: the PostgreSQL tests cannot run")
+    pytest.skip("TEST_POSTGRES_URL is not set")
+
+
+@contextmanager
+def new_database(backend: str, directory: Path) -> Iterator[str]:
+    """A URL of a brand-new, empty database on `backend`, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / f'{uuid.uuid4().hex[:8]}.db'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from warehouse.settings import normalise_url
+
+    base = make_url(normalise_url(postgres_base_url()))
+    name = f"f1_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each test using it runs once per backend."""
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database (not migrated)."""
+    with new_database(backend, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def engine(db_url: str):  # type: ignore[no-untyped-def]
+    """An engine on an empty database."""
+    from warehouse.db import make_engine
+
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def migrated(engine):  # type: ignore[no-untyped-def]
+    """An engine on a database migrated to head."""
+    from warehouse.migrate import upgrade
+
+    upgrade(engine)
+    return engine
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def history(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A warehouse with the whole bundled history loaded once per backend (read-only)."""
+    from pipelines.snapshot import load_snapshot
+    from warehouse.db import make_engine
+    from warehouse.migrate import upgrade
+
+    with new_database(str(request.param), tmp_path_factory.mktemp("history")) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        load_snapshot(engine)
+        yield engine
+        engine.dispose()
