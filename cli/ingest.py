@@ -20,6 +20,7 @@ def snapshot(
     ] = None,
 ) -> None:
     """Load an Ergast-layout CSV snapshot: validated first, then upserted in one transaction."""
+    from rich.progress import TaskID
     from rich.table import Table
 
     from pipelines.snapshot import BUNDLED, SnapshotError, load_snapshot
@@ -32,7 +33,7 @@ def snapshot(
     except SchemaNotReady as error:
         fail(str(error))
     with stage_progress() as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def on_progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:

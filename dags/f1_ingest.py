@@ -37,9 +37,14 @@ def f1_ingest() -> None:
     @task(outlets=[WAREHOUSE])
     def load_snapshot(params: dict | None = None, outlet_events: object = None) -> dict:
         """Validate and upsert the snapshot; a failure writes nothing."""
-        from pipelines.snapshot import snapshot_task
+        from airflow.sdk.exceptions import AirflowFailException
 
-        summary = snapshot_task((params or {}).get("snapshot_dir"))
+        from pipelines.snapshot import SnapshotError, snapshot_task
+
+        try:
+            summary = snapshot_task((params or {}).get("snapshot_dir"))
+        except SnapshotError as error:  # bad data: retrying cannot help
+            raise AirflowFailException(str(error)) from error
         outlet_events[WAREHOUSE].extra = summary  # type: ignore[index]
         return summary
 

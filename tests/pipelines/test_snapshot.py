@@ -15,10 +15,16 @@ from warehouse.schema import Driver, Race, RaceResult
 from warehouse.status import warehouse_status
 
 CSV_OF_TABLE = {
-    "circuits": "circuits.csv", "teams": "constructors.csv", "drivers": "drivers.csv",
-    "races": "races.csv", "race_results": "results.csv", "sprint_results": "sprint_results.csv",
-    "qualifying_results": "qualifying.csv", "driver_standings": "driver_standings.csv",
-    "constructor_standings": "constructor_standings.csv", "pit_stops": "pit_stops.csv",
+    "circuits": "circuits.csv",
+    "teams": "constructors.csv",
+    "drivers": "drivers.csv",
+    "races": "races.csv",
+    "race_results": "results.csv",
+    "sprint_results": "sprint_results.csv",
+    "qualifying_results": "qualifying.csv",
+    "driver_standings": "driver_standings.csv",
+    "constructor_standings": "constructor_standings.csv",
+    "pit_stops": "pit_stops.csv",
 }
 
 
@@ -35,7 +41,8 @@ def _counts(engine) -> dict[str, int]:
 def _winner(engine, season: int, round_: int) -> str:
     with transaction(engine) as session:
         return session.scalar(
-            select(Driver.ref).join(RaceResult, RaceResult.driver_id == Driver.id)
+            select(Driver.ref)
+            .join(RaceResult, RaceResult.driver_id == Driver.id)
             .join(Race, Race.id == RaceResult.race_id)
             .where(Race.season == season, Race.round == round_, RaceResult.position == 1)
         )
@@ -51,15 +58,19 @@ def test_every_file_lands_row_for_row(history) -> None:
 
 def test_known_races_and_seasons(history) -> None:
     with transaction(history) as session:
-        brazil_2008 = session.scalar(select(Race.round).where(Race.season == 2008,
-                                                              Race.name == "Brazilian Grand Prix"))
-        abu_dhabi_2021 = session.scalar(select(Race.round).where(Race.season == 2021,
-                                                                 Race.name == "Abu Dhabi Grand Prix"))
+        brazil_2008 = session.scalar(
+            select(Race.round).where(Race.season == 2008, Race.name == "Brazilian Grand Prix")
+        )
+        abu_dhabi_2021 = session.scalar(
+            select(Race.round).where(Race.season == 2021, Race.name == "Abu Dhabi Grand Prix")
+        )
         wins_2023 = session.execute(
-            select(Driver.ref, func.count()).join(RaceResult, RaceResult.driver_id == Driver.id)
+            select(Driver.ref, func.count())
+            .join(RaceResult, RaceResult.driver_id == Driver.id)
             .join(Race, Race.id == RaceResult.race_id)
             .where(Race.season == 2023, RaceResult.position == 1)
-            .group_by(Driver.ref).order_by(func.count().desc())
+            .group_by(Driver.ref)
+            .order_by(func.count().desc())
         ).first()
         status = warehouse_status(session)
     assert _winner(history, 2008, brazil_2008) == "massa"
@@ -72,18 +83,26 @@ def test_values_nulls_and_shared_drives_survive(history) -> None:
     with transaction(history) as session:
         # 1950 British GP, row 1 of results.csv: Farina won from pole in 2:13:23.600.
         farina = session.execute(
-            select(RaceResult).join(Race, Race.id == RaceResult.race_id)
+            select(RaceResult)
+            .join(Race, Race.id == RaceResult.race_id)
             .where(Race.season == 1950, Race.round == 1, RaceResult.position_order == 1)
         ).scalar_one()
         retirements = session.execute(
             select(RaceResult.position, RaceResult.status).where(RaceResult.position_text == "R")
         ).all()
-        shared = session.execute(text(
-            "SELECT count(*) FROM (SELECT race_id, driver_id FROM race_results "
-            "GROUP BY race_id, driver_id HAVING count(*) > 1) AS pairs"
-        )).scalar_one()
+        shared = session.execute(
+            text(
+                "SELECT count(*) FROM (SELECT race_id, driver_id FROM race_results "
+                "GROUP BY race_id, driver_id HAVING count(*) > 1) AS pairs"
+            )
+        ).scalar_one()
     assert (farina.grid, farina.points, farina.laps, farina.time_text, farina.milliseconds) == (
-        1, 9.0, 70, "2:13:23.600", 8003600)
+        1,
+        9.0,
+        70,
+        "2:13:23.600",
+        8003600,
+    )
     assert retirements and all(pos is None and status for pos, status in retirements)
     assert "Finished" not in {status for _, status in retirements}
     assert shared == 89  # the real shared drives of 1950–78, kept as two rows each
@@ -120,7 +139,8 @@ def test_a_changed_value_is_updated_in_place(migrated, tmp_path: Path) -> None:
     assert report.total.changed == 1
     with transaction(migrated) as session:
         assert session.scalar(select(Driver.nationality).where(Driver.ref == "farina")) == (
-            "Italian (corrected)")
+            "Italian (corrected)"
+        )
 
 
 CORRUPTIONS = [
@@ -136,7 +156,13 @@ CORRUPTIONS = [
 
 @pytest.mark.parametrize(("file", "line", "column", "value", "field", "words"), CORRUPTIONS)
 def test_a_corrupted_row_stops_the_load_naming_it_and_nothing_changes(
-    history, tmp_path: Path, file: str, line: int, column: str, value: str, field: str | None,
+    history,
+    tmp_path: Path,
+    file: str,
+    line: int,
+    column: str,
+    value: str,
+    field: str | None,
     words: str,
 ) -> None:
     directory = _copy_of_history(tmp_path)
@@ -168,16 +194,25 @@ def test_a_database_failure_mid_load_leaves_the_warehouse_as_it_was(migrated, ba
     # Make the database itself refuse the last table written, after all others were sent.
     with migrated.begin() as connection:
         if backend == "sqlite":
-            connection.execute(text(
-                "CREATE TRIGGER refuse BEFORE INSERT ON pit_stops "
-                "BEGIN SELECT RAISE(ABORT, 'refused by test'); END"))
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON pit_stops "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by test'); END"
+                )
+            )
         else:
-            connection.execute(text(
-                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
-                "RAISE EXCEPTION 'refused by test'; END $$ LANGUAGE plpgsql"))
-            connection.execute(text(
-                "CREATE TRIGGER refuse BEFORE INSERT ON pit_stops "
-                "FOR EACH ROW EXECUTE FUNCTION refuse()"))
+            connection.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'refused by test'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON pit_stops "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse()"
+                )
+            )
     with pytest.raises(Exception, match="refused by test"):
         load_snapshot(migrated)
     assert set(_counts(migrated).values()) == {0}
@@ -185,6 +220,8 @@ def test_a_database_failure_mid_load_leaves_the_warehouse_as_it_was(migrated, ba
 
 def test_progress_is_reported_for_reading_and_writing(migrated) -> None:
     seen: dict[str, tuple[int, int]] = {}
-    load_snapshot(migrated, BUNDLED, lambda stage, done, total: seen.__setitem__(stage, (done, total)))
+    load_snapshot(
+        migrated, BUNDLED, lambda stage, done, total: seen.__setitem__(stage, (done, total))
+    )
     rows = sum(_csv_rows(BUNDLED, f) for f in CSV_OF_TABLE.values())
     assert seen == {"read": (11, 11), "write": (rows, rows)}

@@ -30,8 +30,11 @@ def test_insert_then_rerun_changes_nothing_then_update_keeps_ids(migrated) -> No
     with transaction(migrated) as session:
         assert upsert(session, TABLE, ROWS, key=("ref",)) == UpsertCounts(unchanged=2)
 
-    changed = [ROWS[0], {**ROWS[1], "number": 1}, {"ref": "norris", "forename": "Lando",
-                                                   "surname": "Norris", "number": 4}]
+    changed = [
+        ROWS[0],
+        {**ROWS[1], "number": 1},
+        {"ref": "norris", "forename": "Lando", "surname": "Norris", "number": 4},
+    ]
     with transaction(migrated) as session:
         counts = upsert(session, TABLE, changed, key=("ref",))
     assert counts == UpsertCounts(inserted=1, updated=1, unchanged=1)
@@ -46,7 +49,10 @@ def test_scope_limits_what_is_compared(migrated) -> None:
     with transaction(migrated) as session:
         upsert(session, TABLE, ROWS, key=("ref",))
         counts = upsert(
-            session, TABLE, [{**ROWS[0], "number": 7}], key=("ref",),
+            session,
+            TABLE,
+            [{**ROWS[0], "number": 7}],
+            key=("ref",),
             scope=TABLE.c.ref == "hamilton",
         )
     assert counts == UpsertCounts(updated=1)

@@ -1,0 +1,105 @@
+"""`f1 up` (behind `make up`): secrets, environment, refusal on busy ports, and a real run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cli.platform import ROOT, platform_env, run_platform
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_secrets_are_generated_once_privately_and_never_in_the_repo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AIRFLOW_HOME")
+    first = platform_env(tmp_path)
+    second = platform_env(tmp_path)
+    names = (
+        "AIRFLOW__API_AUTH__JWT_SECRET",
+        "AIRFLOW__API__SECRET_KEY",
+        "AIRFLOW__CORE__FERNET_KEY",
+    )
+    for name in names:
+        assert len(first[name]) >= 32 and first[name] == second[name]
+    mode = stat.S_IMODE((tmp_path / "secrets.env").stat().st_mode)
+    assert mode == 0o600
+    committed = (ROOT / "airflow.cfg").read_text()
+    assert not any(first[name] in committed for name in names)
+    assert first["AIRFLOW_HOME"] == str(tmp_path / "airflow")
+    assert first["MLFLOW_TRACKING_URI"] == f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+def test_a_busy_port_stops_it_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("F1_HOME", str(home))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        monkeypatch.setenv("F1_SERVICE_PORT", str(busy.getsockname()[1]))
+        assert run_platform() == 1
+    assert not (home / "warehouse.db").exists()
+
+
+@pytest.mark.slow
+def test_up_serves_every_health_url_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    ports = {name: _free_port() for name in ("airflow", "mlflow", "service", "logs", "triggerer")}
+    env = {
+        **os.environ,
+        "F1_HOME": str(tmp_path / "home"),
+        "AIRFLOW__API__PORT": str(ports["airflow"]),
+        "F1_MLFLOW_PORT": str(ports["mlflow"]),
+        "F1_SERVICE_PORT": str(ports["service"]),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports["logs"]),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(ports["triggerer"]),
+    }
+    env.pop("AIRFLOW_HOME")  # let f1 up place it under F1_HOME
+    f1 = Path(sys.executable).parent / "f1"
+    log = (tmp_path / "up.log").open("w+")
+    proc = subprocess.Popen(
+        [str(f1), "up"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while "F1 platform is up" not in (tmp_path / "up.log").read_text():
+            assert proc.poll() is None, (tmp_path / "up.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()
+            time.sleep(1)
+        urls = {
+            "airflow": f"http://127.0.0.1:{ports['airflow']}/api/v2/monitor/health",
+            "mlflow": f"http://127.0.0.1:{ports['mlflow']}/health",
+            "service": f"http://127.0.0.1:{ports['service']}/ready",
+        }
+        for name, url in urls.items():
+            assert httpx.get(url, timeout=5).status_code == 200, name
+        assert httpx.get(urls["airflow"], timeout=5).json()["scheduler"]["status"] == "healthy"
+        output = (tmp_path / "up.log").read_text()
+        assert "Airflow login: user admin / password " in output
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
+        code = proc.wait(timeout=60)
+    assert code == 0
+    for port in (ports["airflow"], ports["mlflow"], ports["service"]):
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"

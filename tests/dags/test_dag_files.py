@@ -1,0 +1,72 @@
+"""Every DAG file parses, cheaply, and follows the house rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.dags.conftest import DAGS
+
+DAG_FILES = sorted(p for p in DAGS.glob("*.py") if p.stem not in {"__init__", "assets"})
+HEAVY = [
+    "pandas",
+    "numpy",
+    "sklearn",
+    "xgboost",
+    "mlflow",
+    "great_expectations",
+    "sqlalchemy",
+    "warehouse",
+    "pipelines",
+    "feature_store",
+    "models",
+    "expectations",
+    "bot",
+]
+
+PARSE_PROBE = """
+import importlib.util, json, sys, time
+import airflow.sdk  # Airflow's own import cost (it loads sqlalchemy itself) is not ours
+def tops(names):
+    return {name.split(".")[0] for name in names}
+before = tops(sys.modules)
+path = sys.argv[1]
+started = time.perf_counter()
+spec = importlib.util.spec_from_file_location("probe", path)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+added = sorted(tops(sys.modules) - before)
+print(json.dumps({"seconds": time.perf_counter() - started, "added": added}))
+"""
+
+
+def test_dag_files_parse_without_errors(dagbag) -> None:
+    assert dagbag.import_errors == {}
+    assert {p.stem for p in DAG_FILES} <= set(dagbag.dag_ids)
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_parsing_imports_nothing_heavy_and_is_fast(path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PARSE_PROBE, str(path)], capture_output=True, text=True, check=True
+    )
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not set(probe["added"]) & set(HEAVY), probe["added"]
+    assert probe["seconds"] < 2.0
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_house_rules(dagbag, path) -> None:
+    dag = dagbag.dags[path.stem]
+    assert dag.dag_id == path.stem
+    assert dag.catchup is False
+    assert dag.tags
+    assert dag.doc_md and dag.doc_md.strip()
+    assert dag.start_date.utcoffset() == dt.timedelta(0)
+    for task in dag.tasks:
+        assert task.retries >= 2, task.task_id
+        assert task.retry_delay > dt.timedelta(0), task.task_id
