@@ -1,0 +1,1 @@
+"""The Polymarket bot: market clients, mapping, strategy, risk, brokers and the cycle."""

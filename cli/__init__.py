@@ -1,0 +1,1 @@
+"""The `f1` command-line program and the `make up` launcher."""

@@ -1,0 +1,1 @@
+"""Thin Airflow DAG files; each task calls one function of pipelines/ or bot/."""

@@ -1,0 +1,1 @@
+"""ELO rater, ensemble, probability normalisation and calibration, metrics, MLflow wrapper."""

@@ -1,0 +1,1 @@
+"""Batch steps as plain functions: ingest, validate, build features, train, promote, score."""

@@ -1,0 +1,1 @@
+"""The FastAPI service: app factory, settings, dependencies and one router per resource."""

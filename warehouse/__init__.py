@@ -1,0 +1,1 @@
+"""The application database: schema, migrations, engine and sessions, upsert helpers."""
