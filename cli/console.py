@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 console = Console()
 errors = Console(stderr=True)
@@ -38,9 +42,22 @@ def stage_progress() -> Iterator[Progress]:
         yield progress
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print `message` as an error and leave with a non-zero exit code."""
     import typer
 
     errors.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+def warehouse_engine() -> Engine:
+    """The configured warehouse's engine, or a clear error when it is not migrated."""
+    from warehouse.db import make_engine
+    from warehouse.migrate import SchemaNotReady, require_head
+
+    engine = make_engine()
+    try:
+        require_head(engine)
+    except SchemaNotReady as error:
+        fail(str(error))
+    return engine

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.console import console, fail, stage_progress
+from cli.console import console, fail, stage_progress, warehouse_engine
 
 app = typer.Typer(help="Load F1 data into the warehouse.", no_args_is_help=True)
 
@@ -24,14 +24,8 @@ def snapshot(
     from rich.table import Table
 
     from pipelines.snapshot import BUNDLED, SnapshotError, load_snapshot
-    from warehouse.db import make_engine
-    from warehouse.migrate import SchemaNotReady, require_head
 
-    engine = make_engine()
-    try:
-        require_head(engine)
-    except SchemaNotReady as error:
-        fail(str(error))
+    engine = warehouse_engine()
     with stage_progress() as progress:
         tasks: dict[str, TaskID] = {}
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli import db, ingest
-from cli.console import console, fail, setup_logging
+from cli.console import console, setup_logging, warehouse_engine
 
 app = typer.Typer(
     help="F1 race-winner prediction platform.",
@@ -34,15 +34,10 @@ def status(
     """Row count per warehouse table and the last race with results."""
     from rich.table import Table
 
-    from warehouse.db import make_engine, transaction
-    from warehouse.migrate import SchemaNotReady, require_head
+    from warehouse.db import transaction
     from warehouse.status import warehouse_status
 
-    engine = make_engine()
-    try:
-        require_head(engine)
-    except SchemaNotReady as error:
-        fail(str(error))
+    engine = warehouse_engine()
     with transaction(engine) as session:
         report = warehouse_status(session)
     if as_json:
