@@ -43,11 +43,14 @@ def upsert(
     rows: Iterable[Mapping[str, Any]],
     key: Sequence[str],
     scope: ColumnElement[bool] | None = None,
+    stamp: Mapping[str, Any] | None = None,
 ) -> UpsertCounts:
     """Insert rows whose `key` is new and update rows whose other values differ.
 
     `scope` limits the rows read for comparison (e.g. one race); rows outside it must not
-    share a key with the incoming ones. Nothing is deleted.
+    share a key with the incoming ones. `stamp` (e.g. a fetch time) is written with every
+    insert and update but never compared, so it alone does not make a row change.
+    Nothing is deleted.
     """
     incoming = list(rows)
     if not incoming:
@@ -66,6 +69,10 @@ def upsert(
             inserts.append(row)
         elif any(current[c] != row[c] for c in value_columns):
             updates.append({"_id": current["id"], **{c: row[c] for c in value_columns}})
+    if stamp:
+        inserts = [{**row, **stamp} for row in inserts]
+        updates = [{**row, **stamp} for row in updates]
+        value_columns += list(stamp)
     for start in range(0, len(inserts), _BATCH):
         session.execute(table.insert(), inserts[start : start + _BATCH])
     if updates:

@@ -6,56 +6,15 @@ Ergast's; `name` is the warehouse column; `refers` names the file whose id the v
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines.values import clock, date, integer, number, text
+
 NULL = "\\N"
 
 Parser = Callable[[str], Any]
-
-
-def integer(text: str) -> int:
-    """A whole number, e.g. `3`."""
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
-
-
-def number(text: str) -> float:
-    """A decimal number, e.g. `1.33`."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"{text!r} is not a finite number")
-    return value
-
-
-def date(text: str) -> dt.date:
-    """An ISO date, e.g. `2024-03-02`."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
-def clock(text: str) -> dt.time:
-    """A time of day, e.g. `15:00:00`."""
-    try:
-        return dt.time.fromisoformat(text.removesuffix("Z"))
-    except ValueError:
-        raise ValueError(f"{text!r} is not a time of day (HH:MM:SS)") from None
-
-
-def text(value: str) -> str:
-    """Any non-empty text."""
-    if not value:
-        raise ValueError("is empty")
-    return value
 
 
 @dataclass(frozen=True)

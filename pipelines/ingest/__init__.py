@@ -1,0 +1,1 @@
+"""Live ingestion: the Jolpica (Ergast-compatible) F1 API and Open-Meteo weather."""

@@ -1,0 +1,33 @@
+"""Where the live sources are and how hard we may press them (environment only)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IngestSettings(BaseSettings):
+    """Base URLs and client limits of the F1 API and Open-Meteo.
+
+    The limiter defaults sit just under Jolpica's published limits (4 requests/s burst,
+    500 per hour) so clock jitter on either side never trips them.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    f1_api_base_url: str = Field(
+        default="https://api.jolpi.ca/ergast/f1", validation_alias="F1_API_BASE_URL"
+    )
+    f1_api_per_second: float = Field(default=3.0, validation_alias="F1_API_RATE_PER_SECOND")
+    f1_api_per_hour: int = Field(default=450, validation_alias="F1_API_RATE_PER_HOUR")
+    retry_attempts: int = Field(default=6, validation_alias="F1_API_RETRY_ATTEMPTS")
+    retry_backoff_s: float = Field(default=0.5, validation_alias="F1_API_BACKOFF_S")
+    timeout_s: float = Field(default=30.0, validation_alias="F1_API_TIMEOUT_S")
+    open_meteo_archive_url: str = Field(
+        default="https://archive-api.open-meteo.com/v1/archive",
+        validation_alias="OPEN_METEO_ARCHIVE_URL",
+    )
+    open_meteo_forecast_url: str = Field(
+        default="https://api.open-meteo.com/v1/forecast", validation_alias="OPEN_METEO_FORECAST_URL"
+    )
+    open_meteo_per_second: float = Field(default=5.0, validation_alias="OPEN_METEO_RATE_PER_SECOND")
