@@ -61,7 +61,7 @@ class OpenMeteo:
         client = self.archive if source == "archive" else self.forecast
         return client.get_json(
             "",
-            {  # type: ignore[no-any-return]
+            {
                 "latitude": lat,
                 "longitude": lng,
                 "start_date": day.isoformat(),
