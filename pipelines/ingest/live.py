@@ -42,7 +42,7 @@ class IngestReport:
     """What one season's ingestion fetched and wrote."""
 
     season: int
-    rounds: list[int] = field(default_factory=list)  # rounds written with results
+    rounds: list[int] = field(default_factory=list)  # rounds written
     tables: dict[str, UpsertCounts] = field(default_factory=dict)
 
     def add(self, counts: dict[str, UpsertCounts]) -> None:
@@ -72,6 +72,26 @@ def ingest_round(
 ) -> IngestReport:
     """One round, fetched with per-round endpoints."""
     return _ingest(engine, client, season, [round_], progress)
+
+
+def ingest_qualifying(
+    engine: Engine, client: JolpicaClient, season: int, progress: Progress | None = None
+) -> IngestReport:
+    """Qualifying of every round of `season` the API has (season-wide pages), round by round."""
+    report = IngestReport(season)
+    path = f"{season}/qualifying.json"
+    rounds: dict[int, RoundData] = {}
+    for race in client.qualifying(season):
+        data = RoundData(season, int(race.get("round", 0)))
+        data.race = race_row(race, data.book, path, sessions=False)
+        data.qualifying = qualifying_rows(race, data.book, path)
+        rounds[data.round] = data
+    for done, (round_, data) in enumerate(sorted(rounds.items()), start=1):
+        report.add(write_round(engine, data))
+        report.rounds.append(round_)
+        if progress:
+            progress("write", done, len(rounds))
+    return report
 
 
 def ingest_new(

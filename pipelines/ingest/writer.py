@@ -128,4 +128,5 @@ def _resolve(
 def _ids(session: Session, model: type[Any], refs: set[str]) -> dict[str, int]:
     if not refs:
         return {}
-    return dict(session.execute(select(model.ref, model.id).where(model.ref.in_(refs))).tuples())
+    query = select(model.ref, model.id).where(model.ref.in_(refs))
+    return dict(session.execute(query).tuples().all())

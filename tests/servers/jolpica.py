@@ -1,0 +1,239 @@
+"""A Jolpica/Ergast-compatible F1 API built from an Ergast-layout CSV folder (the bundled history).
+
+Speaks the documented format: the MRData envelope with string limit/offset/total, limit at
+most 100, and result-like lists paged by row so one race can be split across two pages.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from tests.servers.base import Answer
+
+NULL = "\\N"
+MAX_LIMIT = 100
+
+
+def _read(directory: Path, name: str) -> list[dict[str, str]]:
+    with (directory / name).open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _put(target: dict[str, Any], key: str, value: str) -> None:
+    if value != NULL:
+        target[key] = value
+
+
+class ErgastData:
+    """The CSV history as Ergast JSON objects."""
+
+    def __init__(self, directory: Path) -> None:
+        self.drivers: dict[str, dict[str, Any]] = {}
+        for r in _read(directory, "drivers.csv"):
+            d: dict[str, Any] = {"driverId": r["driverRef"]}
+            _put(d, "permanentNumber", r["number"])
+            _put(d, "code", r["code"])
+            _put(d, "url", r["url"])
+            d.update(givenName=r["forename"], familyName=r["surname"])
+            _put(d, "dateOfBirth", r["dob"])
+            _put(d, "nationality", r["nationality"])
+            self.drivers[r["driverId"]] = d
+        self.teams: dict[str, dict[str, Any]] = {}
+        for r in _read(directory, "constructors.csv"):
+            t: dict[str, Any] = {"constructorId": r["constructorRef"]}
+            _put(t, "url", r["url"])
+            t["name"] = r["name"]
+            _put(t, "nationality", r["nationality"])
+            self.teams[r["constructorId"]] = t
+        circuits: dict[str, dict[str, Any]] = {}
+        for r in _read(directory, "circuits.csv"):
+            location: dict[str, Any] = {}
+            for key, column in (
+                ("lat", "lat"),
+                ("long", "lng"),
+                ("locality", "location"),
+                ("country", "country"),
+            ):
+                _put(location, key, r[column])
+            c: dict[str, Any] = {"circuitId": r["circuitRef"]}
+            _put(c, "url", r["url"])
+            c.update(circuitName=r["name"], Location=location)
+            circuits[r["circuitId"]] = c
+        self.status = {r["statusId"]: r["status"] for r in _read(directory, "status.csv")}
+        self.races: dict[tuple[int, int], dict[str, Any]] = {}
+        self.sessions: dict[tuple[int, int], dict[str, Any]] = {}
+        race_key: dict[str, tuple[int, int]] = {}
+        for r in _read(directory, "races.csv"):
+            key = (int(r["year"]), int(r["round"]))
+            race_key[r["raceId"]] = key
+            race: dict[str, Any] = {"season": r["year"], "round": r["round"]}
+            _put(race, "url", r["url"])
+            race.update(raceName=r["name"], Circuit=circuits[r["circuitId"]], date=r["date"])
+            if r["time"] != NULL:
+                race["time"] = r["time"] + "Z"
+            self.races[key] = race
+            sessions: dict[str, Any] = {}
+            for name, prefix in (
+                ("FirstPractice", "fp1"),
+                ("SecondPractice", "fp2"),
+                ("ThirdPractice", "fp3"),
+                ("Qualifying", "quali"),
+                ("Sprint", "sprint"),
+            ):
+                if r[f"{prefix}_date"] != NULL:
+                    sessions[name] = {"date": r[f"{prefix}_date"]}
+                    if r[f"{prefix}_time"] != NULL:
+                        sessions[name]["time"] = r[f"{prefix}_time"] + "Z"
+            self.sessions[key] = sessions
+        self.rows: dict[str, dict[tuple[int, int], list[dict[str, Any]]]] = {}
+        for kind, file, order, build in (
+            ("results", "results.csv", "positionOrder", self._result),
+            ("sprint", "sprint_results.csv", "positionOrder", self._result),
+            ("qualifying", "qualifying.csv", "position", self._qualifying),
+            ("driverstandings", "driver_standings.csv", "position", self._driver_standing),
+            (
+                "constructorstandings",
+                "constructor_standings.csv",
+                "position",
+                self._constructor_standing,
+            ),
+        ):
+            grouped: dict[tuple[int, int], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+            for r in _read(directory, file):
+                grouped[race_key[r["raceId"]]].append((int(r[order]), build(r)))
+            self.rows[kind] = {
+                k: [row for _, row in sorted(v, key=lambda p: p[0])] for k, v in grouped.items()
+            }
+
+    def _result(self, r: dict[str, str]) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "number": r["number"],
+            "position": r["positionOrder"],
+            "positionText": r["positionText"],
+            "points": r["points"],
+            "Driver": self.drivers[r["driverId"]],
+            "Constructor": self.teams[r["constructorId"]],
+            "grid": r["grid"],
+            "laps": r["laps"],
+            "status": self.status[r["statusId"]],
+        }
+        if r["milliseconds"] != NULL or r["time"] != NULL:
+            row["Time"] = {}
+            _put(row["Time"], "millis", r["milliseconds"])
+            _put(row["Time"], "time", r["time"])
+        fastest: dict[str, Any] = {}
+        _put(fastest, "rank", r.get("rank", NULL))
+        _put(fastest, "lap", r["fastestLap"])
+        if r["fastestLapTime"] != NULL:
+            fastest["Time"] = {"time": r["fastestLapTime"]}
+        if r.get("fastestLapSpeed", NULL) != NULL:
+            fastest["AverageSpeed"] = {"units": "kph", "speed": r["fastestLapSpeed"]}
+        if fastest:
+            row["FastestLap"] = fastest
+        return row
+
+    def _qualifying(self, r: dict[str, str]) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "number": r["number"],
+            "position": r["position"],
+            "Driver": self.drivers[r["driverId"]],
+            "Constructor": self.teams[r["constructorId"]],
+        }
+        for key in ("q1", "q2", "q3"):
+            _put(row, key.upper(), r[key])
+        return row
+
+    def _driver_standing(self, r: dict[str, str]) -> dict[str, Any]:
+        return {
+            "position": r["position"],
+            "positionText": r["positionText"],
+            "points": r["points"],
+            "wins": r["wins"],
+            "Driver": self.drivers[r["driverId"]],
+            "Constructors": [],
+        }
+
+    def _constructor_standing(self, r: dict[str, str]) -> dict[str, Any]:
+        return {
+            "position": r["position"],
+            "positionText": r["positionText"],
+            "points": r["points"],
+            "wins": r["wins"],
+            "Constructor": self.teams[r["constructorId"]],
+        }
+
+
+ROUTES = re.compile(
+    r"^/ergast/f1/(?P<season>\d{4})(?:/(?P<round>\d+))?"
+    r"(?:/(?P<kind>races|results|qualifying|sprint|driverstandings|constructorstandings))?\.json$",
+    re.IGNORECASE,
+)
+
+
+class JolpicaApi:
+    """Routes requests to ErgastData the way the real API pages them."""
+
+    def __init__(self, data: ErgastData) -> None:
+        self.data = data
+
+    def __call__(self, path: str, query: dict[str, str]) -> Answer:
+        match = ROUTES.match(path)
+        if not match:
+            return 404, {"detail": "Not found."}
+        season = int(match["season"])
+        round_ = int(match["round"]) if match["round"] else None
+        kind = (match["kind"] or "races").lower()
+        limit = min(MAX_LIMIT, int(query.get("limit", 30)))
+        offset = int(query.get("offset", 0))
+        keys = sorted(k for k in self.data.races if k[0] == season and round_ in (None, k[1]))
+        envelope: dict[str, Any] = {
+            "xmlns": "",
+            "series": "f1",
+            "url": path,
+            "limit": str(limit),
+            "offset": str(offset),
+        }
+        if kind == "races":
+            races = [{**self.data.races[k], **self.data.sessions[k]} for k in keys]
+            envelope.update(
+                total=str(len(races)),
+                RaceTable={"season": str(season), "Races": races[offset : offset + limit]},
+            )
+            return 200, {"MRData": envelope}
+        flat = [(k, row) for k in keys for row in self.data.rows[kind].get(k, [])]
+        page = flat[offset : offset + limit]
+        envelope["total"] = str(len(flat))
+        if kind.endswith("standings"):
+            rows_key = "DriverStandings" if kind == "driverstandings" else "ConstructorStandings"
+            lists = [
+                {
+                    "season": str(k[0]),
+                    "round": str(k[1]),
+                    rows_key: [r for kk, r in page if kk == k],
+                }
+                for k in dict.fromkeys(k for k, _ in page)
+            ]
+            envelope["StandingsTable"] = {
+                "season": str(season),
+                "round": str(round_),
+                "StandingsLists": lists,
+            }
+            return 200, {"MRData": envelope}
+        rows_key = {
+            "results": "Results",
+            "qualifying": "QualifyingResults",
+            "sprint": "SprintResults",
+        }[kind]
+        races = [
+            {**self.data.races[k], rows_key: [r for kk, r in page if kk == k]}
+            for k in dict.fromkeys(k for k, _ in page)
+        ]
+        table = {"season": str(season), "Races": races}
+        if round_ is not None:
+            table["round"] = str(round_)
+        envelope["RaceTable"] = table
+        return 200, {"MRData": envelope}
