@@ -1,15 +1,76 @@
-"""`f1 ingest`: bring F1 data into the warehouse."""
+"""`f1 ingest`: bring F1 data into the warehouse (snapshot, live API, weather)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.console import console, fail, stage_progress, warehouse_engine
 
+if TYPE_CHECKING:
+    from pipelines.ingest.jolpica import JolpicaClient
+    from pipelines.ingest.live import IngestReport
+    from warehouse.upsert import UpsertCounts
+
 app = typer.Typer(help="Load F1 data into the warehouse.", no_args_is_help=True)
+
+Year = Annotated[int, typer.Argument(help="Season, e.g. 2024.", min=1950, max=2100)]
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress callback drawing one bar per stage."""
+    from rich.progress import TaskID
+
+    with stage_progress() as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _print_counts(title: str, tables: dict[str, UpsertCounts]) -> None:
+    from rich.table import Table
+
+    from warehouse.upsert import UpsertCounts
+
+    table = Table("table", "inserted", "updated", "unchanged", title=title)
+    for name, counts in tables.items():
+        table.add_row(name, f"{counts.inserted:,}", f"{counts.updated:,}", f"{counts.unchanged:,}")
+    total = sum(tables.values(), UpsertCounts())
+    table.add_row("[b]total", f"{total.inserted:,}", f"{total.updated:,}", f"{total.unchanged:,}")
+    console.print(table)
+    console.print(f"{total.changed:,} rows changed")
+
+
+@contextmanager
+def _api() -> Iterator[JolpicaClient]:
+    """The F1 API client (F1_API_BASE_URL); API errors become a clear exit 1."""
+    from pipelines.ingest.http import ApiError
+    from pipelines.ingest.jolpica import JolpicaClient
+
+    client = JolpicaClient.from_settings()
+    try:
+        yield client
+    except ApiError as error:
+        fail(f"{error}\nnothing of the failing round was written")
+    finally:
+        console.print(f"F1 API {client.http.base_url}: {client.http.stats.summary()}")
+        client.http.close()
+
+
+def _report(report: IngestReport) -> None:
+    rounds = ", ".join(map(str, report.rounds)) or "none"
+    _print_counts(f"season {report.season}: rounds written {rounds}", report.tables)
 
 
 @app.command()
@@ -20,30 +81,111 @@ def snapshot(
     ] = None,
 ) -> None:
     """Load an Ergast-layout CSV snapshot: validated first, then upserted in one transaction."""
-    from rich.progress import TaskID
-    from rich.table import Table
-
     from pipelines.snapshot import BUNDLED, SnapshotError, load_snapshot
 
     engine = warehouse_engine()
-    with stage_progress() as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def on_progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
+    with _progress() as progress:
         try:
-            report = load_snapshot(engine, directory or BUNDLED, on_progress)
+            report = load_snapshot(engine, directory or BUNDLED, progress)
         except SnapshotError as error:
-            progress.stop()
             fail(f"{error}\nnothing was written")
-            return
-    table = Table("table", "inserted", "updated", "unchanged", title=str(report.directory))
-    for name, counts in report.tables.items():
-        table.add_row(name, f"{counts.inserted:,}", f"{counts.updated:,}", f"{counts.unchanged:,}")
-    total = report.total
-    table.add_row("[b]total", f"{total.inserted:,}", f"{total.updated:,}", f"{total.unchanged:,}")
-    console.print(table)
-    console.print(f"{total.changed:,} rows changed in {report.seconds:.1f}s")
+    _print_counts(str(report.directory), report.tables)
+    console.print(f"loaded in {report.seconds:.1f}s")
+
+
+@app.command()
+def season(year: Year) -> None:
+    """Everything the API has for a season: schedule, results, qualifying, sprints, standings."""
+    from pipelines.ingest.live import ingest_season
+
+    engine = warehouse_engine()
+    with _api() as client, _progress() as progress:
+        report = ingest_season(engine, client, year, progress)
+    _report(report)
+
+
+@app.command()
+def race(
+    year: Year,
+    round_: Annotated[int, typer.Option("--round", "-r", help="Round number.", min=1)],
+) -> None:
+    """One round (results, qualifying, sprint, standings) with per-round requests."""
+    from pipelines.ingest.live import ingest_round
+
+    engine = warehouse_engine()
+    with _api() as client, _progress() as progress:
+        report = ingest_round(engine, client, year, round_, progress)
+    if round_ not in report.rounds:
+        console.print(f"the API has no results for {year} round {round_} yet")
+    _report(report)
+
+
+@app.command()
+def qualifying(year: Year) -> None:
+    """Qualifying (Q1–Q3) of every round of a season the API has."""
+    from pipelines.ingest.live import ingest_qualifying
+
+    engine = warehouse_engine()
+    with _api() as client, _progress() as progress:
+        report = ingest_qualifying(engine, client, year, progress)
+    _report(report)
+
+
+@app.command()
+def new(
+    as_of: Annotated[
+        str | None, typer.Option(help="Date (YYYY-MM-DD) the run stands on; default today (UTC).")
+    ] = None,
+) -> None:
+    """What the scheduled DAG does: rounds run before AS_OF that the warehouse lacks."""
+    from pipelines.ingest.live import ingest_new
+
+    day = dt.date.fromisoformat(as_of) if as_of else dt.datetime.now(dt.UTC).date()
+    engine = warehouse_engine()
+    with _api() as client, _progress() as progress:
+        reports = ingest_new(engine, client, day, progress)
+    for report in reports:
+        _report(report)
+
+
+@app.command()
+def weather(
+    year: Year,
+    as_of: Annotated[
+        str | None, typer.Option(help="Date (YYYY-MM-DD) the run stands on; default today (UTC).")
+    ] = None,
+) -> None:
+    """Race-time weather from Open-Meteo: archive for past races, forecast for the next."""
+    from pipelines.ingest.http import ApiError
+    from pipelines.ingest.weather import OpenMeteo, ingest_weather
+
+    day = dt.date.fromisoformat(as_of) if as_of else dt.datetime.now(dt.UTC).date()
+    engine = warehouse_engine()
+    meteo = OpenMeteo.from_settings()
+    try:
+        with _progress() as progress:
+            report = ingest_weather(engine, meteo, year, day, progress)
+    except ApiError as error:
+        fail(f"{error}\nno weather was written")
+    finally:
+        stats = meteo.archive.stats.requests + meteo.forecast.stats.requests
+        console.print(f"Open-Meteo: {stats} requests")
+    _print_counts(f"weather {year}: {report.asked} races asked", {"weather": report.counts})
+    if report.without:
+        console.print(f"no weather values for rounds {report.without}: left without")
+
+
+@app.command()
+def validate(year: Year) -> None:
+    """Compare the warehouse with the API for a season; exit 1 with a diff on a mismatch."""
+    from pipelines.ingest.compare import compare_season
+
+    engine = warehouse_engine()
+    with _api() as client:
+        differences = compare_season(engine, client, year)
+    if differences:
+        console.print(f"[red]season {year} differs from the API:[/]")
+        for line in differences:
+            console.print(f"  - {line}")
+        raise typer.Exit(1)
+    console.print(f"[green]season {year} matches the API[/]")

@@ -147,7 +147,9 @@ def prepare_stores(home: Path, env: dict[str, str], load_history: bool) -> None:
     engine.dispose()
     with console.status("migrating Airflow's database"):
         _run_logged([str(BIN / "airflow"), "db", "migrate"], env, home / "logs" / "airflow-db.log")
-    console.print("[green]✓[/] Airflow database migrated")
+    pool = [str(BIN / "airflow"), "pools", "set", "f1_api", "1", "Jolpica F1 API: one at a time"]
+    _run_logged(pool, env, home / "logs" / "airflow-pools.log")
+    console.print("[green]✓[/] Airflow database migrated, pool f1_api (1 slot) set")
 
 
 def _run_logged(command: list[str], env: dict[str, str], log: Path) -> None:

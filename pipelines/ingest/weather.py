@@ -127,8 +127,13 @@ def ingest_weather(
     season: int,
     as_of: dt.date,
     progress: Callable[[str, int, int], None] | None = None,
+    only_missing: bool = False,
 ) -> WeatherReport:
-    """Weather for the season's races run by `as_of` (archive) or due soon (forecast)."""
+    """Weather for the season's races run by `as_of` (archive) or due soon (forecast).
+
+    With `only_missing`, races whose stored weather already comes from the archive (final)
+    are not asked again.
+    """
     with transaction(engine) as session:
         races = session.execute(
             select(Race.id, Race.round, Race.date, Race.time, Circuit.lat, Circuit.lng)
@@ -136,8 +141,16 @@ def ingest_weather(
             .where(Race.season == season)
             .order_by(Race.round)
         ).all()
+        final = set(
+            session.scalars(select(WeatherData.race_id).where(WeatherData.source == "archive"))
+        )
+    skip = final if only_missing else set()
     rows, without = [], []
-    due = [r for r in races if r.date <= as_of + FORECAST_HORIZON and r.lat is not None]
+    due = [
+        r
+        for r in races
+        if r.date <= as_of + FORECAST_HORIZON and r.lat is not None and r.id not in skip
+    ]
     for done, race in enumerate(due, start=1):
         source = "archive" if race.date <= as_of - ARCHIVE_DELAY else "forecast"
         start = dt.datetime.combine(race.date, race.time) if race.time else None
