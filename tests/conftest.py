@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -100,16 +100,31 @@ def migrated(engine):  # type: ignore[no-untyped-def]
     return engine
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def history(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """A warehouse with the whole bundled history loaded once per backend (read-only)."""
-    from pipelines.snapshot import load_snapshot
-    from warehouse.db import make_engine
-    from warehouse.migrate import upgrade
+@pytest.fixture(scope="session")
+def _histories(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """Warehouses holding the whole bundled history, built once per backend when first asked."""
+    built: dict[str, object] = {}
+    with ExitStack() as stack:
+        built["_stack"] = stack
+        built["_dir"] = tmp_path_factory.mktemp("history")
+        yield built
+        for engine in built.values():
+            if hasattr(engine, "dispose"):
+                engine.dispose()  # type: ignore[union-attr]
 
-    with new_database(str(request.param), tmp_path_factory.mktemp("history")) as url:
+
+@pytest.fixture
+def history(backend: str, _histories: dict[str, object]):  # type: ignore[no-untyped-def]
+    """A warehouse with the whole bundled history on the test's backend (treat as read-only)."""
+    if backend not in _histories:
+        from pipelines.snapshot import load_snapshot
+        from warehouse.db import make_engine
+        from warehouse.migrate import upgrade
+
+        stack: ExitStack = _histories["_stack"]  # type: ignore[assignment]
+        url = stack.enter_context(new_database(backend, _histories["_dir"]))  # type: ignore[arg-type]
         engine = make_engine(url)
         upgrade(engine)
         load_snapshot(engine)
-        yield engine
-        engine.dispose()
+        _histories[backend] = engine
+    return _histories[backend]

@@ -21,6 +21,7 @@ import httpx
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], None]
+_MIN_WAIT_S = 0.001
 
 
 class ApiError(RuntimeError):
@@ -73,6 +74,7 @@ class RateLimiter:
             if wait <= 0:
                 self._recent.append(now)
                 return
+            wait = max(wait, _MIN_WAIT_S)  # a rounding-sized wait would not move the clock
             self.waited_s += wait
             self._sleep(wait)
 

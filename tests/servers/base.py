@@ -32,7 +32,7 @@ class Fault:
 
 
 @dataclass
-class TestServer:
+class LocalServer:
     """Serves `route(path, query) -> (status, body)` and records every request."""
 
     route: Callable[[str, dict[str, str]], Answer]
@@ -46,7 +46,7 @@ class TestServer:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def __enter__(self) -> TestServer:
+    def __enter__(self) -> LocalServer:
         owner = self
         lock = threading.Lock()
 
