@@ -1,0 +1,105 @@
+"""Race-time weather from a local Open-Meteo: windows, conditions, gaps and idempotency."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from pipelines.ingest.http import JsonClient, RateLimiter
+from pipelines.ingest.weather import OpenMeteo, ingest_weather, summarise
+from tests.pipelines.ingest.conftest import FAST
+from tests.servers.base import LocalServer
+from tests.servers.open_meteo import OpenMeteoApi
+from warehouse.db import transaction
+from warehouse.schema import Race, WeatherData
+
+
+def _meteo(server: LocalServer) -> OpenMeteo:
+    def client(path: str) -> JsonClient:
+        return JsonClient(server.url + path, limiter=RateLimiter(1000), policy=FAST)
+
+    return OpenMeteo(client("/v1/archive"), client("/v1/forecast"))
+
+
+def _answer(rain: list[float], offset_s: int = 0) -> dict:
+    api = OpenMeteoApi(rain={"2024-03-02": rain}, utc_offset_s=offset_s)
+    return api("/v1/archive", {"start_date": "2024-03-02", "latitude": "26.03"})[1]
+
+
+def test_the_window_is_three_hours_from_the_local_start() -> None:
+    rain = [0.0] * 24
+    rain[18], rain[19], rain[20] = 0.4, 0.0, 1.1  # 18:00–20:59 local
+    # Bahrain 2024 started 15:00 UTC; local time is UTC+3.
+    start = dt.datetime(2024, 3, 2, 15, 0)
+    weather = summarise(_answer(rain, offset_s=3 * 3600), start, dt.date(2024, 3, 2))
+    # the server's hours 18, 19, 20: temperature 22.5/22.8/23.0, wind 11/12/8, humidity 59/60/61
+    assert weather == {
+        "air_temperature_c": 22.77,
+        "precipitation_mm": 1.5,
+        "wind_speed_kmh": 10.33,
+        "humidity_pct": 60.0,
+        "condition": "mixed",
+    }
+
+
+def test_conditions_dry_wet_mixed_and_the_default_start() -> None:
+    day = dt.date(2024, 3, 2)
+    assert summarise(_answer([0.0] * 24), None, day)["condition"] == "dry"
+    wet = [0.0] * 14 + [0.3, 0.2, 0.5] + [0.0] * 7  # 14:00–16:59: the default window
+    assert summarise(_answer(wet), None, day)["condition"] == "wet"
+    assert summarise(_answer(wet), dt.datetime(2024, 3, 2, 15), day)["condition"] == "mixed"
+
+
+def test_a_season_is_stored_once_and_gaps_stay_empty(history, meteo: LocalServer) -> None:
+    api: OpenMeteoApi = meteo.route  # type: ignore[assignment]
+    api.rain["2024-07-07"] = [2.0] * 24  # British GP 2024: wet all day
+    api.missing.add("2024-04-07")  # Japanese GP 2024: the archive has nothing
+    as_of = dt.date(2025, 1, 15)
+    try:
+        report = ingest_weather(history, _meteo(meteo), 2024, as_of)
+        assert report.asked == 24 and report.without == [4]
+        assert report.counts.inserted == 23
+        with transaction(history) as session:
+            stored = dict(
+                session.execute(
+                    select(Race.round, WeatherData.condition)
+                    .join(WeatherData)
+                    .where(Race.season == 2024)
+                )
+                .tuples()
+                .all()
+            )
+            sources = set(session.scalars(select(WeatherData.source)))
+        assert 4 not in stored and stored[12] == "wet" and stored[1] == "dry"
+        assert sources == {"archive"}
+        again = ingest_weather(history, _meteo(meteo), 2024, as_of)
+        assert again.counts.changed == 0 and again.counts.unchanged == 23
+        requests = len(meteo.requests)
+        ingest_weather(history, _meteo(meteo), 2024, as_of, only_missing=True)
+        assert len(meteo.requests) - requests == 1  # only the race without weather is asked
+    finally:
+        with transaction(history) as session:  # leave the shared history as it was
+            session.execute(WeatherData.__table__.delete())
+
+
+def test_recent_and_next_races_use_the_forecast(history, meteo: LocalServer) -> None:
+    try:
+        report = ingest_weather(history, _meteo(meteo), 2024, dt.date(2024, 12, 3))
+        with transaction(history) as session:
+            sources = dict(
+                session.execute(
+                    select(Race.round, WeatherData.source)
+                    .join(WeatherData)
+                    .where(Race.season == 2024)
+                )
+                .tuples()
+                .all()
+            )
+        assert report.asked == 24
+        assert sources[23] == "forecast" and sources[24] == "forecast"  # Dec 1 and Dec 8
+        assert sources[22] == "archive"
+        assert any(path.startswith("/v1/forecast") for path in meteo.requests)
+    finally:
+        with transaction(history) as session:
+            session.execute(WeatherData.__table__.delete())
