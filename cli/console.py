@@ -46,7 +46,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print `message` as an error and leave with a non-zero exit code."""
     import typer
 
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -64,7 +64,9 @@ def _api() -> Iterator[JolpicaClient]:
     except ApiError as error:
         fail(f"{error}\nnothing of the failing round was written")
     finally:
-        console.print(f"F1 API {client.http.base_url}: {client.http.stats.summary()}")
+        console.print(
+            f"F1 API {client.http.base_url}: {client.http.stats.summary()}", soft_wrap=True
+        )
         client.http.close()
 
 
@@ -186,6 +188,6 @@ def validate(year: Year) -> None:
     if differences:
         console.print(f"[red]season {year} differs from the API:[/]")
         for line in differences:
-            console.print(f"  - {line}")
+            console.print(f"  - {line}", soft_wrap=True)
         raise typer.Exit(1)
     console.print(f"[green]season {year} matches the API[/]")

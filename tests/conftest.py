@@ -27,6 +27,8 @@ os.environ["F1_ROOT"] = str(ROOT)
 for _name in ("F1_DATABASE_URL", "MLFLOW_TRACKING_URI"):
     os.environ.pop(_name, None)
 
+pytest_plugins = ["tests.servers.fixtures"]
+
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 

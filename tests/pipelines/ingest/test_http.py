@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.ingest.http import ApiError, JsonClient, RateLimiter, RetryPolicy
-from tests.pipelines.ingest.conftest import FAST
 from tests.servers.base import Fault, LocalServer
+from tests.servers.fixtures import FAST
 
 
 def _echo(path: str, query: dict[str, str]) -> tuple[int, object]:

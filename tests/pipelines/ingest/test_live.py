@@ -13,8 +13,9 @@ from sqlalchemy import Engine, select, text
 from pipelines.ingest.live import ingest_new, ingest_qualifying, ingest_round, ingest_season
 from pipelines.ingest.records import ApiDataError
 from pipelines.snapshot import load_snapshot
-from tests.pipelines.ingest.conftest import make_client, snapshot_until
 from tests.servers.base import Fault, LocalServer
+from tests.servers.fixtures import make_client
+from tests.snapshots import snapshot_until
 from warehouse.db import transaction
 from warehouse.schema import Base
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from pipelines.ingest.http import JsonClient, RateLimiter
 from pipelines.ingest.weather import OpenMeteo, ingest_weather, summarise
-from tests.pipelines.ingest.conftest import FAST
 from tests.servers.base import LocalServer
+from tests.servers.fixtures import FAST
 from tests.servers.open_meteo import OpenMeteoApi
 from warehouse.db import transaction
 from warehouse.schema import Race, WeatherData
