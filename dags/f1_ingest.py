@@ -28,7 +28,7 @@ from dags.assets import WAREHOUSE
 
 @dag(
     schedule="0 6 * * 1",
-    start_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+    start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,
     tags=["f1", "ingest"],

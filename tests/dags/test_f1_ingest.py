@@ -1,14 +1,18 @@
-"""`dag.test()` of f1_ingest against a temporary warehouse."""
+"""`dag.test()` of f1_ingest against a temporary warehouse and local F1 API / Open-Meteo."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from pipelines.snapshot import BUNDLED
+from pipelines.snapshot import BUNDLED, load_snapshot
+from tests.servers.base import LocalServer
+from tests.snapshots import snapshot_until
 from warehouse.db import make_engine, transaction
 from warehouse.migrate import upgrade
 from warehouse.status import warehouse_status
@@ -24,51 +28,108 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[
     engine.dispose()
 
 
+@pytest.fixture
+def f1_ingest(airflow_db):  # type: ignore[no-untyped-def]
+    """A freshly parsed f1_ingest: dag.test(run_conf=...) leaves the conf on the DAG object."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.dags.conftest import DAGS
+
+    return DagBag(dag_folder=str(DAGS / "f1_ingest.py")).dags["f1_ingest"]
+
+
 def _tables(engine) -> dict[str, int]:
     with transaction(engine) as session:
         return warehouse_status(session)["tables"]
 
 
-def _asset_events() -> list[dict]:
+def _warehouse_events() -> list[dict]:
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
 
     with create_session() as session:
         rows = session.execute(
-            select(AssetModel.name, AssetEvent.extra).join(
-                AssetModel, AssetEvent.asset_id == AssetModel.id
-            )
+            select(AssetEvent.extra)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.name == "f1/warehouse")
+            .order_by(AssetEvent.id)
         ).all()
-    return [{"name": name, "extra": extra} for name, extra in rows]
+    return [extra for (extra,) in rows]
 
 
-def test_loads_the_history_and_announces_the_warehouse(dagbag, warehouse) -> None:
-    run = dagbag.dags["f1_ingest"].test()
+def test_snapshot_mode_loads_the_history_and_announces_it(f1_ingest, warehouse) -> None:
+    run = f1_ingest.test(run_conf={"mode": "snapshot"})
 
     assert run.state == "success"
     tables = _tables(warehouse)
     assert tables["races"] == 1125 and tables["race_results"] == 26811
-    event = [e for e in _asset_events() if e["name"] == "f1/warehouse"][-1]
-    assert event["extra"]["mode"] == "snapshot"
-    assert event["extra"]["rows_changed"] == sum(v for v in tables.values())
-    assert event["extra"]["last_race"] == {
-        "season": 2024,
-        "round": 24,
-        "name": "Abu Dhabi Grand Prix",
-    }
+    event = _warehouse_events()[-1]
+    assert event["mode"] == "snapshot"
+    assert event["rows_changed"] == sum(tables.values())
+    assert event["last_race"] == {"season": 2024, "round": 24, "name": "Abu Dhabi Grand Prix"}
 
 
 def test_a_bad_snapshot_fails_the_run_without_retries_and_writes_nothing(
-    dagbag, warehouse, tmp_path: Path
+    f1_ingest, warehouse, tmp_path: Path
 ) -> None:
     bad = tmp_path / "bad"
     shutil.copytree(BUNDLED, bad)
     races = bad / "races.csv"
     races.write_text(races.read_text().replace("1950-05-13", "1950-05-32", 1))
 
-    run = dagbag.dags["f1_ingest"].test(run_conf={"snapshot_dir": str(bad)})
+    run = f1_ingest.test(run_conf={"mode": "snapshot", "snapshot_dir": str(bad)})
 
     assert run.state == "failed"
-    (ti,) = run.get_task_instances()
-    assert ti.try_number == 1  # bad data is not retried
+    ti = next(t for t in run.get_task_instances() if t.task_id == "ingest")
+    assert ti.state == "failed" and ti.try_number == 1  # bad data is not retried
     assert set(_tables(warehouse).values()) == {0}
+
+
+def test_live_mode_fetches_the_missing_rounds_through_the_f1_api_connection(
+    f1_ingest,
+    warehouse,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    jolpica: LocalServer,
+    meteo: LocalServer,
+) -> None:
+    load_snapshot(warehouse, snapshot_until(tmp_path / "cut", 2024, 22))
+    connections = tmp_path / "connections.json"
+    connections.write_text(
+        json.dumps({"f1_api": {"conn_type": "http", "host": f"{jolpica.url}/ergast/f1"}})
+    )
+    monkeypatch.setenv("F1_API_BASE_URL", "http://127.0.0.1:9/unused")  # the connection wins
+    monkeypatch.setenv("F1_API_RATE_PER_SECOND", "1000")
+    monkeypatch.setenv("OPEN_METEO_ARCHIVE_URL", f"{meteo.url}/v1/archive")
+    monkeypatch.setenv("OPEN_METEO_FORECAST_URL", f"{meteo.url}/v1/forecast")
+    monday = dt.datetime(2024, 12, 16, 6, tzinfo=dt.UTC)  # after rounds 23 (Dec 1), 24 (Dec 8)
+    events = len(_warehouse_events())
+
+    run = f1_ingest.test(run_after=monday, logical_date=monday, conn_file_path=str(connections))
+
+    assert run.state == "success"
+    with transaction(warehouse) as session:
+        rounds = session.scalars(
+            text(
+                "SELECT DISTINCT r.round FROM races r JOIN race_results rr ON rr.race_id = r.id "
+                "WHERE r.season = 2024 ORDER BY r.round"
+            )
+        ).all()
+        weather = session.scalar(text("SELECT count(*) FROM weather"))
+    assert rounds == list(range(1, 25))
+    assert weather == 24  # every 2024 race: archive, or forecast for the last two
+    event = _warehouse_events()[-1]
+    assert len(_warehouse_events()) == events + 1
+    assert (event["season"], event["rounds"]) == (2024, [23, 24])
+    assert any(path.startswith("/ergast/f1/2024/23/results.json") for path in jolpica.requests)
+
+    # A second run finds nothing new: no asset event, so nothing downstream runs.
+    rerun = f1_ingest.test(
+        run_after=monday + dt.timedelta(hours=1),
+        logical_date=monday + dt.timedelta(hours=1),
+        conn_file_path=str(connections),
+    )
+    assert rerun.state == "success"
+    states = {t.task_id: t.state for t in rerun.get_task_instances()}
+    assert states == {"ingest": "success", "weather": "skipped"}
+    assert len(_warehouse_events()) == events + 1
