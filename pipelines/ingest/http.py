@@ -85,13 +85,15 @@ class RequestStats:
 
     requests: int = 0
     retries: Counter[str] = field(default_factory=Counter)
-    waited_s: float = 0.0
+    rate_limited_s: float = 0.0  # held back by our own limiter
+    backoff_s: float = 0.0  # waiting before retries (Retry-After or backoff)
 
     def summary(self) -> str:
         """One line for logs and the CLI."""
         retried = ", ".join(f"{n} {why}" for why, n in sorted(self.retries.items())) or "none"
         return (
-            f"{self.requests} requests, retries: {retried}, {self.waited_s:.1f}s waiting on limits"
+            f"{self.requests} requests, retries: {retried}; waited "
+            f"{self.rate_limited_s:.1f}s on the rate limit, {self.backoff_s:.1f}s on retries"
         )
 
 
@@ -124,7 +126,9 @@ class JsonClient:
         endpoint = url + (f"?{httpx.QueryParams(params)}" if params else "")
         outcome = _Outcome()
         for attempt in range(1, self.policy.attempts + 1):
+            held = self.limiter.waited_s
             self.limiter.acquire()
+            self.stats.rate_limited_s += self.limiter.waited_s - held
             self.stats.requests += 1
             outcome = self._attempt(url, params)
             if not outcome.problem:
@@ -136,7 +140,7 @@ class JsonClient:
             if delay is None:
                 delay = self.policy.backoff(attempt)
             log.warning("GET %s: %s; retry %d in %.1fs", endpoint, outcome.problem, attempt, delay)
-            self.stats.waited_s += delay
+            self.stats.backoff_s += delay
             self._sleep(delay)
         raise ApiError(
             f"GET {endpoint}: {outcome.problem} (gave up after {self.policy.attempts} attempts)"

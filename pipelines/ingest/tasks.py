@@ -49,7 +49,8 @@ def ingest_task(
         ],
         "requests": stats.requests,
         "retries": dict(stats.retries),
-        "waited_s": round(stats.waited_s, 1),
+        "rate_limited_s": round(stats.rate_limited_s, 1),
+        "backoff_s": round(stats.backoff_s, 1),
     }
 
 

@@ -34,7 +34,7 @@ def test_every_transient_fault_is_retried_and_counted(server: LocalServer) -> No
     assert client.get_json("a", {"limit": 100}) == {"path": "/a", "query": {"limit": "100"}}
     assert client.stats.requests == 5
     assert dict(client.stats.retries) == {"429": 1, "500": 1, "bad json": 1, "html": 1}
-    assert client.stats.waited_s >= 1.0  # honoured Retry-After: 1
+    assert client.stats.backoff_s >= 1.0  # honoured Retry-After: 1
 
 
 def test_a_slow_answer_times_out_and_is_retried(server: LocalServer) -> None:

@@ -128,7 +128,7 @@ def test_faults_are_ridden_out_to_the_same_state(until_2023, history, jolpica, e
     assert _season_rows(until_2023, 2024) == _season_rows(history, 2024)
     assert dict(client.http.stats.retries) == {"429": 3, "500": 2, "bad json": 1, "html": 1}
     assert client.http.stats.requests == _budget(ergast, 2024) + 7
-    assert client.http.stats.waited_s >= 2.0
+    assert client.http.stats.backoff_s >= 2.0
 
 
 def test_a_stored_round_fetched_again_changes_nothing(history, client) -> None:
