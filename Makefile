@@ -37,6 +37,7 @@ typecheck: install
 
 bench: install
 	$(VENV)/bin/python bench/snapshot_load.py
+	$(VENV)/bin/python bench/ingest_season.py
 
 clean:
 	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache
