@@ -20,6 +20,14 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Load F1 data into the warehouse.", no_args_is_help=True)
 
 Year = Annotated[int, typer.Argument(help="Season, e.g. 2024.", min=1950, max=2100)]
+AsOf = Annotated[
+    dt.datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="Date the run stands on; default today (UTC)."),
+]
+
+
+def _day(as_of: dt.datetime | None) -> dt.date:
+    return as_of.date() if as_of else dt.datetime.now(dt.UTC).date()
 
 
 @contextmanager
@@ -135,14 +143,12 @@ def qualifying(year: Year) -> None:
 
 @app.command()
 def new(
-    as_of: Annotated[
-        str | None, typer.Option(help="Date (YYYY-MM-DD) the run stands on; default today (UTC).")
-    ] = None,
+    as_of: AsOf = None,
 ) -> None:
     """What the scheduled DAG does: rounds run before AS_OF that the warehouse lacks."""
     from pipelines.ingest.live import ingest_new
 
-    day = dt.date.fromisoformat(as_of) if as_of else dt.datetime.now(dt.UTC).date()
+    day = _day(as_of)
     engine = warehouse_engine()
     with _api() as client, _progress() as progress:
         reports = ingest_new(engine, client, day, progress)
@@ -153,15 +159,13 @@ def new(
 @app.command()
 def weather(
     year: Year,
-    as_of: Annotated[
-        str | None, typer.Option(help="Date (YYYY-MM-DD) the run stands on; default today (UTC).")
-    ] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Race-time weather from Open-Meteo: archive for past races, forecast for the next."""
     from pipelines.ingest.http import ApiError
     from pipelines.ingest.weather import OpenMeteo, ingest_weather
 
-    day = dt.date.fromisoformat(as_of) if as_of else dt.datetime.now(dt.UTC).date()
+    day = _day(as_of)
     engine = warehouse_engine()
     meteo = OpenMeteo.from_settings()
     try:
