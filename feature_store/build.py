@@ -1,0 +1,231 @@
+"""Builds `race_entry_features_v1` from the warehouse, point in time.
+
+Every history feature of race R comes from an as-of join on races strictly before R (by
+season, round), so R's own result can never leak in, however complete the warehouse is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from feature_store.elo import EloConfig, carried, rate
+from feature_store.frames import Frames
+from feature_store.view import IDENTITY, STAGES, STREET_CIRCUITS, feature_names
+
+NOT_STARTED = ("F", "W")  # failed to qualify, withdrew: no start, no rating change
+
+
+def build_views(
+    frames: Frames, stages: tuple[str, ...] = STAGES, entrants: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
+    """The view's rows per stage: one per entrant (default: every qualifying entry)."""
+    base = _base(frames, entrants)
+    views = {}
+    for stage in stages:
+        rows = _qualifying(base, frames) if stage == "post_quali" else base.copy()
+        rows["stage"] = stage
+        names = feature_names(stage)
+        out = rows[[*IDENTITY, "stage", *names]].copy()
+        out[names] = out[names].astype(float)
+        views[stage] = out
+    return views
+
+
+def _base(frames: Frames, entrants: pd.DataFrame | None) -> pd.DataFrame:
+    """Entrants with every feature both stages share."""
+    races = frames.races
+    rows = (frames.qualifying if entrants is None else entrants).merge(
+        races[["race_id", "season", "round", "idx", "circuit_ref"]], on="race_id"
+    )
+    rows = rows.sort_values(["idx", "driver_id"], kind="stable").reset_index(drop=True)
+    log = _driver_log(frames)
+    rows = _elo(rows, log, "driver_id", "driver_elo")
+    rows = _elo(rows, _team_log(log), "team_id", "team_elo")
+    form = [
+        "driver_starts",
+        "form3_finish",
+        "form3_points",
+        "form3_dnf",
+        "form5_finish",
+        "form5_points",
+        "form5_dnf",
+    ]
+    rows = _asof(rows, log, "driver_id", form)
+    rows["driver_starts"] = rows["driver_starts"].fillna(0)
+    rows = _season_standing(rows, frames)
+    rows = _circuit_history(rows, log)
+    rows = _teammates(rows, log)
+    size = races.groupby("season")["round"].transform("max")
+    left = dict(zip(races["race_id"], size - races["round"], strict=True))
+    rows["races_left"] = rows["race_id"].map(left)
+    rows["street_circuit"] = rows["circuit_ref"].isin(STREET_CIRCUITS).astype(float)
+    rows["round_number"] = rows["round"]
+    return _weather(rows, frames)
+
+
+def _driver_log(frames: Frames) -> pd.DataFrame:
+    """One row per (race, driver) started, with the driver's rolling form after that race."""
+    results = frames.results[~frames.results["position_text"].isin(NOT_STARTED)]
+    results = results.sort_values("position_order").drop_duplicates(["race_id", "driver_id"])
+    log = results.merge(frames.races[["race_id", "idx", "season", "circuit_ref"]], on="race_id")
+    log = log.sort_values(["driver_id", "idx"], kind="stable").reset_index(drop=True)
+    log["dnf"] = log["position"].isna().astype(float)
+    log["won"] = (log["position"] == 1).astype(float)
+    grouped = log.groupby("driver_id", sort=False)
+    log["driver_starts"] = grouped.cumcount() + 1
+    for n in (3, 5):
+        for column, source in (("finish", "position_order"), ("points", "points"), ("dnf", "dnf")):
+            rolled = grouped[source].rolling(n, min_periods=1).mean()
+            log[f"form{n}_{column}"] = rolled.reset_index(level=0, drop=True)
+    return log
+
+
+def _team_log(log: pd.DataFrame) -> pd.DataFrame:
+    """One row per (race, team): its best-placed car."""
+    best = log.sort_values("position_order").drop_duplicates(["race_id", "team_id"])
+    return best.sort_values(["team_id", "idx"], kind="stable").reset_index(drop=True)
+
+
+def _asof(
+    rows: pd.DataFrame, log: pd.DataFrame, by: str | list[str], columns: list[str]
+) -> pd.DataFrame:
+    """Attach `columns` from the latest `log` row strictly before each row's race."""
+    keys = [by] if isinstance(by, str) else by
+    right = log[[*keys, "idx", *columns]].sort_values("idx", kind="stable")
+    left = rows.sort_values("idx", kind="stable")
+    merged = pd.merge_asof(
+        left,
+        right.rename(columns={"idx": "_idx"}),
+        left_on="idx",
+        right_on="_idx",
+        by=keys,
+        allow_exact_matches=False,
+        direction="backward",
+    )
+    return (
+        merged.drop(columns="_idx")
+        .sort_values(["idx", "driver_id"], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def _elo(rows: pd.DataFrame, log: pd.DataFrame, who: str, name: str) -> pd.DataFrame:
+    """Rating before the race: after the competitor's last race, carried into this season."""
+    config = EloConfig()
+    races = log.sort_values(["idx", "position_order"], kind="stable").groupby("idx", sort=True)
+    series = (
+        (int(idx), int(group["season"].to_numpy()[0]), list(group[who]))  # type: ignore[arg-type]
+        for idx, group in races
+    )
+    rated = pd.DataFrame(rate(series, config), columns=["idx", who, "_rating"])
+    rated["_season"] = rated["idx"].map(dict(zip(log["idx"], log["season"], strict=False)))
+    rows = _asof(rows, rated, who, ["_rating", "_season"])
+    rows[name] = [
+        config.initial if np.isnan(r) else carried(r, int(s), int(season), config)
+        for r, s, season in zip(rows["_rating"], rows["_season"], rows["season"], strict=True)
+    ]
+    return rows.drop(columns=["_rating", "_season"])
+
+
+def _season_standing(rows: pd.DataFrame, frames: Frames) -> pd.DataFrame:
+    """Points and place in the official table after the previous round of the same season."""
+    table = frames.standings.merge(frames.races[["race_id", "idx", "season"]], on="race_id")
+    table = table.rename(
+        columns={
+            "points": "season_points",
+            "position": "championship_position",
+            "season": "_season",
+        }
+    )
+    rows = _asof(rows, table, "driver_id", ["season_points", "championship_position", "_season"])
+    other = rows["_season"] != rows["season"]
+    rows.loc[other, "season_points"] = 0.0
+    rows.loc[other, "championship_position"] = np.nan
+    return rows.drop(columns="_season")
+
+
+def _circuit_history(rows: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
+    """The driver's and the team's earlier results at this circuit."""
+    by_circuit = log.sort_values(["driver_id", "circuit_ref", "idx"], kind="stable").copy()
+    grouped = by_circuit.groupby(["driver_id", "circuit_ref"], sort=False)
+    by_circuit["circuit_starts"] = grouped.cumcount() + 1
+    by_circuit["circuit_mean_finish"] = (
+        grouped["position_order"].cumsum() / by_circuit["circuit_starts"]
+    )
+    by_circuit["circuit_wins"] = grouped["won"].cumsum()
+    rows = _asof(
+        rows,
+        by_circuit,
+        ["driver_id", "circuit_ref"],
+        ["circuit_starts", "circuit_mean_finish", "circuit_wins"],
+    )
+    rows[["circuit_starts", "circuit_wins"]] = rows[["circuit_starts", "circuit_wins"]].fillna(0)
+    teams = _team_log(log).sort_values(["team_id", "circuit_ref", "idx"], kind="stable").copy()
+    grouped = teams.groupby(["team_id", "circuit_ref"], sort=False)
+    teams["team_circuit_mean_finish"] = grouped["position_order"].cumsum() / (
+        grouped.cumcount() + 1
+    )
+    teams["team_circuit_wins"] = grouped["won"].cumsum()
+    rows = _asof(
+        rows, teams, ["team_id", "circuit_ref"], ["team_circuit_mean_finish", "team_circuit_wins"]
+    )
+    rows["team_circuit_wins"] = rows["team_circuit_wins"].fillna(0)
+    return rows
+
+
+def _teammates(rows: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
+    """Share of this season's earlier races the driver finished ahead of his teammates."""
+    pairs = log[["race_id", "idx", "season", "team_id", "driver_id", "position_order"]]
+    both = pairs.merge(pairs, on=["race_id", "idx", "season", "team_id"], suffixes=("", "_mate"))
+    both = both[both["driver_id"] != both["driver_id_mate"]]
+    both["ahead"] = (both["position_order"] < both["position_order_mate"]).astype(float)
+    per_race = both.groupby(["driver_id", "idx", "season"], as_index=False).agg(
+        ahead=("ahead", "sum"), duels=("ahead", "size")
+    )
+    per_race = per_race.sort_values(["driver_id", "idx"], kind="stable")
+    grouped = per_race.groupby(["driver_id", "season"], sort=False)
+    per_race["_ahead"] = grouped["ahead"].cumsum()
+    per_race["_duels"] = grouped["duels"].cumsum()
+    per_race = per_race.rename(columns={"season": "_season"})
+    rows = _asof(rows, per_race, "driver_id", ["_ahead", "_duels", "_season"])
+    same = rows["_season"] == rows["season"]
+    rows["teammate_h2h"] = np.where(same, rows["_ahead"] / rows["_duels"], np.nan)
+    return rows.drop(columns=["_ahead", "_duels", "_season"])
+
+
+def _weather(rows: pd.DataFrame, frames: Frames) -> pd.DataFrame:
+    weather = frames.weather.assign(wet=lambda w: (w["condition"] != "dry").astype(float))
+    return rows.merge(
+        weather[["race_id", "air_temperature_c", "precipitation_mm", "wet"]],
+        on="race_id",
+        how="left",
+    )
+
+
+def lap_ms(text: object) -> float:
+    """A lap time like `1:29.179` (or `89.179`) in milliseconds; NaN when absent or unreadable."""
+    if not isinstance(text, str) or not text:
+        return np.nan
+    minutes, _, seconds = text.rpartition(":")
+    try:
+        return (int(minutes or 0) * 60 + float(seconds)) * 1000
+    except ValueError:
+        return np.nan
+
+
+def _qualifying(rows: pd.DataFrame, frames: Frames) -> pd.DataFrame:
+    quali = frames.qualifying[["race_id", "driver_id", "position", "q1", "q2", "q3"]].copy()
+    quali["best"] = quali[["q1", "q2", "q3"]].apply(lambda c: c.map(lap_ms)).min(axis=1)
+    pole = quali.groupby("race_id")["best"].transform("min")
+    quali["quali_gap_pct"] = (quali["best"] - pole) / pole * 100
+    quali = quali.rename(columns={"position": "grid"})
+    rows = rows.merge(
+        quali[["race_id", "driver_id", "grid", "quali_gap_pct"]],
+        on=["race_id", "driver_id"],
+        how="left",
+    )
+    sprint = frames.sprints.drop_duplicates(["race_id", "driver_id"]).rename(
+        columns={"position_order": "sprint_finish"}
+    )
+    return rows.merge(sprint, on=["race_id", "driver_id"], how="left")

@@ -1,0 +1,46 @@
+"""Reads the warehouse tables the feature builder needs into pandas frames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, text
+
+QUERIES = {
+    "races": "SELECT r.id AS race_id, r.season, r.round, r.date, c.ref AS circuit_ref "
+    "FROM races r JOIN circuits c ON c.id = r.circuit_id",
+    "results": "SELECT race_id, driver_id, team_id, position, position_order, position_text, "
+    "points FROM race_results",
+    "qualifying": "SELECT q.race_id, q.driver_id, d.ref AS driver_ref, q.team_id, "
+    "t.ref AS team_ref, q.position, q.q1, q.q2, q.q3 FROM qualifying_results q "
+    "JOIN drivers d ON d.id = q.driver_id JOIN teams t ON t.id = q.team_id",
+    "sprints": "SELECT race_id, driver_id, position_order FROM sprint_results",
+    "standings": "SELECT race_id, driver_id, points, position FROM driver_standings",
+    "weather": "SELECT race_id, air_temperature_c, precipitation_mm, condition FROM weather",
+}
+
+
+@dataclass(frozen=True)
+class Frames:
+    """The warehouse, as far as the features need it; races carry a chronological `idx`."""
+
+    races: pd.DataFrame
+    results: pd.DataFrame
+    qualifying: pd.DataFrame
+    sprints: pd.DataFrame
+    standings: pd.DataFrame
+    weather: pd.DataFrame
+
+
+def load_frames(source: Engine | Connection) -> Frames:
+    """Read every table the builder needs (one query each), from an engine or a connection
+    (a connection sees its own uncommitted transaction)."""
+    if isinstance(source, Engine):
+        with source.connect() as connection:
+            return load_frames(connection)
+    frames = {name: pd.read_sql(text(sql), source) for name, sql in QUERIES.items()}
+    races = frames["races"].sort_values(["season", "round"], kind="stable").reset_index(drop=True)
+    races["idx"] = range(len(races))
+    frames["races"] = races
+    return Frames(**frames)

@@ -1,0 +1,54 @@
+"""Online lookup: the feature vectors of one race's entrants, for serving and the bot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from feature_store.build import build_views
+from feature_store.frames import Frames, load_frames
+from feature_store.store import Manifest, read_offline, store_root
+from feature_store.view import STAGES
+
+
+class NoEntrants(LookupError):
+    """The race is unknown, or nobody is known to enter it yet."""
+
+
+def get_entry_features(
+    engine: Engine, season: int, round_: int, stage: str, root: Path | None = None
+) -> pd.DataFrame:
+    """Rows of the view for the race's entrants: from the published store when the race is in
+    it, else built now (entrants: the qualifying list when known, else the previous race's)."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
+    root = root or store_root()
+    if Manifest.read(root) is not None:
+        rows = read_offline(stage, root, since=season)
+        rows = rows[(rows["season"] == season) & (rows["round"] == round_)]
+        if not rows.empty:
+            return rows.reset_index(drop=True)
+    frames = load_frames(engine)
+    race = frames.races[(frames.races["season"] == season) & (frames.races["round"] == round_)]
+    if race.empty:
+        raise NoEntrants(f"race {season} round {round_} is not in the warehouse")
+    race_id, idx = (int(race[column].to_numpy()[0]) for column in ("race_id", "idx"))
+    entrants = frames.qualifying[frames.qualifying["race_id"] == race_id]
+    if entrants.empty:
+        if stage == "post_quali":
+            raise NoEntrants(f"{season} round {round_} has no qualifying yet: use pre_quali")
+        entrants = _previous_lineup(frames, idx, race_id)
+    rows = build_views(frames, (stage,), entrants=entrants)[stage]
+    return rows.reset_index(drop=True)
+
+
+def _previous_lineup(frames: Frames, idx: int, race_id: int) -> pd.DataFrame:
+    """The entrants of the latest earlier race that has a qualifying list, moved to `race_id`."""
+    earlier = frames.races[frames.races["idx"] < idx].sort_values("idx", ascending=False)
+    for previous in earlier["race_id"]:
+        lineup = frames.qualifying[frames.qualifying["race_id"] == previous]
+        if not lineup.empty:
+            return lineup.assign(race_id=race_id, position=pd.NA, q1=None, q2=None, q3=None)
+    raise NoEntrants("no earlier race has a lineup")

@@ -1,0 +1,114 @@
+"""The offline store: the view materialised as Parquet under $F1_HOME/features.
+
+A build is written to a staging folder first and published (renamed into place, manifest last)
+only after it passed validation, so the features in service are never half-written or
+replaced by a failed build. The build id is a hash of the content: the same data gives the
+same id, and a rebuild that changes nothing changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from feature_store.view import KEY, NAME, STAGES, VERSION
+from warehouse.settings import WarehouseSettings
+
+
+def store_root(home: Path | None = None) -> Path:
+    """Where the view's published files live."""
+    return (home or WarehouseSettings().f1_home).resolve() / "features" / NAME
+
+
+def build_id(views: dict[str, pd.DataFrame]) -> str:
+    """A content hash of the views (order-independent within a stage)."""
+    digest = hashlib.sha256()
+    for stage in sorted(views):
+        frame = views[stage].sort_values(list(KEY)).reset_index(drop=True)
+        digest.update(stage.encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a published build holds."""
+
+    view: str
+    version: int
+    build_id: str
+    built_at: str
+    stages: dict[str, dict[str, Any]]
+
+    @classmethod
+    def read(cls, root: Path) -> Manifest | None:
+        """The published manifest, or None when nothing is published."""
+        path = root / "manifest.json"
+        if not path.exists():
+            return None
+        return cls(**json.loads(path.read_text()))
+
+
+def stage_build(views: dict[str, pd.DataFrame], root: Path) -> tuple[str, Path]:
+    """Write `views` to a staging folder; (build id, folder)."""
+    ident = build_id(views)
+    staging = root.parent / f".{NAME}-staging-{ident}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    stages = {}
+    for stage, frame in views.items():
+        frame.to_parquet(staging / f"{stage}.parquet", index=False)
+        races = frame[["season", "round"]].drop_duplicates().sort_values(["season", "round"])
+        stages[stage] = {
+            "rows": len(frame),
+            "races": len(races),
+            "first": races.iloc[0].tolist() if len(races) else None,
+            "last": races.iloc[-1].tolist() if len(races) else None,
+        }
+    manifest = Manifest(NAME, VERSION, ident, dt.datetime.now(dt.UTC).isoformat(), stages)
+    (staging / "manifest.json").write_text(json.dumps(manifest.__dict__, indent=2, default=int))
+    return ident, staging
+
+
+def publish(staging: Path, root: Path) -> Manifest:
+    """Swap a validated staging folder into place (the manifest moves last)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for stage in STAGES:
+        source = staging / f"{stage}.parquet"
+        if source.exists():
+            os.replace(source, root / f"{stage}.parquet")
+    os.replace(staging / "manifest.json", root / "manifest.json")
+    shutil.rmtree(staging, ignore_errors=True)
+    manifest = Manifest.read(root)
+    assert manifest is not None
+    return manifest
+
+
+def read_offline(stage: str, root: Path | None = None, since: int | None = None) -> pd.DataFrame:
+    """The published rows of `stage` (seasons ≥ `since`); training reads only this."""
+    root = root or store_root()
+    manifest = Manifest.read(root)
+    if manifest is None:
+        raise FileNotFoundError(f"no published {NAME} under {root}: run `f1 features build`")
+    filters = [("season", ">=", since)] if since is not None else None
+    return pd.read_parquet(root / f"{stage}.parquet", filters=filters)
+
+
+def changed_races(old: pd.DataFrame | None, new: pd.DataFrame) -> list[tuple[int, int]]:
+    """(season, round) of the races whose rows differ between two builds of one stage."""
+    if old is None or old.empty:
+        return sorted({(int(s), int(r)) for s, r in zip(new["season"], new["round"], strict=True)})
+    columns = list(new.columns)
+    both = pd.concat([old[columns], new], ignore_index=True)
+    unique = both.drop_duplicates(keep=False)  # rows present in only one build
+    return sorted(
+        {(int(s), int(r)) for s, r in zip(unique["season"], unique["round"], strict=True)}
+    )

@@ -1,0 +1,272 @@
+"""The feature view `race_entry_features_v1`: one row per (race, driver, stage).
+
+Stages: `pre_quali`, only what was known before the race weekend (every earlier race); and
+`post_quali`, which adds this race's qualifying, its sprint when the weekend had one (both are
+run before the race), i.e. what is known at the start of the race. A race's own result is
+never a feature of it. Entrants are the drivers on the race's qualifying list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VIEW = "race_entry_features"
+VERSION = 1
+NAME = f"{VIEW}_v{VERSION}"
+STAGES = ("pre_quali", "post_quali")
+KEY = ("race_id", "driver_id", "stage")
+IDENTITY = ("season", "round", "race_id", "driver_id", "driver_ref", "team_id", "team_ref")
+
+BEFORE = "races run before this one (earlier date; same date: earlier round)"
+SEASON_BEFORE = "earlier races of this season"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A column of the view, documented."""
+
+    name: str
+    meaning: str
+    unit: str
+    as_of: str
+    stages: tuple[str, ...] = STAGES
+    nullable: bool = False  # the model needs a value when False
+    low: float | None = None
+    high: float | None = None
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature(
+        "driver_elo",
+        "driver's multi-competitor ELO rating (see feature_store/elo.py)",
+        "ELO points",
+        BEFORE,
+        low=500,
+        high=3000,
+    ),
+    Feature(
+        "team_elo",
+        "team's ELO, rated on the best-placed car of each race",
+        "ELO points",
+        BEFORE,
+        low=500,
+        high=3000,
+    ),
+    Feature("driver_starts", "races the driver started before", "races", BEFORE, low=0, high=500),
+    Feature(
+        "form3_finish",
+        "mean finishing order over the driver's last 3 races",
+        "position",
+        BEFORE,
+        nullable=True,
+        low=1,
+        high=60,
+    ),
+    Feature(
+        "form3_points",
+        "mean points over the last 3 races",
+        "points",
+        BEFORE,
+        nullable=True,
+        low=0,
+        high=60,
+    ),
+    Feature(
+        "form3_dnf",
+        "share of the last 3 races not classified",
+        "ratio 0–1",
+        BEFORE,
+        nullable=True,
+        low=0,
+        high=1,
+    ),
+    Feature(
+        "form5_finish",
+        "mean finishing order over the last 5 races",
+        "position",
+        BEFORE,
+        nullable=True,
+        low=1,
+        high=60,
+    ),
+    Feature(
+        "form5_points",
+        "mean points over the last 5 races",
+        "points",
+        BEFORE,
+        nullable=True,
+        low=0,
+        high=60,
+    ),
+    Feature(
+        "form5_dnf",
+        "share of the last 5 races not classified",
+        "ratio 0–1",
+        BEFORE,
+        nullable=True,
+        low=0,
+        high=1,
+    ),
+    Feature(
+        "season_points",
+        "driver's championship points before this race (official table)",
+        "points",
+        SEASON_BEFORE,
+        low=0,
+        high=700,
+    ),
+    Feature(
+        "championship_position",
+        "driver's place in the championship before this race",
+        "position",
+        SEASON_BEFORE,
+        nullable=True,
+        low=1,
+        high=100,
+    ),
+    Feature(
+        "circuit_starts",
+        "the driver's earlier races at this circuit",
+        "races",
+        BEFORE,
+        low=0,
+        high=60,
+    ),
+    Feature(
+        "circuit_mean_finish",
+        "the driver's mean finishing order at this circuit",
+        "position",
+        BEFORE,
+        nullable=True,
+        low=1,
+        high=60,
+    ),
+    Feature("circuit_wins", "the driver's wins at this circuit", "wins", BEFORE, low=0, high=20),
+    Feature(
+        "team_circuit_mean_finish",
+        "the team's mean best-car finish at this circuit",
+        "position",
+        BEFORE,
+        nullable=True,
+        low=1,
+        high=60,
+    ),
+    Feature("team_circuit_wins", "the team's wins at this circuit", "wins", BEFORE, low=0, high=60),
+    Feature(
+        "teammate_h2h",
+        "share of this season's races the driver finished ahead of his teammate(s)",
+        "ratio 0–1",
+        SEASON_BEFORE,
+        nullable=True,
+        low=0,
+        high=1,
+    ),
+    Feature("round_number", "round number in the season", "round", "the calendar", low=1, high=30),
+    Feature(
+        "races_left", "races of the season after this one", "races", "the calendar", low=0, high=30
+    ),
+    Feature(
+        "street_circuit",
+        "1 when the circuit is a street or park circuit (STREET_CIRCUITS)",
+        "flag 0/1",
+        "the calendar",
+        low=0,
+        high=1,
+    ),
+    Feature(
+        "air_temperature_c",
+        "mean air temperature in the race's first three hours",
+        "°C",
+        "forecast before the race, observation after",
+        nullable=True,
+        low=-20,
+        high=55,
+    ),
+    Feature(
+        "precipitation_mm",
+        "rain in the race's first three hours",
+        "mm",
+        "forecast before the race, observation after",
+        nullable=True,
+        low=0,
+        high=200,
+    ),
+    Feature(
+        "wet",
+        "1 when any hour of the window had ≥ 0.1 mm of rain",
+        "flag 0/1",
+        "forecast before the race, observation after",
+        nullable=True,
+        low=0,
+        high=1,
+    ),
+    Feature(
+        "grid",
+        "qualifying position (the provisional grid; penalties are not known before the race)",
+        "position",
+        "this race's qualifying",
+        ("post_quali",),
+        low=1,
+        high=60,
+    ),
+    Feature(
+        "quali_gap_pct",
+        "best qualifying lap's gap to the pole lap",
+        "% of pole time",
+        "this race's qualifying",
+        ("post_quali",),
+        nullable=True,
+        low=0,
+        high=100,
+    ),
+    Feature(
+        "sprint_finish",
+        "finishing order in this weekend's sprint",
+        "position",
+        "this weekend's sprint",
+        ("post_quali",),
+        nullable=True,
+        low=1,
+        high=30,
+    ),
+)
+
+# Street and park circuits (temporary tracks on public roads or park roads), by Ergast id.
+STREET_CIRCUITS = frozenset(
+    {
+        "monaco",
+        "baku",
+        "marina_bay",
+        "jeddah",
+        "vegas",
+        "miami",
+        "albert_park",
+        "villeneuve",
+        "adelaide",
+        "detroit",
+        "phoenix",
+        "dallas",
+        "long_beach",
+        "valencia",
+        "pescara",
+        "boavista",
+        "monsanto",
+        "montjuic",
+        "ain-diab",
+        "pedralbes",
+        "las_vegas",
+        "sochi",
+    }
+)
+
+
+def features(stage: str) -> tuple[Feature, ...]:
+    """The features of `stage`, in column order."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
+    return tuple(f for f in FEATURES if stage in f.stages)
+
+
+def feature_names(stage: str) -> list[str]:
+    """The feature column names of `stage`."""
+    return [f.name for f in features(stage)]
