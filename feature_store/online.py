@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from feature_store.build import build_views
 from feature_store.frames import Frames, load_frames
@@ -18,7 +18,7 @@ class NoEntrants(LookupError):
 
 
 def get_entry_features(
-    engine: Engine, season: int, round_: int, stage: str, root: Path | None = None
+    engine: Engine | Connection, season: int, round_: int, stage: str, root: Path | None = None
 ) -> pd.DataFrame:
     """Rows of the view for the race's entrants: from the published store when the race is in
     it, else built now (entrants: the qualifying list when known, else the previous race's)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from feature_store.build import build_views
 from feature_store.frames import load_frames
@@ -54,7 +54,7 @@ class FeatureBuild:
 
 
 def build_features(
-    engine: Engine,
+    engine: Engine | Connection,
     root: Path | None = None,
     stages: tuple[str, ...] = STAGES,
     since: int | None = None,
