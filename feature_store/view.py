@@ -209,6 +209,8 @@ FEATURES: tuple[Feature, ...] = (
         low=1,
         high=60,
     ),
+    # Real history goes past 1000 % (Barrichello, Imola 1994, after his Friday crash): the
+    # bound says what a recorded lap can be, not what is usual.
     Feature(
         "quali_gap_pct",
         "best qualifying lap's gap to the pole lap",
@@ -217,7 +219,7 @@ FEATURES: tuple[Feature, ...] = (
         ("post_quali",),
         nullable=True,
         low=0,
-        high=100,
+        high=2000,
     ),
     Feature(
         "sprint_finish",

@@ -1,0 +1,136 @@
+"""Runs a suite on a frame with an ephemeral Great Expectations context; keeps the result
+as JSON and renders Great Expectations Data Docs (HTML) under one folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed expectation: its name, how many rows broke it, a few of them."""
+
+    expectation: str
+    kind: str
+    unexpected: int
+    examples: list[str]
+
+    def __str__(self) -> str:
+        return f"'{self.expectation}' failed on {self.unexpected} rows, e.g. {self.examples}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A validation's outcome and where its JSON result and Data Docs are."""
+
+    dataset: str
+    success: bool
+    expectations: int
+    rows: int
+    failures: list[Failure] = field(default_factory=list)
+    result_json: str = ""
+    data_docs: str = ""
+
+    def __str__(self) -> str:
+        head = (
+            f"{self.dataset}: {'passed' if self.success else 'FAILED'} "
+            f"({self.expectations - len(self.failures)}/{self.expectations} expectations, "
+            f"{self.rows:,} rows)"
+        )
+        lines = [head, *(f"  - {failure}" for failure in self.failures)]
+        lines.append(f"  result: {self.result_json}")
+        lines.append(f"  data docs: {self.data_docs}")
+        return "\n".join(lines)
+
+
+def run_suite(dataset: str, frame: pd.DataFrame, suite: Any, out_dir: Path) -> Report:
+    """Validate `frame` against `suite`; write `out_dir`/results/*.json and data_docs/."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    docs = out_dir / "data_docs"
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    context.add_data_docs_site(
+        site_name="f1",
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    batch = (
+        context.data_sources.add_pandas("f1")
+        .add_dataframe_asset(dataset)
+        .add_batch_definition_whole_dataframe("all")
+    )
+    suite = context.suites.add(suite)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(data=batch, suite=suite, name=dataset)
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=dataset,
+            validation_definitions=[definition],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+            result_format={"result_format": "COMPLETE", "partial_unexpected_count": EXAMPLES},
+        )
+    )
+    outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+    (result,) = outcome.run_results.values()
+    failures = [_failure(r, frame) for r in result.results if not r.success]
+    path = out_dir / "results" / f"{dataset}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report = Report(
+        dataset,
+        bool(outcome.success),
+        len(result.results),
+        len(frame),
+        failures,
+        str(path),
+        str(docs / "index.html"),
+    )
+    path.write_text(
+        json.dumps(
+            {"report": asdict(report), "great_expectations": result.to_json_dict()},
+            indent=2,
+            default=str,
+        )
+    )
+    (log.info if report.success else log.error)("%s", report)
+    return report
+
+
+def _failure(result: Any, frame: pd.DataFrame) -> Failure:
+    config = result.expectation_config
+    name = (config.meta or {}).get("name") or config.type
+    details = result.result or {}
+    indexes = details.get("unexpected_index_list") or []
+    if indexes and "row" in frame.columns and not _described(details):
+        values = details.get("partial_unexpected_list") or []
+        rows = frame["row"].iloc[[int(i) for i in indexes[:EXAMPLES]]].tolist()
+        examples = [f"{row}: {value}" for row, value in zip(rows, values, strict=False)] or rows
+    else:
+        examples = [str(v) for v in (details.get("partial_unexpected_list") or [])[:EXAMPLES]]
+    count = details.get("unexpected_count")
+    return Failure(name, config.type, int(count if count is not None else len(frame)), examples)
+
+
+def _described(details: dict[str, Any]) -> bool:
+    """Check columns already hold a readable description of each bad row."""
+    values = details.get("partial_unexpected_list") or []
+    return bool(values) and all(isinstance(v, str) and " R" in v for v in values)

@@ -1,0 +1,90 @@
+"""Validation gates: load a dataset from the warehouse (or a feature build) and run its suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, text
+
+from warehouse.settings import WarehouseSettings
+
+RAW = ("races", "results", "qualifying", "standings", "weather")
+DATASETS = (*RAW, "features")
+
+
+class ValidationFailed(RuntimeError):
+    """A suite failed; the message lists which expectations, on how many rows, with examples."""
+
+    def __init__(self, reports: list[Any]) -> None:
+        self.reports = reports
+        super().__init__("\n".join(str(r) for r in reports if not r.success))
+
+
+def validation_dir(home: Path | None = None) -> Path:
+    """Where results (JSON) and Data Docs (HTML) are kept."""
+    return (home or WarehouseSettings().f1_home).resolve() / "validation"
+
+
+def validate_raw(
+    engine: Engine | Connection,
+    datasets: tuple[str, ...] = RAW,
+    season: int | None = None,
+    out_dir: Path | None = None,
+) -> list[Any]:
+    """Run the suites of the warehouse datasets; reports (check `.success`)."""
+    import importlib
+
+    from expectations.runner import run_suite
+
+    reports = []
+    for name in datasets:
+        module = importlib.import_module(f"expectations.{name}")
+        sql = f"SELECT * FROM ({module.SQL}) AS dataset"
+        params = {}
+        if season is not None:
+            sql += " WHERE season = :season"
+            params["season"] = season
+        frame = _read(engine, sql, params)
+        reports.append(
+            run_suite(name, module.prepare(frame), module.suite(), out_dir or validation_dir())
+        )
+    return reports
+
+
+def validate_features(
+    views: dict[str, pd.DataFrame], season: int | None = None, out_dir: Path | None = None
+) -> list[Any]:
+    """Run the features suite on each stage of a build (each with its own columns)."""
+    from expectations import features
+    from expectations.runner import run_suite
+    from feature_store.view import features as stage_features
+
+    reports = []
+    for stage, frame in views.items():
+        if season is not None:
+            frame = frame[frame["season"] == season]
+        columns = [(f.name, f.nullable, f.low, f.high) for f in stage_features(stage)]
+        reports.append(
+            run_suite(
+                f"features_{stage}",
+                features.prepare(frame),
+                features.suite(columns),
+                out_dir or validation_dir(),
+            )
+        )
+    return reports
+
+
+def require(reports: list[Any]) -> None:
+    """Raise ValidationFailed when any report failed."""
+    if not all(r.success for r in reports):
+        raise ValidationFailed(reports)
+
+
+def _read(engine: Engine | Connection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    if isinstance(engine, Engine):
+        with engine.connect() as connection:
+            return pd.read_sql(text(sql), connection, params=params)
+    return pd.read_sql(text(sql), engine, params=params)
