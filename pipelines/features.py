@@ -103,3 +103,53 @@ def staged_views(build: FeatureBuild) -> dict[str, pd.DataFrame]:
         for stage in STAGES
         if (build.staging / f"{stage}.parquet").exists()
     }
+
+
+def validate_raw_task() -> list[str]:
+    """Gate 1: the warehouse's datasets pass their suites (ValidationFailed otherwise)."""
+    from pipelines.validate import require, validate_raw
+    from warehouse.db import make_engine
+
+    engine = make_engine()
+    try:
+        reports = validate_raw(engine)
+    finally:
+        engine.dispose()
+    require(reports)
+    return [str(r) for r in reports]
+
+
+def build_task() -> dict[str, object]:
+    """Build and stage (nothing in service changes yet); the build's summary."""
+    from warehouse.db import make_engine
+
+    engine = make_engine()
+    try:
+        return build_features(engine).summary()
+    finally:
+        engine.dispose()
+
+
+def validate_features_task(summary: dict[str, object]) -> list[str]:
+    """Gate 2: the staged build passes the features suite (ValidationFailed otherwise)."""
+    from pipelines.validate import require, validate_features
+
+    build = FeatureBuild(str(summary["build_id"]), Path(str(summary["staging"])))
+    reports = validate_features(staged_views(build))
+    require(reports)
+    return [str(r) for r in reports]
+
+
+def publish_task(summary: dict[str, object]) -> dict[str, object] | None:
+    """Publish the validated build; the `f1/features` extra, or None when nothing changed."""
+    build = FeatureBuild(str(summary["build_id"]), Path(str(summary["staging"])))
+    before = Manifest.read(store_root())
+    manifest = publish_build(build)
+    if before is not None and before.build_id == manifest.build_id:
+        return None
+    return {
+        "view": NAME,
+        "version": VERSION,
+        "build_id": manifest.build_id,
+        "races": summary["races"],
+    }
