@@ -77,6 +77,37 @@ def show(
     typer.echo(table.to_string(float_format=lambda v: f"{v:.4g}", na_rep="—"))
 
 
+@app.command()
+def describe() -> None:
+    """The view's documentation: every feature's meaning, unit, as-of rule and range."""
+    from rich.table import Table
+
+    from feature_store.view import FEATURES, NAME
+
+    table = Table(
+        "feature",
+        "stages",
+        "unit",
+        "meaning",
+        "as of",
+        "null ok",
+        "range",
+        title=NAME,
+        show_lines=True,
+    )
+    for f in FEATURES:
+        table.add_row(
+            f.name,
+            ", ".join(f.stages),
+            f.unit,
+            f.meaning,
+            f.as_of,
+            "yes" if f.nullable else "no",
+            f"{f.low} … {f.high}",
+        )
+    console.print(table)
+
+
 def validate(
     dataset: Annotated[str | None, typer.Option(help="One dataset (default: all).")] = None,
     season: Annotated[int | None, typer.Option(help="Only this season.")] = None,
