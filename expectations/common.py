@@ -10,16 +10,18 @@ import pandas as pd
 OK = "ok"
 
 
-def named(expectation: Any, name: str) -> Any:
-    """Give an expectation the name reports use."""
-    expectation.meta = {**(expectation.meta or {}), "name": name}
+def named(expectation: Any, name: str, described: bool = False) -> Any:
+    """Give an expectation the name reports use; `described`: its failing values already say
+    which row they are (check columns), so reports show them as they are."""
+    expectation.meta = {**(expectation.meta or {}), "name": name, "described": described}
     expectation.description = name
     return expectation
 
 
 def all_ok(column: str, name: str) -> Any:
     """Every value of a check column (built by a dataset's prepare()) is "ok"."""
-    return named(gx.expectations.ExpectColumnValuesToBeInSet(column=column, value_set=[OK]), name)
+    expectation = gx.expectations.ExpectColumnValuesToBeInSet(column=column, value_set=[OK])
+    return named(expectation, name, described=True)
 
 
 def label(frame: pd.DataFrame, who: str | None = None) -> pd.Series:

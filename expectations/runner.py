@@ -117,10 +117,11 @@ def run_suite(dataset: str, frame: pd.DataFrame, suite: Any, out_dir: Path) -> R
 
 def _failure(result: Any, frame: pd.DataFrame) -> Failure:
     config = result.expectation_config
-    name = (config.meta or {}).get("name") or config.type
+    meta = config.meta or {}
+    name = meta.get("name") or config.type
     details = result.result or {}
     indexes = details.get("unexpected_index_list") or []
-    if indexes and "row" in frame.columns and not _described(details):
+    if indexes and "row" in frame.columns and not meta.get("described"):
         values = details.get("partial_unexpected_list") or []
         rows = frame["row"].iloc[[int(i) for i in indexes[:EXAMPLES]]].tolist()
         examples = [f"{row}: {value}" for row, value in zip(rows, values, strict=False)] or rows
@@ -128,9 +129,3 @@ def _failure(result: Any, frame: pd.DataFrame) -> Failure:
         examples = [str(v) for v in (details.get("partial_unexpected_list") or [])[:EXAMPLES]]
     count = details.get("unexpected_count")
     return Failure(name, config.type, int(count if count is not None else len(frame)), examples)
-
-
-def _described(details: dict[str, Any]) -> bool:
-    """Check columns already hold a readable description of each bad row."""
-    values = details.get("partial_unexpected_list") or []
-    return bool(values) and all(isinstance(v, str) and " R" in v for v in values)
