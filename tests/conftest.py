@@ -130,3 +130,30 @@ def history(backend: str, _histories: dict[str, object]):  # type: ignore[no-unt
         load_snapshot(engine)
         _histories[backend] = engine
     return _histories[backend]
+
+
+@pytest.fixture(scope="session")
+def history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite warehouse file holding the whole bundled history (copy it before writing)."""
+    from pipelines.snapshot import load_snapshot
+    from warehouse.db import make_engine
+    from warehouse.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("history-file") / "warehouse.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    load_snapshot(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # all of it in the file
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def history_copy(history_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of `history_file`, set as the configured warehouse (F1_HOME in tmp)."""
+    path = tmp_path / "warehouse.db"
+    shutil.copy(history_file, path)
+    monkeypatch.setenv("F1_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("F1_HOME", str(tmp_path / "home"))
+    return path

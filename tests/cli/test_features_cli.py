@@ -3,47 +3,21 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from pipelines.snapshot import load_snapshot
-from warehouse.db import make_engine
-from warehouse.migrate import upgrade
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "warehouse.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    load_snapshot(engine)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
-
-
-@pytest.fixture
-def warehouse(loaded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "warehouse.db"
-    shutil.copy(loaded, path)
-    monkeypatch.setenv("F1_DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.setenv("F1_HOME", str(tmp_path / "home"))
-    return path
 
 
 def _run(*args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, list(args))
 
 
-def test_validate_passes_then_fails_naming_the_expectation(warehouse: Path, tmp_path) -> None:
+def test_validate_passes_then_fails_naming_the_expectation(history_copy: Path, tmp_path) -> None:
     ok = _run("validate", "--dataset", "results", "--season", "2023")
     assert ok.exit_code == 0, ok.output
     assert "results: passed (10/10 expectations, 440 rows)" in ok.stdout
@@ -51,7 +25,7 @@ def test_validate_passes_then_fails_naming_the_expectation(warehouse: Path, tmp_
         f"data docs: {tmp_path / 'home' / 'validation' / 'data_docs' / 'index.html'}" in ok.stdout
     )
 
-    with sqlite3.connect(warehouse) as connection:
+    with sqlite3.connect(history_copy) as connection:
         connection.execute("PRAGMA ignore_check_constraints = ON")
         connection.execute(
             "UPDATE race_results SET grid = -5 WHERE race_id = (SELECT id FROM "
@@ -65,7 +39,7 @@ def test_validate_passes_then_fails_naming_the_expectation(warehouse: Path, tmp_
     assert unknown.exit_code == 1 and "unknown dataset 'laps'" in unknown.stderr
 
 
-def test_features_build_show_describe(warehouse: Path) -> None:
+def test_features_build_show_describe(history_copy: Path) -> None:
     built = _run("features", "build")
     assert built.exit_code == 0, built.output
     assert "published race_entry_features_v1 build " in built.stdout

@@ -4,18 +4,15 @@ caught by a named expectation and stops the run before anything is published."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from feature_store.store import Manifest, store_root
 from pipelines.features import build_features, publish_build
-from pipelines.snapshot import load_snapshot
+from tests.dags.conftest import asset_events
 from warehouse.db import make_engine
-from warehouse.migrate import upgrade
 
 R5 = "(SELECT id FROM races WHERE season = 2023 AND round = 5)"
 CORRUPTIONS = {
@@ -94,28 +91,6 @@ CORRUPTIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def clean_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite warehouse file with the whole history (copied by each test)."""
-    path = tmp_path_factory.mktemp("clean") / "warehouse.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    load_snapshot(engine)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
-
-
-@pytest.fixture
-def warehouse(clean_history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "warehouse.db"
-    shutil.copy(clean_history, path)
-    monkeypatch.setenv("F1_DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.setenv("F1_HOME", str(tmp_path / "home"))
-    return path
-
-
 @pytest.fixture
 def f1_features(airflow_db):  # type: ignore[no-untyped-def]
     from airflow.dag_processing.dagbag import DagBag
@@ -125,26 +100,12 @@ def f1_features(airflow_db):  # type: ignore[no-untyped-def]
     return DagBag(dag_folder=str(DAGS / "f1_features.py")).dags["f1_features"]
 
 
-def _features_events() -> list[dict]:
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        rows = session.execute(
-            select(AssetEvent.extra)
-            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .where(AssetModel.name == "f1/features")
-            .order_by(AssetEvent.id)
-        ).all()
-    return [extra for (extra,) in rows]
-
-
-def test_a_clean_warehouse_is_validated_built_and_published(f1_features, warehouse) -> None:
+def test_a_clean_warehouse_is_validated_built_and_published(f1_features, history_copy) -> None:
     run = f1_features.test()
     assert run.state == "success"
     manifest = Manifest.read(store_root())
     assert manifest is not None and manifest.stages["post_quali"]["rows"] == 26235
-    event = _features_events()[-1]
+    event = asset_events("f1/features")[-1]
     assert event["build_id"] == manifest.build_id and event["version"] == 1
     assert len(event["races"]) == 1125 and event["races"][-1] == [2024, 24]
     docs = store_root().parents[1] / "validation" / "data_docs" / "index.html"
@@ -153,13 +114,13 @@ def test_a_clean_warehouse_is_validated_built_and_published(f1_features, warehou
 
 @pytest.mark.parametrize("corruption", list(CORRUPTIONS))
 def test_a_corruption_stops_the_run_before_features_are_published(
-    f1_features, warehouse: Path, corruption: str
+    f1_features, history_copy: Path, corruption: str
 ) -> None:
     sql, failing_task, expectation = CORRUPTIONS[corruption]
     engine = make_engine()
     in_service = publish_build(build_features(engine))  # a good build is being served
     engine.dispose()
-    with sqlite3.connect(warehouse) as connection:  # corrupt it as a bad restore would
+    with sqlite3.connect(history_copy) as connection:  # corrupt it as a bad restore would
         connection.execute("PRAGMA foreign_keys = OFF")
         connection.execute("PRAGMA ignore_check_constraints = ON")
         assert connection.execute(sql).rowcount >= 1

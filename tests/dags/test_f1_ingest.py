@@ -8,9 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from pipelines.snapshot import BUNDLED, load_snapshot
+from tests.dags.conftest import asset_events
 from tests.servers.base import LocalServer
 from tests.snapshots import snapshot_until
 from warehouse.db import make_engine, transaction
@@ -43,27 +44,13 @@ def _tables(engine) -> dict[str, int]:
         return warehouse_status(session)["tables"]
 
 
-def _warehouse_events() -> list[dict]:
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        rows = session.execute(
-            select(AssetEvent.extra)
-            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .where(AssetModel.name == "f1/warehouse")
-            .order_by(AssetEvent.id)
-        ).all()
-    return [extra for (extra,) in rows]
-
-
 def test_snapshot_mode_loads_the_history_and_announces_it(f1_ingest, warehouse) -> None:
     run = f1_ingest.test(run_conf={"mode": "snapshot"})
 
     assert run.state == "success"
     tables = _tables(warehouse)
     assert tables["races"] == 1125 and tables["race_results"] == 26811
-    event = _warehouse_events()[-1]
+    event = asset_events("f1/warehouse")[-1]
     assert event["mode"] == "snapshot"
     assert event["rows_changed"] == sum(tables.values())
     assert event["last_race"] == {"season": 2024, "round": 24, "name": "Abu Dhabi Grand Prix"}
@@ -103,7 +90,7 @@ def test_live_mode_fetches_the_missing_rounds_through_the_f1_api_connection(
     monkeypatch.setenv("OPEN_METEO_ARCHIVE_URL", f"{meteo.url}/v1/archive")
     monkeypatch.setenv("OPEN_METEO_FORECAST_URL", f"{meteo.url}/v1/forecast")
     monday = dt.datetime(2024, 12, 16, 6, tzinfo=dt.UTC)  # after rounds 23 (Dec 1), 24 (Dec 8)
-    events = len(_warehouse_events())
+    events = len(asset_events("f1/warehouse"))
 
     run = f1_ingest.test(run_after=monday, logical_date=monday, conn_file_path=str(connections))
 
@@ -118,8 +105,8 @@ def test_live_mode_fetches_the_missing_rounds_through_the_f1_api_connection(
         weather = session.scalar(text("SELECT count(*) FROM weather"))
     assert rounds == list(range(1, 25))
     assert weather == 24  # every 2024 race: archive, or forecast for the last two
-    event = _warehouse_events()[-1]
-    assert len(_warehouse_events()) == events + 1
+    event = asset_events("f1/warehouse")[-1]
+    assert len(asset_events("f1/warehouse")) == events + 1
     assert (event["season"], event["rounds"]) == (2024, [23, 24])
     assert any(path.startswith("/ergast/f1/2024/23/results.json") for path in jolpica.requests)
 
@@ -132,4 +119,4 @@ def test_live_mode_fetches_the_missing_rounds_through_the_f1_api_connection(
     assert rerun.state == "success"
     states = {t.task_id: t.state for t in rerun.get_task_instances()}
     assert states == {"ingest": "success", "weather": "skipped"}
-    assert len(_warehouse_events()) == events + 1
+    assert len(asset_events("f1/warehouse")) == events + 1
