@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import db, features, ingest
+from cli import db, features, ingest, models
 from cli.console import console, setup_logging, warehouse_engine
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(features.app, name="features")
 app.command(name="validate")(features.validate)
+app.command(name="backtest")(models.backtest)
 
 
 @app.callback()
