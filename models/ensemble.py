@@ -24,6 +24,8 @@ from models.probability import per_race, sharpen, softmax
 
 log = logging.getLogger(__name__)
 BASES = ("elo", "rf", "xgb")
+# Compared within the race: rows are scored one at a time, but a race is won against the field.
+RELATIVE = ("driver_elo", "team_elo", "form5_points", "season_points", "grid", "quali_gap_pct")
 
 
 def _log_loss(frame: pd.DataFrame, probs: np.ndarray) -> float:
@@ -101,14 +103,14 @@ class Ensemble:
             lambda s: _log_loss(frame, softmax(races, elo / s)), bounds=(10, 1000), method="bounded"
         )
         self.elo_scale = float(fitted.x)
-        x, y = frame[self.features].to_numpy(dtype=float), frame["won"].to_numpy()
+        x, y = self._matrix(frame), frame["won"].to_numpy()
         self._rf = RandomForestClassifier(**self.recipe.rf).fit(x, y)
         self._xgb = XGBClassifier(**self.recipe.xgb).fit(x, y)
 
     def predict_bases(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         """Each base model's per-race probabilities."""
         races = frame["race_id"].to_numpy()
-        x = frame[self.features].to_numpy(dtype=float)
+        x = self._matrix(frame)
         return {
             "elo": softmax(races, frame["driver_elo"].to_numpy() / self.elo_scale),
             "rf": per_race(races, self._rf.predict_proba(x)[:, 1]),
@@ -124,11 +126,33 @@ class Ensemble:
             {**bases, "ensemble": sharpen(races, pooled, self.power)}, index=frame.index
         )
 
+    @property
+    def columns(self) -> list[str]:
+        """The tree models' inputs: the view's features and their within-race comparisons."""
+        relative = [c for c in RELATIVE if c in self.features]
+        return [
+            *self.features,
+            *(f"{c}_vs_best" for c in relative),
+            *(f"{c}_rank" for c in relative),
+        ]
+
+    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        races = frame["race_id"]
+        extra = {}
+        for column in (c for c in RELATIVE if c in self.features):
+            values = frame[column].astype(float)
+            lower_is_better = column in ("grid", "quali_gap_pct")
+            best = values.groupby(races).transform("min" if lower_is_better else "max")
+            extra[f"{column}_vs_best"] = values - best
+            extra[f"{column}_rank"] = values.groupby(races).rank(ascending=lower_is_better)
+        matrix = pd.concat([frame[self.features].astype(float), pd.DataFrame(extra)], axis=1)
+        return matrix[self.columns].to_numpy(dtype=float)
+
     def importances(self) -> pd.DataFrame:
         """Feature importance of the two tree models (each sums to 1)."""
         return pd.DataFrame(
             {"rf": self._rf.feature_importances_, "xgb": self._xgb.feature_importances_},
-            index=self.features,
+            index=self.columns,
         )
 
 

@@ -1,0 +1,96 @@
+"""The ensemble and the walk-forward backtest on real seasons (a short window)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from feature_store.store import store_root
+from models.ensemble import Ensemble, Recipe
+from pipelines.backtest import report, walk_forward
+from pipelines.features import build_features, publish_build
+from pipelines.training_data import labelled
+from warehouse.db import make_engine
+
+
+@pytest.fixture
+def published(history_copy: Path) -> Path:
+    engine = make_engine()
+    publish_build(build_features(engine))
+    engine.dispose()
+    return store_root()
+
+
+def test_labelled_rows_have_one_winner_per_race(published: Path) -> None:
+    rows = labelled(make_engine(), "post_quali", since=2020)
+    assert rows.groupby("race_id")["won"].sum().eq(1).all()
+    assert len(rows) == rows[["race_id", "driver_id"]].drop_duplicates().shape[0]
+    verstappen_2023 = rows[(rows["season"] == 2023) & (rows["driver_ref"] == "max_verstappen")]
+    assert verstappen_2023["won"].sum() == 19
+
+
+def test_the_ensemble_gives_one_distribution_per_race(published: Path) -> None:
+    rows = labelled(make_engine(), "post_quali", since=2012)
+    train, test = rows[rows["season"] < 2024], rows[rows["season"] == 2024]
+    model = Ensemble(Recipe("post_quali")).fit(train)
+    forecast = model.predict(test)
+    sums = forecast.groupby(test["race_id"].to_numpy()).sum()
+    assert ((sums - 1).abs() < 1e-9).all().all()
+    assert abs(sum(model.weights.values()) - 1) < 1e-9 and 0.3 <= model.power <= 3
+    assert list(model.importances().index) == model.columns
+    assert "driver_elo_vs_best" in model.columns and "grid_rank" in model.columns
+
+
+def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path) -> None:
+    rows = labelled(make_engine(), "pre_quali", since=2010)
+    forecasts, _ = walk_forward(rows, "pre_quali", 2023, 2024, start=2012)
+    result = report(forecasts, "pre_quali")
+    assert result["seasons"] == [2023, 2024] and result["stage"] == "pre_quali"
+    assert set(result["overall"]) == {
+        "elo",
+        "rf",
+        "xgb",
+        "ensemble",
+        "uniform",
+        "pole",
+        "grid",
+        "leader",
+    }
+    assert result["overall"]["ensemble"]["races"] == 22 + 24
+    assert result["overall"]["uniform"]["log_loss"] == pytest.approx(3.0, abs=0.1)
+    assert set(result["by_season"]["2024"]["grid"]) == {
+        "top1",
+        "top3",
+        "log_loss",
+        "brier",
+        "ece",
+        "races",
+    }
+
+    out = tmp_path / "report.json"
+    done = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--stage",
+            "post_quali",
+            "--from",
+            "2024",
+            "--to",
+            "2024",
+            "--start",
+            "2016",
+            "--out",
+            str(out),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    written = json.loads(out.read_text())
+    assert written["seasons"] == [2024] and written["overall"]["ensemble"]["races"] == 24
+    for suffix in ("reliability", "by-season", "importance"):
+        png = tmp_path / f"report-{suffix}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
