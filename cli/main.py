@@ -20,6 +20,8 @@ app.add_typer(ingest.app, name="ingest")
 app.add_typer(features.app, name="features")
 app.command(name="validate")(features.validate)
 app.command(name="backtest")(models.backtest)
+app.command(name="train")(models.train)
+app.command(name="predict")(models.predict)
 
 
 @app.callback()

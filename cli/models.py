@@ -70,3 +70,56 @@ def backtest(
     console.print(table)
     for path in paths:
         console.print(f"wrote {path}", soft_wrap=True)
+
+
+def train(
+    stage: Annotated[str, typer.Option(help="pre_quali or post_quali.")],
+    start: Annotated[int | None, typer.Option(help="First training season (default 1981).")] = None,
+) -> None:
+    """One training run: evaluate, fit on all seasons, log to MLflow, register as challenger."""
+    from feature_store.view import STAGES
+    from pipelines.backtest import START
+    from pipelines.train import train as run_training
+
+    if stage not in STAGES:
+        fail(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
+    try:
+        result = run_training(warehouse_engine(), stage, start or START)
+    except FileNotFoundError as error:
+        fail(str(error))
+    console.print(
+        f"{result.name} version {result.version} ({', '.join(result.aliases)}), "
+        f"run {result.run_id}, {result.seconds:.0f}s",
+        soft_wrap=True,
+    )
+    for key in ("validation_top1", "validation_log_loss", "validation_brier"):
+        console.print(f"  {key}: {result.metrics[key]:.4f}")
+
+
+def predict(
+    year: Annotated[int, typer.Argument(help="Season.")],
+    round_: Annotated[int, typer.Argument(metavar="ROUND", help="Round.")],
+    stage: Annotated[str, typer.Option(help="pre_quali or post_quali.")] = "post_quali",
+    model_alias: Annotated[str, typer.Option(help="Registry alias to use.")] = "champion",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Win probabilities of a race's entrants from the registered model."""
+    import json
+
+    from pipelines.predict import NoModel, predict_race
+
+    try:
+        answer = predict_race(warehouse_engine(), year, round_, stage, model_alias)
+    except (NoModel, LookupError, ValueError) as error:
+        fail(str(error))
+    if as_json:
+        typer.echo(json.dumps(answer, indent=2))
+        return
+    race, model = answer["race"], answer["model"]
+    console.print(
+        f"{race['season']} round {race['round']} · {race['name']} · {stage} · "
+        f"{model['name']} v{model['version']} @{model['alias']}",
+        soft_wrap=True,
+    )
+    for row in answer["predictions"]:
+        console.print(f"  {row['probability']:6.1%}  {row['driver_name']:<24} {row['team_id']}")

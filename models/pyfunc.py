@@ -1,0 +1,43 @@
+"""The ensemble as one MLflow pyfunc: feature rows of a race in, win probabilities out."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import mlflow.pyfunc
+import pandas as pd
+
+from models.ensemble import Ensemble
+
+
+class WinnerModel(mlflow.pyfunc.PythonModel):
+    """Input: rows of `race_entry_features_v1` (race_id, driver_id and the stage's features);
+    output: race_id, driver_id and `probability`, summing to 1 within each race."""
+
+    def load_context(self, context: Any) -> None:
+        with Path(context.artifacts["ensemble"]).open("rb") as handle:
+            self.ensemble: Ensemble = pickle.load(handle)  # noqa: S301 (our own artifact)
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
+        """Win probabilities of each race's entrants."""
+        missing = sorted(set(self.ensemble.features) - set(model_input.columns))
+        if missing:
+            raise ValueError(f"input lacks feature columns: {', '.join(missing)}")
+        frame = model_input.reset_index(drop=True)
+        probs = self.ensemble.predict(frame)["ensemble"].to_numpy()
+        return pd.DataFrame(
+            {
+                "race_id": frame["race_id"].to_numpy(),
+                "driver_id": frame["driver_id"].to_numpy(),
+                "probability": probs,
+            }
+        )
+
+
+def save_ensemble(ensemble: Ensemble, path: Path) -> Path:
+    """Pickle the fitted ensemble for logging as the pyfunc's artifact."""
+    with path.open("wb") as handle:
+        pickle.dump(ensemble, handle)
+    return path

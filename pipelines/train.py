@@ -1,0 +1,124 @@
+"""One training run per stage, tracked in MLflow and registered with aliases."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from feature_store.store import Manifest, store_root
+from feature_store.view import NAME, VERSION
+from models.ensemble import Ensemble, Recipe
+from pipelines.backtest import START, report, walk_forward, write_report
+from pipelines.training_data import labelled
+
+log = logging.getLogger(__name__)
+VALIDATION_SEASONS = 2
+REQUIREMENTS = ("scikit-learn", "xgboost-cpu", "pandas", "numpy", "scipy", "mlflow")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The registered version and how the run went."""
+
+    name: str
+    version: str
+    run_id: str
+    aliases: list[str]
+    seconds: float
+    metrics: dict[str, float]
+
+
+def train(
+    engine: Engine | Connection, stage: str, start: int = START, last: int | None = None
+) -> TrainResult:
+    """Evaluate the recipe walk-forward on the last two complete seasons, fit it on every
+    season from `start`, log and register the model; the new version becomes the challenger
+    (and the champion when it is the first)."""
+    import mlflow
+    from mlflow.models import infer_signature
+    from mlflow.tracking import MlflowClient
+
+    from models.pyfunc import WinnerModel, save_ensemble
+    from models.registry import CHALLENGER, CHAMPION, artifact_root, model_name, tracking_uri
+
+    started = time.perf_counter()
+    rows = labelled(engine, stage)
+    last = last or int(rows["season"].max())
+    rows = rows[rows["season"] <= last]
+    manifest = Manifest.read(store_root())
+    forecasts, _ = walk_forward(rows, stage, last - VALIDATION_SEASONS + 1, last, start)
+    evaluation = report(forecasts, stage)
+    ensemble = Ensemble(Recipe(stage)).fit(rows[rows["season"] >= start])
+    mlflow.set_tracking_uri(tracking_uri())
+    name = model_name(stage)
+    experiment = mlflow.get_experiment_by_name(name)
+    experiment_id = (
+        experiment.experiment_id
+        if experiment
+        else mlflow.create_experiment(name, artifact_location=(artifact_root() / name).as_uri())
+    )
+    metrics = {
+        f"validation_{k}": float(v)
+        for k, v in evaluation["overall"]["ensemble"].items()
+        if isinstance(v, int | float)
+    }
+    for baseline in ("grid", "elo"):
+        metrics[f"validation_{baseline}_log_loss"] = evaluation["overall"][baseline]["log_loss"]
+    with mlflow.start_run(experiment_id=experiment_id) as run, tempfile.TemporaryDirectory() as tmp:
+        mlflow.log_params(
+            {
+                "stage": stage,
+                "train_from": start,
+                "train_to": last,
+                "validation_seasons": f"{last - 1}-{last}",
+                "feature_view": NAME,
+                "feature_view_version": VERSION,
+                "rows": len(rows),
+                "feature_build_id": manifest.build_id if manifest else "unknown",
+                **{f"weight_{k}": round(v, 3) for k, v in ensemble.weights.items()},
+                "calibration_power": round(ensemble.power, 3),
+                "elo_scale": round(ensemble.elo_scale, 1),
+                **{f"rf_{k}": v for k, v in ensemble.recipe.rf.items()},
+                **{f"xgb_{k}": v for k, v in ensemble.recipe.xgb.items()},
+            }
+        )
+        mlflow.log_metrics(metrics)
+        for path in write_report(evaluation, ensemble, Path(tmp) / "validation.json"):
+            mlflow.log_artifact(str(path), artifact_path="validation")
+        example = rows[rows["season"] == last].head(20)[
+            ["race_id", "driver_id", *ensemble.features]
+        ]
+        output = WinnerModel()
+        output.ensemble = ensemble
+        signature = infer_signature(example, output.predict(None, example))
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=WinnerModel(),
+            artifacts={"ensemble": str(save_ensemble(ensemble, Path(tmp) / "ensemble.pkl"))},
+            signature=signature,
+            input_example=example,
+            pip_requirements=[f"{p}=={version(p)}" for p in REQUIREMENTS],
+            metadata={"feature_view": NAME, "feature_view_version": VERSION, "stage": stage},
+            registered_model_name=name,
+        )
+    client = MlflowClient()
+    registered = info.registered_model_version
+    versions = client.search_model_versions(f"name = '{name}'")
+    aliases = [CHALLENGER] + ([CHAMPION] if len(versions) == 1 else [])
+    for alias in aliases:
+        client.set_registered_model_alias(name, alias, str(registered))
+    seconds = time.perf_counter() - started
+    log.info("%s version %s (%s) trained in %.1fs", name, registered, ", ".join(aliases), seconds)
+    return TrainResult(name, str(registered), run.info.run_id, aliases, seconds, metrics)
+
+
+def result_dict(result: TrainResult) -> dict[str, Any]:
+    """JSON-able summary (the `f1/models` asset's extra)."""
+    return asdict(result)
