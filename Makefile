@@ -39,6 +39,7 @@ bench: install
 	$(VENV)/bin/python bench/snapshot_load.py
 	$(VENV)/bin/python bench/ingest_season.py
 	$(VENV)/bin/python bench/features.py
+	$(VENV)/bin/python bench/train.py
 
 clean:
 	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache
