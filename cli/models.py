@@ -24,7 +24,7 @@ def backtest(
     from rich.table import Table
 
     from feature_store.view import STAGES
-    from pipelines.backtest import START, report, walk_forward, write_report
+    from pipelines.backtest import START, log_to_mlflow, report, walk_forward, write_report
     from pipelines.training_data import labelled
 
     if stage not in STAGES:
@@ -70,6 +70,8 @@ def backtest(
     console.print(table)
     for path in paths:
         console.print(f"wrote {path}", soft_wrap=True)
+    run_id = log_to_mlflow(result, paths, start or START)
+    console.print(f"logged to MLflow as run {run_id}", soft_wrap=True)
 
 
 def train(

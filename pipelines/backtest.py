@@ -141,3 +141,38 @@ def _save(figure: Any, path: Path) -> Path:
 
     plt.close(figure)
     return path
+
+
+def log_to_mlflow(result: dict[str, Any], paths: list[Path], start: int) -> str:
+    """Record a backtest as a run of the stage's experiment; its run id."""
+    import mlflow
+
+    from models.registry import artifact_root, model_name, tracking_uri
+
+    mlflow.set_tracking_uri(tracking_uri())
+    name = model_name(result["stage"])
+    experiment = mlflow.get_experiment_by_name(name)
+    experiment_id = (
+        experiment.experiment_id
+        if experiment
+        else mlflow.create_experiment(name, artifact_location=(artifact_root() / name).as_uri())
+    )
+    seasons = result["seasons"]
+    with mlflow.start_run(
+        experiment_id=experiment_id, run_name=f"backtest {seasons[0]}–{seasons[-1]}"
+    ) as run:
+        mlflow.set_tag("kind", "backtest")
+        mlflow.log_params(
+            {"stage": result["stage"], "train_from": start, "tested": f"{seasons[0]}-{seasons[-1]}"}
+        )
+        mlflow.log_metrics(
+            {
+                f"{model}_{metric}": float(value)
+                for model, metrics in result["overall"].items()
+                for metric, value in metrics.items()
+                if metric in ("top1", "top3", "log_loss", "brier", "ece")
+            }
+        )
+        for path in paths:
+            mlflow.log_artifact(str(path), artifact_path="backtest")
+    return str(run.info.run_id)

@@ -41,7 +41,7 @@ def test_trains_both_stages_registers_and_announces(
     for name, event in events.items():
         champion = client.get_model_version_by_alias(name, "champion")
         challenger = client.get_model_version_by_alias(name, "challenger")
-        assert champion.version == challenger.version == event["version"] == "1"
+        assert str(champion.version) == str(challenger.version) == event["version"] == "1"
         assert champion.run_id == event["run_id"]
         params = client.get_run(event["run_id"]).data.params
         assert params["feature_view"] == "race_entry_features_v1"

@@ -91,6 +91,7 @@ def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path) -> N
     assert done.exit_code == 0, done.output
     written = json.loads(out.read_text())
     assert written["seasons"] == [2024] and written["overall"]["ensemble"]["races"] == 24
+    assert "logged to MLflow as run " in done.stdout
     for suffix in ("reliability", "by-season", "importance"):
         png = tmp_path / f"report-{suffix}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
