@@ -22,9 +22,11 @@ def main() -> None:
         engine = make_engine()
         for stage in ("pre_quali", "post_quali"):
             result = train(engine, stage)
-            print(f"{stage:10} {result.seconds:5.1f} s  (version {result.version}, validation "
-                  f"top-1 {result.metrics['validation_top1']:.3f}, log loss "
-                  f"{result.metrics['validation_log_loss']:.3f})")
+            print(
+                f"{stage:10} {result.seconds:5.1f} s  (version {result.version}, validation "
+                f"top-1 {result.metrics['validation_top1']:.3f}, log loss "
+                f"{result.metrics['validation_log_loss']:.3f})"
+            )
 
 
 if __name__ == "__main__":
