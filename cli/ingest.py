@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.console import console, fail, stage_progress, warehouse_engine
+from cli.console import console, fail, progress_callback, warehouse_engine
 
 if TYPE_CHECKING:
     from pipelines.ingest.jolpica import JolpicaClient
@@ -28,22 +28,6 @@ AsOf = Annotated[
 
 def _day(as_of: dt.datetime | None) -> dt.date:
     return as_of.date() if as_of else dt.datetime.now(dt.UTC).date()
-
-
-@contextmanager
-def _progress() -> Iterator[Callable[[str, int, int], None]]:
-    """A progress callback drawing one bar per stage."""
-    from rich.progress import TaskID
-
-    with stage_progress() as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
-        yield update
 
 
 def _print_counts(title: str, tables: dict[str, UpsertCounts]) -> None:
@@ -94,7 +78,7 @@ def snapshot(
     from pipelines.snapshot import BUNDLED, SnapshotError, load_snapshot
 
     engine = warehouse_engine()
-    with _progress() as progress:
+    with progress_callback() as progress:
         try:
             report = load_snapshot(engine, directory or BUNDLED, progress)
         except SnapshotError as error:
@@ -109,7 +93,7 @@ def season(year: Year) -> None:
     from pipelines.ingest.live import ingest_season
 
     engine = warehouse_engine()
-    with _api() as client, _progress() as progress:
+    with _api() as client, progress_callback() as progress:
         report = ingest_season(engine, client, year, progress)
     _report(report)
 
@@ -123,7 +107,7 @@ def race(
     from pipelines.ingest.live import ingest_round
 
     engine = warehouse_engine()
-    with _api() as client, _progress() as progress:
+    with _api() as client, progress_callback() as progress:
         report = ingest_round(engine, client, year, round_, progress)
     if round_ not in report.rounds:
         console.print(f"the API has no results for {year} round {round_} yet")
@@ -136,7 +120,7 @@ def qualifying(year: Year) -> None:
     from pipelines.ingest.live import ingest_qualifying
 
     engine = warehouse_engine()
-    with _api() as client, _progress() as progress:
+    with _api() as client, progress_callback() as progress:
         report = ingest_qualifying(engine, client, year, progress)
     _report(report)
 
@@ -150,7 +134,7 @@ def new(
 
     day = _day(as_of)
     engine = warehouse_engine()
-    with _api() as client, _progress() as progress:
+    with _api() as client, progress_callback() as progress:
         reports = ingest_new(engine, client, day, progress)
     for report in reports:
         _report(report)
@@ -169,7 +153,7 @@ def weather(
     engine = warehouse_engine()
     meteo = OpenMeteo.from_settings()
     try:
-        with _progress() as progress:
+        with progress_callback() as progress:
             report = ingest_weather(engine, meteo, year, day, progress)
     except ApiError as error:
         fail(f"{error}\nno weather was written")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.console import console, fail, stage_progress, warehouse_engine
+from cli.console import console, fail, progress_callback, warehouse_engine
 
 
 def backtest(
@@ -20,7 +20,6 @@ def backtest(
     start: Annotated[int | None, typer.Option(help="First training season (default 1981).")] = None,
 ) -> None:
     """Train on the seasons before each tested season, forecast its races, score everything."""
-    from rich.progress import TaskID
     from rich.table import Table
 
     from feature_store.view import STAGES
@@ -35,16 +34,8 @@ def backtest(
         rows = labelled(warehouse_engine(), stage)
     except FileNotFoundError as error:
         fail(str(error))
-    with stage_progress() as progress:
-        task: TaskID = progress.add_task("season", total=last - first + 1)
-        forecasts, model = walk_forward(
-            rows,
-            stage,
-            first,
-            last,
-            start or START,
-            lambda _s, done, total: progress.update(task, completed=done, total=total),
-        )
+    with progress_callback() as progress:
+        forecasts, model = walk_forward(rows, stage, first, last, start or START, progress)
     result = report(forecasts, stage)
     paths = write_report(result, model, out)
     table = Table(

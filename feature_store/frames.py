@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
@@ -33,13 +34,24 @@ class Frames:
     weather: pd.DataFrame
 
 
+def read_sql(
+    source: Engine | Connection, sql: str, params: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """One query into a frame, from an engine or from a connection (which sees its own
+    uncommitted transaction)."""
+    if isinstance(source, Engine):
+        with source.connect() as connection:
+            return pd.read_sql(text(sql), connection, params=params)
+    return pd.read_sql(text(sql), source, params=params)
+
+
 def load_frames(source: Engine | Connection) -> Frames:
     """Read every table the builder needs (one query each), from an engine or a connection
     (a connection sees its own uncommitted transaction)."""
     if isinstance(source, Engine):
         with source.connect() as connection:
-            return load_frames(connection)
-    frames = {name: pd.read_sql(text(sql), source) for name, sql in QUERIES.items()}
+            return load_frames(connection)  # one connection for every query
+    frames = {name: read_sql(source, sql) for name, sql in QUERIES.items()}
     races = frames["races"].sort_values(["season", "round"], kind="stable").reset_index(drop=True)
     races["idx"] = range(len(races))
     frames["races"] = races

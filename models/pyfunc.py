@@ -22,18 +22,22 @@ class WinnerModel(mlflow.pyfunc.PythonModel):
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
         """Win probabilities of each race's entrants."""
-        missing = sorted(set(self.ensemble.features) - set(model_input.columns))
-        if missing:
-            raise ValueError(f"input lacks feature columns: {', '.join(missing)}")
-        frame = model_input.reset_index(drop=True)
-        probs = self.ensemble.predict(frame)["ensemble"].to_numpy()
-        return pd.DataFrame(
-            {
-                "race_id": frame["race_id"].to_numpy(),
-                "driver_id": frame["driver_id"].to_numpy(),
-                "probability": probs,
-            }
-        )
+        return win_probabilities(self.ensemble, model_input)
+
+
+def win_probabilities(ensemble: Ensemble, rows: pd.DataFrame) -> pd.DataFrame:
+    """race_id, driver_id and the ensemble's `probability` for feature rows of races."""
+    missing = sorted(set(ensemble.features) - set(rows.columns))
+    if missing:
+        raise ValueError(f"input lacks feature columns: {', '.join(missing)}")
+    frame = rows.reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "race_id": frame["race_id"].to_numpy(),
+            "driver_id": frame["driver_id"].to_numpy(),
+            "probability": ensemble.predict(frame)["ensemble"].to_numpy(),
+        }
+    )
 
 
 def save_ensemble(ensemble: Ensemble, path: Path) -> Path:

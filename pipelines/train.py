@@ -45,7 +45,7 @@ def train(
     from mlflow.models import infer_signature
     from mlflow.tracking import MlflowClient
 
-    from models.pyfunc import WinnerModel, save_ensemble
+    from models.pyfunc import WinnerModel, save_ensemble, win_probabilities
     from models.registry import CHALLENGER, CHAMPION, artifact_root, model_name, tracking_uri
 
     started = time.perf_counter()
@@ -95,9 +95,7 @@ def train(
         example = rows[rows["season"] == last].head(20)[
             ["race_id", "driver_id", *ensemble.features]
         ]
-        output = WinnerModel()
-        output.ensemble = ensemble
-        signature = infer_signature(example, output.predict(None, example))
+        signature = infer_signature(example, win_probabilities(ensemble, example))
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=WinnerModel(),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
+from feature_store.frames import read_sql
 from feature_store.store import read_offline
 
 LABELS = (
@@ -21,11 +22,7 @@ def labelled(
     """The stage's published feature rows with `won` (0/1) and the official `result_grid`
     (null for an entrant who did not start); races without results are left out."""
     features = read_offline(stage, root, since)
-    if isinstance(engine, Engine):
-        with engine.connect() as connection:
-            labels = pd.read_sql(text(LABELS), connection)
-    else:
-        labels = pd.read_sql(text(LABELS), engine)
+    labels = read_sql(engine, LABELS)
     rows = features.merge(labels, on=["race_id", "driver_id"], how="left")
     has_results = rows["race_id"].isin(labels["race_id"])
     rows = rows[has_results].copy()

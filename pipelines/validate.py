@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
+from feature_store.frames import read_sql
 from warehouse.settings import WarehouseSettings
 
 RAW = ("races", "results", "qualifying", "standings", "weather")
@@ -46,7 +47,7 @@ def validate_raw(
         if season is not None:
             sql += " WHERE season = :season"
             params["season"] = season
-        frame = _read(engine, sql, params)
+        frame = read_sql(engine, sql, params)
         reports.append(
             run_suite(name, module.prepare(frame), module.suite(), out_dir or validation_dir())
         )
@@ -81,10 +82,3 @@ def require(reports: list[Any]) -> None:
     """Raise ValidationFailed when any report failed."""
     if not all(r.success for r in reports):
         raise ValidationFailed(reports)
-
-
-def _read(engine: Engine | Connection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    if isinstance(engine, Engine):
-        with engine.connect() as connection:
-            return pd.read_sql(text(sql), connection, params=params)
-    return pd.read_sql(text(sql), engine, params=params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from pipelines.ingest.http import JsonClient, RateLimiter
@@ -51,55 +52,44 @@ def test_conditions_dry_wet_mixed_and_the_default_start() -> None:
     assert summarise(_answer(wet), dt.datetime(2024, 3, 2, 15), day)["condition"] == "mixed"
 
 
-def test_a_season_is_stored_once_and_gaps_stay_empty(history, meteo: LocalServer) -> None:
+@pytest.fixture
+def history_weather(history):  # type: ignore[no-untyped-def]
+    """The shared history warehouse, its weather table emptied again afterwards."""
+    yield history
+    with transaction(history) as session:
+        session.execute(WeatherData.__table__.delete())
+
+
+def _stored(engine, column) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    """Round → `column` of the 2024 weather rows."""
+    with transaction(engine) as session:
+        query = select(Race.round, column).join(WeatherData).where(Race.season == 2024)
+        return dict(session.execute(query).tuples().all())
+
+
+def test_a_season_is_stored_once_and_gaps_stay_empty(history_weather, meteo: LocalServer) -> None:
     api: OpenMeteoApi = meteo.route  # type: ignore[assignment]
     api.rain["2024-07-07"] = [2.0] * 24  # British GP 2024: wet all day
     api.missing.add("2024-04-07")  # Japanese GP 2024: the archive has nothing
     as_of = dt.date(2025, 1, 15)
-    try:
-        report = ingest_weather(history, _meteo(meteo), 2024, as_of)
-        assert report.asked == 24 and report.without == [4]
-        assert report.counts.inserted == 23
-        with transaction(history) as session:
-            stored = dict(
-                session.execute(
-                    select(Race.round, WeatherData.condition)
-                    .join(WeatherData)
-                    .where(Race.season == 2024)
-                )
-                .tuples()
-                .all()
-            )
-            sources = set(session.scalars(select(WeatherData.source)))
-        assert 4 not in stored and stored[12] == "wet" and stored[1] == "dry"
-        assert sources == {"archive"}
-        again = ingest_weather(history, _meteo(meteo), 2024, as_of)
-        assert again.counts.changed == 0 and again.counts.unchanged == 23
-        requests = len(meteo.requests)
-        ingest_weather(history, _meteo(meteo), 2024, as_of, only_missing=True)
-        assert len(meteo.requests) - requests == 1  # only the race without weather is asked
-    finally:
-        with transaction(history) as session:  # leave the shared history as it was
-            session.execute(WeatherData.__table__.delete())
+    report = ingest_weather(history_weather, _meteo(meteo), 2024, as_of)
+    assert report.asked == 24 and report.without == [4]
+    assert report.counts.inserted == 23
+    stored = _stored(history_weather, WeatherData.condition)
+    sources = set(_stored(history_weather, WeatherData.source).values())
+    assert 4 not in stored and stored[12] == "wet" and stored[1] == "dry"
+    assert sources == {"archive"}
+    again = ingest_weather(history_weather, _meteo(meteo), 2024, as_of)
+    assert again.counts.changed == 0 and again.counts.unchanged == 23
+    requests = len(meteo.requests)
+    ingest_weather(history_weather, _meteo(meteo), 2024, as_of, only_missing=True)
+    assert len(meteo.requests) - requests == 1  # only the race without weather is asked
 
 
-def test_recent_and_next_races_use_the_forecast(history, meteo: LocalServer) -> None:
-    try:
-        report = ingest_weather(history, _meteo(meteo), 2024, dt.date(2024, 12, 3))
-        with transaction(history) as session:
-            sources = dict(
-                session.execute(
-                    select(Race.round, WeatherData.source)
-                    .join(WeatherData)
-                    .where(Race.season == 2024)
-                )
-                .tuples()
-                .all()
-            )
-        assert report.asked == 24
-        assert sources[23] == "forecast" and sources[24] == "forecast"  # Dec 1 and Dec 8
-        assert sources[22] == "archive"
-        assert any(path.startswith("/v1/forecast") for path in meteo.requests)
-    finally:
-        with transaction(history) as session:
-            session.execute(WeatherData.__table__.delete())
+def test_recent_and_next_races_use_the_forecast(history_weather, meteo: LocalServer) -> None:
+    report = ingest_weather(history_weather, _meteo(meteo), 2024, dt.date(2024, 12, 3))
+    sources = _stored(history_weather, WeatherData.source)
+    assert report.asked == 24
+    assert sources[23] == "forecast" and sources[24] == "forecast"  # Dec 1 and Dec 8
+    assert sources[22] == "archive"
+    assert any(path.startswith("/v1/forecast") for path in meteo.requests)
