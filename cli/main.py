@@ -18,6 +18,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(features.app, name="features")
+app.add_typer(models.app, name="models")
 app.command(name="validate")(features.validate)
 app.command(name="backtest")(models.backtest)
 app.command(name="train")(models.train)

@@ -116,3 +116,71 @@ def predict(
     )
     for row in answer["predictions"]:
         console.print(f"  {row['probability']:6.1%}  {row['driver_name']:<24} {row['team_id']}")
+
+
+app = typer.Typer(help="Registered models: versions, aliases, promotion and rollback.")
+
+
+@app.command("list")
+def list_models() -> None:
+    """Every version of both registered models, with aliases and the champion's history."""
+    from rich.table import Table
+
+    from feature_store.view import STAGES
+    from models.registry import model_name
+    from pipelines.promote import history, versions
+
+    engine = warehouse_engine()
+    for stage in STAGES:
+        name = model_name(stage)
+        table = Table("version", "aliases", "created", "validation log loss", "run", title=name)
+        for row in versions(name):
+            table.add_row(
+                row["version"],
+                ", ".join(row["aliases"]),
+                row["created"],
+                f"{row['log_loss']:.3f}" if row["log_loss"] is not None else "",
+                row["run_id"],
+            )
+        console.print(table)
+        for event in history(engine, name):
+            console.print(
+                f"  {event.created_at:%Y-%m-%d %H:%M} {event.action:<8} "
+                f"v{event.previous_version or '-'} → v{event.version} by {event.actor}: "
+                f"{event.reason}",
+                soft_wrap=True,
+            )
+
+
+@app.command("promote")
+def promote_model(
+    name: Annotated[str, typer.Argument(help="Registered model, e.g. f1_winner_post_quali.")],
+    version: Annotated[str, typer.Argument(help="The version to make champion.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded with the move).")] = "by hand",
+) -> None:
+    """Make VERSION the champion of NAME (recorded in MLflow and the warehouse)."""
+    import getpass
+
+    from pipelines.promote import PromotionError, promote
+
+    try:
+        event = promote(warehouse_engine(), name, version, f"cli:{getpass.getuser()}", reason)
+    except PromotionError as error:
+        fail(str(error))
+    console.print(f"{name}: champion v{event.previous_version or '-'} → v{event.version}")
+
+
+@app.command("rollback")
+def rollback_model(
+    name: Annotated[str, typer.Argument(help="Registered model, e.g. f1_winner_post_quali.")],
+) -> None:
+    """Bring back NAME's previous champion."""
+    import getpass
+
+    from pipelines.promote import PromotionError, rollback
+
+    try:
+        event = rollback(warehouse_engine(), name, f"cli:{getpass.getuser()}")
+    except PromotionError as error:
+        fail(str(error))
+    console.print(f"{name}: champion v{event.previous_version} → v{event.version} (rolled back)")

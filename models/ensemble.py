@@ -1,26 +1,29 @@
 """The race-winner ensemble: ELO, RandomForest and XGBoost, pooled and calibrated.
 
 - ELO: softmax over driver ELO / s within the race, the scale s fitted on training races.
-- RandomForest and XGBoost: P(win) per (race, driver) row, normalised within the race.
-- Ensemble: a linear pool Σ w_k p_k whose weights (on a 0.1 grid of the simplex) and a power
-  calibration p^a are chosen on the last `validation_seasons` of the training data, with base
-  models fitted on the seasons before them; then the base models are refitted on everything.
-  The tested seasons never take part.
+- RandomForest: P(win) per (race, driver) row, normalised within the race.
+- XGBoost: gradient-boosted trees trained with a per-race softmax objective (a boosted
+  conditional logit): a row's score only matters relative to the other entrants of its race,
+  so the model learns who beats whom instead of how often a row like this one wins.
+- Ensemble: a log-linear pool p ∝ Π p_k^(a·w_k), the weights w (summing to 1) and the
+  calibration power a fitted together on out-of-sample forecasts of the last training
+  seasons: `validation_blocks` blocks of `block_seasons` seasons, each forecast by base models
+  fitted on the seasons before it. Then the base models are refitted on everything. The tested
+  seasons never take part.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize_scalar
+from scipy.optimize import minimize, minimize_scalar
 
 from feature_store.view import feature_names
-from models.probability import per_race, sharpen, softmax
+from models.probability import FLOOR, per_race, softmax
 
 log = logging.getLogger(__name__)
 BASES = ("elo", "rf", "xgb")
@@ -33,12 +36,21 @@ def _log_loss(frame: pd.DataFrame, probs: np.ndarray) -> float:
     return float(-np.log(np.clip(probs[won], 1e-12, None)).mean())
 
 
+def _race_softmax(codes: np.ndarray, races: int, logits: np.ndarray) -> np.ndarray:
+    """Softmax of `logits` within groups `codes` (0…races-1), in numpy (the boosting loop)."""
+    peak = np.full(races, -np.inf)
+    np.maximum.at(peak, codes, logits)
+    weights = np.exp(logits - peak[codes])
+    return weights / np.bincount(codes, weights, minlength=races)[codes]
+
+
 @dataclass
 class Recipe:
     """Hyper-parameters of one ensemble (one per stage)."""
 
     stage: str
-    validation_seasons: int = 2
+    validation_blocks: int = 2
+    block_seasons: int = 2
     rf: dict[str, Any] = field(
         default_factory=lambda: {
             "n_estimators": 200,
@@ -50,14 +62,15 @@ class Recipe:
     )
     xgb: dict[str, Any] = field(
         default_factory=lambda: {
-            "n_estimators": 250,
-            "max_depth": 4,
-            "learning_rate": 0.05,
+            "num_boost_round": 300,
+            "max_depth": 2,
+            "eta": 0.02,
             "subsample": 0.8,
             "colsample_bytree": 0.8,
-            "min_child_weight": 3,
-            "n_jobs": 2,
-            "random_state": 7,
+            "min_child_weight": 1.0,
+            "reg_lambda": 1.0,
+            "nthread": 2,
+            "seed": 7,
             "tree_method": "hist",
         }
     )
@@ -72,18 +85,30 @@ class Ensemble:
         self.elo_scale = 100.0
         self.weights = {"elo": 1 / 3, "rf": 1 / 3, "xgb": 1 / 3}
         self.power = 1.0
+        self.validation: list[int] = []
         self._rf: Any = None
         self._xgb: Any = None
 
     def fit(self, frame: pd.DataFrame) -> Ensemble:
-        """Choose weights and calibration on the last seasons, then refit on all of them."""
-        seasons = sorted(frame["season"].unique())
-        held = seasons[-self.recipe.validation_seasons :]
-        early, late = frame[~frame["season"].isin(held)], frame[frame["season"].isin(held)]
-        if early["season"].nunique() >= 3 and not late.empty:
-            self._fit_bases(early)
-            bases = self.predict_bases(late)
+        """Choose pool weights and calibration on out-of-sample forecasts of the last
+        seasons, then refit the base models on all of them."""
+        seasons = sorted(int(s) for s in frame["season"].unique())
+        size = self.recipe.block_seasons
+        blocks = [
+            seasons[len(seasons) - size * (i + 1) : len(seasons) - size * i]
+            for i in reversed(range(self.recipe.validation_blocks))
+        ]
+        if len(seasons) - size * len(blocks) >= 3:
+            forecasts, held = [], []
+            for block in blocks:
+                self._fit_bases(frame[frame["season"] < block[0]])
+                part = frame[frame["season"].isin(block)]
+                forecasts.append(self.predict_bases(part))
+                held.append(part)
+            late = pd.concat(held)
+            bases = {k: np.concatenate([f[k] for f in forecasts]) for k in BASES}
             self.weights, self.power = _choose(late, bases)
+            self.validation = [s for block in blocks for s in block]
         self._fit_bases(frame)
         log.info(
             "ensemble %s: weights %s, power %.2f, elo scale %.0f",
@@ -95,8 +120,8 @@ class Ensemble:
         return self
 
     def _fit_bases(self, frame: pd.DataFrame) -> None:
+        import xgboost as xgb
         from sklearn.ensemble import RandomForestClassifier
-        from xgboost import XGBClassifier
 
         races, elo = frame["race_id"].to_numpy(), frame["driver_elo"].to_numpy()
         fitted = minimize_scalar(
@@ -105,25 +130,41 @@ class Ensemble:
         self.elo_scale = float(fitted.x)
         x, y = self._matrix(frame), frame["won"].to_numpy()
         self._rf = RandomForestClassifier(**self.recipe.rf).fit(x, y)
-        self._xgb = XGBClassifier(**self.recipe.xgb).fit(x, y)
+        codes, uniques = pd.factorize(races)
+        count = len(uniques)
+
+        def race_softmax_loss(margin: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
+            p = _race_softmax(codes, count, margin)
+            return p - y, np.maximum(p * (1.0 - p), 1e-6)
+
+        params = {k: v for k, v in self.recipe.xgb.items() if k != "num_boost_round"}
+        self._xgb = xgb.train(
+            {**params, "base_score": 0.0, "disable_default_eval_metric": 1},
+            xgb.DMatrix(x, label=y, feature_names=self.columns),
+            num_boost_round=self.recipe.xgb["num_boost_round"],
+            obj=race_softmax_loss,
+        )
 
     def predict_bases(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         """Each base model's per-race probabilities."""
+        import xgboost as xgb
+
         races = frame["race_id"].to_numpy()
         x = self._matrix(frame)
+        scores = self._xgb.predict(xgb.DMatrix(x, feature_names=self.columns), output_margin=True)
         return {
             "elo": softmax(races, frame["driver_elo"].to_numpy() / self.elo_scale),
             "rf": per_race(races, self._rf.predict_proba(x)[:, 1]),
-            "xgb": per_race(races, self._xgb.predict_proba(x)[:, 1]),
+            "xgb": softmax(races, scores),
         }
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Probabilities of every base model and of the ensemble (each sums to 1 per race)."""
         bases = self.predict_bases(frame)
         races = frame["race_id"].to_numpy()
-        pooled = per_race(races, sum(self.weights[k] * bases[k] for k in BASES))
         return pd.DataFrame(
-            {**bases, "ensemble": sharpen(races, pooled, self.power)}, index=frame.index
+            {**bases, "ensemble": _pool(races, bases, self.weights, self.power)},
+            index=frame.index,
         )
 
     @property
@@ -149,29 +190,39 @@ class Ensemble:
         return matrix[self.columns].to_numpy(dtype=float)
 
     def importances(self) -> pd.DataFrame:
-        """Feature importance of the two tree models (each sums to 1)."""
+        """Feature importance of the two tree models (impurity for the forest, total gain
+        for the boosted trees; each column sums to 1)."""
+        gain = self._xgb.get_score(importance_type="total_gain")
+        boosted = np.array([gain.get(c, 0.0) for c in self.columns])
         return pd.DataFrame(
-            {"rf": self._rf.feature_importances_, "xgb": self._xgb.feature_importances_},
+            {
+                "rf": self._rf.feature_importances_,
+                "xgb": boosted / boosted.sum() if boosted.sum() > 0 else boosted,
+            },
             index=self.columns,
         )
 
 
+def _pool(
+    races: np.ndarray, bases: dict[str, np.ndarray], weights: dict[str, float], power: float
+) -> np.ndarray:
+    """Log-linear pool: softmax of power · Σ w_k log p_k within each race."""
+    logits = sum(weights[k] * np.log(np.clip(bases[k], FLOOR, None)) for k in BASES)
+    return softmax(races, power * np.asarray(logits))
+
+
 def _choose(frame: pd.DataFrame, bases: dict[str, np.ndarray]) -> tuple[dict[str, float], float]:
-    """Pool weights (0.1 grid) and calibration power minimising log loss on `frame`."""
+    """Pool weights (≥ 0, summing to 1) and calibration power minimising log loss on `frame`:
+    fitted as free non-negative exponents b_k, then power = Σ b_k and w_k = b_k / power."""
     races = frame["race_id"].to_numpy()
-    best: tuple[float, dict[str, float], float] | None = None
-    steps = [i / 10 for i in range(11)]
-    for w_elo, w_rf in itertools.product(steps, steps):
-        if w_elo + w_rf > 1 + 1e-9:
-            continue
-        weights = {"elo": w_elo, "rf": w_rf, "xgb": round(1 - w_elo - w_rf, 10)}
-        pooled = per_race(races, sum(weights[k] * bases[k] for k in BASES))
-        fitted = minimize_scalar(
-            lambda a, p=pooled: _log_loss(frame, sharpen(races, p, a)),
-            bounds=(0.3, 3.0),
-            method="bounded",
-        )
-        if best is None or fitted.fun < best[0]:
-            best = (float(fitted.fun), weights, float(fitted.x))
-    assert best is not None
-    return best[1], best[2]
+
+    def loss(exponents: np.ndarray) -> float:
+        weights = dict(zip(BASES, exponents, strict=True))
+        return _log_loss(frame, _pool(races, bases, weights, 1.0))
+
+    start = np.full(len(BASES), 1.0 / len(BASES))
+    fitted = minimize(loss, start, method="L-BFGS-B", bounds=[(0.0, 5.0)] * len(BASES))
+    power = float(fitted.x.sum())
+    if power <= 0:
+        return {k: 1 / len(BASES) for k in BASES}, 1.0
+    return {k: float(b) / power for k, b in zip(BASES, fitted.x, strict=True)}, power

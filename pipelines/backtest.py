@@ -32,6 +32,7 @@ def walk_forward(
     last: int,
     start: int = START,
     progress: Progress | None = None,
+    recipe: Recipe | None = None,
 ) -> tuple[pd.DataFrame, Ensemble]:
     """Every race of `first`…`last` forecast by models trained only on earlier seasons."""
     parts, model = [], None
@@ -41,7 +42,7 @@ def walk_forward(
         test = rows[rows["season"] == season].copy()
         if test.empty:
             continue
-        model = Ensemble(Recipe(stage)).fit(train)
+        model = Ensemble(recipe or Recipe(stage)).fit(train)
         for name, column in model.predict(test).items():
             test[name] = column.to_numpy()
         for name, values in baselines(rows, test, stage).items():

@@ -10,12 +10,15 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from feature_store.store import Manifest, store_root
 from feature_store.view import NAME, VERSION
 from models.ensemble import Ensemble, Recipe
 from pipelines.backtest import START, report, walk_forward, write_report
+from pipelines.promote import record_initial
 from pipelines.training_data import labelled
 
 log = logging.getLogger(__name__)
@@ -36,7 +39,11 @@ class TrainResult:
 
 
 def train(
-    engine: Engine | Connection, stage: str, start: int = START, last: int | None = None
+    engine: Engine | Connection,
+    stage: str,
+    start: int = START,
+    last: int | None = None,
+    recipe: Recipe | None = None,
 ) -> TrainResult:
     """Evaluate the recipe walk-forward on the last two complete seasons, fit it on every
     season from `start`, log and register the model; the new version becomes the challenger
@@ -53,9 +60,10 @@ def train(
     last = last or int(rows["season"].max())
     rows = rows[rows["season"] <= last]
     manifest = Manifest.read(store_root())
-    forecasts, _ = walk_forward(rows, stage, last - VALIDATION_SEASONS + 1, last, start)
+    recipe = recipe or Recipe(stage)
+    forecasts, _ = walk_forward(rows, stage, last - VALIDATION_SEASONS + 1, last, start, recipe=recipe)
     evaluation = report(forecasts, stage)
-    ensemble = Ensemble(Recipe(stage)).fit(rows[rows["season"] >= start])
+    ensemble = Ensemble(recipe).fit(rows[rows["season"] >= start])
     mlflow.set_tracking_uri(tracking_uri())
     name = model_name(stage)
     experiment = mlflow.get_experiment_by_name(name)
@@ -78,6 +86,7 @@ def train(
                 "train_from": start,
                 "train_to": last,
                 "validation_seasons": f"{last - 1}-{last}",
+                "pool_fit_seasons": ",".join(str(y) for y in ensemble.validation),
                 "feature_view": NAME,
                 "feature_view_version": VERSION,
                 "rows": len(rows),
@@ -92,6 +101,9 @@ def train(
         mlflow.log_metrics(metrics)
         for path in write_report(evaluation, ensemble, Path(tmp) / "validation.json"):
             mlflow.log_artifact(str(path), artifact_path="validation")
+        per_race = per_race_log_loss(forecasts)
+        per_race.to_csv(Path(tmp) / "per_race.csv", index=False)
+        mlflow.log_artifact(str(Path(tmp) / "per_race.csv"), artifact_path="validation")
         example = rows[rows["season"] == last].head(20)[
             ["race_id", "driver_id", *ensemble.features]
         ]
@@ -112,9 +124,25 @@ def train(
     aliases = [CHALLENGER] + ([CHAMPION] if len(versions) == 1 else [])
     for alias in aliases:
         client.set_registered_model_alias(name, alias, str(registered))
+    if CHAMPION in aliases:
+        record_initial(engine, name, str(registered))
     seconds = time.perf_counter() - started
     log.info("%s version %s (%s) trained in %.1fs", name, registered, ", ".join(aliases), seconds)
     return TrainResult(name, str(registered), run.info.run_id, aliases, seconds, metrics)
+
+
+def per_race_log_loss(forecasts: pd.DataFrame) -> pd.DataFrame:
+    """season, round, race_id and the ensemble's log loss of each forecast race (the offline
+    gate compares champion and challenger on these, race by race)."""
+    won = forecasts[forecasts["won"] == 1]
+    return pd.DataFrame(
+        {
+            "season": won["season"].astype(int).to_numpy(),
+            "round": won["round"].astype(int).to_numpy(),
+            "race_id": won["race_id"].astype(int).to_numpy(),
+            "log_loss": -np.log(np.clip(won["ensemble"].to_numpy(dtype=float), 1e-12, None)),
+        }
+    ).sort_values(["season", "round"], ignore_index=True)
 
 
 def result_dict(result: TrainResult) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The warehouse schema: every table the platform stores (SQLAlchemy 2.0, typed)."""
 
 from warehouse.schema.base import ROLES, STAGES, Base
+from warehouse.schema.models import ModelEvent
 from warehouse.schema.predictions import Prediction, PredictionAccuracy
 from warehouse.schema.racing import (
     Circuit,
@@ -25,6 +26,7 @@ __all__ = [
     "ConstructorStanding",
     "Driver",
     "DriverStanding",
+    "ModelEvent",
     "PitStop",
     "Prediction",
     "PredictionAccuracy",

@@ -1,0 +1,46 @@
+"""
+### f1_promote
+
+Runs when `f1/models` is updated (a new challenger was registered). For each stage, the
+offline gate compares the challenger with the champion on the per-race log losses both training
+runs stored for the same validation races (the two most recent complete seasons) with a paired
+bootstrap. The challenger becomes `champion` only when it is better with at least 90%
+confidence and passes the sanity checks (its signature is the feature view's; on the latest
+races its probabilities are finite and sum to 1). Every move is recorded as MLflow version tags
+and in the warehouse table `model_events`; otherwise the challenger stays a challenger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from airflow.sdk import dag, task
+
+from dags.assets import MODELS
+
+STAGES = ("pre_quali", "post_quali")
+
+
+@dag(
+    schedule=MODELS,
+    start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["f1", "models"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
+)
+def f1_promote() -> None:
+    @task
+    def gate(stage: str) -> dict[str, Any]:
+        """The offline gate of one stage; returns the decision and its evidence."""
+        from pipelines.promote import offline_gate_task
+
+        return offline_gate_task(stage)
+
+    for stage in STAGES:
+        gate.override(task_id=f"gate_{stage}")(stage)
+
+
+f1_promote()

@@ -1,0 +1,41 @@
+"""
+### f1_score
+
+Runs after each ingest (on `f1/warehouse`): scores every stored prediction whose race now has a
+result (log loss, Brier, top-1, top-3 per model version and race, in `prediction_accuracy`),
+stores the predictions of champion and challenger of both stages for the next race, and runs
+the online gate: a challenger that beats the champion over at least 5 scored races with 90%
+paired-bootstrap confidence is promoted (recorded like every alias move).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from airflow.sdk import dag, task
+
+from dags.assets import WAREHOUSE
+
+
+@dag(
+    schedule=WAREHOUSE,
+    start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["f1", "models"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
+)
+def f1_score() -> None:
+    @task
+    def score() -> dict[str, Any]:
+        """Score past predictions, store the next race's, run the online gate."""
+        from pipelines.score import scoring_task
+
+        return scoring_task()
+
+    score()
+
+
+f1_score()

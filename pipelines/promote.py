@@ -1,0 +1,388 @@
+"""Champion/challenger: the offline gate, the online gate, manual promotion and rollback.
+
+Every alias move is written twice: as tags on the MLflow model version (`promoted_at`,
+`promotion_reason`, `promotion_evidence`) and as a `model_events` row in the warehouse. The
+warehouse row is written first, in the same transaction that is committed only once MLflow
+has moved the alias, so a failed move leaves no record of a move that did not happen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, select
+
+from feature_store.view import NAME, feature_names
+from models.registry import CHALLENGER, CHAMPION, model_name, tracking_uri
+from warehouse.db import session_factory, transaction
+from warehouse.schema import ModelEvent, PredictionAccuracy
+
+log = logging.getLogger(__name__)
+CONFIDENCE = 0.90
+MIN_ONLINE_RACES = 5
+RESAMPLES = 10_000
+PER_RACE = "validation/per_race.csv"
+
+
+class PromotionError(RuntimeError):
+    """An alias cannot be moved as asked (unknown version, nothing to roll back to…)."""
+
+
+@dataclass
+class Decision:
+    """What a gate concluded, and on what evidence."""
+
+    name: str
+    champion: str | None
+    challenger: str | None
+    promoted: bool
+    reason: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def paired_bootstrap(
+    champion: np.ndarray, challenger: np.ndarray, resamples: int = RESAMPLES, seed: int = 0
+) -> float:
+    """Share of bootstrap resamples of the races in which the challenger's mean log loss is
+    lower than the champion's (the races resampled in pairs)."""
+    diff = np.asarray(champion, dtype=float) - np.asarray(challenger, dtype=float)
+    if diff.size == 0:
+        return 0.0
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, diff.size, size=(resamples, diff.size))
+    return float((diff[picks].mean(axis=1) > 0).mean())
+
+
+def compare(
+    champion: pd.DataFrame, challenger: pd.DataFrame, on: tuple[str, ...] = ("season", "round")
+) -> dict[str, Any]:
+    """Paired comparison of per-race log losses (`log_loss`) on the races both forecast,
+    matched on the key columns `on`."""
+    both = champion.merge(challenger, on=list(on), suffixes=("_champion", "_challenger"))
+    a, b = both["log_loss_champion"].to_numpy(), both["log_loss_challenger"].to_numpy()
+    return {
+        "races": len(both),
+        "champion_log_loss": float(a.mean()) if len(both) else None,
+        "challenger_log_loss": float(b.mean()) if len(both) else None,
+        "confidence": paired_bootstrap(a, b),
+    }
+
+
+# --- MLflow access -------------------------------------------------------------------------
+
+
+def _client() -> Any:
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(tracking_uri())
+    return MlflowClient()
+
+
+def alias_version(name: str, alias: str) -> str | None:
+    """The version carrying `alias`, or None."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(_client().get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def per_race_validation(name: str, version: str) -> pd.DataFrame:
+    """The per-race log losses a training run stored for its offline evaluation."""
+    import mlflow
+
+    client = _client()
+    run_id = client.get_model_version(name, version).run_id
+    path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=PER_RACE)
+    return pd.read_csv(path)
+
+
+def sanity(name: str, version: str, stage: str, rows: pd.DataFrame) -> list[str]:
+    """Problems that forbid serving this version (empty when it is fit to serve): its inputs
+    must be the feature view's, and on `rows` its probabilities must be finite and sum to 1."""
+    import mlflow
+
+    _client()
+    problems = []
+    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    wanted = ["race_id", "driver_id", *feature_names(stage)]
+    schema = model.metadata.get_input_schema()
+    inputs = schema.input_names() if schema is not None else []
+    if list(inputs) != wanted:
+        problems.append(f"signature inputs {list(inputs)} differ from the view's {wanted}")
+    view = (model.metadata.metadata or {}).get("feature_view")
+    if view != NAME:
+        problems.append(f"model was built for feature view {view!r}, the store serves {NAME!r}")
+    if problems:
+        return problems
+    out = model.predict(rows[wanted])
+    probs = out["probability"].to_numpy(dtype=float)
+    if not np.isfinite(probs).all():
+        problems.append("probabilities contain NaN or infinity")
+    sums = out.groupby("race_id")["probability"].sum()
+    if not np.allclose(sums.to_numpy(), 1.0, atol=1e-6):
+        worst = float((sums - 1).abs().max())
+        problems.append(f"probabilities do not sum to 1 per race (off by up to {worst:.2e})")
+    return problems
+
+
+# --- alias moves ---------------------------------------------------------------------------
+
+
+def move_champion(
+    engine: Engine,
+    name: str,
+    version: str,
+    action: str,
+    reason: str,
+    evidence: dict[str, Any] | None = None,
+    actor: str = "f1_promote",
+) -> ModelEvent:
+    """Give `version` the champion alias, recording the move in MLflow and the warehouse."""
+    client = _client()
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_model_version(name, version)
+    except MlflowException:
+        raise PromotionError(f"{name} has no version {version}") from None
+    previous = alias_version(name, CHAMPION)
+    evidence = evidence or {}
+    now = dt.datetime.now(dt.UTC)
+    event = ModelEvent(
+        model_name=name,
+        alias=CHAMPION,
+        version=str(version),
+        previous_version=previous,
+        action=action,
+        reason=reason,
+        evidence=json.dumps(evidence, default=str),
+        actor=actor,
+        created_at=now,
+    )
+    with transaction(engine) as session:
+        session.add(event)
+        session.flush()
+        client.set_registered_model_alias(name, CHAMPION, str(version))
+        tags = {
+            "promoted_at": now.isoformat(timespec="seconds"),
+            "promotion_action": action,
+            "promotion_reason": reason,
+            "promotion_evidence": json.dumps(evidence, default=str)[:4500],
+            "promoted_by": actor,
+        }
+        for key, value in tags.items():
+            client.set_model_version_tag(name, str(version), key, value)
+        if previous and previous != str(version):
+            client.set_model_version_tag(
+                name, previous, "demoted_at", now.isoformat(timespec="seconds")
+            )
+    log.info("%s: champion %s -> %s (%s: %s)", name, previous, version, action, reason)
+    return event
+
+
+def record_initial(engine: Engine | Connection, name: str, version: str) -> None:
+    """Record that the very first version became champion without a contest."""
+    with transaction(engine) as session:  # type: ignore[arg-type]  # a Connection binds too
+        session.add(
+            ModelEvent(
+                model_name=name,
+                alias=CHAMPION,
+                version=str(version),
+                previous_version=None,
+                action="initial",
+                reason="first registered version",
+                evidence="{}",
+                actor="f1 train",
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+
+
+def history(engine: Engine, name: str) -> list[ModelEvent]:
+    """The alias moves of `name`, oldest first."""
+    with session_factory(engine)() as session:
+        events = session.scalars(
+            select(ModelEvent).where(ModelEvent.model_name == name).order_by(ModelEvent.id)
+        ).all()
+        for event in events:
+            session.expunge(event)
+        return list(events)
+
+
+def promote(
+    engine: Engine, name: str, version: str, actor: str, reason: str = "by hand"
+) -> ModelEvent:
+    """Make `version` the champion by hand."""
+    return move_champion(engine, name, version, "manual", reason, actor=actor)
+
+
+def champion_line(events: list[ModelEvent]) -> list[str]:
+    """The champions in the order they took over, as a stack: each promotion pushes its
+    version (after the version it replaced, for the first event), each rollback pops one."""
+    line: list[str] = []
+    for event in events:
+        if event.action == "rollback":
+            if line:
+                line.pop()
+            continue
+        if not line and event.previous_version:
+            line.append(event.previous_version)
+        line.append(event.version)
+    return line
+
+
+def rollback(engine: Engine, name: str, actor: str) -> ModelEvent:
+    """Bring back the champion that served before the current one (rolling back twice goes
+    two promotions back, not forth again)."""
+    current = alias_version(name, CHAMPION)
+    if current is None:
+        raise PromotionError(f"{name} has no champion to roll back")
+    line = champion_line(history(engine, name))
+    if len(line) < 2 or line[-1] != current:
+        raise PromotionError(f"{name} @champion v{current} has no earlier champion to restore")
+    return move_champion(
+        engine,
+        name,
+        line[-2],
+        "rollback",
+        f"rolled back from version {current}",
+        {"from": current},
+        actor=actor,
+    )
+
+
+# --- the gates -----------------------------------------------------------------------------
+
+
+def offline_gate(engine: Engine, stage: str, rows: pd.DataFrame) -> Decision:
+    """Promote the challenger when its per-race validation log loss beats the champion's on
+    the same races with ≥ 90% paired-bootstrap confidence and it passes the sanity checks.
+
+    `rows`: feature rows of at least one race (with race_id) for the sanity check."""
+    name = model_name(stage)
+    champion, challenger = alias_version(name, CHAMPION), alias_version(name, CHALLENGER)
+    if challenger is None or champion is None or challenger == champion:
+        return Decision(name, champion, challenger, False, "no distinct challenger to judge")
+    evidence: dict[str, Any] = {"gate": "offline"}
+    evidence.update(
+        compare(per_race_validation(name, champion), per_race_validation(name, challenger))
+    )
+    problems = sanity(name, challenger, stage, rows)
+    evidence["sanity"] = problems or "ok"
+    if problems:
+        reason = "challenger failed sanity checks: " + "; ".join(problems)
+    elif evidence["races"] == 0:
+        reason = "champion and challenger share no validation races"
+    elif evidence["confidence"] < CONFIDENCE:
+        reason = (
+            f"challenger better with only {evidence['confidence']:.1%} confidence "
+            f"(needs {CONFIDENCE:.0%}) over {evidence['races']} races"
+        )
+    else:
+        reason = (
+            f"offline: log loss {evidence['challenger_log_loss']:.3f} vs "
+            f"{evidence['champion_log_loss']:.3f} over {evidence['races']} races, "
+            f"{evidence['confidence']:.1%} confidence"
+        )
+        move_champion(engine, name, challenger, "promote", reason, evidence)
+        return Decision(name, champion, challenger, True, reason, evidence)
+    log.info("%s: challenger v%s stays: %s", name, challenger, reason)
+    return Decision(name, champion, challenger, False, reason, evidence)
+
+
+def online_gate(engine: Engine, stage: str) -> Decision:
+    """Promote the challenger when, over ≥ 5 races scored for both, its live log loss beats
+    the champion's with ≥ 90% paired-bootstrap confidence."""
+    name = model_name(stage)
+    champion, challenger = alias_version(name, CHAMPION), alias_version(name, CHALLENGER)
+    if challenger is None or champion is None or challenger == champion:
+        return Decision(name, champion, challenger, False, "no distinct challenger to judge")
+    frames = {}
+    with session_factory(engine)() as session:
+        for version in (champion, challenger):
+            scored = session.execute(
+                select(PredictionAccuracy.race_id, PredictionAccuracy.log_loss).where(
+                    PredictionAccuracy.model_name == name,
+                    PredictionAccuracy.model_version == version,
+                    PredictionAccuracy.stage == stage,
+                )
+            ).all()
+            frames[version] = pd.DataFrame(scored, columns=["race_id", "log_loss"])
+    evidence: dict[str, Any] = {"gate": "online"}
+    evidence.update(compare(frames[champion], frames[challenger], on=("race_id",)))
+    if evidence["races"] < MIN_ONLINE_RACES:
+        reason = f"only {evidence['races']} races scored for both (needs {MIN_ONLINE_RACES})"
+    elif evidence["confidence"] < CONFIDENCE:
+        reason = (
+            f"challenger better live with only {evidence['confidence']:.1%} confidence "
+            f"over {evidence['races']} races"
+        )
+    else:
+        reason = (
+            f"online: log loss {evidence['challenger_log_loss']:.3f} vs "
+            f"{evidence['champion_log_loss']:.3f} over {evidence['races']} scored races, "
+            f"{evidence['confidence']:.1%} confidence"
+        )
+        move_champion(engine, name, challenger, "promote", reason, evidence)
+        return Decision(name, champion, challenger, True, reason, evidence)
+    return Decision(name, champion, challenger, False, reason, evidence)
+
+
+def decision_dict(decision: Decision) -> dict[str, Any]:
+    """JSON-able form of a gate's decision."""
+    return asdict(decision)
+
+
+def versions(name: str) -> list[dict[str, Any]]:
+    """Every version of `name`, newest first: version, aliases, created, run_id and its
+    validation log loss."""
+    from mlflow.exceptions import MlflowException
+
+    client = _client()
+    try:
+        aliases = client.get_registered_model(name).aliases  # {alias: version}
+    except MlflowException:
+        return []
+    rows = []
+    for version in client.search_model_versions(f"name = '{name}'"):
+        run = client.get_run(version.run_id) if version.run_id else None
+        created = dt.datetime.fromtimestamp(version.creation_timestamp / 1000, dt.UTC)
+        rows.append(
+            {
+                "version": str(version.version),
+                "aliases": sorted(a for a, v in aliases.items() if str(v) == str(version.version)),
+                "created": created.strftime("%Y-%m-%d %H:%M"),
+                "run_id": version.run_id,
+                "log_loss": run.data.metrics.get("validation_log_loss") if run else None,
+            }
+        )
+    return sorted(rows, key=lambda r: int(r["version"]), reverse=True)
+
+
+def sanity_rows(stage: str, races: int = 3) -> pd.DataFrame:
+    """Feature rows of the last `races` races in the published store (for the sanity check)."""
+    from feature_store.store import read_offline
+
+    rows = read_offline(stage)
+    recent = rows.drop_duplicates("race_id").sort_values(["season", "round"])["race_id"]
+    return rows[rows["race_id"].isin(recent.tail(races))].reset_index(drop=True)
+
+
+def offline_gate_task(stage: str) -> dict[str, Any]:
+    """The `f1_promote` DAG's task: the offline gate of one stage on the configured stores."""
+    from warehouse.db import make_engine
+
+    engine = make_engine()
+    try:
+        return decision_dict(offline_gate(engine, stage, sanity_rows(stage)))
+    finally:
+        engine.dispose()

@@ -1,0 +1,206 @@
+"""Online evidence: store what champion and challenger predicted for the next race, and score
+every stored prediction once the race's result is in (`prediction_accuracy`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, delete, exists, func, select
+
+from feature_store.online import NoEntrants, get_entry_features
+from feature_store.view import STAGES, feature_names
+from models.registry import CHALLENGER, CHAMPION, model_name, tracking_uri
+from warehouse.db import session_factory, transaction
+from warehouse.schema import Prediction, PredictionAccuracy, Race, RaceResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RaceRef:
+    """A race by id and by (season, round)."""
+
+    race_id: int
+    season: int
+    round: int
+    name: str
+
+
+def next_race(engine: Engine, today: dt.date | None = None) -> RaceRef | None:
+    """The earliest race on or after `today` (UTC) that has no results yet."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    has_results = exists().where(RaceResult.race_id == Race.id)
+    with session_factory(engine)() as session:
+        row = session.execute(
+            select(Race.id, Race.season, Race.round, Race.name)
+            .where(Race.date >= today, ~has_results)
+            .order_by(Race.date, Race.round)
+            .limit(1)
+        ).first()
+    return RaceRef(*row) if row else None
+
+
+@lru_cache(maxsize=8)
+def load_version(name: str, version: str) -> Any:
+    """The pyfunc of one registered version (cached: versions never change)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri())
+    return mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+
+
+def version_of(name: str, alias: str) -> str | None:
+    """The version behind `alias`, or None."""
+    from pipelines.promote import alias_version
+
+    return alias_version(name, alias)
+
+
+def race_probabilities(
+    engine: Engine, season: int, round_: int, stage: str, name: str, version: str
+) -> pd.DataFrame:
+    """The entrants' feature rows with the version's `probability` (sums to 1)."""
+    rows = get_entry_features(engine, season, round_, stage)
+    out = load_version(name, version).predict(rows[["race_id", "driver_id", *feature_names(stage)]])
+    return rows.assign(probability=out["probability"].to_numpy(dtype=float))
+
+
+def store_predictions(engine: Engine, race: RaceRef) -> dict[str, int]:
+    """Predictions of champion and challenger, both stages, for `race` (rows per model).
+
+    A stage whose features are not available yet (post_quali before qualifying) is skipped.
+    Re-running replaces a version's rows for the race, as long as the race has no result."""
+    stored: dict[str, int] = {}
+    for stage in STAGES:
+        name = model_name(stage)
+        versions = {v for v in (version_of(name, CHAMPION), version_of(name, CHALLENGER)) if v}
+        for version in sorted(versions):
+            try:
+                rows = race_probabilities(engine, race.season, race.round, stage, name, version)
+            except NoEntrants as error:
+                log.info("%s v%s: %s", name, version, error)
+                continue
+            with transaction(engine) as session:
+                session.execute(
+                    delete(Prediction).where(
+                        Prediction.race_id == race.race_id,
+                        Prediction.stage == stage,
+                        Prediction.model_name == name,
+                        Prediction.model_version == version,
+                    )
+                )
+                session.add_all(
+                    Prediction(
+                        race_id=race.race_id,
+                        driver_id=int(driver),
+                        stage=stage,
+                        model_name=name,
+                        model_version=version,
+                        probability=float(p),
+                    )
+                    for driver, p in zip(rows["driver_id"], rows["probability"], strict=True)
+                )
+            stored[f"{name} v{version}"] = len(rows)
+    return stored
+
+
+def score_predictions(engine: Engine) -> int:
+    """Score every stored (race, stage, model version) whose race now has a result and that was
+    not scored yet; returns how many were scored."""
+    scored = (
+        select(PredictionAccuracy.id)
+        .where(
+            PredictionAccuracy.race_id == Prediction.race_id,
+            PredictionAccuracy.stage == Prediction.stage,
+            PredictionAccuracy.model_name == Prediction.model_name,
+            PredictionAccuracy.model_version == Prediction.model_version,
+        )
+        .exists()
+    )
+    winners = select(RaceResult.race_id, RaceResult.driver_id).where(RaceResult.position == 1)
+    with session_factory(engine)() as session:
+        pending = session.execute(
+            select(
+                Prediction.race_id,
+                Prediction.stage,
+                Prediction.model_name,
+                Prediction.model_version,
+                Prediction.driver_id,
+                Prediction.probability,
+            )
+            .where(~scored, Prediction.race_id.in_(select(RaceResult.race_id)))
+            .order_by(Prediction.race_id)
+        ).all()
+        won = set(session.execute(winners).tuples().all())
+    if not pending:
+        return 0
+    frame = pd.DataFrame(
+        pending, columns=["race_id", "stage", "name", "version", "driver_id", "probability"]
+    )
+    keys = zip(frame["race_id"], frame["driver_id"], strict=True)
+    frame["won"] = [key in won for key in keys]
+    records = []
+    for (race_id, stage, name, version), group in frame.groupby(
+        ["race_id", "stage", "name", "version"]
+    ):
+        records.append(
+            PredictionAccuracy(
+                race_id=int(race_id),  # type: ignore[call-overload]
+                stage=str(stage),
+                model_name=str(name),
+                model_version=str(version),
+                **accuracy(group["probability"].to_numpy(), group["won"].to_numpy()),
+            )
+        )
+    with transaction(engine) as session:
+        session.add_all(records)
+    return len(records)
+
+
+def accuracy(probs: np.ndarray, won: np.ndarray) -> dict[str, Any]:
+    """log loss of the winner's probability (1e-6 when the winner was not forecast), mean
+    per-entry Brier, whether the winner was the favourite / among the three favourites."""
+    probs, won = np.asarray(probs, dtype=float), np.asarray(won, dtype=bool)
+    order = np.argsort(-probs, kind="stable")
+    rank = np.empty(len(probs), dtype=int)
+    rank[order] = np.arange(1, len(probs) + 1)
+    winner_p = float(probs[won].sum()) if won.any() else 0.0
+    return {
+        "log_loss": float(-np.log(max(winner_p, 1e-6))),
+        "brier": float(((probs - won) ** 2).mean()),
+        "top1": bool(won.any() and rank[won].min() == 1),
+        "top3": bool(won.any() and rank[won].min() <= 3),
+        "entrants": len(probs),
+    }
+
+
+def scoring_cycle(engine: Engine, today: dt.date | None = None) -> dict[str, Any]:
+    """What `f1_score` does after each ingest: score what can be scored, store predictions for
+    the next race, and run the online gate of both stages."""
+    from pipelines.promote import decision_dict, online_gate
+
+    summary: dict[str, Any] = {"scored": score_predictions(engine)}
+    race = next_race(engine, today)
+    summary["next_race"] = None if race is None else f"{race.season} R{race.round} {race.name}"
+    summary["stored"] = store_predictions(engine, race) if race else {}
+    summary["gates"] = {stage: decision_dict(online_gate(engine, stage)) for stage in STAGES}
+    with session_factory(engine)() as session:
+        summary["accuracy_rows"] = session.scalar(select(func.count(PredictionAccuracy.id)))
+    return summary
+
+
+def scoring_task() -> dict[str, Any]:
+    """The `f1_score` DAG's task, on the configured stores."""
+    from warehouse.db import make_engine
+
+    engine = make_engine()
+    try:
+        return scoring_cycle(engine)
+    finally:
+        engine.dispose()
