@@ -229,3 +229,24 @@ def _qualifying(rows: pd.DataFrame, frames: Frames) -> pd.DataFrame:
         columns={"position_order": "sprint_finish"}
     )
     return rows.merge(sprint, on=["race_id", "driver_id"], how="left")
+
+
+def current_ratings(frames: Frames) -> dict[str, dict[int, float]]:
+    """Every driver's and team's ELO after the last race with results, carried into the
+    latest season on the calendar: `{"driver": {driver_id: elo}, "team": {team_id: elo}}`."""
+    config = EloConfig()
+    log = _driver_log(frames)
+    season = int(frames.races["season"].max()) if not frames.races.empty else 0
+    out: dict[str, dict[int, float]] = {}
+    for kind, source, who in (("driver", log, "driver_id"), ("team", _team_log(log), "team_id")):
+        races = source.sort_values(["idx", "position_order"], kind="stable").groupby("idx")
+        series = (
+            (int(idx), int(group["season"].to_numpy()[0]), list(group[who]))  # type: ignore[arg-type]
+            for idx, group in races
+        )
+        latest: dict[int, tuple[float, int]] = {}
+        seasons = dict(zip(source["idx"], source["season"], strict=False))
+        for idx, competitor, rating in rate(series, config):
+            latest[int(competitor)] = (rating, int(seasons[idx]))  # type: ignore[call-overload]
+        out[kind] = {c: carried(r, s, season, config) for c, (r, s) in latest.items()}
+    return out

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from warehouse.settings import WarehouseSettings
 
 CHAMPION, CHALLENGER = "champion", "challenger"
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def model_name(stage: str) -> str:
@@ -24,3 +31,83 @@ def tracking_uri() -> str:
 def artifact_root() -> Path:
     """Where runs keep artifacts when the tracking store is the embedded SQLite."""
     return WarehouseSettings().f1_home.resolve() / "mlartifacts"
+
+
+def client() -> Any:
+    """An MLflow client on the configured tracking store."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(tracking_uri())
+    return MlflowClient()
+
+
+def alias_version(name: str, alias: str) -> str | None:
+    """The version of `name` carrying `alias`, or None (no such model or alias)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(client().get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+@lru_cache(maxsize=16)
+def load_version(name: str, version: str) -> Any:
+    """The pyfunc of one registered version (cached: a version never changes)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri())
+    return mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+
+
+class PromotionError(RuntimeError):
+    """An alias cannot be moved as asked (unknown version, nothing to roll back to…)."""
+
+
+def move_champion(
+    name: str,
+    version: str,
+    action: str,
+    reason: str,
+    evidence: dict[str, Any],
+    actor: str,
+    record: Callable[[str | None, dt.datetime], T],
+) -> T:
+    """Give `version` the champion alias and tag the version with why; `record(previous,
+    when)` stores the move elsewhere (the warehouse). If recording fails, the alias goes back
+    to the previous version, so no move is ever left unrecorded."""
+    import json
+
+    from mlflow.exceptions import MlflowException
+
+    registry = client()
+    try:
+        registry.get_model_version(name, version)
+    except MlflowException:
+        raise PromotionError(f"{name} has no version {version}") from None
+    previous = alias_version(name, CHAMPION)
+    when = dt.datetime.now(dt.UTC)
+    registry.set_registered_model_alias(name, CHAMPION, str(version))
+    try:
+        stored = record(previous, when)
+    except Exception:
+        if previous is None:
+            registry.delete_registered_model_alias(name, CHAMPION)
+        else:
+            registry.set_registered_model_alias(name, CHAMPION, previous)
+        raise
+    stamp = when.isoformat(timespec="seconds")
+    tags = {
+        "promoted_at": stamp,
+        "promotion_action": action,
+        "promotion_reason": reason,
+        "promotion_evidence": json.dumps(evidence, default=str)[:4500],
+        "promoted_by": actor,
+    }
+    for key, value in tags.items():
+        registry.set_model_version_tag(name, str(version), key, value)
+    if previous and previous != str(version):
+        registry.set_model_version_tag(name, previous, "demoted_at", stamp)
+    log.info("%s: champion %s -> %s (%s: %s)", name, previous, version, action, reason)
+    return stored

@@ -1,15 +1,14 @@
 """Champion/challenger: the offline gate, the online gate, manual promotion and rollback.
 
 Every alias move is written twice: as tags on the MLflow model version (`promoted_at`,
-`promotion_reason`, `promotion_evidence`) and as a `model_events` row in the warehouse. The
-warehouse row is written first, in the same transaction that is committed only once MLflow
-has moved the alias, so a failed move leaves no record of a move that did not happen.
+`promotion_reason`, `promotion_evidence`) and as a `model_events` row in the warehouse. When
+the warehouse write fails the alias is put back (`models.registry.move_champion`), so no move
+is left unrecorded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -19,8 +18,18 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
 from feature_store.view import NAME, feature_names
-from models.registry import CHALLENGER, CHAMPION, model_name, tracking_uri
-from warehouse.db import session_factory, transaction
+from models.registry import (
+    CHALLENGER,
+    CHAMPION,
+    PromotionError,
+    alias_version,
+    load_version,
+    model_name,
+)
+from models.registry import client as registry_client
+from models.registry import move_champion as registry_move
+from warehouse import model_events as events
+from warehouse.db import session_factory
 from warehouse.schema import ModelEvent, PredictionAccuracy
 
 log = logging.getLogger(__name__)
@@ -28,10 +37,6 @@ CONFIDENCE = 0.90
 MIN_ONLINE_RACES = 5
 RESAMPLES = 10_000
 PER_RACE = "validation/per_race.csv"
-
-
-class PromotionError(RuntimeError):
-    """An alias cannot be moved as asked (unknown version, nothing to roll back to…)."""
 
 
 @dataclass
@@ -77,29 +82,11 @@ def compare(
 # --- MLflow access -------------------------------------------------------------------------
 
 
-def _client() -> Any:
-    import mlflow
-    from mlflow.tracking import MlflowClient
-
-    mlflow.set_tracking_uri(tracking_uri())
-    return MlflowClient()
-
-
-def alias_version(name: str, alias: str) -> str | None:
-    """The version carrying `alias`, or None."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return str(_client().get_model_version_by_alias(name, alias).version)
-    except MlflowException:
-        return None
-
-
 def per_race_validation(name: str, version: str) -> pd.DataFrame:
     """The per-race log losses a training run stored for its offline evaluation."""
     import mlflow
 
-    client = _client()
+    client = registry_client()
     run_id = client.get_model_version(name, version).run_id
     path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=PER_RACE)
     return pd.read_csv(path)
@@ -108,11 +95,8 @@ def per_race_validation(name: str, version: str) -> pd.DataFrame:
 def sanity(name: str, version: str, stage: str, rows: pd.DataFrame) -> list[str]:
     """Problems that forbid serving this version (empty when it is fit to serve): its inputs
     must be the feature view's, and on `rows` its probabilities must be finite and sum to 1."""
-    import mlflow
-
-    _client()
     problems = []
-    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    model = load_version(name, version)
     wanted = ["race_id", "driver_id", *feature_names(stage)]
     schema = model.metadata.get_input_schema()
     inputs = schema.input_names() if schema is not None else []
@@ -138,7 +122,7 @@ def sanity(name: str, version: str, stage: str, rows: pd.DataFrame) -> list[str]
 
 
 def move_champion(
-    engine: Engine,
+    engine: Engine | Connection,
     name: str,
     version: str,
     action: str,
@@ -146,107 +130,49 @@ def move_champion(
     evidence: dict[str, Any] | None = None,
     actor: str = "f1_promote",
 ) -> ModelEvent:
-    """Give `version` the champion alias, recording the move in MLflow and the warehouse."""
-    client = _client()
-    from mlflow.exceptions import MlflowException
-
-    try:
-        client.get_model_version(name, version)
-    except MlflowException:
-        raise PromotionError(f"{name} has no version {version}") from None
-    previous = alias_version(name, CHAMPION)
+    """Give `version` the champion alias, recorded as MLflow version tags and in the
+    warehouse (`model_events`)."""
     evidence = evidence or {}
-    now = dt.datetime.now(dt.UTC)
-    event = ModelEvent(
-        model_name=name,
-        alias=CHAMPION,
-        version=str(version),
-        previous_version=previous,
-        action=action,
-        reason=reason,
-        evidence=json.dumps(evidence, default=str),
-        actor=actor,
-        created_at=now,
+    return registry_move(
+        name,
+        version,
+        action,
+        reason,
+        evidence,
+        actor,
+        lambda previous, when: events.record(
+            engine, name, version, previous, action, reason, evidence, actor, when
+        ),
     )
-    with transaction(engine) as session:
-        session.add(event)
-        session.flush()
-        client.set_registered_model_alias(name, CHAMPION, str(version))
-        tags = {
-            "promoted_at": now.isoformat(timespec="seconds"),
-            "promotion_action": action,
-            "promotion_reason": reason,
-            "promotion_evidence": json.dumps(evidence, default=str)[:4500],
-            "promoted_by": actor,
-        }
-        for key, value in tags.items():
-            client.set_model_version_tag(name, str(version), key, value)
-        if previous and previous != str(version):
-            client.set_model_version_tag(
-                name, previous, "demoted_at", now.isoformat(timespec="seconds")
-            )
-    log.info("%s: champion %s -> %s (%s: %s)", name, previous, version, action, reason)
-    return event
 
 
 def record_initial(engine: Engine | Connection, name: str, version: str) -> None:
     """Record that the very first version became champion without a contest."""
-    with transaction(engine) as session:  # type: ignore[arg-type]  # a Connection binds too
-        session.add(
-            ModelEvent(
-                model_name=name,
-                alias=CHAMPION,
-                version=str(version),
-                previous_version=None,
-                action="initial",
-                reason="first registered version",
-                evidence="{}",
-                actor="f1 train",
-                created_at=dt.datetime.now(dt.UTC),
-            )
-        )
+    now = dt.datetime.now(dt.UTC)
+    events.record(
+        engine, name, version, None, "initial", "first registered version", {}, "f1 train", now
+    )
 
 
-def history(engine: Engine, name: str) -> list[ModelEvent]:
+def history(engine: Engine | Connection, name: str) -> list[ModelEvent]:
     """The alias moves of `name`, oldest first."""
-    with session_factory(engine)() as session:
-        events = session.scalars(
-            select(ModelEvent).where(ModelEvent.model_name == name).order_by(ModelEvent.id)
-        ).all()
-        for event in events:
-            session.expunge(event)
-        return list(events)
+    return events.history(engine, name)
 
 
 def promote(
-    engine: Engine, name: str, version: str, actor: str, reason: str = "by hand"
+    engine: Engine | Connection, name: str, version: str, actor: str, reason: str = "by hand"
 ) -> ModelEvent:
     """Make `version` the champion by hand."""
     return move_champion(engine, name, version, "manual", reason, actor=actor)
 
 
-def champion_line(events: list[ModelEvent]) -> list[str]:
-    """The champions in the order they took over, as a stack: each promotion pushes its
-    version (after the version it replaced, for the first event), each rollback pops one."""
-    line: list[str] = []
-    for event in events:
-        if event.action == "rollback":
-            if line:
-                line.pop()
-            continue
-        if not line and event.previous_version:
-            line.append(event.previous_version)
-        line.append(event.version)
-    return line
-
-
-def rollback(engine: Engine, name: str, actor: str) -> ModelEvent:
+def rollback(engine: Engine | Connection, name: str, actor: str) -> ModelEvent:
     """Bring back the champion that served before the current one (rolling back twice goes
     two promotions back, not forth again)."""
     current = alias_version(name, CHAMPION)
     if current is None:
         raise PromotionError(f"{name} has no champion to roll back")
-    line = champion_line(history(engine, name))
+    line = events.champion_line(events.history(engine, name))
     if len(line) < 2 or line[-1] != current:
         raise PromotionError(f"{name} @champion v{current} has no earlier champion to restore")
     return move_champion(
@@ -347,7 +273,7 @@ def versions(name: str) -> list[dict[str, Any]]:
     validation log loss."""
     from mlflow.exceptions import MlflowException
 
-    client = _client()
+    client = registry_client()
     try:
         aliases = client.get_registered_model(name).aliases  # {alias: version}
     except MlflowException:

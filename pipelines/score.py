@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,7 @@ from sqlalchemy import Engine, delete, exists, func, select
 
 from feature_store.online import NoEntrants, get_entry_features
 from feature_store.view import STAGES, feature_names
-from models.registry import CHALLENGER, CHAMPION, model_name, tracking_uri
+from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
 from warehouse.db import session_factory, transaction
 from warehouse.schema import Prediction, PredictionAccuracy, Race, RaceResult
 
@@ -46,22 +45,6 @@ def next_race(engine: Engine, today: dt.date | None = None) -> RaceRef | None:
     return RaceRef(*row) if row else None
 
 
-@lru_cache(maxsize=8)
-def load_version(name: str, version: str) -> Any:
-    """The pyfunc of one registered version (cached: versions never change)."""
-    import mlflow
-
-    mlflow.set_tracking_uri(tracking_uri())
-    return mlflow.pyfunc.load_model(f"models:/{name}/{version}")
-
-
-def version_of(name: str, alias: str) -> str | None:
-    """The version behind `alias`, or None."""
-    from pipelines.promote import alias_version
-
-    return alias_version(name, alias)
-
-
 def race_probabilities(
     engine: Engine, season: int, round_: int, stage: str, name: str, version: str
 ) -> pd.DataFrame:
@@ -79,7 +62,8 @@ def store_predictions(engine: Engine, race: RaceRef) -> dict[str, int]:
     stored: dict[str, int] = {}
     for stage in STAGES:
         name = model_name(stage)
-        versions = {v for v in (version_of(name, CHAMPION), version_of(name, CHALLENGER)) if v}
+        aliased = (alias_version(name, CHAMPION), alias_version(name, CHALLENGER))
+        versions = {v for v in aliased if v}
         for version in sorted(versions):
             try:
                 rows = race_probabilities(engine, race.season, race.round, stage, name, version)

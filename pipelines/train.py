@@ -61,7 +61,9 @@ def train(
     rows = rows[rows["season"] <= last]
     manifest = Manifest.read(store_root())
     recipe = recipe or Recipe(stage)
-    forecasts, _ = walk_forward(rows, stage, last - VALIDATION_SEASONS + 1, last, start, recipe=recipe)
+    forecasts, _ = walk_forward(
+        rows, stage, last - VALIDATION_SEASONS + 1, last, start, recipe=recipe
+    )
     evaluation = report(forecasts, stage)
     ensemble = Ensemble(recipe).fit(rows[rows["season"] >= start])
     mlflow.set_tracking_uri(tracking_uri())

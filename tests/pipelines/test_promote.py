@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from models.ensemble import Recipe
+from models.registry import client as registry_client
 from pipelines import promote
 from pipelines.features import build_features, publish_build
 from pipelines.score import RaceRef, score_predictions, store_predictions
@@ -65,7 +66,7 @@ def aliases(registry: dict, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no
         monkeypatch.setenv(key, value)
 
     def set_aliases(champion: str, challenger: str) -> None:
-        client = promote._client()
+        client = registry_client()
         client.set_registered_model_alias(NAME, "champion", champion)
         client.set_registered_model_alias(NAME, "challenger", challenger)
 
@@ -117,9 +118,9 @@ def test_better_challenger_is_promoted_recorded_and_rolled_back(aliases, migrate
     [event] = _events(migrated)
     assert (event.action, event.version, event.previous_version) == ("promote", "2", "1")
     assert json.loads(event.evidence)["races"] == 46
-    tags = promote._client().get_model_version(NAME, "2").tags
+    tags = registry_client().get_model_version(NAME, "2").tags
     assert tags["promotion_action"] == "promote" and "log loss" in tags["promotion_reason"]
-    assert "demoted_at" in promote._client().get_model_version(NAME, "1").tags
+    assert "demoted_at" in registry_client().get_model_version(NAME, "1").tags
 
     back = promote.rollback(migrated, NAME, actor="test")
     assert (back.action, back.version, back.previous_version) == ("rollback", "1", "2")
