@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
 from feature_store.build import build_views
 from feature_store.frames import Frames, load_frames
 from feature_store.store import Manifest, read_offline, store_root
 from feature_store.view import STAGES
+from warehouse.db import session_factory
+from warehouse.schema import Driver, Race
 
 
 class NoEntrants(LookupError):
@@ -52,3 +55,42 @@ def _previous_lineup(frames: Frames, idx: int, race_id: int) -> pd.DataFrame:
         if not lineup.empty:
             return lineup.assign(race_id=race_id, position=pd.NA, q1=None, q2=None, q3=None)
     raise NoEntrants("no earlier race has a lineup")
+
+
+def prediction_card(
+    engine: Engine | Connection,
+    rows: pd.DataFrame,
+    probs: Any,
+    season: int,
+    round_: int,
+    stage: str,
+) -> dict[str, Any]:
+    """`{"race", "stage", "predictions"}` with driver names, sorted by probability."""
+    with session_factory(engine)() as session:  # type: ignore[arg-type]  # a Connection binds too
+        race = session.execute(
+            select(Race.name).where(Race.season == season, Race.round == round_)
+        ).scalar_one()
+        names = dict(
+            session.execute(
+                select(Driver.id, Driver.forename + " " + Driver.surname).where(
+                    Driver.id.in_([int(d) for d in rows["driver_id"]])
+                )
+            )
+            .tuples()
+            .all()
+        )
+    ordered = rows.assign(probability=probs).sort_values("probability", ascending=False)
+    columns = ("driver_id", "driver_ref", "team_ref", "probability")
+    return {
+        "race": {"season": season, "round": round_, "name": race},
+        "stage": stage,
+        "predictions": [
+            {
+                "driver_id": ref,
+                "driver_name": names.get(int(ident), ref),
+                "team_id": team,
+                "probability": float(p),
+            }
+            for ident, ref, team, p in zip(*(ordered[c].tolist() for c in columns), strict=True)
+        ],
+    }

@@ -43,13 +43,16 @@ def client() -> Any:
 
 
 def alias_version(name: str, alias: str) -> str | None:
-    """The version of `name` carrying `alias`, or None (no such model or alias)."""
+    """The version of `name` carrying `alias`, or None when there is no such model or alias;
+    any other failure (an unreachable or broken tracking store) raises."""
     from mlflow.exceptions import MlflowException
 
     try:
         return str(client().get_model_version_by_alias(name, alias).version)
-    except MlflowException:
-        return None
+    except MlflowException as error:
+        if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise
 
 
 @lru_cache(maxsize=16)

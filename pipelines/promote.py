@@ -172,13 +172,13 @@ def rollback(engine: Engine | Connection, name: str, actor: str) -> ModelEvent:
     current = alias_version(name, CHAMPION)
     if current is None:
         raise PromotionError(f"{name} has no champion to roll back")
-    line = events.champion_line(events.history(engine, name))
-    if len(line) < 2 or line[-1] != current:
+    previous = events.previous_champion(events.history(engine, name), current)
+    if previous is None:
         raise PromotionError(f"{name} @champion v{current} has no earlier champion to restore")
     return move_champion(
         engine,
         name,
-        line[-2],
+        previous,
         "rollback",
         f"rolled back from version {current}",
         {"from": current},

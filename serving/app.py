@@ -2,32 +2,62 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
-from serving.routes import health
+from serving.cache import make_cache
+from serving.metrics import Metrics, MetricsMiddleware
+from serving.routes import data, health, predictions, reports, users
+from serving.routes.data import Ratings
+from serving.served import ServedModels
 from serving.settings import ServiceSettings
 from warehouse.db import make_engine
 
+log = logging.getLogger(__name__)
+API = "/api/v1"
+
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    """The service: /health and /ready at the root; the API under /api/v1 as it grows."""
+    """The service: /health, /ready and /metrics at the root; the API under /api/v1."""
     settings = settings or ServiceSettings()
+    models = ServedModels()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.load_models:
+            described = models.reload()
+            metrics.set_versions(described)
+            log.info("serving %s", described)
         yield
         app.state.engine.dispose()
 
     app = FastAPI(
         title="F1 race-winner predictions",
-        version="0.1.0",
+        version="0.2.0",
         summary="Win probabilities for every Formula 1 race, and the data behind them.",
         lifespan=lifespan,
     )
+    if settings.jwt_secret is None:
+        log.warning("F1_JWT_SECRET is not set: tokens will not outlive this process")
     app.state.settings = settings
+    app.state.jwt_secret = settings.jwt_secret or secrets.token_urlsafe(48)
     app.state.engine = make_engine(settings.database_url)
+    app.state.models = models
+    app.state.metrics = metrics
+    app.state.cache = make_cache(settings.redis_url)
+    app.state.ratings = Ratings()
     app.include_router(health.router)
+    for router in (data.router, predictions.router, reports.router, users.router, users.admin):
+        app.include_router(router, prefix=API)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus(request: Request) -> Response:
+        return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -9,10 +9,18 @@ from warehouse.settings import WarehouseSettings
 
 
 class ServiceSettings(BaseSettings):
-    """Where the service listens and which warehouse it reads."""
+    """Where the service listens, which warehouse it reads, and how it serves models."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     host: str = Field(default="127.0.0.1", validation_alias="F1_SERVICE_HOST")
     port: int = Field(default=8000, validation_alias="F1_SERVICE_PORT")
     database_url: str = Field(default_factory=lambda: WarehouseSettings().database_url)
+    # Signs the API's tokens; without it a random secret is made at start-up (tokens then
+    # die with the process). `make up` keeps one in $F1_HOME/secrets.env.
+    jwt_secret: str | None = Field(default=None, validation_alias="F1_JWT_SECRET")
+    token_minutes: int = Field(default=60, ge=1, validation_alias="F1_TOKEN_MINUTES")
+    # Share of prediction requests answered by the challenger (sticky per client).
+    ab_share: float = Field(default=0.10, ge=0.0, le=1.0, validation_alias="F1_AB_SHARE")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    load_models: bool = Field(default=True, validation_alias="F1_LOAD_MODELS")

@@ -157,3 +157,65 @@ def history_copy(history_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("F1_DATABASE_URL", f"sqlite:///{path}")
     monkeypatch.setenv("F1_HOME", str(tmp_path / "home"))
     return path
+
+
+@pytest.fixture(scope="session")
+def registry(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """Published features (from `history_file`) and an MLflow registry of real models trained
+    once for the session on 2016–2024: `f1_winner_post_quali` v1 from a deliberately crippled
+    recipe (one shallow tree, one boosting round), v2 from the real recipe; and
+    `f1_winner_pre_quali` v1. `env` points a test at these stores; `set_aliases` moves
+    champion/challenger (tests set the aliases they need)."""
+    from models.ensemble import Recipe
+    from models.registry import client
+    from pipelines.features import build_features, publish_build
+    from pipelines.train import train
+    from warehouse.db import make_engine
+
+    crippled = Recipe(
+        "post_quali",
+        rf={"n_estimators": 1, "max_depth": 1, "random_state": 1},
+        xgb={"num_boost_round": 1, "max_depth": 1, "eta": 0.01, "nthread": 2, "seed": 1},
+    )
+    root = tmp_path_factory.mktemp("registry")
+    env = {
+        "F1_HOME": str(root / "home"),
+        "F1_DATABASE_URL": f"sqlite:///{root / 'warehouse.db'}",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+    }
+    shutil.copy(history_file, root / "warehouse.db")
+
+    def set_aliases(name: str, champion: str, challenger: str | None) -> None:
+        registry_client = client()
+        registry_client.set_registered_model_alias(name, "champion", champion)
+        if challenger is None:
+            registry_client.delete_registered_model_alias(name, "challenger")
+        else:
+            registry_client.set_registered_model_alias(name, "challenger", challenger)
+
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        engine = make_engine()
+        publish_build(build_features(engine))
+        versions = [
+            train(engine, "post_quali", start=2016, last=2024, recipe=crippled).version,
+            train(engine, "post_quali", start=2016, last=2024).version,
+            train(engine, "pre_quali", start=2016, last=2024).version,
+        ]
+        engine.dispose()
+    assert versions == ["1", "2", "1"]
+    yield {"env": env, "set_aliases": set_aliases}
+
+
+@pytest.fixture
+def aliases(registry: dict, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Point the test at the session registry's stores; returns a setter of the post_quali
+    model's champion and challenger."""
+    for key, value in registry["env"].items():
+        monkeypatch.setenv(key, value)
+
+    def set_aliases(champion: str, challenger: str | None) -> None:
+        registry["set_aliases"]("f1_winner_post_quali", champion, challenger)
+
+    return set_aliases

@@ -65,3 +65,10 @@ def champion_line(events: list[ModelEvent]) -> list[str]:
             line.append(event.previous_version)
         line.append(event.version)
     return line
+
+
+def previous_champion(events: list[ModelEvent], current: str | None) -> str | None:
+    """The version a rollback restores: the champion before `current`, if the record shows
+    one (None when `current` is not the record's latest champion or nothing came before)."""
+    line = champion_line(events)
+    return line[-2] if current is not None and len(line) >= 2 and line[-1] == current else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,7 +27,7 @@ class Readiness(BaseModel):
     status: Literal["ready", "not ready"]
     database: str
     schema_revision: str | None = None
-    champion: str | None = None  # the served model version, once models are served
+    champion: dict[str, str | None] | None = None  # stage → the served champion version
 
 
 @router.get("/health")
@@ -37,8 +37,9 @@ def health() -> Health:
 
 
 @router.get("/ready", responses={503: {"model": Readiness}})
-def ready(engine: EngineDep, response: Response) -> Readiness:
-    """Readiness: the warehouse is reachable and at the schema revision this code needs."""
+def ready(request: Request, engine: EngineDep, response: Response) -> Readiness:
+    """Readiness: the warehouse is reachable and at the schema revision this code needs, and a
+    champion model is loaded for each stage (`champion`: the versions served)."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -49,4 +50,11 @@ def ready(engine: EngineDep, response: Response) -> Readiness:
     except SQLAlchemyError as error:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return Readiness(status="not ready", database=f"unreachable: {type(error).__name__}")
-    return Readiness(status="ready", database="ok", schema_revision=revision)
+    served = request.app.state.models.describe()["models"]
+    champion = {stage: aliases.get("champion") for stage, aliases in served.items()}
+    if not all(champion.values()):
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return Readiness(
+            status="not ready", database="ok", schema_revision=revision, champion=champion
+        )
+    return Readiness(status="ready", database="ok", schema_revision=revision, champion=champion)

@@ -1,16 +1,14 @@
 """Champion/challenger: offline and online gates, manual promotion and rollback, on real models.
 
-Two real versions of `f1_winner_post_quali` are trained once for the module (2016–2024): v1
-from a deliberately crippled recipe (one shallow tree, one boosting round), v2 from the real
-recipe. Each test sets the aliases it needs; the warehouse is per test and per backend.
+The session's `registry` (tests/conftest.py) holds two real versions of
+`f1_winner_post_quali`: v1 from a deliberately crippled recipe, v2 from the real one. Each test
+sets the aliases it needs; the warehouse is per test and per backend.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,57 +18,13 @@ from sqlalchemy import delete, func, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from models.ensemble import Recipe
 from models.registry import client as registry_client
 from pipelines import promote
-from pipelines.features import build_features, publish_build
 from pipelines.score import RaceRef, score_predictions, store_predictions
-from pipelines.train import train
 from warehouse.db import make_engine
 from warehouse.schema import ModelEvent, Prediction, PredictionAccuracy, QualifyingResult, Race
 
 NAME = "f1_winner_post_quali"
-CRIPPLED = Recipe(
-    "post_quali",
-    rf={"n_estimators": 1, "max_depth": 1, "random_state": 1},
-    xgb={"num_boost_round": 1, "max_depth": 1, "eta": 0.01, "nthread": 2, "seed": 1},
-)
-
-
-@pytest.fixture(scope="module")
-def registry(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """Published features and an MLflow registry holding v1 (crippled) and v2 (real)."""
-    root = tmp_path_factory.mktemp("registry")
-    env = {
-        "F1_HOME": str(root / "home"),
-        "F1_DATABASE_URL": f"sqlite:///{root / 'warehouse.db'}",
-        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
-    }
-    shutil.copy(history_file, root / "warehouse.db")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in env.items():
-            patch.setenv(key, value)
-        engine = make_engine()
-        publish_build(build_features(engine))
-        crippled = train(engine, "post_quali", start=2016, last=2024, recipe=CRIPPLED)
-        real = train(engine, "post_quali", start=2016, last=2024)
-        engine.dispose()
-    assert (crippled.version, real.version) == ("1", "2")
-    yield {"env": env, "crippled": crippled, "real": real}
-
-
-@pytest.fixture
-def aliases(registry: dict, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Point the test at the module's stores; returns a setter of champion/challenger."""
-    for key, value in registry["env"].items():
-        monkeypatch.setenv(key, value)
-
-    def set_aliases(champion: str, challenger: str) -> None:
-        client = registry_client()
-        client.set_registered_model_alias(NAME, "champion", champion)
-        client.set_registered_model_alias(NAME, "challenger", challenger)
-
-    return set_aliases
 
 
 def _events(engine: Any) -> list[ModelEvent]:
@@ -184,8 +138,8 @@ def test_online_gate_needs_five_scored_races_then_promotes(aliases, scored_wareh
                 select(func.count()).where(QualifyingResult.race_id == race.race_id)
             )
         assert stored[f"{NAME} v1"] == stored[f"{NAME} v2"] == qualified >= 19
-    # 4 races × 2 versions of post_quali (no pre_quali model is registered here)
-    assert score_predictions(engine) == 4 * 2
+    # 4 races × (2 versions of post_quali + the one of pre_quali)
+    assert score_predictions(engine) == 4 * 3
     assert score_predictions(engine) == 0  # nothing left to score
     waiting = promote.online_gate(engine, "post_quali")
     assert not waiting.promoted and "only 4 races" in waiting.reason
@@ -201,7 +155,7 @@ def test_online_gate_needs_five_scored_races_then_promotes(aliases, scored_wareh
         ).scalars()
         assert all(abs(s - 1) < 1e-6 for s in sums)
         accuracy = pd.read_sql(select(PredictionAccuracy), connection)
-    assert len(accuracy) == 12 * 2
+    assert len(accuracy) == 12 * 3
     v2 = accuracy[(accuracy["model_version"] == "2") & (accuracy["stage"] == "post_quali")]
     assert v2["top1"].mean() > 0.5 and v2["entrants"].between(19, 20).all()
     decision = promote.online_gate(engine, "post_quali")

@@ -19,12 +19,14 @@ def test_health_is_ok_without_a_database() -> None:
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
-def test_ready_when_migrated(migrated, db_url: str) -> None:
+def test_not_ready_without_a_champion(migrated, db_url: str) -> None:
     with _client(db_url) as client:
         response = client.get("/ready")
-    assert response.status_code == 200
-    assert response.json()["status"] == "ready"
-    assert response.json()["schema_revision"] == head_revision()
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["status"], body["database"]) == ("not ready", "ok")
+    assert body["schema_revision"] == head_revision()
+    assert body["champion"] == {"pre_quali": None, "post_quali": None}
 
 
 def test_not_ready_before_migration_says_how_to_fix(db_url: str) -> None:

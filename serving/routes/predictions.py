@@ -1,0 +1,222 @@
+"""Win probabilities: by race, for the next race, and for a grid of the caller's choosing.
+
+A configurable share of callers (`F1_AB_SHARE`, default 10%) is answered by the challenger,
+sticky per caller (a hash of the signed-in user, else the `X-Client-Id` header, else the
+client address); every answer names the model version and is logged and counted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import exists, select
+
+from feature_store.online import NoEntrants, get_entry_features, prediction_card
+from feature_store.view import feature_names
+from models.registry import CHALLENGER, CHAMPION
+from serving.auth import optional_claims
+from serving.deps import EngineDep
+from serving.predictions import race_prediction
+from serving.served import Served, ServedModels, arm
+from warehouse.db import session_factory
+from warehouse.schema import QualifyingResult, Race, RaceResult
+
+router = APIRouter(prefix="/predictions", tags=["predictions"])
+log = logging.getLogger("serving.ab")
+StageChoice = Literal["auto", "pre_quali", "post_quali"]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "unknown race or entrants"}}
+
+
+class RaceRef(BaseModel):
+    season: int
+    round: int
+    name: str
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+    alias: str
+
+
+class Entry(BaseModel):
+    driver_id: str
+    driver_name: str
+    team_id: str
+    probability: float
+
+
+class PredictionOut(BaseModel):
+    race: RaceRef
+    stage: str
+    model: ModelRef
+    features_as_of: str | None = None
+    predictions: list[Entry]
+
+
+class GridSlot(BaseModel):
+    driver_id: str = Field(description="Ergast id, e.g. max_verstappen")
+    position: int = Field(ge=1, le=40)
+
+
+class WhatIf(BaseModel):
+    season: int = Field(ge=1950, le=2100)
+    round: int = Field(ge=1, le=40)
+    grid: list[GridSlot] = Field(min_length=2, max_length=40)
+
+
+def caller(request: Request, claims: dict[str, Any] | None) -> str:
+    if claims is not None:
+        return f"user:{claims['sub']}"
+    header = request.headers.get("x-client-id")
+    if header:
+        return f"client:{header}"
+    return f"addr:{request.client.host if request.client else 'unknown'}"
+
+
+Claims = Annotated[dict[str, Any] | None, Depends(optional_claims)]
+
+
+def choose(request: Request, stage: str, claims: dict[str, Any] | None) -> Served:
+    """The model answering this caller for `stage` (challenger for the A/B share)."""
+    models: ServedModels = request.app.state.models
+    champion = models.get(stage, CHAMPION)
+    if champion is None:
+        raise HTTPException(503, f"no champion model is loaded for {stage}: run `f1 train`")
+    client = caller(request, claims)
+    side = arm(client, request.app.state.settings.ab_share)
+    challenger = models.get(stage, CHALLENGER)
+    served = challenger if side == CHALLENGER and challenger is not None else champion
+    request.app.state.metrics.ab_answers.labels(stage, served.alias, served.version).inc()
+    log.info(
+        "ab stage=%s arm=%s version=%s client=%s",
+        stage,
+        served.alias,
+        served.version,
+        hashlib.sha256(client.encode()).hexdigest()[:12],
+    )
+    return served
+
+
+def resolve_stage(engine: EngineDep, season: int, round_: int, stage: StageChoice) -> str:
+    """`auto`: post_quali once the race's qualifying is stored, else pre_quali."""
+    if stage != "auto":
+        return stage
+    with session_factory(engine)() as session:
+        qualified = session.scalar(
+            select(
+                exists()
+                .where(QualifyingResult.race_id == Race.id)
+                .where(Race.season == season, Race.round == round_)
+            )
+        )
+    return "post_quali" if qualified else "pre_quali"
+
+
+def answer(
+    request: Request, engine: EngineDep, season: int, round_: int, stage: str, claims: Any
+) -> dict[str, Any]:
+    served = choose(request, stage, claims)
+    try:
+        return race_prediction(engine, request.app.state.cache, served, season, round_, stage)
+    except NoEntrants as error:
+        raise HTTPException(404, str(error)) from None
+
+
+@router.get("/next-race", responses=NOT_FOUND)
+def next_race(
+    request: Request,
+    engine: EngineDep,
+    response: Response,
+    claims: Claims,
+    stage: StageChoice = "auto",
+) -> PredictionOut:
+    """The next race without results (from today, UTC)."""
+    has_results = exists().where(RaceResult.race_id == Race.id)
+    with session_factory(engine)() as session:
+        row = session.execute(
+            select(Race.season, Race.round)
+            .where(Race.date >= dt.datetime.now(dt.UTC).date(), ~has_results)
+            .order_by(Race.date)
+            .limit(1)
+        ).first()
+    if row is None:
+        raise HTTPException(404, "no upcoming race is in the warehouse")
+    season, round_ = row
+    out = answer(
+        request, engine, season, round_, resolve_stage(engine, season, round_, stage), claims
+    )
+    response.headers["X-Model-Version"] = out["model"]["version"]
+    return PredictionOut(**out)
+
+
+@router.get("/{season}/{round}", responses=NOT_FOUND)
+def by_race(
+    request: Request,
+    engine: EngineDep,
+    response: Response,
+    claims: Claims,
+    season: Annotated[int, Path(ge=1950, le=2100)],
+    round: Annotated[int, Path(ge=1, le=40)],  # noqa: A002
+    stage: StageChoice = "auto",
+) -> PredictionOut:
+    """Every entrant's win probability for one race (summing to 1)."""
+    out = answer(
+        request, engine, season, round, resolve_stage(engine, season, round, stage), claims
+    )
+    response.headers["X-Model-Version"] = out["model"]["version"]
+    return PredictionOut(**out)
+
+
+@router.post(
+    "/what-if",
+    responses={**NOT_FOUND, 422: {"description": "unknown driver or repeated grid slot"}},
+)
+def what_if(request: Request, engine: EngineDep, claims: Claims, body: WhatIf) -> PredictionOut:
+    """Probabilities for the race's entrants starting in the grid order given (post_quali
+    model; each driver's other features as of the race; the lap-time gap left unknown)."""
+    slots: dict[int, str] = {}
+    for slot in body.grid:
+        if slot.position in slots:
+            raise HTTPException(
+                422,
+                f"grid slot {slot.position} is given twice "
+                f"({slots[slot.position]} and {slot.driver_id})",
+            )
+        slots[slot.position] = slot.driver_id
+    drivers = [s.driver_id for s in body.grid]
+    repeated = sorted({d for d in drivers if drivers.count(d) > 1})
+    if repeated:
+        raise HTTPException(422, f"driver {repeated[0]} is on the grid twice")
+    stage = "post_quali"
+    try:
+        rows = get_entry_features(engine, body.season, body.round, stage)
+    except NoEntrants:
+        try:
+            rows = get_entry_features(engine, body.season, body.round, "pre_quali")
+        except NoEntrants as error:
+            raise HTTPException(404, str(error)) from None
+    known = set(rows["driver_ref"])
+    unknown = [d for d in drivers if d not in known]
+    if unknown:
+        raise HTTPException(
+            422, f"driver {unknown[0]} is not an entrant of {body.season} round {body.round}"
+        )
+    order = {s.driver_id: s.position for s in body.grid}
+    rows = rows[rows["driver_ref"].isin(order)].copy()
+    rank = rows["driver_ref"].map(order).rank(method="first").astype(float)
+    rows["grid"] = rank.to_numpy()
+    rows["quali_gap_pct"] = float("nan")
+    if "sprint_finish" not in rows:
+        rows["sprint_finish"] = float("nan")
+    served = choose(request, stage, claims)
+    probs = served.model.predict(rows[["race_id", "driver_id", *feature_names(stage)]])
+    out = prediction_card(
+        engine, rows, probs["probability"].to_numpy(), body.season, body.round, stage
+    )
+    out["model"] = {"name": served.name, "version": served.version, "alias": served.alias}
+    return PredictionOut(**out)

@@ -1,0 +1,230 @@
+"""Accuracy of stored predictions (champion vs challenger) and streamed exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import Engine, Select, select
+
+from serving.auth import require
+from serving.deps import EngineDep, SessionDep
+from serving.served import ServedModels
+from warehouse.schema import Driver, Prediction, PredictionAccuracy, Race, RaceResult, Team
+
+router = APIRouter(tags=["analytics"])
+Format = Literal["csv", "json"]
+
+
+class RaceAccuracy(BaseModel):
+    season: int
+    round: int
+    race: str
+    stage: str
+    model_name: str
+    model_version: str
+    alias: str | None
+    log_loss: float
+    brier: float
+    top1: bool
+    top3: bool
+
+
+class VersionAccuracy(BaseModel):
+    model_name: str
+    model_version: str
+    alias: str | None
+    races: int
+    log_loss: float
+    brier: float
+    top1: float
+    top3: float
+
+
+class AccuracyOut(BaseModel):
+    races: list[RaceAccuracy]
+    overall: list[VersionAccuracy]
+
+
+@router.get("/analytics/accuracy")
+def accuracy(
+    request: Request,
+    session: SessionDep,
+    season: Annotated[int | None, Query(ge=1950, le=2100)] = None,
+    model: Annotated[str | None, Query(description="registered model name")] = None,
+) -> AccuracyOut:
+    """How every stored prediction scored, per race and per model version (the versions now
+    serving as champion and challenger are marked by their alias)."""
+    served: ServedModels = request.app.state.models
+    aliases = {
+        (s.name, s.version): s.alias
+        for s in (
+            served.get(st, a)
+            for st in ("pre_quali", "post_quali")
+            for a in ("champion", "challenger")
+        )
+        if s is not None
+    }
+    query = (
+        select(PredictionAccuracy, Race)
+        .join(Race, Race.id == PredictionAccuracy.race_id)
+        .order_by(Race.season, Race.round, PredictionAccuracy.model_name)
+    )
+    if season is not None:
+        query = query.where(Race.season == season)
+    if model is not None:
+        query = query.where(PredictionAccuracy.model_name == model)
+    rows = session.execute(query).all()
+    races = [
+        RaceAccuracy(
+            season=race.season,
+            round=race.round,
+            race=race.name,
+            stage=a.stage,
+            model_name=a.model_name,
+            model_version=a.model_version,
+            alias=aliases.get((a.model_name, a.model_version)),
+            log_loss=a.log_loss,
+            brier=a.brier,
+            top1=a.top1,
+            top3=a.top3,
+        )
+        for a, race in rows
+    ]
+    groups: dict[tuple[str, str], list[RaceAccuracy]] = {}
+    for r in races:
+        groups.setdefault((r.model_name, r.model_version), []).append(r)
+    overall = [
+        VersionAccuracy(
+            model_name=name,
+            model_version=version,
+            alias=aliases.get((name, version)),
+            races=len(group),
+            log_loss=sum(r.log_loss for r in group) / len(group),
+            brier=sum(r.brier for r in group) / len(group),
+            top1=sum(r.top1 for r in group) / len(group),
+            top3=sum(r.top3 for r in group) / len(group),
+        )
+        for (name, version), group in sorted(groups.items())
+    ]
+    return AccuracyOut(races=races, overall=overall)
+
+
+RESULT_COLUMNS = (
+    "season", "round", "race", "position", "position_text", "position_order", "driver_id",
+    "team_id", "grid", "laps", "status", "points",
+)  # fmt: skip
+PREDICTION_COLUMNS = (
+    "season", "round", "race", "stage", "model_name", "model_version", "driver_id", "probability",
+)  # fmt: skip
+
+
+def _results(season: int) -> Select[Any]:
+    return (
+        select(
+            Race.season,
+            Race.round,
+            Race.name,
+            RaceResult.position,
+            RaceResult.position_text,
+            RaceResult.position_order,
+            Driver.ref,
+            Team.ref,
+            RaceResult.grid,
+            RaceResult.laps,
+            RaceResult.status,
+            RaceResult.points,
+        )  # fmt: skip
+        .join(Race, Race.id == RaceResult.race_id)
+        .join(Driver, Driver.id == RaceResult.driver_id)
+        .join(Team, Team.id == RaceResult.team_id)
+        .where(Race.season == season)
+        .order_by(Race.round, RaceResult.position_order)
+    )
+
+
+def _predictions(season: int) -> Select[Any]:
+    return (
+        select(
+            Race.season,
+            Race.round,
+            Race.name,
+            Prediction.stage,
+            Prediction.model_name,
+            Prediction.model_version,
+            Driver.ref,
+            Prediction.probability,
+        )  # fmt: skip
+        .join(Race, Race.id == Prediction.race_id)
+        .join(Driver, Driver.id == Prediction.driver_id)
+        .where(Race.season == season)
+        .order_by(
+            Race.round, Prediction.stage, Prediction.model_version, Prediction.probability.desc()
+        )
+    )
+
+
+def _stream(
+    engine: Engine, query: Select[Any], columns: tuple[str, ...], fmt: Format, name: str
+) -> StreamingResponse:
+    """Rows streamed from their own connection (open while the body is sent, in batches)."""
+
+    def rows() -> Iterator[Any]:
+        with engine.connect() as connection:
+            yield from connection.execute(query.execution_options(yield_per=500))
+
+    def csv_lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        for row in rows():
+            writer.writerow(row)
+            if buffer.tell() > 16_384:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    def json_lines() -> Iterator[str]:
+        yield "["
+        for i, row in enumerate(rows()):
+            yield ("," if i else "") + json.dumps(dict(zip(columns, row, strict=True)))
+        yield "]"
+
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    return StreamingResponse(
+        csv_lines() if fmt == "csv" else json_lines(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+EXPORT = require("analyst", "admin")
+
+
+@router.get("/export/race-results", dependencies=[EXPORT], tags=["export"])
+def export_results(
+    engine: EngineDep,
+    season: Annotated[int, Query(ge=1950, le=2100)],
+    format: Format = "csv",  # noqa: A002
+) -> StreamingResponse:
+    """A season's race results, streamed as CSV or JSON (analyst or admin)."""
+    return _stream(engine, _results(season), RESULT_COLUMNS, format, f"f1-race-results-{season}")
+
+
+@router.get("/export/predictions", dependencies=[EXPORT], tags=["export"])
+def export_predictions(
+    engine: EngineDep,
+    season: Annotated[int, Query(ge=1950, le=2100)],
+    format: Format = "csv",  # noqa: A002
+) -> StreamingResponse:
+    """A season's stored predictions, streamed as CSV or JSON (analyst or admin)."""
+    return _stream(
+        engine, _predictions(season), PREDICTION_COLUMNS, format, f"f1-predictions-{season}"
+    )

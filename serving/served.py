@@ -1,0 +1,87 @@
+"""The models the service answers with: champion and challenger of each stage, loaded from the
+registry at start-up and on reload. A reload that fails keeps the models already loaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from feature_store.view import STAGES
+from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
+
+log = logging.getLogger(__name__)
+ALIASES = (CHAMPION, CHALLENGER)
+
+
+@dataclass(frozen=True)
+class Served:
+    """One loaded model version."""
+
+    name: str
+    version: str
+    alias: str
+    model: Any
+    loaded_at: dt.datetime
+
+
+@dataclass
+class ServedModels:
+    """Thread-safe holder of the loaded versions, by (stage, alias)."""
+
+    loaded: dict[tuple[str, str], Served] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reload(self) -> dict[str, Any]:
+        """Resolve every alias and load what changed; on any failure keep the old model of
+        that (stage, alias). Returns what is served and what failed."""
+        fresh: dict[tuple[str, str], Served] = {}
+        errors: dict[str, str] = {}
+        for stage in STAGES:
+            name = model_name(stage)
+            for alias in ALIASES:
+                key = (stage, alias)
+                try:
+                    version = alias_version(name, alias)
+                    if version is None:
+                        continue
+                    current = self.loaded.get(key)
+                    if current is not None and current.version == version:
+                        fresh[key] = current
+                        continue
+                    model = load_version(name, version)
+                    fresh[key] = Served(name, version, alias, model, dt.datetime.now(dt.UTC))
+                except Exception as error:  # noqa: BLE001 (any failure keeps the old model)
+                    errors[f"{name}@{alias}"] = f"{type(error).__name__}: {error}"
+                    log.error(
+                        "loading %s@%s failed, keeping the loaded one: %s", name, alias, error
+                    )
+                    if key in self.loaded:
+                        fresh[key] = self.loaded[key]
+        with self._lock:
+            self.loaded, self.errors = fresh, errors
+        return self.describe()
+
+    def get(self, stage: str, alias: str) -> Served | None:
+        with self._lock:
+            return self.loaded.get((stage, alias))
+
+    def describe(self) -> dict[str, Any]:
+        """`{"models": {stage: {alias: version}}, "errors": {...}}`."""
+        with self._lock:
+            models: dict[str, dict[str, str]] = {stage: {} for stage in STAGES}
+            for (stage, alias), served in self.loaded.items():
+                models[stage][alias] = served.version
+            return {"models": models, "errors": dict(self.errors)}
+
+
+def arm(client_id: str, share: float) -> str:
+    """`challenger` for a stable `share` of client ids, else `champion` (sticky: a hash of the
+    id, so one client always lands on the same side)."""
+    digest = hashlib.sha256(client_id.encode()).digest()
+    bucket = int.from_bytes(digest[:8], "big") % 10_000
+    return CHALLENGER if bucket < round(share * 10_000) else CHAMPION

@@ -1,0 +1,286 @@
+"""The prediction API end to end: real warehouse (SQLite and PostgreSQL), real models from the
+session registry, real tokens. No part of the service is mocked."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from serving.app import create_app
+from serving.auth import create_user
+from serving.served import arm
+from serving.settings import ServiceSettings
+from warehouse.schema import Driver, Race, RaceResult, Team
+
+SECRET = "test-secret-" + "x" * 40
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def api(aliases, history, backend: str) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """The service on the shared history warehouse of the backend; champion post_quali v1,
+    challenger v2, A/B share 10%."""
+    aliases(champion="1", challenger="2")
+    url = history.url.render_as_string(hide_password=False)
+    settings = ServiceSettings(database_url=url, jwt_secret=SECRET, ab_share=0.10)
+    with TestClient(create_app(settings)) as client:
+        yield client
+    from warehouse.schema import ModelEvent, User
+
+    with history.begin() as connection:
+        for table in (ModelEvent, User):
+            connection.execute(table.__table__.delete())
+
+
+def _token(api: TestClient, history: Any, role: str) -> str:
+    email = f"{role}-{dt.datetime.now().timestamp()}@example.org"
+    create_user(history, email, PASSWORD, role)
+    response = api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_ready_names_the_champions(api: TestClient) -> None:
+    body = api.get("/ready").json()
+    assert body["status"] == "ready" and body["champion"] == {"pre_quali": "1", "post_quali": "1"}
+
+
+def test_races_calendar_and_results(api: TestClient, history: Any) -> None:
+    races = api.get("/api/v1/races", params={"season": 2024}).json()
+    assert [r["round"] for r in races] == list(range(1, 25))
+    assert races[0]["circuit_id"] == "bahrain" and all(r["has_results"] for r in races)
+    calendar = api.get("/api/v1/races/calendar", params={"season": 2024}).json()
+    assert {c["status"] for c in calendar} == {"done"} and len(calendar) == 24
+    detail = api.get("/api/v1/races/2024/1").json()
+    assert detail["name"] == "Bahrain Grand Prix"
+    assert detail["results"][0]["driver_id"] == "max_verstappen"
+    assert detail["results"][0]["position"] == 1 and len(detail["results"]) == 20
+    missing = api.get("/api/v1/races/2024/30")
+    assert missing.status_code == 404 and "2024 round 30" in missing.json()["detail"]
+    assert api.get("/api/v1/races/1949/1").status_code == 422
+
+
+def test_drivers_teams_circuits_rankings(api: TestClient, history: Any) -> None:
+    drivers = {
+        d["driver_id"]: d for d in api.get("/api/v1/drivers", params={"season": 2024}).json()
+    }
+    assert len(drivers) == 24 and drivers["max_verstappen"]["elo"] > 1700
+    with history.connect() as connection:
+        wins = connection.scalar(
+            select(func.count())
+            .select_from(RaceResult)
+            .join(Driver, Driver.id == RaceResult.driver_id)
+            .where(Driver.ref == "hamilton", RaceResult.position == 1)
+        )
+        teams_2024 = connection.scalar(
+            select(func.count(func.distinct(RaceResult.team_id)))
+            .join(Race, Race.id == RaceResult.race_id)
+            .where(Race.season == 2024)
+        )
+    hamilton = api.get("/api/v1/drivers/hamilton").json()
+    assert hamilton["wins"] == wins == 105 and hamilton["first_season"] == 2007
+    assert api.get("/api/v1/drivers/nobody").status_code == 404
+    teams = api.get("/api/v1/teams", params={"season": 2024}).json()
+    assert len(teams) == teams_2024 and all(t["elo"] for t in teams)
+    circuits = {c["circuit_id"]: c for c in api.get("/api/v1/circuits").json()}
+    assert circuits["monza"]["races"] == 74
+    ranking = api.get("/api/v1/analytics/driver-rankings", params={"season": 2024}).json()
+    assert [r["rank"] for r in ranking] == list(range(1, 21))
+    assert ranking[0]["elo"] == max(d["elo"] for d in drivers.values())
+    verstappen = next(r for r in ranking if r["driver_id"] == "max_verstappen")
+    assert (verstappen["season_points"], verstappen["season_wins"]) == (437.0, 9)
+
+
+def test_race_prediction_shape_sum_and_cache(api: TestClient) -> None:
+    first = api.get("/api/v1/predictions/2024/24", params={"stage": "post_quali"})
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["race"] == {"season": 2024, "round": 24, "name": "Abu Dhabi Grand Prix"}
+    assert body["stage"] == "post_quali" and body["model"]["name"] == "f1_winner_post_quali"
+    assert first.headers["X-Model-Version"] == body["model"]["version"]
+    probs = [p["probability"] for p in body["predictions"]]
+    assert abs(sum(probs) - 1) < 1e-6 and probs == sorted(probs, reverse=True)
+    assert len(probs) == 20 and body["features_as_of"]
+    again = api.get("/api/v1/predictions/2024/24", params={"stage": "auto"}).json()
+    assert again == body  # auto = post_quali once qualifying is known; served from the cache
+    pre = api.get("/api/v1/predictions/2024/24", params={"stage": "pre_quali"}).json()
+    assert pre["model"]["name"] == "f1_winner_pre_quali"
+    assert api.get("/api/v1/predictions/2024/30").status_code == 404
+    assert api.get("/api/v1/predictions/2024/3", params={"stage": "mid_race"}).status_code == 422
+
+
+def test_what_if_moves_probability_with_the_grid(api: TestClient) -> None:
+    # a caller on the challenger's side: v2, the real recipe (v1 is the crippled one)
+    client = next(f"w{i}" for i in range(1000) if arm(f"client:w{i}", 0.10) == "challenger")
+    side = {"X-Client-Id": client}
+    actual = api.get("/api/v1/predictions/2024/24?stage=post_quali", headers=side).json()
+    assert actual["model"]["version"] == "2"
+    order = [p["driver_id"] for p in actual["predictions"]]
+    grid = [{"driver_id": d, "position": i} for i, d in enumerate(reversed(order), start=1)]
+    answer = api.post(
+        "/api/v1/predictions/what-if",
+        json={"season": 2024, "round": 24, "grid": grid},
+        headers=side,
+    )
+    assert answer.status_code == 200, answer.text
+    moved = {p["driver_id"]: p["probability"] for p in answer.json()["predictions"]}
+    assert abs(sum(moved.values()) - 1) < 1e-6
+    before = {p["driver_id"]: p["probability"] for p in actual["predictions"]}
+    assert moved[order[-1]] > before[order[-1]] and moved[order[0]] < before[order[0]]
+
+    unknown = grid[:-1] + [{"driver_id": "fangio", "position": 20}]
+    bad = api.post(
+        "/api/v1/predictions/what-if", json={"season": 2024, "round": 24, "grid": unknown}
+    )
+    assert bad.status_code == 422 and "fangio" in bad.json()["detail"]
+    twice = grid[:-1] + [{"driver_id": grid[-1]["driver_id"], "position": 3}]
+    bad = api.post("/api/v1/predictions/what-if", json={"season": 2024, "round": 24, "grid": twice})
+    assert bad.status_code == 422 and "grid slot 3" in bad.json()["detail"]
+
+
+def test_ab_split_is_within_three_points_and_sticky(api: TestClient) -> None:
+    clients = [f"client-{i}" for i in range(10_000)]
+    share = sum(arm(c, 0.10) == "challenger" for c in clients) / len(clients)
+    assert abs(share - 0.10) <= 0.03
+    assert all(arm(c, 0.10) == arm(c, 0.10) for c in clients[:500])
+    versions = {}
+    for c in clients[:1000]:
+        answer = api.get("/api/v1/predictions/2024/24?stage=post_quali", headers={"X-Client-Id": c})
+        versions[c] = answer.headers["X-Model-Version"]
+    expected = {c: "2" if arm(f"client:{c}", 0.10) == "challenger" else "1" for c in versions}
+    assert versions == expected
+    served_share = sum(v == "2" for v in versions.values()) / len(versions)
+    assert abs(served_share - 0.10) <= 0.03
+    for c in clients[:50]:  # sticky through the API
+        again = api.get("/api/v1/predictions/2024/24?stage=post_quali", headers={"X-Client-Id": c})
+        assert again.headers["X-Model-Version"] == versions[c]
+    metrics = api.get("/metrics").text
+    assert 'f1_ab_answers_total{arm="challenger",stage="post_quali",version="2"}' in metrics
+    assert 'route="/api/v1/predictions/{season}/{round}"' in metrics
+    assert 'f1_model_version_served{alias="champion",stage="post_quali"} 1.0' in metrics
+
+
+def test_tokens_missing_forged_expired_and_roles(api: TestClient, history: Any) -> None:
+    assert api.post("/api/v1/models/reload").status_code == 401
+    now = dt.datetime.now(dt.UTC)
+    forged = jwt.encode({"sub": "1", "role": "admin", "exp": now + dt.timedelta(hours=1)}, "x" * 40)
+    response = api.post("/api/v1/models/reload", headers=_bearer(forged))
+    assert response.status_code == 401 and response.json()["detail"] == "invalid token"
+    expired = jwt.encode(
+        {"sub": "1", "role": "admin", "exp": now - dt.timedelta(seconds=5)}, SECRET
+    )
+    response = api.post("/api/v1/models/reload", headers=_bearer(expired))
+    assert response.status_code == 401 and response.json()["detail"] == "token expired"
+    viewer = _token(api, history, "viewer")
+    response = api.post("/api/v1/models/reload", headers=_bearer(viewer))
+    assert response.status_code == 403 and "admin" in response.json()["detail"]
+    assert (
+        api.get("/api/v1/export/race-results?season=2024", headers=_bearer(viewer)).status_code
+        == 403
+    )
+    admin = _token(api, history, "admin")
+    reloaded = api.post("/api/v1/models/reload", headers=_bearer(admin)).json()
+    assert reloaded["models"]["post_quali"] == {"champion": "1", "challenger": "2"}
+
+
+def test_register_login_and_lockout(api: TestClient) -> None:
+    email = "fan@example.org"
+    created = api.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
+    assert created.status_code == 201 and created.json()["role"] == "viewer"
+    again = api.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
+    assert again.status_code == 409
+    short = api.post("/api/v1/auth/register", json={"email": "a@b.c", "password": "short"})
+    assert short.status_code == 422
+    token = api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}).json()
+    claims = jwt.decode(token["access_token"], SECRET, algorithms=["HS256"])
+    assert claims["role"] == "viewer" and claims["email"] == email
+    for _ in range(5):
+        wrong = api.post("/api/v1/auth/login", json={"email": email, "password": "wrong-password"})
+        assert wrong.status_code == 401
+    locked = api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert locked.status_code == 423 and "locked until" in locked.json()["detail"]
+
+
+def test_admin_promotes_and_rolls_back_the_served_model(api: TestClient, history: Any) -> None:
+    admin = _bearer(_token(api, history, "admin"))
+    before = api.get("/api/v1/predictions/2024/24?stage=post_quali", headers={"X-Client-Id": "a"})
+    assert before.headers["X-Model-Version"] == "1" and arm("client:a", 0.1) == "champion"
+    moved = api.post(
+        "/api/v1/models/promote", json={"stage": "post_quali", "version": "2"}, headers=admin
+    )
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["champion"], moved.json()["previous"]) == ("2", "1")
+    after = api.get("/api/v1/predictions/2024/24?stage=post_quali", headers={"X-Client-Id": "a"})
+    assert after.headers["X-Model-Version"] == "2"
+    back = api.post("/api/v1/models/rollback", json={"stage": "post_quali"}, headers=admin)
+    assert back.status_code == 200 and back.json()["champion"] == "1"
+    assert api.get("/ready").json()["champion"]["post_quali"] == "1"
+    again = api.post("/api/v1/models/rollback", json={"stage": "post_quali"}, headers=admin)
+    assert again.status_code == 409
+    missing = api.post(
+        "/api/v1/models/promote", json={"stage": "post_quali", "version": "99"}, headers=admin
+    )
+    assert missing.status_code == 404
+
+
+def test_a_failed_reload_keeps_the_loaded_models(
+    api: TestClient, history: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = _bearer(_token(api, history, "admin"))
+    broken = tmp_path / "mlflow.db"
+    broken.write_text("this is not a database")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{broken}")
+    reloaded = api.post("/api/v1/models/reload", headers=admin).json()
+    assert reloaded["models"]["post_quali"] == {"champion": "1", "challenger": "2"}
+    assert "f1_winner_post_quali@champion" in reloaded["errors"]
+    answer = api.get("/api/v1/predictions/2024/23?stage=post_quali", headers={"X-Client-Id": "a"})
+    assert answer.status_code == 200 and answer.headers["X-Model-Version"] == "1"
+
+
+def test_exports_parse_back_to_the_same_rows(api: TestClient, history: Any) -> None:
+    analyst = _bearer(_token(api, history, "analyst"))
+    response = api.get("/api/v1/export/race-results?season=2023&format=csv", headers=analyst)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="f1-race-results-2023.csv"' in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    with history.connect() as connection:
+        stored = connection.execute(
+            select(Race.round, Driver.ref, Team.ref, RaceResult.position_order, RaceResult.points)
+            .join(Race, Race.id == RaceResult.race_id)
+            .join(Driver, Driver.id == RaceResult.driver_id)
+            .join(Team, Team.id == RaceResult.team_id)
+            .where(Race.season == 2023)
+            .order_by(Race.round, RaceResult.position_order)
+        ).all()
+    parsed = [
+        (
+            int(r["round"]),
+            r["driver_id"],
+            r["team_id"],
+            int(r["position_order"]),
+            float(r["points"]),
+        )
+        for r in rows
+    ]
+    assert parsed == [tuple(s) for s in stored]
+    as_json = api.get("/api/v1/export/race-results?season=2023&format=json", headers=analyst)
+    assert as_json.headers["content-type"] == "application/json"
+    records = json.loads(as_json.text)
+    assert [(r["round"], r["driver_id"], r["points"]) for r in records] == [
+        (s[0], s[1], s[4]) for s in stored
+    ]
+    assert api.get("/api/v1/export/race-results?season=2023").status_code == 401
