@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import db, features, ingest, models
+from cli import db, features, ingest, models, service
 from cli.console import console, setup_logging, warehouse_engine
 
 app = typer.Typer(
@@ -19,6 +19,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(features.app, name="features")
 app.add_typer(models.app, name="models")
+app.add_typer(service.users, name="users")
+app.command(name="serve")(service.serve)
 app.command(name="validate")(features.validate)
 app.command(name="backtest")(models.backtest)
 app.command(name="train")(models.train)
@@ -64,8 +66,12 @@ def status(
 @app.command()
 def up(
     no_load: Annotated[bool, typer.Option(help="Skip loading the bundled history.")] = False,
+    no_train: Annotated[
+        bool, typer.Option(help="Do not train a first champion when a stage has none.")
+    ] = False,
 ) -> None:
-    """Migrate every store, load the bundled history and run the platform until Ctrl-C."""
+    """Migrate every store, load the bundled history, run the platform (and train a first
+    champion per stage when there is none) until Ctrl-C."""
     from cli.platform import run_platform
 
-    raise typer.Exit(run_platform(load_history=not no_load))
+    raise typer.Exit(run_platform(load_history=not no_load, train=not no_train))

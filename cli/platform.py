@@ -62,19 +62,23 @@ def _secrets(home: Path) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
     path = home / "secrets.env"
+    wanted = {
+        "AIRFLOW__API_AUTH__JWT_SECRET": lambda: secrets.token_urlsafe(48),
+        "AIRFLOW__API__SECRET_KEY": lambda: secrets.token_urlsafe(48),
+        "AIRFLOW__CORE__FERNET_KEY": lambda: Fernet.generate_key().decode(),
+        "F1_JWT_SECRET": lambda: secrets.token_urlsafe(48),
+    }
+    values: dict[str, str] = {}
     if path.exists():
         lines = path.read_text().splitlines()
-        return dict(tuple(line.split("=", 1)) for line in lines if "=" in line)  # type: ignore[misc]
-    values = {
-        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(48),
-        "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(48),
-        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
-    }
-    home.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.writelines(f"{k}={v}\n" for k, v in values.items())
-    return values
+        values = dict(tuple(line.split("=", 1)) for line in lines if "=" in line)  # type: ignore[misc]
+    missing = {k: make() for k, make in wanted.items() if k not in values}
+    if missing:
+        home.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(descriptor, "a") as handle:
+            handle.writelines(f"{k}={v}\n" for k, v in missing.items())
+    return {**values, **missing}
 
 
 def components(home: Path, env: dict[str, str]) -> list[Component]:
@@ -145,6 +149,13 @@ def prepare_stores(home: Path, env: dict[str, str], load_history: bool) -> None:
             f"{report.total.unchanged:,} unchanged ({report.seconds:.1f}s)"
         )
     engine.dispose()
+    with console.status("preparing MLflow's tracking store"):
+        # Created here, once: the MLflow server and the service would otherwise both create
+        # its tables at start-up and trip over each other.
+        from models.registry import client
+
+        client().search_registered_models(max_results=1)
+    console.print(f"[green]✓[/] MLflow tracking store ready ({env['MLFLOW_TRACKING_URI']})")
     with console.status("migrating Airflow's database"):
         _run_logged([str(BIN / "airflow"), "db", "migrate"], env, home / "logs" / "airflow-db.log")
     pool = [str(BIN / "airflow"), "pools", "set", "f1_api", "1", "Jolpica F1 API: one at a time"]
@@ -216,7 +227,37 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_platform(load_history: bool = True) -> int:
+def ensure_champions() -> None:
+    """Train a champion from the bundled history for each stage that has none (the service
+    picks it up on its own within half a minute)."""
+    from feature_store.store import Manifest, store_root
+    from feature_store.view import STAGES
+    from models.registry import CHAMPION, alias_version, model_name
+    from pipelines.features import build_features, publish_build
+    from pipelines.train import train
+    from warehouse.db import make_engine
+
+    missing = [s for s in STAGES if alias_version(model_name(s), CHAMPION) is None]
+    if not missing:
+        return
+    engine = make_engine()
+    try:
+        if Manifest.read(store_root()) is None:
+            with console.status("building features from the warehouse"):
+                publish_build(build_features(engine))
+            console.print("[green]✓[/] features built and published")
+        for stage in missing:
+            with console.status(f"training the first {stage} model (about a minute)"):
+                result = train(engine, stage)
+            console.print(
+                f"[green]✓[/] {result.name} v{result.version} trained in {result.seconds:.0f}s "
+                f"({', '.join(result.aliases)})"
+            )
+    finally:
+        engine.dispose()
+
+
+def run_platform(load_history: bool = True, train: bool = True) -> int:
     """Bring the platform up and keep it up until Ctrl-C; the exit code."""
     from warehouse.settings import WarehouseSettings
 
@@ -252,6 +293,8 @@ def run_platform(load_history: bool = True) -> int:
             console.print(f"  {part.name:8} {part.ui}")
         console.print(f"  Airflow login: {_airflow_login(env)}")
         console.print(f"  logs: {logs}   (Ctrl-C stops everything)")
+        if train:
+            ensure_champions()
         while all(p.poll() is None for p in procs.values()):
             time.sleep(1)
         dead = [n for n, p in procs.items() if p.poll() is not None]

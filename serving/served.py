@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ class ServedModels:
     loaded: dict[tuple[str, str], Served] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _last_try: float = float("-inf")
 
     def reload(self) -> dict[str, Any]:
         """Resolve every alias and load what changed; on any failure keep the old model of
@@ -69,6 +71,16 @@ class ServedModels:
     def get(self, stage: str, alias: str) -> Served | None:
         with self._lock:
             return self.loaded.get((stage, alias))
+
+    def champion(self, stage: str, retry_seconds: float = 30.0) -> Served | None:
+        """The stage's champion; when none is loaded, look in the registry again (at most
+        every `retry_seconds`), so a service started before the first training picks it up."""
+        served = self.get(stage, CHAMPION)
+        if served is None and time.monotonic() - self._last_try > retry_seconds:
+            self._last_try = time.monotonic()
+            self.reload()
+            served = self.get(stage, CHAMPION)
+        return served
 
     def describe(self) -> dict[str, Any]:
         """`{"models": {stage: {alias: version}}, "errors": {...}}`."""

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from feature_store.view import STAGES
 from serving.deps import EngineDep
 from warehouse.migrate import SchemaNotReady, require_head
 
@@ -50,8 +51,9 @@ def ready(request: Request, engine: EngineDep, response: Response) -> Readiness:
     except SQLAlchemyError as error:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return Readiness(status="not ready", database=f"unreachable: {type(error).__name__}")
-    served = request.app.state.models.describe()["models"]
-    champion = {stage: aliases.get("champion") for stage, aliases in served.items()}
+    models = request.app.state.models
+    loaded = {stage: models.champion(stage) for stage in STAGES}
+    champion = {stage: served.version if served else None for stage, served in loaded.items()}
     if not all(champion.values()):
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return Readiness(

@@ -17,7 +17,7 @@ from sqlalchemy import exists, select
 
 from feature_store.online import NoEntrants, get_entry_features, prediction_card
 from feature_store.view import feature_names
-from models.registry import CHALLENGER, CHAMPION
+from models.registry import CHALLENGER
 from serving.auth import optional_claims
 from serving.deps import EngineDep
 from serving.predictions import race_prediction
@@ -84,7 +84,7 @@ Claims = Annotated[dict[str, Any] | None, Depends(optional_claims)]
 def choose(request: Request, stage: str, claims: dict[str, Any] | None) -> Served:
     """The model answering this caller for `stage` (challenger for the A/B share)."""
     models: ServedModels = request.app.state.models
-    champion = models.get(stage, CHAMPION)
+    champion = models.champion(stage)
     if champion is None:
         raise HTTPException(503, f"no champion model is loaded for {stage}: run `f1 train`")
     client = caller(request, claims)

@@ -89,13 +89,33 @@ def test_up_serves_every_health_url_and_ctrl_c_stops_everything(tmp_path: Path) 
         urls = {
             "airflow": f"http://127.0.0.1:{ports['airflow']}/api/v2/monitor/health",
             "mlflow": f"http://127.0.0.1:{ports['mlflow']}/health",
-            "service": f"http://127.0.0.1:{ports['service']}/ready",
+            "service": f"http://127.0.0.1:{ports['service']}/health",
         }
         for name, url in urls.items():
             assert httpx.get(url, timeout=5).status_code == 200, name
         assert httpx.get(urls["airflow"], timeout=5).json()["scheduler"]["status"] == "healthy"
         output = (tmp_path / "up.log").read_text()
         assert "Airflow login: user admin / password " in output
+
+        # then it trains a first champion per stage from the bundled history, and the
+        # service (started before) picks them up and serves real predictions
+        service = f"http://127.0.0.1:{ports['service']}"
+        deadline = time.monotonic() + 420
+        while httpx.get(f"{service}/ready", timeout=5).status_code != 200:
+            assert proc.poll() is None, (tmp_path / "up.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()
+            time.sleep(5)
+        assert httpx.get(f"{service}/ready").json()["champion"] == {
+            "pre_quali": "1",
+            "post_quali": "1",
+        }
+        answer = httpx.get(f"{service}/api/v1/predictions/2024/24?stage=post_quali").json()
+        assert answer["model"] == {
+            "name": "f1_winner_post_quali",
+            "version": "1",
+            "alias": "champion",
+        }
+        assert abs(sum(p["probability"] for p in answer["predictions"]) - 1) < 1e-6
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
         code = proc.wait(timeout=60)
