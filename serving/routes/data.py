@@ -7,7 +7,7 @@ import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine, exists, func, select
 
 from feature_store.build import current_ratings
@@ -24,7 +24,7 @@ class RaceOut(BaseModel):
     round: int
     name: str
     date: dt.date
-    time: dt.time | None
+    time: dt.time | None = Field(description="start time, UTC (RFC 3339: 15:00:00Z)")
     circuit_id: str
     circuit_name: str
     country: str | None
@@ -141,7 +141,7 @@ def _races(session: SessionDep, *where: Any) -> list[dict[str, Any]]:
             "round": race.round,
             "name": race.name,
             "date": race.date,
-            "time": race.time,
+            "time": race.time.replace(tzinfo=dt.UTC) if race.time else None,  # Ergast: UTC
             "circuit_id": circuit.ref,
             "circuit_name": circuit.name,
             "country": circuit.country,

@@ -12,6 +12,7 @@ import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy import exists, select
 
@@ -67,6 +68,13 @@ class WhatIf(BaseModel):
     season: int = Field(ge=1950, le=2100)
     round: int = Field(ge=1, le=40)
     grid: list[GridSlot] = Field(min_length=2, max_length=40)
+
+
+def _invalid(loc: tuple[str | int, ...], message: str, value: Any) -> RequestValidationError:
+    """A 422 in FastAPI's documented shape, naming the field and what was wrong with it."""
+    return RequestValidationError(
+        [{"type": "value_error", "loc": loc, "msg": message, "input": value}]
+    )
 
 
 def caller(request: Request, claims: dict[str, Any] | None) -> str:
@@ -180,18 +188,20 @@ def what_if(request: Request, engine: EngineDep, claims: Claims, body: WhatIf) -
     """Probabilities for the race's entrants starting in the grid order given (post_quali
     model; each driver's other features as of the race; the lap-time gap left unknown)."""
     slots: dict[int, str] = {}
-    for slot in body.grid:
+    seen: set[str] = set()
+    for i, slot in enumerate(body.grid):
         if slot.position in slots:
-            raise HTTPException(
-                422,
+            message = (
                 f"grid slot {slot.position} is given twice "
-                f"({slots[slot.position]} and {slot.driver_id})",
+                f"({slots[slot.position]} and {slot.driver_id})"
             )
+            raise _invalid(("body", "grid", i, "position"), message, slot.position)
+        if slot.driver_id in seen:
+            message = f"driver {slot.driver_id} is on the grid twice"
+            raise _invalid(("body", "grid", i, "driver_id"), message, slot.driver_id)
         slots[slot.position] = slot.driver_id
+        seen.add(slot.driver_id)
     drivers = [s.driver_id for s in body.grid]
-    repeated = sorted({d for d in drivers if drivers.count(d) > 1})
-    if repeated:
-        raise HTTPException(422, f"driver {repeated[0]} is on the grid twice")
     stage = "post_quali"
     try:
         rows = get_entry_features(engine, body.season, body.round, stage)
@@ -201,11 +211,10 @@ def what_if(request: Request, engine: EngineDep, claims: Claims, body: WhatIf) -
         except NoEntrants as error:
             raise HTTPException(404, str(error)) from None
     known = set(rows["driver_ref"])
-    unknown = [d for d in drivers if d not in known]
-    if unknown:
-        raise HTTPException(
-            422, f"driver {unknown[0]} is not an entrant of {body.season} round {body.round}"
-        )
+    for i, driver in enumerate(drivers):
+        if driver not in known:
+            message = f"driver {driver} is not an entrant of {body.season} round {body.round}"
+            raise _invalid(("body", "grid", i, "driver_id"), message, driver)
     order = {s.driver_id: s.position for s in body.grid}
     rows = rows[rows["driver_ref"].isin(order)].copy()
     rank = rows["driver_ref"].map(order).rank(method="first").astype(float)

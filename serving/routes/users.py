@@ -20,7 +20,7 @@ ADMIN = require("admin")
 
 
 class Credentials(BaseModel):
-    email: str = Field(min_length=3, max_length=254)
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     password: str = Field(min_length=8, max_length=256)
 
 
@@ -37,13 +37,17 @@ class Token(BaseModel):
     role: str
 
 
-@router.post("/auth/register", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/auth/register",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "email already registered"}},
+)
 def register(engine: EngineDep, body: Credentials) -> UserOut:
     """Create an account with the viewer role (an admin grants more with `f1 users`)."""
     try:
         user = create_user(engine, body.email, body.password, "viewer")
     except AuthError as error:
-        raise HTTPException(409 if "already" in str(error) else 422, str(error)) from None
+        raise HTTPException(409, str(error)) from None
     return UserOut(id=user.id, email=user.email, role=user.role)
 
 

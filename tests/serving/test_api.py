@@ -145,10 +145,16 @@ def test_what_if_moves_probability_with_the_grid(api: TestClient) -> None:
     bad = api.post(
         "/api/v1/predictions/what-if", json={"season": 2024, "round": 24, "grid": unknown}
     )
-    assert bad.status_code == 422 and "fangio" in bad.json()["detail"]
+    assert bad.status_code == 422
+    [error] = bad.json()["detail"]
+    assert error["loc"] == ["body", "grid", 19, "driver_id"]
+    assert error["msg"] == "driver fangio is not an entrant of 2024 round 24"
     twice = grid[:-1] + [{"driver_id": grid[-1]["driver_id"], "position": 3}]
     bad = api.post("/api/v1/predictions/what-if", json={"season": 2024, "round": 24, "grid": twice})
-    assert bad.status_code == 422 and "grid slot 3" in bad.json()["detail"]
+    assert bad.status_code == 422
+    [error] = bad.json()["detail"]
+    assert error["loc"] == ["body", "grid", 19, "position"]
+    assert error["msg"].startswith("grid slot 3 is given twice")
 
 
 def test_ab_split_is_within_three_points_and_sticky(api: TestClient) -> None:
