@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from serving.app import create_app
@@ -19,7 +20,10 @@ def test_health_is_ok_without_a_database() -> None:
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
-def test_not_ready_without_a_champion(migrated, db_url: str) -> None:
+def test_not_ready_without_a_champion(
+    migrated, db_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty-mlflow.db'}")
     with _client(db_url) as client:
         response = client.get("/ready")
     assert response.status_code == 503

@@ -1,0 +1,171 @@
+"""Our prediction API against the same champion behind `mlflow models serve`.
+
+    python bench/serving.py [--seconds 30] [--clients 16] [--season 2024 --round 24]
+
+Needs a trained champion in the configured stores (`f1 train --stage post_quali`). Starts both
+servers on free local ports, warms each up, then drives each with N concurrent clients for S
+seconds: ours with `GET /api/v1/predictions/{season}/{round}?stage=post_quali`, MLflow's with
+`POST /invocations` carrying that race's feature rows. Prints requests/s and p50/p95/p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait(url: str, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{url} did not come up in {seconds:.0f}s")
+
+
+async def drive(make: object, clients: int, seconds: float) -> tuple[int, np.ndarray, int]:
+    """(requests done, latencies in ms, errors) of `clients` loops for `seconds`."""
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+
+        async def loop() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                response = await make(client)  # type: ignore[operator]
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    errors += 1
+
+        await asyncio.gather(*(loop() for _ in range(clients)))
+    return len(latencies), np.array(latencies), errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--season", type=int, default=2024)
+    parser.add_argument("--round", type=int, default=24)
+    args = parser.parse_args()
+
+    from feature_store.online import get_entry_features
+    from feature_store.view import feature_names
+    from models.registry import CHAMPION, alias_version, model_name, tracking_uri
+    from warehouse.db import make_engine
+
+    name = model_name("post_quali")
+    version = alias_version(name, CHAMPION)
+    if version is None:
+        raise SystemExit(f"{name} has no champion: run `f1 train --stage post_quali` first")
+    rows = get_entry_features(make_engine(), args.season, args.round, "post_quali")
+    payload = {
+        "dataframe_split": json.loads(
+            rows[["race_id", "driver_id", *feature_names("post_quali")]].to_json(orient="split")
+        )
+    }
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri(), "F1_AB_SHARE": "0"}
+    ours, theirs = free_port(), free_port()
+    procs = [
+        subprocess.Popen(
+            [
+                str(BIN / "uvicorn"),
+                "--factory",
+                "serving.app:create_app",
+                "--port",
+                str(ours),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        ),  # fmt: skip
+        subprocess.Popen(
+            [
+                str(BIN / "mlflow"),
+                "models",
+                "serve",
+                "-m",
+                f"models:/{name}@{CHAMPION}",
+                "--env-manager",
+                "local",
+                "--port",
+                str(theirs),
+                "--host",
+                "127.0.0.1",
+            ],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),  # fmt: skip
+    ]
+    try:
+        wait(f"http://127.0.0.1:{ours}/ready")
+        wait(f"http://127.0.0.1:{theirs}/ping")
+        path = f"/api/v1/predictions/{args.season}/{args.round}?stage=post_quali"
+        targets = {
+            "ours (GET /api/v1/predictions)": lambda c: c.get(f"http://127.0.0.1:{ours}{path}"),
+            "mlflow models serve (POST /invocations)": lambda c: c.post(
+                f"http://127.0.0.1:{theirs}/invocations", json=payload
+            ),
+        }
+        first = httpx.get(f"http://127.0.0.1:{ours}{path}").json()
+        check = httpx.post(f"http://127.0.0.1:{theirs}/invocations", json=payload).json()
+        served = {p["driver_id"]: p["probability"] for p in first["predictions"]}
+        mlflow_probs = [r["probability"] for r in check["predictions"]]
+        same = np.allclose(sorted(served.values()), sorted(mlflow_probs), atol=1e-9)
+        print(f"{name} v{version}, race {args.season} R{args.round}: same probabilities: {same}")
+        results = {}
+        for label, make in targets.items():
+            asyncio.run(drive(make, args.clients, 3))  # warm-up
+            done, ms, errors = asyncio.run(drive(make, args.clients, args.seconds))
+            results[label] = done / args.seconds
+            print(
+                f"{label:42} {done / args.seconds:8.1f} req/s  p50 {np.percentile(ms, 50):6.1f} ms"
+                f"  p95 {np.percentile(ms, 95):6.1f} ms  p99 {np.percentile(ms, 99):6.1f} ms"
+                f"  errors {errors}  ({args.clients} clients, {args.seconds:.0f}s)"
+            )
+        ratio = (
+            results["ours (GET /api/v1/predictions)"]
+            / results["mlflow models serve (POST /invocations)"]
+        )
+        print(f"throughput ratio: {ratio:.1f}×")
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
