@@ -53,7 +53,8 @@ class Recipe:
     block_seasons: int = 2
     rf: dict[str, Any] = field(
         default_factory=lambda: {
-            "n_estimators": 200,
+            "n_estimators": 120,
+            "max_samples": 0.5,
             "min_samples_leaf": 10,
             "max_features": 0.4,
             "n_jobs": 2,
