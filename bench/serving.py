@@ -90,7 +90,12 @@ def main() -> None:
             rows[["race_id", "driver_id", *feature_names("post_quali")]].to_json(orient="split")
         )
     }
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri(), "F1_AB_SHARE": "0"}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": tracking_uri(),
+        "F1_AB_SHARE": "0",
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",  # mlflow runs a bare `uvicorn`
+    }
     ours, theirs = free_port(), free_port()
     procs = [
         subprocess.Popen(
