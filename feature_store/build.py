@@ -110,15 +110,20 @@ def _asof(
     )
 
 
-def _elo(rows: pd.DataFrame, log: pd.DataFrame, who: str, name: str) -> pd.DataFrame:
-    """Rating before the race: after the competitor's last race, carried into this season."""
-    config = EloConfig()
+def _rated(log: pd.DataFrame, who: str, config: EloConfig) -> pd.DataFrame:
+    """(idx, `who`, _rating): every competitor's rating after each of its races."""
     races = log.sort_values(["idx", "position_order"], kind="stable").groupby("idx", sort=True)
     series = (
         (int(idx), int(group["season"].to_numpy()[0]), list(group[who]))  # type: ignore[arg-type]
         for idx, group in races
     )
-    rated = pd.DataFrame(rate(series, config), columns=["idx", who, "_rating"])
+    return pd.DataFrame(rate(series, config), columns=["idx", who, "_rating"])
+
+
+def _elo(rows: pd.DataFrame, log: pd.DataFrame, who: str, name: str) -> pd.DataFrame:
+    """Rating before the race: after the competitor's last race, carried into this season."""
+    config = EloConfig()
+    rated = _rated(log, who, config)
     rated["_season"] = rated["idx"].map(dict(zip(log["idx"], log["season"], strict=False)))
     rows = _asof(rows, rated, who, ["_rating", "_season"])
     rows[name] = [
@@ -239,14 +244,13 @@ def current_ratings(frames: Frames) -> dict[str, dict[int, float]]:
     season = int(frames.races["season"].max()) if not frames.races.empty else 0
     out: dict[str, dict[int, float]] = {}
     for kind, source, who in (("driver", log, "driver_id"), ("team", _team_log(log), "team_id")):
-        races = source.sort_values(["idx", "position_order"], kind="stable").groupby("idx")
-        series = (
-            (int(idx), int(group["season"].to_numpy()[0]), list(group[who]))  # type: ignore[arg-type]
-            for idx, group in races
+        rated = _rated(source, who, config)
+        rated["_season"] = rated["idx"].map(
+            dict(zip(source["idx"], source["season"], strict=False))
         )
-        latest: dict[int, tuple[float, int]] = {}
-        seasons = dict(zip(source["idx"], source["season"], strict=False))
-        for idx, competitor, rating in rate(series, config):
-            latest[int(competitor)] = (rating, int(seasons[idx]))  # type: ignore[call-overload]
-        out[kind] = {c: carried(r, s, season, config) for c, (r, s) in latest.items()}
+        latest = rated.sort_values("idx", kind="stable").drop_duplicates(who, keep="last")
+        out[kind] = {
+            int(c): carried(r, int(s), season, config)
+            for c, r, s in zip(latest[who], latest["_rating"], latest["_season"], strict=True)
+        }
     return out

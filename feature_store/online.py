@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, exists, select
 
 from feature_store.build import build_views
 from feature_store.frames import Frames, load_frames
 from feature_store.store import Manifest, read_offline, store_root
 from feature_store.view import STAGES
 from warehouse.db import session_factory
-from warehouse.schema import Driver, Race
+from warehouse.schema import Driver, Race, RaceResult
+
+
+@dataclass(frozen=True)
+class RaceRef:
+    """A race by id and by (season, round)."""
+
+    race_id: int
+    season: int
+    round: int
+    name: str
+
+
+def upcoming_race(engine: Engine | Connection, today: dt.date | None = None) -> RaceRef | None:
+    """The earliest race on or after `today` (UTC) that has no results yet."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    has_results = exists().where(RaceResult.race_id == Race.id)
+    with session_factory(engine)() as session:  # type: ignore[arg-type]  # a Connection binds too
+        row = session.execute(
+            select(Race.id, Race.season, Race.round, Race.name)
+            .where(Race.date >= today, ~has_results)
+            .order_by(Race.date, Race.round)
+            .limit(1)
+        ).first()
+    return RaceRef(*row) if row else None
 
 
 class NoEntrants(LookupError):

@@ -4,35 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from feature_store.online import get_entry_features, prediction_card
 from feature_store.view import feature_names
+from models.registry import alias_version, load_version, model_name
 
 
 class NoModel(LookupError):
     """No model version carries the alias asked for."""
 
 
+def race_probabilities(
+    engine: Engine | Connection, season: int, round_: int, stage: str, name: str, version: str
+) -> pd.DataFrame:
+    """The race's entrants' feature rows with the version's `probability` (sums to 1)."""
+    rows = get_entry_features(engine, season, round_, stage)
+    out = load_version(name, version).predict(rows[["race_id", "driver_id", *feature_names(stage)]])
+    return rows.assign(probability=out["probability"].to_numpy(dtype=float))
+
+
 def predict_race(
     engine: Engine | Connection, season: int, round_: int, stage: str, alias: str = "champion"
 ) -> dict[str, Any]:
     """`{"race", "stage", "model", "predictions": [...]}`, sorted by probability."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    from models.registry import model_name, tracking_uri
-
-    mlflow.set_tracking_uri(tracking_uri())
     name = model_name(stage)
-    try:
-        version = MlflowClient().get_model_version_by_alias(name, alias)
-    except MlflowException:
-        raise NoModel(f"no version of {name} has the alias @{alias}: run `f1 train`") from None
-    rows = get_entry_features(engine, season, round_, stage)
-    model = mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
-    probs = model.predict(rows[["race_id", "driver_id", *feature_names(stage)]])
-    answer = prediction_card(engine, rows, probs["probability"].to_numpy(), season, round_, stage)
-    answer["model"] = {"name": name, "version": str(version.version), "alias": alias}
+    version = alias_version(name, alias)
+    if version is None:
+        raise NoModel(f"no version of {name} has the alias @{alias}: run `f1 train`")
+    rows = race_probabilities(engine, season, round_, stage, name, version)
+    answer = prediction_card(engine, rows, rows["probability"].to_numpy(), season, round_, stage)
+    answer["model"] = {"name": name, "version": version, "alias": alias}
     return answer

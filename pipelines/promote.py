@@ -194,9 +194,8 @@ def offline_gate(engine: Engine, stage: str, rows: pd.DataFrame) -> Decision:
     the same races with ≥ 90% paired-bootstrap confidence and it passes the sanity checks.
 
     `rows`: feature rows of at least one race (with race_id) for the sanity check."""
-    name = model_name(stage)
-    champion, challenger = alias_version(name, CHAMPION), alias_version(name, CHALLENGER)
-    if challenger is None or champion is None or challenger == champion:
+    name, champion, challenger = _contenders(stage)
+    if champion is None or challenger is None or challenger == champion:
         return Decision(name, champion, challenger, False, "no distinct challenger to judge")
     evidence: dict[str, Any] = {"gate": "offline"}
     evidence.update(
@@ -204,33 +203,19 @@ def offline_gate(engine: Engine, stage: str, rows: pd.DataFrame) -> Decision:
     )
     problems = sanity(name, challenger, stage, rows)
     evidence["sanity"] = problems or "ok"
+    refusal = None
     if problems:
-        reason = "challenger failed sanity checks: " + "; ".join(problems)
+        refusal = "challenger failed sanity checks: " + "; ".join(problems)
     elif evidence["races"] == 0:
-        reason = "champion and challenger share no validation races"
-    elif evidence["confidence"] < CONFIDENCE:
-        reason = (
-            f"challenger better with only {evidence['confidence']:.1%} confidence "
-            f"(needs {CONFIDENCE:.0%}) over {evidence['races']} races"
-        )
-    else:
-        reason = (
-            f"offline: log loss {evidence['challenger_log_loss']:.3f} vs "
-            f"{evidence['champion_log_loss']:.3f} over {evidence['races']} races, "
-            f"{evidence['confidence']:.1%} confidence"
-        )
-        move_champion(engine, name, challenger, "promote", reason, evidence)
-        return Decision(name, champion, challenger, True, reason, evidence)
-    log.info("%s: challenger v%s stays: %s", name, challenger, reason)
-    return Decision(name, champion, challenger, False, reason, evidence)
+        refusal = "champion and challenger share no validation races"
+    return _judge(engine, name, champion, challenger, evidence, refusal)
 
 
 def online_gate(engine: Engine, stage: str) -> Decision:
     """Promote the challenger when, over ≥ 5 races scored for both, its live log loss beats
     the champion's with ≥ 90% paired-bootstrap confidence."""
-    name = model_name(stage)
-    champion, challenger = alias_version(name, CHAMPION), alias_version(name, CHALLENGER)
-    if challenger is None or champion is None or challenger == champion:
+    name, champion, challenger = _contenders(stage)
+    if champion is None or challenger is None or challenger == champion:
         return Decision(name, champion, challenger, False, "no distinct challenger to judge")
     frames = {}
     with session_factory(engine)() as session:
@@ -245,22 +230,42 @@ def online_gate(engine: Engine, stage: str) -> Decision:
             frames[version] = pd.DataFrame(scored, columns=["race_id", "log_loss"])
     evidence: dict[str, Any] = {"gate": "online"}
     evidence.update(compare(frames[champion], frames[challenger], on=("race_id",)))
+    refusal = None
     if evidence["races"] < MIN_ONLINE_RACES:
-        reason = f"only {evidence['races']} races scored for both (needs {MIN_ONLINE_RACES})"
-    elif evidence["confidence"] < CONFIDENCE:
-        reason = (
-            f"challenger better live with only {evidence['confidence']:.1%} confidence "
-            f"over {evidence['races']} races"
+        refusal = f"only {evidence['races']} races scored for both (needs {MIN_ONLINE_RACES})"
+    return _judge(engine, name, champion, challenger, evidence, refusal)
+
+
+def _contenders(stage: str) -> tuple[str, str | None, str | None]:
+    """The stage's model name and the versions behind champion and challenger."""
+    name = model_name(stage)
+    return name, alias_version(name, CHAMPION), alias_version(name, CHALLENGER)
+
+
+def _judge(
+    engine: Engine,
+    name: str,
+    champion: str,
+    challenger: str,
+    evidence: dict[str, Any],
+    refusal: str | None,
+) -> Decision:
+    """Promote on ≥ 90% confidence unless a gate-specific `refusal` stands; the decision."""
+    gate, races, confidence = evidence["gate"], evidence["races"], evidence["confidence"]
+    if refusal is None and confidence < CONFIDENCE:
+        refusal = (
+            f"challenger better with only {confidence:.1%} confidence "
+            f"(needs {CONFIDENCE:.0%}) over {races} {gate} races"
         )
-    else:
-        reason = (
-            f"online: log loss {evidence['challenger_log_loss']:.3f} vs "
-            f"{evidence['champion_log_loss']:.3f} over {evidence['races']} scored races, "
-            f"{evidence['confidence']:.1%} confidence"
-        )
-        move_champion(engine, name, challenger, "promote", reason, evidence)
-        return Decision(name, champion, challenger, True, reason, evidence)
-    return Decision(name, champion, challenger, False, reason, evidence)
+    if refusal is not None:
+        log.info("%s: challenger v%s stays: %s", name, challenger, refusal)
+        return Decision(name, champion, challenger, False, refusal, evidence)
+    reason = (
+        f"{gate}: log loss {evidence['challenger_log_loss']:.3f} vs "
+        f"{evidence['champion_log_loss']:.3f} over {races} races, {confidence:.1%} confidence"
+    )
+    move_champion(engine, name, challenger, "promote", reason, evidence)
+    return Decision(name, champion, challenger, True, reason, evidence)
 
 
 def decision_dict(decision: Decision) -> dict[str, Any]:

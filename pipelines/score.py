@@ -5,53 +5,25 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, delete, exists, func, select
+from sqlalchemy import Engine, delete, func, select
 
-from feature_store.online import NoEntrants, get_entry_features
-from feature_store.view import STAGES, feature_names
-from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
+from feature_store.online import NoEntrants, RaceRef, upcoming_race
+from feature_store.view import STAGES
+from models.registry import CHALLENGER, CHAMPION, alias_version, model_name
+from pipelines.predict import race_probabilities
 from warehouse.db import session_factory, transaction
-from warehouse.schema import Prediction, PredictionAccuracy, Race, RaceResult
+from warehouse.schema import Prediction, PredictionAccuracy, RaceResult
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class RaceRef:
-    """A race by id and by (season, round)."""
-
-    race_id: int
-    season: int
-    round: int
-    name: str
-
-
 def next_race(engine: Engine, today: dt.date | None = None) -> RaceRef | None:
     """The earliest race on or after `today` (UTC) that has no results yet."""
-    today = today or dt.datetime.now(dt.UTC).date()
-    has_results = exists().where(RaceResult.race_id == Race.id)
-    with session_factory(engine)() as session:
-        row = session.execute(
-            select(Race.id, Race.season, Race.round, Race.name)
-            .where(Race.date >= today, ~has_results)
-            .order_by(Race.date, Race.round)
-            .limit(1)
-        ).first()
-    return RaceRef(*row) if row else None
-
-
-def race_probabilities(
-    engine: Engine, season: int, round_: int, stage: str, name: str, version: str
-) -> pd.DataFrame:
-    """The entrants' feature rows with the version's `probability` (sums to 1)."""
-    rows = get_entry_features(engine, season, round_, stage)
-    out = load_version(name, version).predict(rows[["race_id", "driver_id", *feature_names(stage)]])
-    return rows.assign(probability=out["probability"].to_numpy(dtype=float))
+    return upcoming_race(engine, today)
 
 
 def store_predictions(engine: Engine, race: RaceRef) -> dict[str, int]:

@@ -30,9 +30,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.load_models:
-            described = models.reload()
-            metrics.set_versions(described)
-            log.info("serving %s", described)
+            log.info("serving %s", models.reload())
         yield
         app.state.engine.dispose()
 
@@ -57,6 +55,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus(request: Request) -> Response:
+        metrics.set_versions(models.describe())  # as served now, however they were loaded
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from warehouse.db import session_factory, transaction
+from warehouse.db import transaction
 from warehouse.schema import ROLES, User
 
 MAX_FAILURES = 5
@@ -26,6 +26,7 @@ LOCK = dt.timedelta(minutes=15)
 ALGORITHM = "HS256"
 _hasher = PasswordHasher()
 _bearer = HTTPBearer(auto_error=False)
+_DUMMY = _hasher.hash(secrets.token_urlsafe(16))  # verified against for unknown emails
 
 
 class AuthError(ValueError):
@@ -89,9 +90,6 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-_DUMMY = _hasher.hash(secrets.token_urlsafe(16))
-
-
 def issue_token(user: User, secret: str, minutes: int) -> str:
     now = dt.datetime.now(dt.UTC)
     claims = {
@@ -151,8 +149,3 @@ def require(*roles: str) -> Any:
         return claims
 
     return Depends(check)
-
-
-def user_exists(engine: Engine, email: str) -> bool:
-    with session_factory(engine)() as session:
-        return session.scalar(select(User.id).where(User.email == email.lower())) is not None

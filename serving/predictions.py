@@ -29,8 +29,10 @@ def race_prediction(
     started = time.perf_counter()
     manifest = Manifest.read(store_root())
     rows = get_entry_features(engine, season, round_, stage)
-    from_store = manifest is not None and "race_id" in rows and _published(rows, manifest)
-    as_of = manifest.built_at if from_store and manifest else dt.datetime.now(dt.UTC).isoformat()
+    if manifest is not None and _published(rows, manifest):
+        as_of = manifest.built_at
+    else:
+        as_of = dt.datetime.now(dt.UTC).isoformat()
     probs = served.model.predict(rows[["race_id", "driver_id", *feature_names(stage)]])
     answer = prediction_card(engine, rows, probs["probability"].to_numpy(), season, round_, stage)
     answer["model"] = {"name": served.name, "version": served.version, "alias": served.alias}

@@ -6,7 +6,6 @@ client address); every answer names the model version and is logged and counted.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 from typing import Annotated, Any, Literal
@@ -16,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy import exists, select
 
-from feature_store.online import NoEntrants, get_entry_features, prediction_card
+from feature_store.online import NoEntrants, get_entry_features, prediction_card, upcoming_race
 from feature_store.view import feature_names
 from models.registry import CHALLENGER
 from serving.auth import optional_claims
@@ -24,7 +23,7 @@ from serving.deps import EngineDep
 from serving.predictions import race_prediction
 from serving.served import Served, ServedModels, arm
 from warehouse.db import session_factory
-from warehouse.schema import QualifyingResult, Race, RaceResult
+from warehouse.schema import QualifyingResult, Race
 
 router = APIRouter(prefix="/predictions", tags=["predictions"])
 log = logging.getLogger("serving.ab")
@@ -144,17 +143,10 @@ def next_race(
     stage: StageChoice = "auto",
 ) -> PredictionOut:
     """The next race without results (from today, UTC)."""
-    has_results = exists().where(RaceResult.race_id == Race.id)
-    with session_factory(engine)() as session:
-        row = session.execute(
-            select(Race.season, Race.round)
-            .where(Race.date >= dt.datetime.now(dt.UTC).date(), ~has_results)
-            .order_by(Race.date)
-            .limit(1)
-        ).first()
-    if row is None:
+    race = upcoming_race(engine)
+    if race is None:
         raise HTTPException(404, "no upcoming race is in the warehouse")
-    season, round_ = row
+    season, round_ = race.season, race.round
     out = answer(
         request, engine, season, round_, resolve_stage(engine, season, round_, stage), claims
     )

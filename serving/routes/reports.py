@@ -13,9 +13,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine, Select, select
 
+from feature_store.view import STAGES
 from serving.auth import require
 from serving.deps import EngineDep, SessionDep
-from serving.served import ServedModels
+from serving.served import ALIASES, ServedModels
 from warehouse.schema import Driver, Prediction, PredictionAccuracy, Race, RaceResult, Team
 
 router = APIRouter(tags=["analytics"])
@@ -63,13 +64,9 @@ def accuracy(
     serving as champion and challenger are marked by their alias)."""
     served: ServedModels = request.app.state.models
     aliases = {
-        (s.name, s.version): s.alias
-        for s in (
-            served.get(st, a)
-            for st in ("pre_quali", "post_quali")
-            for a in ("champion", "challenger")
-        )
-        if s is not None
+        (m.name, m.version): m.alias
+        for m in (served.get(stage, alias) for stage in STAGES for alias in ALIASES)
+        if m is not None
     }
     query = (
         select(PredictionAccuracy, Race)

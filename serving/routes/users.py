@@ -89,9 +89,7 @@ class Move(BaseModel):
 
 def _reload(request: Request) -> dict[str, Any]:
     models: ServedModels = request.app.state.models
-    described = models.reload()
-    request.app.state.metrics.set_versions(described)
-    return described
+    return models.reload()
 
 
 @admin.post("/reload", dependencies=[ADMIN])
