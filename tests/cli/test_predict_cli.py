@@ -1,0 +1,34 @@
+"""`f1 predict` against the session registry's real models and published features."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+
+
+def test_predict_json_shape_sum_and_errors(aliases, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    aliases(champion="2", challenger="1")
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+    done = runner.invoke(app, ["predict", "2024", "24", "--stage", "post_quali", "--json"])
+    assert done.exit_code == 0, done.output
+    answer = json.loads(done.stdout)
+    assert answer["race"] == {"season": 2024, "round": 24, "name": "Abu Dhabi Grand Prix"}
+    assert answer["model"] == {"name": "f1_winner_post_quali", "version": "2", "alias": "champion"}
+    probs = [p["probability"] for p in answer["predictions"]]
+    assert abs(sum(probs) - 1) < 1e-6 and probs == sorted(probs, reverse=True)
+    assert {"driver_id", "driver_name", "team_id", "probability"} == set(answer["predictions"][0])
+    other = runner.invoke(
+        app,
+        ["predict", "2024", "24", "--stage", "post_quali", "--model-alias", "challenger", "--json"],
+    )
+    assert json.loads(other.stdout)["model"]["version"] == "1"
+
+    unknown = runner.invoke(app, ["predict", "2024", "30", "--stage", "post_quali"])
+    assert unknown.exit_code == 1 and "2024 round 30" in unknown.output
+    no_alias = runner.invoke(app, ["predict", "2024", "24", "--model-alias", "nobody"])
+    assert no_alias.exit_code == 1 and "@nobody" in no_alias.output
