@@ -118,7 +118,7 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
-def optional_claims(
+async def optional_claims(  # async: CPU only, so no threadpool hop
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> dict[str, Any] | None:
@@ -128,7 +128,7 @@ def optional_claims(
     return decode_token(credentials.credentials, request.app.state.jwt_secret)
 
 
-def current_claims(
+async def current_claims(
     claims: Annotated[dict[str, Any] | None, Depends(optional_claims)],
 ) -> dict[str, Any]:
     """The signed-in caller's claims; 401 without a token."""
@@ -140,7 +140,9 @@ def current_claims(
 def require(*roles: str) -> Any:
     """A dependency admitting only callers whose role is one of `roles` (403 otherwise)."""
 
-    def check(claims: Annotated[dict[str, Any], Depends(current_claims)]) -> dict[str, Any]:
+    async def check(
+        claims: Annotated[dict[str, Any], Depends(current_claims)],
+    ) -> dict[str, Any]:
         if claims.get("role") not in roles:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

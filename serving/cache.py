@@ -1,22 +1,28 @@
 """The prediction cache: in-process by default, Redis when REDIS_URL is set.
 
-Keys name the race, the stage and the model version, so an entry never goes stale: a new
-model version or a new race is a new key."""
+Values are the encoded JSON answers, so a hit is sent as it is stored. Keys name the race,
+the stage and the model version, so an entry never goes stale: a new model version or a new
+race is a new key."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any, Protocol
+from typing import Literal, Protocol
 
 log = logging.getLogger(__name__)
+Source = Literal["local", "shared"]
 
 
 class Cache(Protocol):
-    def get(self, key: str) -> dict[str, Any] | None: ...
-    def set(self, key: str, value: dict[str, Any]) -> None: ...
+    def peek(self, key: str) -> bytes | None:
+        """This process's copy only: never waits on the network."""
+
+    def get(self, key: str) -> tuple[bytes, Source] | None:
+        """The value and where it was found (this process, or the shared store)."""
+
+    def set(self, key: str, value: bytes) -> None: ...
 
 
 class MemoryCache:
@@ -24,17 +30,21 @@ class MemoryCache:
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._items: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def peek(self, key: str) -> bytes | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def set(self, key: str, value: dict[str, Any]) -> None:
+    def get(self, key: str) -> tuple[bytes, Source] | None:
+        value = self.peek(key)
+        return None if value is None else (value, "local")
+
+    def set(self, key: str, value: bytes) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -43,8 +53,8 @@ class MemoryCache:
 
 
 class RedisCache:
-    """JSON values in Redis under `f1:`; shared by every replica. A Redis outage degrades to
-    computing every answer (logged), never to an error."""
+    """Answers in Redis under `f1:`, shared by every replica, with an in-process copy in front.
+    A Redis outage degrades to computing every answer (logged), never to an error."""
 
     def __init__(self, url: str, ttl_seconds: int = 7 * 24 * 3600) -> None:
         import redis
@@ -53,25 +63,27 @@ class RedisCache:
         self.ttl = ttl_seconds
         self.local = MemoryCache()
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        hit = self.local.get(key)
+    def peek(self, key: str) -> bytes | None:
+        return self.local.peek(key)
+
+    def get(self, key: str) -> tuple[bytes, Source] | None:
+        hit = self.local.peek(key)
         if hit is not None:
-            return hit
+            return hit, "local"
         try:
             raw = self.client.get(f"f1:{key}")
         except Exception as error:  # noqa: BLE001 (any Redis failure: compute instead)
             log.warning("redis get failed: %s", error)
             return None
-        if raw is None:
+        if not isinstance(raw, bytes):
             return None
-        value: dict[str, Any] = json.loads(raw)
-        self.local.set(key, value)
-        return value
+        self.local.set(key, raw)
+        return raw, "shared"
 
-    def set(self, key: str, value: dict[str, Any]) -> None:
+    def set(self, key: str, value: bytes) -> None:
         self.local.set(key, value)
         try:
-            self.client.set(f"f1:{key}", json.dumps(value), ex=self.ttl)
+            self.client.set(f"f1:{key}", value, ex=self.ttl)
         except Exception as error:  # noqa: BLE001
             log.warning("redis set failed: %s", error)
 

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 
-def get_engine(request: Request) -> Engine:
-    """The warehouse engine the app was built with."""
+async def get_engine(request: Request) -> Engine:
+    """The warehouse engine the app was built with (async: no threadpool hop)."""
     engine: Engine = request.app.state.engine
     return engine
 

@@ -1,13 +1,13 @@
 """Race predictions as the API and `f1 predict --json` give them, computed once per
-(race, stage, model version) and cached."""
+(race, stage, model version), encoded once, and cached."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
-from typing import Any
+from typing import Literal
 
 import pandas as pd
+from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from feature_store.online import get_entry_features, prediction_card
@@ -16,17 +16,51 @@ from feature_store.view import feature_names
 from serving.cache import Cache
 from serving.served import Served
 
+Found = Literal["local", "shared", "computed"]
+
+
+class RaceRef(BaseModel):
+    season: int
+    round: int
+    name: str
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+    alias: str
+
+
+class Entry(BaseModel):
+    driver_id: str
+    driver_name: str
+    team_id: str
+    probability: float
+
+
+class PredictionOut(BaseModel):
+    race: RaceRef
+    stage: str
+    model: ModelRef
+    features_as_of: str | None = None
+    predictions: list[Entry]
+
+
+def cache_key(served: Served, season: int, round_: int, stage: str) -> str:
+    # The alias is part of the answer, so a version promoted from challenger to champion gets
+    # a new entry rather than an answer naming its old alias.
+    return f"prediction:{season}:{round_}:{stage}:{served.name}:{served.version}:{served.alias}"
+
 
 def race_prediction(
     engine: Engine, cache: Cache, served: Served, season: int, round_: int, stage: str
-) -> dict[str, Any]:
-    """Every entrant's win probability from `served` (raises NoEntrants for an unknown race or
-    one nobody is known to enter)."""
-    key = f"prediction:{season}:{round_}:{stage}:{served.name}:{served.version}"
+) -> tuple[bytes, Found]:
+    """Every entrant's win probability from `served`, as the encoded `PredictionOut`, and where
+    it came from (raises NoEntrants for an unknown race or one nobody is known to enter)."""
+    key = cache_key(served, season, round_, stage)
     hit = cache.get(key)
     if hit is not None:
         return hit
-    started = time.perf_counter()
     manifest = Manifest.read(store_root())
     rows = get_entry_features(engine, season, round_, stage)
     if manifest is not None and _published(rows, manifest):
@@ -37,9 +71,9 @@ def race_prediction(
     answer = prediction_card(engine, rows, probs["probability"].to_numpy(), season, round_, stage)
     answer["model"] = {"name": served.name, "version": served.version, "alias": served.alias}
     answer["features_as_of"] = as_of
-    answer["computed_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    cache.set(key, answer)
-    return answer
+    body = PredictionOut.model_validate(answer).model_dump_json().encode()
+    cache.set(key, body)
+    return body, "computed"
 
 
 def _published(rows: pd.DataFrame, manifest: Manifest) -> bool:

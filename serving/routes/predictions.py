@@ -11,16 +11,17 @@ import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy import exists, select
+from sqlalchemy import Engine, exists, select
 
 from feature_store.online import NoEntrants, get_entry_features, prediction_card, upcoming_race
 from feature_store.view import feature_names
-from models.registry import CHALLENGER
+from models.registry import CHALLENGER, CHAMPION
 from serving.auth import optional_claims
 from serving.deps import EngineDep
-from serving.predictions import race_prediction
+from serving.predictions import PredictionOut, cache_key, race_prediction
 from serving.served import Served, ServedModels, arm
 from warehouse.db import session_factory
 from warehouse.schema import QualifyingResult, Race
@@ -29,33 +30,6 @@ router = APIRouter(prefix="/predictions", tags=["predictions"])
 log = logging.getLogger("serving.ab")
 StageChoice = Literal["auto", "pre_quali", "post_quali"]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "unknown race or entrants"}}
-
-
-class RaceRef(BaseModel):
-    season: int
-    round: int
-    name: str
-
-
-class ModelRef(BaseModel):
-    name: str
-    version: str
-    alias: str
-
-
-class Entry(BaseModel):
-    driver_id: str
-    driver_name: str
-    team_id: str
-    probability: float
-
-
-class PredictionOut(BaseModel):
-    race: RaceRef
-    stage: str
-    model: ModelRef
-    features_as_of: str | None = None
-    predictions: list[Entry]
 
 
 class GridSlot(BaseModel):
@@ -109,7 +83,7 @@ def choose(request: Request, stage: str, claims: dict[str, Any] | None) -> Serve
     return served
 
 
-def resolve_stage(engine: EngineDep, season: int, round_: int, stage: StageChoice) -> str:
+def resolve_stage(engine: Engine, season: int, round_: int, stage: StageChoice) -> str:
     """`auto`: post_quali once the race's qualifying is stored, else pre_quali."""
     if stage != "auto":
         return stage
@@ -124,52 +98,54 @@ def resolve_stage(engine: EngineDep, season: int, round_: int, stage: StageChoic
     return "post_quali" if qualified else "pre_quali"
 
 
-def answer(
-    request: Request, engine: EngineDep, season: int, round_: int, stage: str, claims: Any
-) -> dict[str, Any]:
+async def answer(
+    request: Request, engine: Engine, season: int, round_: int, stage: str, claims: Any
+) -> Response:
+    """The prediction as stored in the cache. The event loop itself answers a hit in this
+    process; the database, Redis and the model are only touched in the threadpool."""
+    if stage == "auto":
+        stage = await run_in_threadpool(resolve_stage, engine, season, round_, "auto")
+    models: ServedModels = request.app.state.models
+    if models.get(stage, CHAMPION) is None:  # perhaps trained since: look (in the threadpool)
+        await run_in_threadpool(models.champion, stage)
     served = choose(request, stage, claims)
-    try:
-        return race_prediction(engine, request.app.state.cache, served, season, round_, stage)
-    except NoEntrants as error:
-        raise HTTPException(404, str(error)) from None
+    body = request.app.state.cache.peek(cache_key(served, season, round_, stage))
+    found = "local"
+    if body is None:
+        try:
+            body, found = await run_in_threadpool(
+                race_prediction, engine, request.app.state.cache, served, season, round_, stage
+            )
+        except NoEntrants as error:
+            raise HTTPException(404, str(error)) from None
+    request.app.state.metrics.cache.labels(found).inc()
+    return Response(
+        body, media_type="application/json", headers={"X-Model-Version": served.version}
+    )
 
 
-@router.get("/next-race", responses=NOT_FOUND)
-def next_race(
-    request: Request,
-    engine: EngineDep,
-    response: Response,
-    claims: Claims,
-    stage: StageChoice = "auto",
-) -> PredictionOut:
+@router.get("/next-race", responses=NOT_FOUND, response_model=PredictionOut)
+async def next_race(
+    request: Request, engine: EngineDep, claims: Claims, stage: StageChoice = "auto"
+) -> Response:
     """The next race without results (from today, UTC)."""
-    race = upcoming_race(engine)
+    race = await run_in_threadpool(upcoming_race, engine)
     if race is None:
         raise HTTPException(404, "no upcoming race is in the warehouse")
-    season, round_ = race.season, race.round
-    out = answer(
-        request, engine, season, round_, resolve_stage(engine, season, round_, stage), claims
-    )
-    response.headers["X-Model-Version"] = out["model"]["version"]
-    return PredictionOut(**out)
+    return await answer(request, engine, race.season, race.round, stage, claims)
 
 
-@router.get("/{season}/{round}", responses=NOT_FOUND)
-def by_race(
+@router.get("/{season}/{round}", responses=NOT_FOUND, response_model=PredictionOut)
+async def by_race(
     request: Request,
     engine: EngineDep,
-    response: Response,
     claims: Claims,
     season: Annotated[int, Path(ge=1950, le=2100)],
     round: Annotated[int, Path(ge=1, le=40)],  # noqa: A002
     stage: StageChoice = "auto",
-) -> PredictionOut:
+) -> Response:
     """Every entrant's win probability for one race (summing to 1)."""
-    out = answer(
-        request, engine, season, round, resolve_stage(engine, season, round, stage), claims
-    )
-    response.headers["X-Model-Version"] = out["model"]["version"]
-    return PredictionOut(**out)
+    return await answer(request, engine, season, round, stage, claims)
 
 
 @router.post(
