@@ -24,7 +24,7 @@ os.environ["F1_HOME"] = str(_SCRATCH / "home")
 os.environ["AIRFLOW_HOME"] = str(_SCRATCH / "airflow")
 os.environ["AIRFLOW_CONFIG"] = str(ROOT / "airflow.cfg")
 os.environ["F1_ROOT"] = str(ROOT)
-for _name in ("F1_DATABASE_URL", "MLFLOW_TRACKING_URI"):
+for _name in ("F1_DATABASE_URL", "MLFLOW_TRACKING_URI", "REDIS_URL"):
     os.environ.pop(_name, None)
 
 pytest_plugins = ["tests.servers.fixtures"]

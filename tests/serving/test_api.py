@@ -290,3 +290,65 @@ def test_exports_parse_back_to_the_same_rows(api: TestClient, history: Any) -> N
         (s[0], s[1], s[4]) for s in stored
     ]
     assert api.get("/api/v1/export/race-results?season=2023").status_code == 401
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """An emptied Redis database for the cache tests (TEST_REDIS_URL, default db 15 on
+    127.0.0.1); skipped when no Redis answers, failed under CI."""
+    import os
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    connection = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        connection.ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but no Redis answers at {url}")
+        pytest.skip(f"no Redis at {url}")
+    connection.flushdb()
+    yield url
+    connection.flushdb()
+    connection.close()
+
+
+def _cache_counts(client: TestClient) -> dict[str, float]:
+    counts = {}
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("f1_prediction_cache_total{"):
+            label, value = line.split("} ")
+            counts[label.split('"')[1]] = float(value)
+    return counts
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_redis_cache_is_shared_between_replicas(aliases, history, redis_url: str) -> None:
+    import redis
+
+    aliases(champion="1", challenger="2")
+    url = history.url.render_as_string(hide_password=False)
+    settings = ServiceSettings(
+        database_url=url, jwt_secret=SECRET, ab_share=0.0, redis_url=redis_url
+    )
+    path = "/api/v1/predictions/2024/24?stage=post_quali"
+    with TestClient(create_app(settings)) as first:
+        computed = first.get(path)
+        assert computed.status_code == 200, computed.text
+        assert first.get(path).content == computed.content
+        assert _cache_counts(first) == {"computed": 1.0, "local": 1.0}
+    stored = redis.Redis.from_url(redis_url).get(
+        "f1:prediction:2024:24:post_quali:f1_winner_post_quali:1:champion"
+    )
+    assert stored == computed.content
+    with TestClient(create_app(settings)) as second:  # another replica: a cold process cache
+        shared = second.get(path)
+        assert shared.content == computed.content and shared.headers["X-Model-Version"] == "1"
+        assert _cache_counts(second) == {"shared": 1.0}
+    # Redis down: every answer is computed, none fails
+    down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    with TestClient(create_app(down)) as third:
+        answer = third.get(path)
+        assert answer.status_code == 200 and answer.json() == computed.json()
+        assert _cache_counts(third) == {"computed": 1.0}
