@@ -1,0 +1,107 @@
+"""`dag.test()` of f1_promote and f1_score on the session's real models (tests/conftest.py:
+`f1_winner_post_quali` v1 crippled, v2 real) and a private copy of the history warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from models.registry import alias_version
+from pipelines.score import store_predictions
+from warehouse.db import make_engine, transaction
+from warehouse.model_events import history
+from warehouse.schema import Circuit, Prediction, PredictionAccuracy, Race
+
+NAME = "f1_winner_post_quali"
+
+
+def _dag(dag_id: str) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.dags.conftest import DAGS
+
+    return DagBag(dag_folder=str(DAGS / f"{dag_id}.py")).dags[dag_id]
+
+
+@pytest.fixture
+def warehouse(aliases, airflow_db, history_file: Path, tmp_path: Path, monkeypatch) -> Any:  # type: ignore[no-untyped-def]
+    """The session registry's stores, with a private warehouse copy the DAG may write."""
+    path = tmp_path / "warehouse.db"
+    shutil.copy(history_file, path)
+    monkeypatch.setenv("F1_DATABASE_URL", f"sqlite:///{path}")
+    engine = make_engine()
+    yield engine
+    engine.dispose()
+
+
+def test_f1_promote_keeps_a_worse_challenger_out(aliases, warehouse) -> None:  # type: ignore[no-untyped-def]
+    aliases(champion="2", challenger="1")
+    run = _dag("f1_promote").test()
+    assert run.state == "success"
+    assert alias_version(NAME, "champion") == "2"
+    assert history(warehouse, NAME) == []
+
+
+def test_f1_promote_promotes_a_better_challenger(aliases, warehouse) -> None:  # type: ignore[no-untyped-def]
+    aliases(champion="1", challenger="2")
+    run = _dag("f1_promote").test()
+    assert run.state == "success"
+    assert alias_version(NAME, "champion") == "2"
+    events = history(warehouse, NAME)
+    assert [(e.action, e.version, e.previous_version) for e in events] == [("promote", "2", "1")]
+    assert "offline" in events[0].reason
+
+
+def test_f1_score_scores_stores_the_next_race_and_promotes(aliases, warehouse) -> None:  # type: ignore[no-untyped-def]
+    aliases(champion="1", challenger="2")
+    with warehouse.connect() as connection:
+        races = connection.execute(
+            select(Race.id, Race.season, Race.round, Race.name)
+            .where(Race.season == 2024, Race.round <= 12)
+            .order_by(Race.round)
+        ).all()
+        bahrain = connection.scalar(select(Circuit.id).where(Circuit.ref == "bahrain"))
+    from feature_store.online import RaceRef
+
+    for race in races:  # what earlier cycles stored before each race
+        store_predictions(warehouse, RaceRef(*race))
+    upcoming = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=10)
+    with transaction(warehouse) as session:
+        session.add(
+            Race(
+                season=upcoming.year + 1, round=1, circuit_id=bahrain, name="Next GP", date=upcoming
+            )
+        )
+
+    run = _dag("f1_score").test()
+
+    assert run.state == "success"
+    with warehouse.connect() as connection:
+        scored = connection.execute(
+            select(
+                PredictionAccuracy.stage, PredictionAccuracy.model_version, func.count()
+            ).group_by(PredictionAccuracy.stage, PredictionAccuracy.model_version)
+        ).all()
+        stored_next = connection.execute(
+            select(Prediction.stage, Prediction.model_version, func.sum(Prediction.probability))
+            .join(Race, Race.id == Prediction.race_id)
+            .where(Race.name == "Next GP")
+            .group_by(Prediction.stage, Prediction.model_version)
+        ).all()
+    assert sorted(scored) == [
+        ("post_quali", "1", 12),
+        ("post_quali", "2", 12),
+        ("pre_quali", "1", 12),
+    ]
+    # before qualifying only the pre_quali model can forecast the next race
+    assert [(stage, version) for stage, version, _ in stored_next] == [("pre_quali", "1")]
+    assert abs(stored_next[0][2] - 1) < 1e-6
+    assert alias_version(NAME, "champion") == "2"  # the online gate: 12 races, v2 better
+    events = history(warehouse, NAME)
+    assert [(e.action, e.version) for e in events] == [("promote", "2")]
+    assert "online" in events[0].reason
