@@ -148,6 +148,12 @@ def prepare_stores(home: Path, env: dict[str, str], load_history: bool) -> None:
             f"[green]✓[/] bundled history loaded: {report.total.changed:,} rows changed, "
             f"{report.total.unchanged:,} unchanged ({report.seconds:.1f}s)"
         )
+    from serving.recipes import seed
+
+    counts = seed(engine)
+    console.print(
+        f"[green]✓[/] pasta recipes seeded ({counts['inserted']} new, {counts['updated']} updated)"
+    )
     engine.dispose()
     with console.status("preparing MLflow's tracking store"):
         # Created here, once: the MLflow server and the service would otherwise both create

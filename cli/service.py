@@ -51,3 +51,23 @@ def serve(
         port=port or settings.port,
         log_level="info",
     )
+
+
+apps = typer.Typer(help="The small apps the service hosts (recipes, PTA voting).")
+
+
+@apps.command("seed")
+def seed() -> None:
+    """Load the bundled pasta recipes (a re-run changes only what differs)."""
+    from pydantic import ValidationError
+
+    from serving.recipes import SEED
+    from serving.recipes import seed as seed_recipes
+
+    try:
+        counts = seed_recipes(warehouse_engine())
+    except ValidationError as error:
+        fail(f"{SEED}: {error}")
+    console.print(
+        f"recipes: {counts['inserted']} inserted, {counts['updated']} updated (from {SEED.name})"
+    )

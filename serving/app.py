@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 
 from serving.cache import make_cache
 from serving.metrics import Metrics, MetricsMiddleware
-from serving.routes import data, health, predictions, reports, users
+from serving.routes import data, health, predictions, recipes, reports, users
 from serving.routes.data import Ratings
 from serving.served import ServedModels
 from serving.settings import ServiceSettings
@@ -50,7 +50,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.cache = make_cache(settings.redis_url)
     app.state.ratings = Ratings()
     app.include_router(health.router)
-    for router in (data.router, predictions.router, reports.router, users.router, users.admin):
+    for router in (
+        data.router,
+        predictions.router,
+        reports.router,
+        users.router,
+        users.admin,
+        recipes.router,
+    ):
         app.include_router(router, prefix=API)
 
     @app.get("/metrics", include_in_schema=False)

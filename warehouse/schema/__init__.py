@@ -16,10 +16,46 @@ from warehouse.schema.racing import (
     Team,
     WeatherData,
 )
+from warehouse.schema.recipes import (
+    DIETARY_TAGS,
+    DIFFICULTIES,
+    Recipe,
+    RecipeIngredient,
+    RecipeStep,
+    RecipeTag,
+)
 from warehouse.schema.users import User
+from warehouse.schema.voting import (
+    AuditEntry,
+    Ballot,
+    BallotChoice,
+    Candidate,
+    Election,
+    Member,
+    OutboxMessage,
+    Participation,
+    Position,
+    SignInCode,
+)
 
 __all__ = [
+    "DIETARY_TAGS",
+    "DIFFICULTIES",
     "ROLES",
+    "AuditEntry",
+    "Ballot",
+    "BallotChoice",
+    "Candidate",
+    "Election",
+    "Member",
+    "OutboxMessage",
+    "Participation",
+    "Position",
+    "Recipe",
+    "RecipeIngredient",
+    "RecipeStep",
+    "RecipeTag",
+    "SignInCode",
     "STAGES",
     "Base",
     "Circuit",
