@@ -24,3 +24,11 @@ class ServiceSettings(BaseSettings):
     ab_share: float = Field(default=0.10, ge=0.0, le=1.0, validation_alias="F1_AB_SHARE")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     load_models: bool = Field(default=True, validation_alias="F1_LOAD_MODELS")
+    # Mail for the voting app's sign-in codes; without a host they go to the outbox table
+    # (development), which admins read at GET /api/v1/voting/outbox.
+    smtp_host: str | None = Field(default=None, validation_alias="F1_SMTP_HOST")
+    smtp_port: int = Field(default=587, validation_alias="F1_SMTP_PORT")
+    smtp_user: str | None = Field(default=None, validation_alias="F1_SMTP_USER")
+    smtp_password: str | None = Field(default=None, validation_alias="F1_SMTP_PASSWORD")
+    smtp_starttls: bool = Field(default=True, validation_alias="F1_SMTP_STARTTLS")
+    mail_from: str = Field(default="pta-elections@localhost", validation_alias="F1_MAIL_FROM")

@@ -120,16 +120,17 @@ class Ballot(Base):
 
 
 class BallotChoice(Base):
-    """A vote for a candidate, on a ballot; carries no voter id."""
+    """A vote for a candidate, on a ballot; carries no voter id, and no sequential id whose
+    order would match the participation rows'."""
 
     __tablename__ = "election_choices"
-    __table_args__ = (UniqueConstraint("ballot_receipt", "position_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     ballot_receipt: Mapped[str] = mapped_column(
-        ForeignKey("election_ballots.receipt", ondelete="CASCADE"), index=True
+        ForeignKey("election_ballots.receipt", ondelete="CASCADE"), primary_key=True, index=True
     )
-    position_id: Mapped[int] = mapped_column(ForeignKey("election_positions.id"), index=True)
+    position_id: Mapped[int] = mapped_column(
+        ForeignKey("election_positions.id"), primary_key=True, index=True
+    )
     candidate_id: Mapped[int] = mapped_column(ForeignKey("election_candidates.id"), index=True)
 
 

@@ -189,15 +189,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_election_sign_in_codes_member_id'), ['member_id'], unique=False)
 
     op.create_table('election_choices',
-    sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ballot_receipt', sa.String(length=32), nullable=False),
     sa.Column('position_id', sa.Integer(), nullable=False),
     sa.Column('candidate_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['ballot_receipt'], ['election_ballots.receipt'], name=op.f('fk_election_choices_ballot_receipt_election_ballots'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['candidate_id'], ['election_candidates.id'], name=op.f('fk_election_choices_candidate_id_election_candidates')),
     sa.ForeignKeyConstraint(['position_id'], ['election_positions.id'], name=op.f('fk_election_choices_position_id_election_positions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_election_choices')),
-    sa.UniqueConstraint('ballot_receipt', 'position_id', name=op.f('uq_election_choices_ballot_receipt_position_id'))
+    sa.PrimaryKeyConstraint('ballot_receipt', 'position_id', name=op.f('pk_election_choices'))
     )
     with op.batch_alter_table('election_choices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_election_choices_ballot_receipt'), ['ballot_receipt'], unique=False)

@@ -1,0 +1,651 @@
+"""The PTA voting app: elections, sign-in codes, secret ballots, results and the audit log.
+
+The secret ballot: `election_participation` says who voted for which position, and
+`election_choices` which candidate a ballot chose; nothing links the two. Both are written in
+one transaction, and the unique (member, position) constraint on participation is what makes
+a second vote fail, however many arrive at once."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import io
+import json
+import logging
+import secrets
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+import jwt
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from warehouse.db import session_factory, transaction
+from warehouse.schema import (
+    AuditEntry,
+    Ballot,
+    BallotChoice,
+    Candidate,
+    Election,
+    Member,
+    OutboxMessage,
+    Participation,
+    Position,
+    SignInCode,
+)
+
+log = logging.getLogger(__name__)
+CODE_MINUTES = 10
+MAX_ATTEMPTS = 5
+CODES_PER_WINDOW = 3  # sign-in codes one email may ask for per window
+CODE_WINDOW = dt.timedelta(minutes=15)
+SESSION_MINUTES = 30
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class VotingError(Exception):
+    """A refusal with its HTTP status; the message is safe to show."""
+
+    status = 400
+
+    def __init__(self, message: str, field: tuple[str | int, ...] | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(VotingError):
+    status = 404
+
+
+class Conflict(VotingError):
+    status = 409
+
+
+class Invalid(VotingError):
+    status = 422
+
+
+class RateLimited(VotingError):
+    status = 429
+
+
+class BadCode(VotingError):
+    status = 401
+
+
+@dataclass(frozen=True)
+class Mailer:
+    """SMTP when a host is configured, else the outbox table."""
+
+    host: str | None = None
+    port: int = 587
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = True
+    sender: str = "pta-elections@localhost"
+
+    def send(self, session: Session, to: str, subject: str, body: str) -> None:
+        if self.host is None:
+            session.add(OutboxMessage(recipient=to, subject=subject, body=body))
+            return
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.sender, to, subject
+        message.set_content(body)
+        with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.user:
+                smtp.login(self.user, self.password or "")
+            smtp.send_message(message)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _audit(
+    session: Session, election_id: int | None, actor: str, action: str, **detail: Any
+) -> None:
+    session.add(
+        AuditEntry(
+            election_id=election_id,
+            actor=actor,
+            action=action,
+            detail=json.dumps(detail, sort_keys=True, default=str),
+        )
+    )
+
+
+def _election(session: Session, election_id: int, *, lock: bool = False) -> Election:
+    query = select(Election).where(Election.id == election_id)
+    if lock:
+        query = query.with_for_update()
+    election = session.scalar(query)
+    if election is None:
+        raise NotFound(f"no election {election_id}")
+    return election
+
+
+def _draft(election: Election) -> None:
+    if election.status != "draft":
+        raise Conflict(f"election {election.id} is {election.status}: only a draft can be edited")
+
+
+# ---------------------------------------------------------------- admin: build an election
+
+
+def create_election(
+    engine: Engine, actor: str, title: str, description: str, positions: list[dict[str, Any]]
+) -> int:
+    """A draft election with its positions and candidates; returns its id."""
+    titles = [p["title"] for p in positions]
+    for i, title_ in enumerate(titles):
+        if titles.index(title_) != i:
+            raise Invalid(f"position {title_!r} is given twice", ("body", "positions", i, "title"))
+    with transaction(engine) as session:
+        election = Election(title=title, description=description, status="draft")
+        session.add(election)
+        session.flush()
+        for order, spec in enumerate(positions):
+            position = Position(election_id=election.id, title=spec["title"], ordering=order)
+            session.add(position)
+            session.flush()
+            for candidate in spec.get("candidates", []):
+                session.add(Candidate(position_id=position.id, **candidate))
+        _audit(session, election.id, actor, "create", title=title, positions=titles)
+        return election.id
+
+
+def edit_election(engine: Engine, actor: str, election_id: int, changes: dict[str, Any]) -> None:
+    with transaction(engine) as session:
+        election = _election(session, election_id, lock=True)
+        _draft(election)
+        for field, value in changes.items():
+            setattr(election, field, value)
+        _audit(session, election_id, actor, "edit", **changes)
+
+
+def add_position(engine: Engine, actor: str, election_id: int, title: str) -> int:
+    try:
+        with transaction(engine) as session:
+            election = _election(session, election_id, lock=True)
+            _draft(election)
+            count = session.scalar(select(func.count()).where(Position.election_id == election_id))
+            position = Position(election_id=election_id, title=title, ordering=count or 0)
+            session.add(position)
+            session.flush()
+            _audit(session, election_id, actor, "add_position", position=title)
+            return position.id
+    except IntegrityError:
+        raise Conflict(f"election {election_id} already has a position {title!r}") from None
+
+
+def _position(session: Session, election_id: int, position_id: int) -> Position:
+    position = session.get(Position, position_id)
+    if position is None or position.election_id != election_id:
+        raise NotFound(f"election {election_id} has no position {position_id}")
+    return position
+
+
+def add_candidate(
+    engine: Engine, actor: str, election_id: int, position_id: int, candidate: dict[str, Any]
+) -> int:
+    with transaction(engine) as session:
+        _draft(_election(session, election_id, lock=True))
+        position = _position(session, election_id, position_id)
+        row = Candidate(position_id=position.id, **candidate)
+        session.add(row)
+        session.flush()
+        _audit(session, election_id, actor, "add_candidate", position=position.title, **candidate)
+        return row.id
+
+
+def remove_candidate(engine: Engine, actor: str, election_id: int, candidate_id: int) -> None:
+    with transaction(engine) as session:
+        _draft(_election(session, election_id, lock=True))
+        candidate = session.get(Candidate, candidate_id)
+        if candidate is None or _position(session, election_id, candidate.position_id) is None:
+            raise NotFound(f"election {election_id} has no candidate {candidate_id}")
+        session.delete(candidate)
+        _audit(session, election_id, actor, "remove_candidate", name=candidate.name)
+
+
+def import_members(engine: Engine, actor: str, election_id: int, text: str) -> dict[str, int]:
+    """Add the electorate from CSV (columns `email` and optionally `name`). Every line is
+    checked before anything is written; emails already on the roll are left as they are."""
+    import re
+
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    fields = [f.strip().lower() for f in reader.fieldnames or []]
+    if "email" not in fields:
+        raise Invalid("the CSV needs a header line with an `email` column", ("body",))
+    rows: dict[str, str] = {}
+    problems = []
+    for line, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        email = row.get("email", "").lower()
+        if not re.match(EMAIL, email) or len(email) > 254:
+            problems.append(f"line {line}: {email or '(empty)'!r} is not an email address")
+        elif email not in rows:
+            rows[email] = row.get("name", "")[:160]
+    if problems:
+        raise Invalid("; ".join(problems[:20]), ("body",))
+    if not rows:
+        raise Invalid("the CSV has no members", ("body",))
+    with transaction(engine) as session:
+        _draft(_election(session, election_id, lock=True))
+        known = set(session.scalars(select(Member.email).where(Member.election_id == election_id)))
+        new = [e for e in rows if e not in known]
+        session.add_all(Member(election_id=election_id, email=e, name=rows[e]) for e in new)
+        _audit(
+            session,
+            election_id,
+            actor,
+            "import_members",
+            added=len(new),
+            already=len(rows) - len(new),
+        )
+    return {"added": len(new), "already": len(rows) - len(new)}
+
+
+def set_status(engine: Engine, actor: str, election_id: int, target: str) -> None:
+    """draft → open → closed; opening needs positions, candidates and an electorate."""
+    with transaction(engine) as session:
+        election = _election(session, election_id, lock=True)
+        expected = {"open": "draft", "closed": "open"}[target]
+        if election.status != expected:
+            raise Conflict(f"election {election_id} is {election.status}: cannot make it {target}")
+        if target == "open":
+            positions = session.scalars(
+                select(Position).where(Position.election_id == election_id)
+            ).all()
+            if not positions:
+                raise Conflict("an election needs at least one position to open")
+            empty = [
+                p.title
+                for p in positions
+                if not session.scalar(select(func.count()).where(Candidate.position_id == p.id))
+            ]
+            if empty:
+                raise Conflict(f"positions without candidates: {', '.join(empty)}")
+            if not session.scalar(select(func.count()).where(Member.election_id == election_id)):
+                raise Conflict("an election needs an electorate to open: import members")
+            election.opened_at = _now()
+        else:
+            election.closed_at = _now()
+        election.status = target
+        _audit(session, election_id, actor, target)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def describe(engine: Engine, election_id: int) -> dict[str, Any]:
+    """The election, its positions and candidates (no electorate)."""
+    with session_factory(engine)() as session:
+        election = _election(session, election_id)
+        return _describe(session, election)
+
+
+def _describe(session: Session, election: Election) -> dict[str, Any]:
+    positions = session.scalars(
+        select(Position).where(Position.election_id == election.id).order_by(Position.ordering)
+    ).all()
+    candidates = session.scalars(
+        select(Candidate)
+        .where(Candidate.position_id.in_([p.id for p in positions]))
+        .order_by(Candidate.id)
+    ).all()
+    return {
+        "id": election.id,
+        "title": election.title,
+        "description": election.description,
+        "status": election.status,
+        "opened_at": _aware(election.opened_at),
+        "closed_at": _aware(election.closed_at),
+        "positions": [
+            {
+                "id": p.id,
+                "title": p.title,
+                "candidates": [
+                    {"id": c.id, "name": c.name, "bio": c.bio, "photo_url": c.photo_url}
+                    for c in candidates
+                    if c.position_id == p.id
+                ],
+            }
+            for p in positions
+        ],
+    }
+
+
+def list_elections(engine: Engine) -> list[dict[str, Any]]:
+    with session_factory(engine)() as session:
+        rows = session.scalars(select(Election).order_by(Election.id.desc())).all()
+        return [{"id": e.id, "title": e.title, "status": e.status} for e in rows]
+
+
+def turnout(engine: Engine, election_id: int) -> dict[str, Any]:
+    """Live turnout: members, members who voted, and votes per position."""
+    with session_factory(engine)() as session:
+        election = _election(session, election_id)
+        members = session.scalar(select(func.count()).where(Member.election_id == election_id)) or 0
+        voted = (
+            session.scalar(
+                select(func.count(func.distinct(Participation.member_id))).where(
+                    Participation.election_id == election_id
+                )
+            )
+            or 0
+        )
+        per_position: dict[str, int] = dict(
+            session.execute(
+                select(Position.title, func.count(Participation.id))
+                .outerjoin(Participation, Participation.position_id == Position.id)
+                .where(Position.election_id == election_id)
+                .group_by(Position.id, Position.title)
+            ).tuples().all()
+        )
+    return {
+        "election_id": election_id,
+        "status": election.status,
+        "members": members,
+        "voted": voted,
+        "turnout": round(voted / members, 4) if members else 0.0,
+        "by_position": per_position,
+    }
+
+
+def results(engine: Engine, actor: str, election_id: int) -> dict[str, Any]:
+    """Votes per candidate, the winner of each position and ties; only once closed."""
+    with transaction(engine) as session:
+        election = _election(session, election_id)
+        if election.status != "closed":
+            raise Conflict(f"election {election_id} is {election.status}: results come after close")
+        counts = dict(
+            session.execute(
+                select(BallotChoice.candidate_id, func.count())
+                .join(Ballot, Ballot.receipt == BallotChoice.ballot_receipt)
+                .where(Ballot.election_id == election_id)
+                .group_by(BallotChoice.candidate_id)
+            ).tuples().all()
+        )
+        ballots = session.scalar(select(func.count()).where(Ballot.election_id == election_id))
+        described = _describe(session, election)
+        _audit(session, election_id, actor, "results")
+    positions = []
+    for position in described["positions"]:
+        tally = [
+            {"candidate_id": c["id"], "name": c["name"], "votes": counts.get(c["id"], 0)}
+            for c in position["candidates"]
+        ]
+        tally.sort(key=lambda t: (-t["votes"], t["name"]))
+        top = tally[0]["votes"] if tally else 0
+        leaders = [t for t in tally if t["votes"] == top and top > 0]
+        positions.append(
+            {
+                "position_id": position["id"],
+                "position": position["title"],
+                "votes": sum(t["votes"] for t in tally),
+                "candidates": tally,
+                "winner": leaders[0]["name"] if len(leaders) == 1 else None,
+                "tie": len(leaders) > 1,
+                "tied": [t["name"] for t in leaders] if len(leaders) > 1 else [],
+            }
+        )
+    return {
+        "election_id": election_id,
+        "title": described["title"],
+        "ballots": ballots,
+        "positions": positions,
+    }
+
+
+def results_csv(result: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["position", "candidate", "votes", "winner", "tie"])
+    for position in result["positions"]:
+        for tally in position["candidates"]:
+            writer.writerow(
+                [
+                    position["position"],
+                    tally["name"],
+                    tally["votes"],
+                    "yes" if position["winner"] == tally["name"] else "",
+                    "yes" if tally["name"] in position["tied"] else "",
+                ]
+            )
+    return out.getvalue()
+
+
+def audit_log(engine: Engine, election_id: int | None = None) -> list[dict[str, Any]]:
+    with session_factory(engine)() as session:
+        query = select(AuditEntry).order_by(AuditEntry.id)
+        if election_id is not None:
+            query = query.where(AuditEntry.election_id == election_id)
+        return [
+            {
+                "id": e.id,
+                "election_id": e.election_id,
+                "actor": e.actor,
+                "action": e.action,
+                "detail": json.loads(e.detail),
+                "at": _aware(e.created_at),
+            }
+            for e in session.scalars(query)
+        ]
+
+
+def outbox(engine: Engine, actor: str, recipient: str | None = None) -> list[dict[str, Any]]:
+    with transaction(engine) as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(100)
+        if recipient:
+            query = query.where(OutboxMessage.recipient == recipient.strip().lower())
+        rows = [
+            {
+                "id": m.id,
+                "to": m.recipient,
+                "subject": m.subject,
+                "body": m.body,
+                "at": _aware(m.created_at),
+            }
+            for m in session.scalars(query)
+        ]
+        _audit(session, None, actor, "read_outbox", recipient=recipient)
+    return rows
+
+
+# ---------------------------------------------------------------- voters
+
+
+def _code_hash(secret: str, member_id: int, code: str) -> str:
+    return hmac.new(secret.encode(), f"{member_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def request_code(engine: Engine, secret: str, mailer: Mailer, election_id: int, email: str) -> None:
+    """Send a one-time code to a member of an open election. An unknown email gets the same
+    answer and no mail (no one learns who is on the roll)."""
+    email = email.strip().lower()
+    with transaction(engine) as session:
+        election = _election(session, election_id)
+        if election.status != "open":
+            raise Conflict(f"election {election_id} is {election.status}: voting is not open")
+        member = session.scalar(
+            select(Member)
+            .where(Member.election_id == election_id, Member.email == email)
+            .with_for_update()
+        )
+        if member is None:
+            log.info("sign-in code asked for an email not on the roll of election %s", election_id)
+            return
+        recent = session.scalar(
+            select(func.count()).where(
+                SignInCode.member_id == member.id, SignInCode.created_at > _now() - CODE_WINDOW
+            )
+        )
+        if (recent or 0) >= CODES_PER_WINDOW:
+            raise RateLimited(
+                f"{CODES_PER_WINDOW} codes were sent to this email in the last "
+                f"{CODE_WINDOW.seconds // 60} minutes: use one, or wait"
+            )
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        session.add(
+            SignInCode(
+                member_id=member.id,
+                code_hash=_code_hash(secret, member.id, code),
+                expires_at=_now() + dt.timedelta(minutes=CODE_MINUTES),
+                created_at=_now(),
+            )
+        )
+        mailer.send(
+            session,
+            email,
+            f"Your code for {election.title}",
+            f"Your sign-in code is {code}. It is valid for {CODE_MINUTES} minutes.\n",
+        )
+
+
+def verify_code(engine: Engine, secret: str, election_id: int, email: str, code: str) -> str:
+    """A voting session token (scoped to this election) for a right, fresh code."""
+    email = email.strip().lower()
+    with transaction(engine) as session:
+        election = _election(session, election_id)
+        if election.status != "open":
+            raise Conflict(f"election {election_id} is {election.status}: voting is not open")
+        member = session.scalar(
+            select(Member).where(Member.election_id == election_id, Member.email == email)
+        )
+        latest = None
+        if member is not None:
+            latest = session.scalar(
+                select(SignInCode)
+                .where(SignInCode.member_id == member.id)
+                .order_by(SignInCode.id.desc())
+                .limit(1)
+                .with_for_update()
+            )
+        if member is None or latest is None or latest.used_at is not None:
+            raise BadCode("no code is waiting for this email: ask for one")
+        if (_aware(latest.expires_at) or _now()) <= _now():
+            raise BadCode("the code has expired: ask for a new one")
+        if latest.attempts >= MAX_ATTEMPTS:
+            raise BadCode(f"{MAX_ATTEMPTS} wrong attempts: ask for a new code")
+        if not hmac.compare_digest(latest.code_hash, _code_hash(secret, member.id, code)):
+            latest.attempts += 1
+            left = MAX_ATTEMPTS - latest.attempts
+            failure = BadCode(f"wrong code ({left} attempt{'s' if left != 1 else ''} left)")
+        else:
+            latest.used_at = _now()
+            failure = None
+            member_id = member.id
+    if failure is not None:
+        raise failure  # after the commit, so the attempt is counted
+    claims = {
+        "sub": str(member_id),
+        "aud": audience(election_id),
+        "scope": "ballot",
+        "exp": _now() + dt.timedelta(minutes=SESSION_MINUTES),
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def audience(election_id: int) -> str:
+    return f"pta-election:{election_id}"
+
+
+def ballot(engine: Engine, election_id: int, member_id: int) -> dict[str, Any]:
+    """The ballot of one voter: the positions, their candidates, and which are voted."""
+    with session_factory(engine)() as session:
+        election = _election(session, election_id)
+        described = _describe(session, election)
+        voted = set(
+            session.scalars(
+                select(Participation.position_id).where(Participation.member_id == member_id)
+            )
+        )
+    for position in described["positions"]:
+        position["voted"] = position["id"] in voted
+    return described
+
+
+def cast(
+    engine: Engine, election_id: int, member_id: int, choices: list[tuple[int, int]]
+) -> dict[str, Any]:
+    """Record a ballot of (position, candidate) choices; returns its receipt. Participation and
+    choices are written in one transaction; a second vote for a position is refused (409)."""
+    seen: set[int] = set()
+    for i, (position_id, _) in enumerate(choices):
+        if position_id in seen:
+            raise Invalid(f"position {position_id} is chosen twice", ("body", "choices", i))
+        seen.add(position_id)
+    receipt = secrets.token_hex(10).upper()
+    try:
+        with transaction(engine) as session:
+            # a shared lock on the election: closing waits for ballots being cast
+            election = session.scalar(
+                select(Election).where(Election.id == election_id).with_for_update(read=True)
+            )
+            if election is None:
+                raise NotFound(f"no election {election_id}")
+            if election.status != "open":
+                raise Conflict(f"election {election_id} is {election.status}: voting is not open")
+            for i, (position_id, candidate_id) in enumerate(choices):
+                position = session.get(Position, position_id)
+                if position is None or position.election_id != election_id:
+                    raise Invalid(
+                        f"position {position_id} is not on this election's ballot",
+                        ("body", "choices", i, "position_id"),
+                    )
+                candidate = session.get(Candidate, candidate_id)
+                if candidate is None or candidate.position_id != position_id:
+                    raise Invalid(
+                        f"candidate {candidate_id} does not stand for {position.title}",
+                        ("body", "choices", i, "candidate_id"),
+                    )
+            already = session.scalars(
+                select(Position.title)
+                .join(Participation, Participation.position_id == Position.id)
+                .where(Participation.member_id == member_id, Position.id.in_(seen))
+            ).all()
+            if already:
+                raise Conflict(f"you have already voted for {', '.join(already)}")
+            session.add_all(
+                Participation(election_id=election_id, position_id=p, member_id=member_id)
+                for p, _ in choices
+            )
+            session.add(Ballot(receipt=receipt, election_id=election_id))
+            session.flush()
+            session.add_all(
+                BallotChoice(ballot_receipt=receipt, position_id=p, candidate_id=c)
+                for p, c in choices
+            )
+    except IntegrityError:
+        # another request of the same voter won the race for one of these positions
+        raise Conflict("you have already voted for one of these positions") from None
+    return {"receipt": receipt, "positions": len(choices)}
+
+
+def check_receipt(engine: Engine, election_id: int, receipt: str) -> dict[str, Any]:
+    """Whether a ballot with this receipt was counted, and for which positions (not how)."""
+    with session_factory(engine)() as session:
+        found = session.get(Ballot, receipt.strip().upper())
+        if found is None or found.election_id != election_id:
+            return {"receipt": receipt, "counted": False, "positions": []}
+        positions = session.scalars(
+            select(Position.title)
+            .join(BallotChoice, BallotChoice.position_id == Position.id)
+            .where(BallotChoice.ballot_receipt == found.receipt)
+            .order_by(Position.ordering)
+        ).all()
+    return {"receipt": found.receipt, "counted": True, "positions": list(positions)}
