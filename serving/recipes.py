@@ -266,7 +266,8 @@ def _escape(text: str) -> str:
 def find(session: Session, ref: str) -> Recipe | None:
     """A recipe by id (digits) or slug."""
     if ref.isdigit():
-        return session.get(Recipe, int(ref))
+        key = int(ref)
+        return session.get(Recipe, key) if key < 2**31 else None
     return session.scalar(select(Recipe).where(Recipe.slug == ref))
 
 

@@ -354,7 +354,9 @@ def turnout(engine: Engine, election_id: int) -> dict[str, Any]:
                 .outerjoin(Participation, Participation.position_id == Position.id)
                 .where(Position.election_id == election_id)
                 .group_by(Position.id, Position.title)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
     return {
         "election_id": election_id,
@@ -378,7 +380,9 @@ def results(engine: Engine, actor: str, election_id: int) -> dict[str, Any]:
                 .join(Ballot, Ballot.receipt == BallotChoice.ballot_receipt)
                 .where(Ballot.election_id == election_id)
                 .group_by(BallotChoice.candidate_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         ballots = session.scalar(select(func.count()).where(Ballot.election_id == election_id))
         described = _describe(session, election)

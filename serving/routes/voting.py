@@ -19,6 +19,8 @@ from serving.deps import EngineDep
 
 router = APIRouter(prefix="/voting", tags=["voting"])
 Admin = Annotated[dict[str, Any], require("admin")]
+MAX_ID = 2**31 - 1  # the databases' integer keys
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 _bearer = HTTPBearer(auto_error=False)
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such election, position or candidate"},
@@ -102,12 +104,12 @@ class VoterToken(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
-    election_id: int
+    election_id: Id
 
 
 class Choice(BaseModel):
-    position_id: int
-    candidate_id: int
+    position_id: Id
+    candidate_id: Id
 
 
 class BallotIn(BaseModel):
@@ -126,7 +128,7 @@ class ReceiptCheck(BaseModel):
 
 
 class Turnout(BaseModel):
-    election_id: int
+    election_id: Id
     status: str
     members: int
     voted: int
@@ -135,13 +137,13 @@ class Turnout(BaseModel):
 
 
 class Tally(BaseModel):
-    candidate_id: int
+    candidate_id: Id
     name: str
     votes: int
 
 
 class PositionResult(BaseModel):
-    position_id: int
+    position_id: Id
     position: str
     votes: int
     candidates: list[Tally]
@@ -151,7 +153,7 @@ class PositionResult(BaseModel):
 
 
 class Results(BaseModel):
-    election_id: int
+    election_id: Id
     title: str
     ballots: int
     positions: list[PositionResult]
@@ -211,7 +213,7 @@ def _mailer(request: Request) -> voting.Mailer:
 
 
 def voter(
-    election_id: int,
+    election_id: Id,
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> int:
@@ -250,14 +252,14 @@ def list_elections(engine: EngineDep) -> list[ElectionSummary]:
 
 
 @router.get("/elections/{election_id}", responses=ERRORS)
-def get_election(engine: EngineDep, election_id: int) -> ElectionOut:
+def get_election(engine: EngineDep, election_id: Id) -> ElectionOut:
     """The election, its positions and candidates."""
     return ElectionOut(**_call(voting.describe, engine, election_id))
 
 
 @router.get("/elections/{election_id}/receipts/{receipt}", responses=ERRORS)
 def check_receipt(
-    engine: EngineDep, election_id: int, receipt: Annotated[str, Path(max_length=64)]
+    engine: EngineDep, election_id: Id, receipt: Annotated[str, Path(max_length=64)]
 ) -> ReceiptCheck:
     """Whether the ballot with this receipt was counted (and for which positions, not how)."""
     return ReceiptCheck(**voting.check_receipt(engine, election_id, receipt))
@@ -272,7 +274,7 @@ def check_receipt(
     responses={**ERRORS, 429: {"description": "too many codes asked for"}},
 )
 def request_code(
-    request: Request, engine: EngineDep, election_id: int, body: CodeRequest
+    request: Request, engine: EngineDep, election_id: Id, body: CodeRequest
 ) -> dict[str, str]:
     """Mail a 6-digit code (valid 10 minutes) to a member of the electorate. The answer is
     the same whether or not the email is on the roll."""
@@ -292,7 +294,7 @@ def request_code(
     responses={**ERRORS, 401: {"description": "wrong, expired or used-up code"}},
 )
 def verify_code(
-    request: Request, engine: EngineDep, election_id: int, body: CodeCheck
+    request: Request, engine: EngineDep, election_id: Id, body: CodeCheck
 ) -> VoterToken:
     """A voting session for this election (at most 5 tries per code)."""
     token = _call(
@@ -304,7 +306,7 @@ def verify_code(
 
 
 @router.get("/elections/{election_id}/ballot", responses=ERRORS)
-def get_ballot(engine: EngineDep, election_id: int, member: Voter) -> ElectionOut:
+def get_ballot(engine: EngineDep, election_id: Id, member: Voter) -> ElectionOut:
     """The ballot: positions, candidates, and which positions this voter has voted for."""
     return ElectionOut(**_call(voting.ballot, engine, election_id, member))
 
@@ -312,7 +314,7 @@ def get_ballot(engine: EngineDep, election_id: int, member: Voter) -> ElectionOu
 @router.post(
     "/elections/{election_id}/ballot", status_code=status.HTTP_201_CREATED, responses=ERRORS
 )
-def cast_ballot(engine: EngineDep, election_id: int, member: Voter, body: BallotIn) -> Receipt:
+def cast_ballot(engine: EngineDep, election_id: Id, member: Voter, body: BallotIn) -> Receipt:
     """Vote: one candidate per position, once per position. Keep the receipt to check the
     ballot was counted."""
     choices = [(c.position_id, c.candidate_id) for c in body.choices]
@@ -335,7 +337,7 @@ def create_election(engine: EngineDep, claims: Admin, body: ElectionIn) -> Creat
 
 @router.patch("/elections/{election_id}", responses=ERRORS)
 def edit_election(
-    engine: EngineDep, claims: Admin, election_id: int, body: ElectionPatch
+    engine: EngineDep, claims: Admin, election_id: Id, body: ElectionPatch
 ) -> ElectionOut:
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
     _call(voting.edit_election, engine, _actor(claims), election_id, changes)
@@ -345,7 +347,7 @@ def edit_election(
 @router.post(
     "/elections/{election_id}/positions", status_code=status.HTTP_201_CREATED, responses=ERRORS
 )
-def add_position(engine: EngineDep, claims: Admin, election_id: int, body: PositionIn) -> Created:
+def add_position(engine: EngineDep, claims: Admin, election_id: Id, body: PositionIn) -> Created:
     position_id = _call(voting.add_position, engine, _actor(claims), election_id, body.title)
     for candidate in body.candidates:
         _call(
@@ -365,7 +367,7 @@ def add_position(engine: EngineDep, claims: Admin, election_id: int, body: Posit
     responses=ERRORS,
 )
 def add_candidate(
-    engine: EngineDep, claims: Admin, election_id: int, position_id: int, body: CandidateIn
+    engine: EngineDep, claims: Admin, election_id: Id, position_id: Id, body: CandidateIn
 ) -> Created:
     return Created(
         id=_call(
@@ -385,7 +387,7 @@ def add_candidate(
     responses=ERRORS,
 )
 def remove_candidate(
-    engine: EngineDep, claims: Admin, election_id: int, candidate_id: int
+    engine: EngineDep, claims: Admin, election_id: Id, candidate_id: Id
 ) -> Response:
     _call(voting.remove_candidate, engine, _actor(claims), election_id, candidate_id)
     return Response(status_code=204)
@@ -407,7 +409,7 @@ def remove_candidate(
     },
 )
 async def import_members(
-    request: Request, engine: EngineDep, claims: Admin, election_id: int
+    request: Request, engine: EngineDep, claims: Admin, election_id: Id
 ) -> ImportResult:
     """Add the electorate from a CSV body (`email` column, optional `name`); all or nothing."""
     raw = await request.body()
@@ -427,24 +429,24 @@ async def import_members(
 
 
 @router.post("/elections/{election_id}/open", responses=ERRORS)
-def open_election(engine: EngineDep, claims: Admin, election_id: int) -> ElectionOut:
+def open_election(engine: EngineDep, claims: Admin, election_id: Id) -> ElectionOut:
     _call(voting.set_status, engine, _actor(claims), election_id, "open")
     return ElectionOut(**voting.describe(engine, election_id))
 
 
 @router.post("/elections/{election_id}/close", responses=ERRORS)
-def close_election(engine: EngineDep, claims: Admin, election_id: int) -> ElectionOut:
+def close_election(engine: EngineDep, claims: Admin, election_id: Id) -> ElectionOut:
     _call(voting.set_status, engine, _actor(claims), election_id, "closed")
     return ElectionOut(**voting.describe(engine, election_id))
 
 
 @router.get("/elections/{election_id}/turnout", responses=ERRORS)
-def turnout(engine: EngineDep, claims: Admin, election_id: int) -> Turnout:
+def turnout(engine: EngineDep, claims: Admin, election_id: Id) -> Turnout:
     return Turnout(**_call(voting.turnout, engine, election_id))
 
 
 @router.get("/elections/{election_id}/results", responses=ERRORS)
-def results(engine: EngineDep, claims: Admin, election_id: int) -> Results:
+def results(engine: EngineDep, claims: Admin, election_id: Id) -> Results:
     """Votes per candidate, winners and ties (once the election is closed)."""
     return Results(**_call(voting.results, engine, _actor(claims), election_id))
 
@@ -452,7 +454,7 @@ def results(engine: EngineDep, claims: Admin, election_id: int) -> Results:
 @router.get(
     "/elections/{election_id}/results.csv", responses={**ERRORS, 200: {"content": {"text/csv": {}}}}
 )
-def results_csv(engine: EngineDep, claims: Admin, election_id: int) -> Response:
+def results_csv(engine: EngineDep, claims: Admin, election_id: Id) -> Response:
     result = _call(voting.results, engine, _actor(claims), election_id)
     return Response(
         voting.results_csv(result),
@@ -464,7 +466,7 @@ def results_csv(engine: EngineDep, claims: Admin, election_id: int) -> Response:
 
 
 @router.get("/elections/{election_id}/audit", responses=ERRORS)
-def audit(engine: EngineDep, claims: Admin, election_id: int) -> list[AuditOut]:
+def audit(engine: EngineDep, claims: Admin, election_id: Id) -> list[AuditOut]:
     """Every admin action on this election, oldest first (append-only)."""
     return [AuditOut(**e) for e in voting.audit_log(engine, election_id)]
 
