@@ -105,6 +105,8 @@ def test_up_serves_every_health_url_and_ctrl_c_stops_everything(tmp_path: Path) 
         assert httpx.get(urls["airflow"], timeout=5).json()["scheduler"]["status"] == "healthy"
         output = (tmp_path / "up.log").read_text()
         assert "Airflow login: user admin / password " in output
+        recipes = httpx.get(f"http://127.0.0.1:{ports['service']}/api/v1/recipes", timeout=5)
+        assert recipes.json()["total"] >= 20  # the bundled recipes are seeded
 
         # then it trains a first champion per stage from the bundled history, and the
         # service (started before) picks them up and serves real predictions
