@@ -14,6 +14,7 @@ import hmac
 import io
 import json
 import logging
+import re
 import secrets
 import smtplib
 from dataclasses import dataclass
@@ -78,6 +79,10 @@ class BadCode(VotingError):
     status = 401
 
 
+class Unavailable(VotingError):
+    status = 503
+
+
 @dataclass(frozen=True)
 class Mailer:
     """SMTP when a host is configured, else the outbox table."""
@@ -96,12 +101,17 @@ class Mailer:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, to, subject
         message.set_content(body)
-        with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
-            if self.starttls:
-                smtp.starttls()
-            if self.user:
-                smtp.login(self.user, self.password or "")
-            smtp.send_message(message)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.user:
+                    smtp.login(self.user, self.password or "")
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as error:
+            log.error("mail to %s via %s:%s failed: %s", to, self.host, self.port, error)
+            # raised inside the code's transaction: no code is stored that nobody received
+            raise Unavailable("the code could not be sent: try again in a minute") from None
 
 
 def _now() -> dt.datetime:
@@ -224,8 +234,6 @@ def remove_candidate(engine: Engine, actor: str, election_id: int, candidate_id:
 def import_members(engine: Engine, actor: str, election_id: int, text: str) -> dict[str, int]:
     """Add the electorate from CSV (columns `email` and optionally `name`). Every line is
     checked before anything is written; emails already on the roll are left as they are."""
-    import re
-
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     fields = [f.strip().lower() for f in reader.fieldnames or []]
     if "email" not in fields:

@@ -271,7 +271,11 @@ def check_receipt(
 @router.post(
     "/elections/{election_id}/sign-in/request",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={**ERRORS, 429: {"description": "too many codes asked for"}},
+    responses={
+        **ERRORS,
+        429: {"description": "too many codes asked for"},
+        503: {"description": "the mail server did not take the code"},
+    },
 )
 def request_code(
     request: Request, engine: EngineDep, election_id: Id, body: CodeRequest

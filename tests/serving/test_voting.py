@@ -335,6 +335,7 @@ def test_codes_go_out_by_smtp_when_configured(migrated) -> None:  # type: ignore
 
     controller = Controller(Keep(), hostname="127.0.0.1", port=_free_port())
     controller.start()
+    running = True
     try:
         create_user(migrated, ADMIN_EMAIL, PASSWORD, "admin")
         settings = _settings(
@@ -363,8 +364,17 @@ def test_codes_go_out_by_smtp_when_configured(migrated) -> None:  # type: ignore
                 json={"email": "parent0@example.org", "code": code},
             )
             assert verified.status_code == 200
+            controller.stop()  # the mail server goes away: no code is kept that was not sent
+            running = False
+            down = api.post(
+                f"{V}/elections/{e['id']}/sign-in/request", json={"email": "parent0@example.org"}
+            )
+            assert down.status_code == 503 and "could not be sent" in down.json()["detail"]
+            with migrated.connect() as connection:
+                assert connection.scalar(select(func.count()).select_from(SignInCode)) == 1
     finally:
-        controller.stop()
+        if running:
+            controller.stop()
 
 
 # ---------------------------------------------------------------- PostgreSQL concurrency
