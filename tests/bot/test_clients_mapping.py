@@ -1,0 +1,103 @@
+"""Gamma and CLOB clients against local HTTP servers serving recorded JSON (written by us in
+the documented formats), and the mapping of markets to our races and drivers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clients import ClobClient, GammaClient, MarketApiError
+from bot.mapping import Mapper
+from tests.servers.base import Fault, LocalServer
+
+RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket"
+EVENTS = json.loads((RECORDED / "gamma_events.json").read_text())
+BOOKS = json.loads((RECORDED / "clob_books.json").read_text())
+HISTORY = json.loads((RECORDED / "clob_prices_history.json").read_text())
+
+
+def _polymarket(path: str, query: dict[str, str]) -> tuple[int, Any]:
+    if path == "/events":
+        offset, limit = int(query.get("offset", 0)), int(query.get("limit", 100))
+        return 200, EVENTS[offset : offset + limit]
+    if path == "/book":
+        token = query.get("token_id", "")
+        return (200, BOOKS[token]) if token in BOOKS else (404, {"error": "No orderbook exists"})
+    if path == "/prices-history":
+        return 200, HISTORY
+    return 404, {"error": "not found"}
+
+
+@pytest.fixture
+def polymarket() -> Iterator[LocalServer]:
+    with LocalServer(_polymarket) as server:
+        yield server
+
+
+def test_gamma_markets_parse_and_bad_ones_are_left_out(polymarket: LocalServer) -> None:
+    gamma = GammaClient(polymarket.url)
+    found = gamma.markets()
+    assert [m.group_item_title for _, m in found] == [
+        "Max Verstappen",
+        "Lando Norris",
+        "Charles Leclerc",
+        "Oscar Piastri",
+        "Other",
+    ]  # "Broken" (outcome price 1.5) is left out
+    norris = found[1][1]
+    assert norris.outcome_prices == [0.48, 0.52] and norris.neg_risk and norris.tick_size == 0.01
+    assert polymarket.requests[0].startswith("/events?tag_slug=formula1&closed=false")
+
+
+def test_clob_book_history_and_retries(polymarket: LocalServer) -> None:
+    clob = ClobClient(polymarket.url)
+    token = json.loads(EVENTS[0]["markets"][1]["clobTokenIds"])[0]
+    book = clob.book(token)
+    assert book.best_ask == 0.49 and book.best_bid == 0.47 and book.asks[0].size == 250
+    history = clob.price_history(token)
+    assert len(history) == 8 and history[0] == (1733011200, 0.40)
+    polymarket.faults.append(Fault("500", match="/book"))
+    assert clob.book(token).best_ask == 0.49  # retried
+    with pytest.raises(MarketApiError, match="HTTP 404"):
+        clob.book("123")
+    polymarket.faults.append(
+        Fault(
+            "mutate",
+            match="/book",
+            mutate=lambda b: b["asks"].append({"price": "1.2", "size": "1"}),
+        )
+    )
+    with pytest.raises(MarketApiError, match="order book of"):
+        clob.book(token)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_markets_map_to_race_and_driver_or_say_why_not(
+    polymarket: LocalServer, history: Any
+) -> None:
+    mapper = Mapper(history)
+    mapped = {
+        m.group_item_title: mapper.map(event, m)
+        for event, m in GammaClient(polymarket.url).markets()
+    }
+    with history.connect() as connection:
+        abu_dhabi = connection.exec_driver_sql(
+            "SELECT id FROM races WHERE season = 2024 AND name = 'Abu Dhabi Grand Prix'"
+        ).scalar()
+    assert {k: (v.race_id, v.driver_ref) for k, v in mapped.items() if v.reason == "mapped"} == {
+        "Max Verstappen": (abu_dhabi, "max_verstappen"),
+        "Lando Norris": (abu_dhabi, "norris"),
+        "Charles Leclerc": (abu_dhabi, "leclerc"),
+        "Oscar Piastri": (abu_dhabi, "piastri"),
+    }
+    assert (
+        mapped["Other"].driver_ref is None
+        and "no driver of ours named in 'Other'" in mapped["Other"].reason
+    )
+    event = {**EVENTS[0], "title": "Monaco Rally Winner"}
+    market = GammaClient(polymarket.url).markets()[0][1]
+    assert mapper.map(event, market).reason == "no 2024 Grand Prix named in 'Monaco Rally Winner'"
