@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from warehouse.db import transaction
+from warehouse.db import as_utc, transaction
 from warehouse.schema import ROLES, User
 
 MAX_FAILURES = 5
@@ -71,8 +71,8 @@ def authenticate(engine: Engine, email: str, password: str) -> User:
             verify_password(_DUMMY, password)  # same work whether or not the email exists
             raise AuthError("wrong email or password")
         locked = user.locked_until
-        if locked is not None and _aware(locked) > now:
-            raise AuthError(f"too many failed sign-ins: locked until {_aware(locked):%H:%M} UTC")
+        if locked is not None and as_utc(locked) > now:
+            raise AuthError(f"too many failed sign-ins: locked until {as_utc(locked):%H:%M} UTC")
         if not verify_password(user.password_hash, password):
             user.failed_logins += 1
             if user.failed_logins >= MAX_FAILURES:
@@ -86,10 +86,6 @@ def authenticate(engine: Engine, email: str, password: str) -> User:
     return user
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def issue_token(user: User, secret: str, minutes: int) -> str:
     now = dt.datetime.now(dt.UTC)
     claims = {
@@ -99,20 +95,29 @@ def issue_token(user: User, secret: str, minutes: int) -> str:
         "iat": now,
         "exp": now + dt.timedelta(minutes=minutes),
     }
+    return sign(claims, secret)
+
+
+def sign(claims: dict[str, Any], secret: str) -> str:
+    """A signed token carrying `claims` (which must hold `exp`)."""
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_token(token: str, secret: str) -> dict[str, Any]:
-    """The token's claims; HTTP 401 when it is forged, malformed or expired."""
+def decode_token(token: str, secret: str, audience: str | None = None) -> dict[str, Any]:
+    """The token's claims; HTTP 401 when it is forged, malformed or expired, or when its
+    audience is not `audience` (a token with an audience is refused where none is asked)."""
+    required = ["exp", "aud", "sub"] if audience else ["exp"]
     try:
-        return jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp"]})
+        return jwt.decode(
+            token, secret, algorithms=[ALGORITHM], audience=audience, options={"require": required}
+        )
     except jwt.ExpiredSignatureError:
-        raise _unauthorized("token expired") from None
+        raise unauthorized("token expired") from None
     except jwt.InvalidTokenError:
-        raise _unauthorized("invalid token") from None
+        raise unauthorized("invalid token") from None
 
 
-def _unauthorized(detail: str) -> HTTPException:
+def unauthorized(detail: str) -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"}
     )
@@ -133,7 +138,7 @@ async def current_claims(
 ) -> dict[str, Any]:
     """The signed-in caller's claims; 401 without a token."""
     if claims is None:
-        raise _unauthorized("sign in: send Authorization: Bearer <token>")
+        raise unauthorized("sign in: send Authorization: Bearer <token>")
     return claims
 
 

@@ -12,25 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from warehouse.db import session_factory, transaction
+from warehouse.db import as_utc, session_factory, transaction
 from warehouse.schema import Recipe, RecipeIngredient, RecipeStep, RecipeTag
+from warehouse.schema.recipes import DietaryTag, Difficulty
 
 SEED = Path(__file__).resolve().parents[1] / "data" / "recipes" / "recipes.json"
-Difficulty = Literal["easy", "medium", "hard"]
-DietaryTag = Literal[
-    "vegetarian",
-    "vegan",
-    "gluten-free",
-    "dairy-free",
-    "nut-free",
-    "egg-free",
-    "pescatarian",
-    "low-lactose",
-]
 Text = Annotated[str, Field(min_length=1, max_length=160)]
 SortKey = Literal[
     "title",
@@ -175,18 +165,14 @@ def to_out(recipe: Recipe, servings: int | None = None) -> RecipeOut:
         steps=[s.text for s in recipe.steps],
         dietary_tags=[t.tag for t in recipe.tags],
         image_url=recipe.image_url,
-        created_at=_aware(recipe.created_at),
-        updated_at=_aware(recipe.updated_at),
+        created_at=as_utc(recipe.created_at),
+        updated_at=as_utc(recipe.updated_at),
     )
 
 
 def _round(quantity: float) -> float:
     # 3 significant figures: 333.33 g → 333 g, 0.6667 tsp → 0.667 tsp
     return float(f"{quantity:.3g}")
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def search(
@@ -254,8 +240,6 @@ def search(
 
 
 def _difficulty_rank() -> Any:
-    from sqlalchemy import case
-
     return case({"easy": 0, "medium": 1, "hard": 2}, value=Recipe.difficulty)
 
 

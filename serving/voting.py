@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-import jwt
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from warehouse.db import session_factory, transaction
+from serving.auth import sign
+from warehouse.db import as_utc, session_factory, transaction
 from warehouse.schema import (
     AuditEntry,
     Ballot,
@@ -118,12 +118,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _audit(
     session: Session, election_id: int | None, actor: str, action: str, **detail: Any
 ) -> None:
@@ -168,11 +162,7 @@ def create_election(
         session.add(election)
         session.flush()
         for order, spec in enumerate(positions):
-            position = Position(election_id=election.id, title=spec["title"], ordering=order)
-            session.add(position)
-            session.flush()
-            for candidate in spec.get("candidates", []):
-                session.add(Candidate(position_id=position.id, **candidate))
+            _new_position(session, election.id, spec["title"], order, spec.get("candidates", []))
         _audit(session, election.id, actor, "create", title=title, positions=titles)
         return election.id
 
@@ -186,16 +176,33 @@ def edit_election(engine: Engine, actor: str, election_id: int, changes: dict[st
         _audit(session, election_id, actor, "edit", **changes)
 
 
-def add_position(engine: Engine, actor: str, election_id: int, title: str) -> int:
+def _new_position(
+    session: Session, election_id: int, title: str, ordering: int, candidates: list[dict[str, Any]]
+) -> Position:
+    position = Position(election_id=election_id, title=title, ordering=ordering)
+    session.add(position)
+    session.flush()
+    session.add_all(Candidate(position_id=position.id, **c) for c in candidates)
+    return position
+
+
+def add_position(
+    engine: Engine,
+    actor: str,
+    election_id: int,
+    title: str,
+    candidates: list[dict[str, Any]] | None = None,
+) -> int:
+    """A new position of a draft election, with its candidates, in one transaction."""
+    candidates = candidates or []
     try:
         with transaction(engine) as session:
-            election = _election(session, election_id, lock=True)
-            _draft(election)
+            _draft(_election(session, election_id, lock=True))
             count = session.scalar(select(func.count()).where(Position.election_id == election_id))
-            position = Position(election_id=election_id, title=title, ordering=count or 0)
-            session.add(position)
-            session.flush()
+            position = _new_position(session, election_id, title, count or 0, candidates)
             _audit(session, election_id, actor, "add_position", position=title)
+            for candidate in candidates:
+                _audit(session, election_id, actor, "add_candidate", position=title, **candidate)
             return position.id
     except IntegrityError:
         raise Conflict(f"election {election_id} already has a position {title!r}") from None
@@ -225,7 +232,8 @@ def remove_candidate(engine: Engine, actor: str, election_id: int, candidate_id:
     with transaction(engine) as session:
         _draft(_election(session, election_id, lock=True))
         candidate = session.get(Candidate, candidate_id)
-        if candidate is None or _position(session, election_id, candidate.position_id) is None:
+        position = session.get(Position, candidate.position_id) if candidate else None
+        if candidate is None or position is None or position.election_id != election_id:
             raise NotFound(f"election {election_id} has no candidate {candidate_id}")
         session.delete(candidate)
         _audit(session, election_id, actor, "remove_candidate", name=candidate.name)
@@ -320,8 +328,8 @@ def _describe(session: Session, election: Election) -> dict[str, Any]:
         "title": election.title,
         "description": election.description,
         "status": election.status,
-        "opened_at": _aware(election.opened_at),
-        "closed_at": _aware(election.closed_at),
+        "opened_at": election.opened_at and as_utc(election.opened_at),
+        "closed_at": election.closed_at and as_utc(election.closed_at),
         "positions": [
             {
                 "id": p.id,
@@ -453,7 +461,7 @@ def audit_log(engine: Engine, election_id: int | None = None) -> list[dict[str, 
                 "actor": e.actor,
                 "action": e.action,
                 "detail": json.loads(e.detail),
-                "at": _aware(e.created_at),
+                "at": as_utc(e.created_at),
             }
             for e in session.scalars(query)
         ]
@@ -470,7 +478,7 @@ def outbox(engine: Engine, actor: str, recipient: str | None = None) -> list[dic
                 "to": m.recipient,
                 "subject": m.subject,
                 "body": m.body,
-                "at": _aware(m.created_at),
+                "at": as_utc(m.created_at),
             }
             for m in session.scalars(query)
         ]
@@ -549,7 +557,7 @@ def verify_code(engine: Engine, secret: str, election_id: int, email: str, code:
             )
         if member is None or latest is None or latest.used_at is not None:
             raise BadCode("no code is waiting for this email: ask for one")
-        if (_aware(latest.expires_at) or _now()) <= _now():
+        if as_utc(latest.expires_at) <= _now():
             raise BadCode("the code has expired: ask for a new one")
         if latest.attempts >= MAX_ATTEMPTS:
             raise BadCode(f"{MAX_ATTEMPTS} wrong attempts: ask for a new code")
@@ -569,7 +577,7 @@ def verify_code(engine: Engine, secret: str, election_id: int, email: str, code:
         "scope": "ballot",
         "exp": _now() + dt.timedelta(minutes=SESSION_MINUTES),
     }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return sign(claims, secret)
 
 
 def audience(election_id: int) -> str:

@@ -11,8 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from serving import recipes
 from serving.auth import require
 from serving.deps import EngineDep
-from serving.recipes import DietaryTag, Difficulty, RecipeIn, RecipeOut, RecipePage, RecipePatch
+from serving.recipes import RecipeIn, RecipeOut, RecipePage, RecipePatch
 from serving.recipes import SortKey as Sort
+from warehouse.schema.recipes import DietaryTag, Difficulty
 
 router = APIRouter(prefix="/recipes", tags=["recipes"])
 EDITOR = require("editor", "admin")

@@ -7,14 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-import jwt
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from serving import voting
-from serving.auth import require
+from serving.auth import decode_token, require, unauthorized
 from serving.deps import EngineDep
 
 router = APIRouter(prefix="/voting", tags=["voting"])
@@ -188,9 +188,10 @@ def _refuse(error: voting.VotingError) -> Exception:
         return RequestValidationError(
             [{"type": "value_error", "loc": loc, "msg": str(error), "input": None}]
         )
-    headers = {"Retry-After": str(voting.CODE_WINDOW.seconds)} if error.status == 429 else None
-    if error.status == 401:
-        headers = {"WWW-Authenticate": "Bearer"}
+    headers = {
+        401: {"WWW-Authenticate": "Bearer"},
+        429: {"Retry-After": str(voting.CODE_WINDOW.seconds)},
+    }.get(error.status)
     return HTTPException(error.status, str(error), headers=headers)
 
 
@@ -217,27 +218,12 @@ def voter(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> int:
-    """The member id of a voter signed in to this election (401 otherwise)."""
+    """The member id of a voter signed in to this election (401 otherwise: a user token, or
+    another election's voting token, has the wrong audience)."""
     if credentials is None:
-        raise HTTPException(
-            401, "sign in with a code first", headers={"WWW-Authenticate": "Bearer"}
-        )
-    try:
-        claims = jwt.decode(
-            credentials.credentials,
-            request.app.state.jwt_secret,
-            algorithms=["HS256"],
-            audience=voting.audience(election_id),
-            options={"require": ["exp", "aud", "sub"]},
-        )
-    except jwt.ExpiredSignatureError:
-        raise HTTPException(
-            401, "voting session expired: sign in again", headers={"WWW-Authenticate": "Bearer"}
-        ) from None
-    except jwt.InvalidTokenError:
-        raise HTTPException(
-            401, "not a voting session for this election", headers={"WWW-Authenticate": "Bearer"}
-        ) from None
+        raise unauthorized("sign in with a code first")
+    secret = request.app.state.jwt_secret
+    claims = decode_token(credentials.credentials, secret, voting.audience(election_id))
     return int(claims["sub"])
 
 
@@ -352,17 +338,11 @@ def edit_election(
     "/elections/{election_id}/positions", status_code=status.HTTP_201_CREATED, responses=ERRORS
 )
 def add_position(engine: EngineDep, claims: Admin, election_id: Id, body: PositionIn) -> Created:
-    position_id = _call(voting.add_position, engine, _actor(claims), election_id, body.title)
-    for candidate in body.candidates:
-        _call(
-            voting.add_candidate,
-            engine,
-            _actor(claims),
-            election_id,
-            position_id,
-            candidate.model_dump(mode="json"),
-        )
-    return Created(id=position_id)
+    candidates = [c.model_dump(mode="json") for c in body.candidates]
+    actor = _actor(claims)
+    return Created(
+        id=_call(voting.add_position, engine, actor, election_id, body.title, candidates)
+    )
 
 
 @router.post(
@@ -421,8 +401,6 @@ async def import_members(
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise _refuse(voting.Invalid("the CSV must be UTF-8", ("body",))) from None
-    from fastapi.concurrency import run_in_threadpool
-
     try:
         counts = await run_in_threadpool(
             voting.import_members, engine, _actor(claims), election_id, text

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal, get_args
 
 from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from warehouse.schema.base import Base, one_of
 
-DIFFICULTIES = ("easy", "medium", "hard")
-DIETARY_TAGS = (
+Difficulty = Literal["easy", "medium", "hard"]
+DietaryTag = Literal[
     "vegetarian",
     "vegan",
     "gluten-free",
@@ -19,7 +20,9 @@ DIETARY_TAGS = (
     "egg-free",
     "pescatarian",
     "low-lactose",
-)
+]
+DIFFICULTIES: tuple[str, ...] = get_args(Difficulty)
+DIETARY_TAGS: tuple[str, ...] = get_args(DietaryTag)
 
 
 class Recipe(Base):
