@@ -87,6 +87,14 @@ class GammaClient(_Json):
                     log.warning("market %s left out: %s", raw.get("id"), error.errors()[0]["msg"])
         return out
 
+    def market(self, market_id: str) -> MarketData:
+        """`GET /markets/{id}`: one market, open or closed (to learn how it resolved)."""
+        raw = self.get(f"/markets/{market_id}")
+        try:
+            return MarketData.model_validate(raw)
+        except ValidationError as error:
+            raise MarketApiError(f"market {market_id}: {error.errors()[0]['msg']}") from None
+
 
 class ClobClient(_Json):
     """The CLOB's public endpoints: `GET /book?token_id=` and `GET /prices-history`."""

@@ -138,7 +138,7 @@ class Trade(BaseModel):
     price: float = Field(gt=0, lt=1, description="average fill price (the limit when unfilled)")
     size: float = Field(ge=0)
     filled: float = Field(ge=0)
-    status: Literal["filled", "partial", "unfilled", "rejected"]
+    status: Literal["filled", "partial", "unfilled", "rejected", "open"]  # open: resting (live)
     fee: float = Field(ge=0)
     paper: bool = True
     at: dt.datetime

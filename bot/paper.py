@@ -8,14 +8,12 @@ positions to market; settles them when a market resolves. It keeps the books so 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
+import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.models import MarketData, Order, OrderBook, Position, Trade
-
-_ids = itertools.count(1)
 
 
 @dataclass
@@ -32,6 +30,22 @@ class PaperBroker:
         if self.bankroll < 0:
             raise ValueError(f"bankroll {self.bankroll} is negative")
         self.cash = self.bankroll
+
+    @classmethod
+    def restore(
+        cls,
+        bankroll: float,
+        fee_rate: float,
+        cash: float,
+        fees: float,
+        realised: float,
+        positions: list[Position],
+    ) -> PaperBroker:
+        """The broker as the warehouse last recorded it."""
+        broker = cls(bankroll, fee_rate)
+        broker.cash, broker.fees, broker.realised = cash, fees, realised
+        broker.positions = {p.token: p for p in positions}
+        return broker
 
     # -- what is held
 
@@ -79,7 +93,7 @@ class PaperBroker:
             "filled" if remaining <= 1e-9 else ("partial" if filled > 0 else "unfilled")
         )
         trade = Trade(
-            order_id=f"paper-{next(_ids)}",
+            order_id=f"paper-{uuid.uuid4().hex[:16]}",
             market_id=market.id,
             token=order.token,
             side="buy",

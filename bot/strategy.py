@@ -64,19 +64,11 @@ def decide(
     ) -> Decision:
         return Decision(market.id, "skip", reason, probability, best_ask, edge)
 
-    if market.closed or not market.active:
-        return skip("market is closed")
-    if market.driver_ref is None or probability is None:
-        return skip("market is not mapped to a race and driver")
-    if market.end_date is not None and now >= market.end_date:
-        return skip("past the market's end date")
-    if guard.halted:
-        return skip(f"halted: equity fell {limits.max_drawdown:.0%} below its peak")
+    reason = blocked(market, probability, broker, guard, limits, now)
+    if reason is not None:
+        return skip(reason)
+    assert probability is not None  # blocked() refuses a market without one
     equity = broker.equity()
-    if guard.day_start - equity >= limits.daily_loss:
-        return skip(f"daily loss limit {limits.daily_loss:.2f} reached")
-    if market.liquidity < limits.min_liquidity:
-        return skip(f"liquidity {market.liquidity:.0f} below {limits.min_liquidity:.0f}")
     if book is None or book.best_ask is None:
         return skip("no asks in the order book", probability=probability)
     ask = book.best_ask
@@ -106,3 +98,27 @@ def decide(
     order = Order(market_id=market.id, token=market.token("Yes"), price=limit, size=shares)
     reason = f"edge {edge:+.3f}, sized by {binding}"
     return Decision(market.id, "buy", reason, probability, ask, edge, order)
+
+
+def blocked(
+    market: MarketData,
+    probability: float | None,
+    broker: PaperBroker,
+    guard: Guard,
+    limits: Limits,
+    now: dt.datetime,
+) -> str | None:
+    """Why no order may be placed in `market` now whatever its book says, or None."""
+    if market.closed or not market.active:
+        return "market is closed"
+    if market.driver_ref is None or probability is None:
+        return "market is not mapped to a race and driver"
+    if market.end_date is not None and now >= market.end_date:
+        return "past the market's end date"
+    if guard.halted:
+        return f"halted: equity fell {limits.max_drawdown:.0%} below its peak"
+    if guard.day_start - broker.equity() >= limits.daily_loss:
+        return f"daily loss limit {limits.daily_loss:.2f} reached"
+    if market.liquidity < limits.min_liquidity:
+        return f"liquidity {market.liquidity:.0f} below {limits.min_liquidity:.0f}"
+    return None

@@ -1,6 +1,7 @@
 """The warehouse schema: every table the platform stores (SQLAlchemy 2.0, typed)."""
 
 from warehouse.schema.base import ROLES, STAGES, Base
+from warehouse.schema.bot import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
 from warehouse.schema.models import ModelEvent
 from warehouse.schema.predictions import Prediction, PredictionAccuracy
 from warehouse.schema.racing import (
@@ -43,6 +44,12 @@ __all__ = [
     "DIFFICULTIES",
     "ROLES",
     "AuditEntry",
+    "BotCycle",
+    "BotDecision",
+    "BotMarket",
+    "BotPosition",
+    "BotState",
+    "BotTrade",
     "Ballot",
     "BallotChoice",
     "Candidate",

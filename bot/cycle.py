@@ -1,0 +1,419 @@
+"""One cycle of the bot, as the `polymarket_bot` DAG, `f1 bot cycle` and the API run it:
+
+1. read the books (state and open positions) from the warehouse;
+2. fetch the open F1 markets from Gamma and map them to our races and drivers;
+3. settle positions whose market resolved, mark the others at the market's price, and update
+   the risk memory (a drawdown past the limit halts the bot);
+4. for each market, the champion's probability against the order book: buy or skip, with why
+   (a stopped bot records what it would have bought, and buys nothing);
+5. write everything in one transaction: markets, the cycle, every decision, trades, positions,
+   state. The state row's version guards against two cycles running at once.
+
+A failure before the write stores nothing but the error and the heartbeat."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from bot.clients import ClobClient, GammaClient, MarketApiError
+from bot.live import LiveBroker
+from bot.mapping import Mapper
+from bot.models import Limits, MarketData, OrderBook, Position, Trade
+from bot.paper import PaperBroker
+from bot.settings import BotSettings
+from bot.signals import ChampionLookup, RaceProbabilities, champion_version, race_probabilities
+from bot.strategy import Decision, Guard, blocked, decide
+from warehouse.db import as_utc, session_factory, transaction
+from warehouse.schema import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
+
+log = logging.getLogger(__name__)
+STRATEGY = "edge vs champion, fractional Kelly"
+RESOLVED = 0.999  # a closed market whose outcome trades at 1 has resolved to it
+
+
+class ConcurrentCycle(RuntimeError):
+    """Another cycle wrote the books while this one ran; this one's results were dropped."""
+
+
+@dataclass
+class CycleReport:
+    cycle_id: int
+    status: str
+    markets: int
+    mapped: int
+    orders: int
+    settled: int
+    equity: float
+    cash: float
+    decisions: list[Decision] = field(default_factory=list)
+    trades: list[Trade] = field(default_factory=list)
+
+
+@dataclass
+class _Seen:
+    """A market of this cycle: its data, the event it belongs to and its mapping reason."""
+
+    market: MarketData
+    event_title: str
+    mapping: str
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def ensure_state(engine: Engine, settings: BotSettings, name: str = "default") -> BotState:
+    """The bot's state row, created (stopped, with the configured bankroll) the first time."""
+    with transaction(engine) as session:
+        state = session.get(BotState, name)
+        if state is None:
+            now = now_utc()
+            state = BotState(
+                name=name,
+                status="stopped",
+                strategy=STRATEGY,
+                live=settings.live,
+                bankroll=settings.bankroll,
+                cash=settings.bankroll,
+                fees=0.0,
+                realised_pnl=0.0,
+                unrealised_pnl=0.0,
+                exposure=0.0,
+                limits=settings.limits().model_dump(),
+                peak_equity=settings.bankroll,
+                day=now.date(),
+                day_start_equity=settings.bankroll,
+                version=0,
+                updated_at=now,
+            )
+            session.add(state)
+        return state
+
+
+def set_status(engine: Engine, status: str, settings: BotSettings, name: str = "default") -> str:
+    """Start (`running`) or stop (`stopped`) the bot; starting a halted bot resets its peak to
+    today's equity, so the drawdown limit counts from there."""
+    if status not in ("running", "stopped"):
+        raise ValueError(f"status must be running or stopped, not {status!r}")
+    ensure_state(engine, settings, name)
+    with transaction(engine) as session:
+        state = session.get(BotState, name, with_for_update=True)
+        assert state is not None
+        if status == "running" and state.status == "halted":
+            held = session.scalars(select(BotPosition).where(BotPosition.closed_at.is_(None)))
+            equity = state.cash + sum(p.size * p.mark for p in held)
+            state.peak_equity = equity
+            state.last_error = None
+        state.status = status
+        state.updated_at = now_utc()
+        return status
+
+
+def _position(row: BotPosition) -> Position:
+    return Position(
+        market_id=row.market_id,
+        token=row.token,
+        outcome=row.outcome,
+        size=row.size,
+        average_price=row.average_price,
+        mark=row.mark,
+        realised_pnl=row.realised_pnl,
+        opened_at=as_utc(row.opened_at),
+        closed_at=as_utc(row.closed_at) if row.closed_at else None,
+    )
+
+
+class Bot:
+    """The bot over one warehouse, with market API clients from the settings (or given)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: BotSettings | None = None,
+        gamma: GammaClient | None = None,
+        clob: ClobClient | None = None,
+        champion: ChampionLookup = champion_version,
+        name: str = "default",
+    ) -> None:
+        self.engine = engine
+        self.settings = settings or BotSettings()
+        self.gamma = gamma or GammaClient(self.settings.gamma_url)
+        self.clob = clob or ClobClient(self.settings.clob_url)
+        self.champion = champion
+        self.name = name
+        self._books: dict[str, OrderBook] = {}
+
+    def cycle(self, now: dt.datetime | None = None) -> CycleReport:
+        now = now or now_utc()
+        state = ensure_state(self.engine, self.settings, self.name)
+        try:
+            return self._cycle(state, now)
+        except ConcurrentCycle:
+            raise
+        except Exception as error:
+            with transaction(self.engine) as session:
+                session.execute(
+                    update(BotState)
+                    .where(BotState.name == self.name)
+                    .values(last_error=f"{type(error).__name__}: {error}"[:2000], heartbeat_at=now)
+                )
+            raise
+
+    def _broker(self, state: BotState, positions: list[Position], limits: Limits) -> PaperBroker:
+        if self.settings.live:
+            broker: PaperBroker = LiveBroker(self.settings, state.bankroll, limits.fee_rate)
+            broker.cash, broker.fees, broker.realised = state.cash, state.fees, state.realised_pnl
+            broker.positions = {p.token: p for p in positions}
+            return broker
+        return PaperBroker.restore(
+            state.bankroll, limits.fee_rate, state.cash, state.fees, state.realised_pnl, positions
+        )
+
+    def _cycle(self, state: BotState, now: dt.datetime) -> CycleReport:
+        limits = self.settings.limits()
+        self._books = {}
+        with session_factory(self.engine)() as session:
+            rows = session.scalars(select(BotPosition).where(BotPosition.closed_at.is_(None)))
+            positions = [_position(row) for row in rows]
+        broker = self._broker(state, positions, limits)
+        guard = Guard(
+            peak=state.peak_equity,
+            day=state.day,
+            day_start=state.day_start_equity,
+            halted=state.status == "halted",
+        )
+
+        seen = self._markets()
+        by_id = {s.market.id: s.market for s in seen}
+        settled = self._settle_and_mark(broker, by_id, now)
+        guard.update(broker.equity(), now, limits)
+        status = "halted" if guard.halted else state.status
+
+        decisions: list[tuple[Decision, str | None]] = []
+        trades: list[Trade] = []
+        probabilities: dict[int, RaceProbabilities | None] = {}
+        for item in seen:
+            decision, model = self._decide(item.market, broker, guard, limits, now, probabilities)
+            order = decision.order
+            if decision.action == "buy" and order is not None:
+                if status != "running":
+                    decision = Decision(
+                        decision.market_id,
+                        "skip",
+                        f"bot is {status}; would buy {order.size:g} at {order.price:g} "
+                        f"({decision.reason})",
+                        decision.probability,
+                        decision.best_ask,
+                        decision.edge,
+                        order,
+                    )
+                else:
+                    book = self._book(item.market)
+                    trades.append(broker.place(order, book, item.market, now))
+            decisions.append((decision, model))
+
+        cycle_id = self._write(state, seen, broker, guard, status, decisions, trades, settled, now)
+        log.info(
+            "bot cycle %s: %d markets, %d orders, equity %.2f",
+            cycle_id,
+            len(seen),
+            len(trades),
+            broker.equity(),
+        )
+        return CycleReport(
+            cycle_id=cycle_id,
+            status=status,
+            markets=len(seen),
+            mapped=sum(1 for s in seen if s.market.driver_ref is not None),
+            orders=len(trades),
+            settled=settled,
+            equity=broker.equity(),
+            cash=broker.cash,
+            decisions=[d for d, _ in decisions],
+            trades=trades,
+        )
+
+    # -- the steps
+
+    def _markets(self) -> list[_Seen]:
+        mapper = Mapper(self.engine)
+        seen = []
+        for event, market in self.gamma.markets(self.settings.tag_slug):
+            found = mapper.map(event, market)
+            mapped = market.model_copy(
+                update={"race_id": found.race_id, "driver_ref": found.driver_ref}
+            )
+            seen.append(_Seen(mapped, str(event.get("title", "")), found.reason))
+        return seen
+
+    def _settle_and_mark(
+        self, broker: PaperBroker, open_markets: dict[str, MarketData], now: dt.datetime
+    ) -> int:
+        """Settle what resolved; mark the rest at the market's displayed price. Returns the
+        number of markets settled."""
+        settled = 0
+        for market_id in sorted({p.market_id for p in broker.open_positions()}):
+            market = open_markets.get(market_id)
+            if market is None or market.closed:
+                try:
+                    market = self.gamma.market(market_id)
+                except MarketApiError as error:
+                    log.warning("market %s: %s; kept at its last mark", market_id, error)
+                    continue
+                winners = [
+                    o
+                    for o, p in zip(market.outcomes, market.outcome_prices, strict=True)
+                    if p >= RESOLVED
+                ]
+                if market.closed and len(winners) == 1:
+                    broker.settle(market, winners[0], now)
+                    settled += 1
+                    continue
+            for token, price in zip(market.clob_token_ids, market.outcome_prices, strict=True):
+                broker.mark(token, price)
+        return settled
+
+    def _decide(
+        self,
+        market: MarketData,
+        broker: PaperBroker,
+        guard: Guard,
+        limits: Limits,
+        now: dt.datetime,
+        cache: dict[int, RaceProbabilities | None],
+    ) -> tuple[Decision, str | None]:
+        if market.race_id is None or market.driver_ref is None:
+            return Decision(market.id, "skip", "market is not mapped to a race and driver"), None
+        if market.race_id not in cache:
+            cache[market.race_id] = race_probabilities(self.engine, market.race_id, self.champion)
+        race = cache[market.race_id]
+        if race is None:
+            reason = f"no champion prediction stored for race {market.race_id} (run f1_score)"
+            return Decision(market.id, "skip", reason), None
+        probability = race.by_driver.get(market.driver_ref)
+        if probability is None:
+            reason = f"{race.model} has no probability for {market.driver_ref}"
+            return Decision(market.id, "skip", reason), race.model
+        reason_blocked = blocked(market, probability, broker, guard, limits, now)
+        if reason_blocked is not None:
+            return Decision(market.id, "skip", reason_blocked, probability), race.model
+        try:
+            book = self._book(market)
+        except MarketApiError as error:
+            return Decision(market.id, "skip", f"order book: {error}", probability), race.model
+        return decide(market, book, probability, broker, guard, limits, now), race.model
+
+    def _book(self, market: MarketData) -> OrderBook:
+        """The Yes token's book, fetched once per cycle."""
+        token = market.token("Yes")
+        if token not in self._books:
+            self._books[token] = self.clob.book(token)
+        return self._books[token]
+
+    def _write(
+        self,
+        state: BotState,
+        seen: list[_Seen],
+        broker: PaperBroker,
+        guard: Guard,
+        status: str,
+        decisions: list[tuple[Decision, str | None]],
+        trades: list[Trade],
+        settled: int,
+        now: dt.datetime,
+    ) -> int:
+        equity = broker.equity()
+        with transaction(self.engine) as session:
+            claimed = session.execute(
+                update(BotState)
+                .where(BotState.name == self.name, BotState.version == state.version)
+                .values(version=state.version + 1)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                raise ConcurrentCycle(
+                    "another cycle wrote the bot's books while this one ran; "
+                    "this cycle's decisions and paper fills were not recorded"
+                )
+            for item in seen:
+                session.merge(_market_row(item, now))
+            cycle = BotCycle(
+                started_at=now,
+                finished_at=now_utc(),
+                status=status,
+                markets=len(seen),
+                mapped=sum(1 for s in seen if s.market.driver_ref is not None),
+                orders=len(trades),
+                settled=settled,
+                cash=broker.cash,
+                equity=equity,
+                exposure=broker.exposure(),
+                realised_pnl=broker.realised,
+                unrealised_pnl=broker.unrealised,
+                fees=broker.fees,
+            )
+            session.add(cycle)
+            session.flush()
+            order_ids = {t.market_id: t.order_id for t in trades}
+            session.add_all(
+                _decision_row(cycle.id, decision, model, order_ids.get(decision.market_id))
+                for decision, model in decisions
+            )
+            session.add_all(BotTrade(cycle_id=cycle.id, **t.model_dump()) for t in trades)
+            for position in broker.positions.values():
+                session.merge(
+                    BotPosition(
+                        unrealised_pnl=position.unrealised_pnl if not position.closed_at else 0.0,
+                        **position.model_dump(),
+                    )
+                )
+            session.execute(
+                update(BotState)
+                .where(BotState.name == self.name)
+                .values(
+                    status=status,
+                    live=self.settings.live,
+                    cash=broker.cash,
+                    fees=broker.fees,
+                    realised_pnl=broker.realised,
+                    unrealised_pnl=broker.unrealised,
+                    exposure=broker.exposure(),
+                    limits=self.settings.limits().model_dump(),
+                    peak_equity=guard.peak,
+                    day=guard.day,
+                    day_start_equity=guard.day_start,
+                    heartbeat_at=now,
+                    last_error=None,
+                    updated_at=now_utc(),
+                )
+            )
+            return cycle.id
+
+
+def _market_row(item: _Seen, now: dt.datetime) -> BotMarket:
+    market = item.market
+    fields: dict[str, Any] = market.model_dump()
+    return BotMarket(event_title=item.event_title, mapping=item.mapping, seen_at=now, **fields)
+
+
+def _decision_row(
+    cycle_id: int, decision: Decision, model: str | None, order_id: str | None
+) -> BotDecision:
+    order = decision.order
+    return BotDecision(
+        cycle_id=cycle_id,
+        market_id=decision.market_id,
+        action=decision.action,
+        reason=decision.reason,
+        probability=decision.probability,
+        model=model,
+        best_ask=decision.best_ask,
+        edge=decision.edge,
+        order_price=order.price if order else None,
+        order_size=order.size if order else None,
+        order_id=order_id if decision.action == "buy" else None,
+    )
