@@ -1,0 +1,157 @@
+"""`f1 bot …`: the Polymarket bot by hand, as the `polymarket_bot` DAG runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.console import console, fail, progress_callback, warehouse_engine
+
+app = typer.Typer(help="The Polymarket bot (paper trading unless BOT_LIVE_TRADING=true).")
+
+
+def _settings() -> Any:
+    from bot.settings import BotSettings
+
+    return BotSettings()
+
+
+@app.command()
+def cycle(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run one cycle: fetch markets, decide against the champion, trade, record."""
+    from bot.clients import MarketApiError
+    from bot.cycle import Bot, ConcurrentCycle
+
+    try:
+        report = Bot(warehouse_engine(), _settings()).cycle()
+    except (MarketApiError, ConcurrentCycle) as error:
+        fail(str(error))
+    summary = {
+        "cycle": report.cycle_id,
+        "status": report.status,
+        "markets": report.markets,
+        "mapped": report.mapped,
+        "orders": report.orders,
+        "settled": report.settled,
+        "cash": round(report.cash, 2),
+        "equity": round(report.equity, 2),
+    }
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    from rich.table import Table
+
+    table = Table(
+        "market", "action", "p", "ask", "edge", "reason", title=f"cycle {report.cycle_id}"
+    )
+    for d in report.decisions:
+        table.add_row(
+            d.market_id,
+            d.action,
+            "" if d.probability is None else f"{d.probability:.3f}",
+            "" if d.best_ask is None else f"{d.best_ask:.3f}",
+            "" if d.edge is None else f"{d.edge:+.3f}",
+            d.reason,
+        )
+    console.print(table)
+    console.print(", ".join(f"{k} {v}" for k, v in summary.items()))
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """The bot's state: status, cash, exposure, P&L, limits, heartbeat, last error."""
+    from bot.cycle import ensure_state
+    from bot.views import state_view
+
+    engine = warehouse_engine()
+    ensure_state(engine, _settings())
+    view = state_view(engine)
+    if as_json:
+        typer.echo(json.dumps(view, default=str))
+        return
+    for key, value in view.items():
+        console.print(f"[bold]{key}[/]: {value}", highlight=False)
+
+
+@app.command()
+def positions(
+    closed: Annotated[bool, typer.Option("--closed", help="Include settled positions.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Positions held (marked to market), with their P&L."""
+    from bot.views import positions_view
+
+    rows = positions_view(warehouse_engine(), include_closed=closed)
+    if as_json:
+        typer.echo(json.dumps(rows, default=str))
+        return
+    from rich.table import Table
+
+    table = Table("market", "driver", "outcome", "size", "avg", "mark", "unrealised", "realised")
+    for p in rows:
+        table.add_row(
+            p["market_id"],
+            p["driver_ref"] or "",
+            p["outcome"],
+            f"{p['size']:.2f}",
+            f"{p['average_price']:.3f}",
+            f"{p['mark']:.3f}",
+            f"{p['unrealised_pnl']:+.2f}",
+            f"{p['realised_pnl']:+.2f}",
+        )
+    console.print(table if rows else "no positions")
+
+
+@app.command()
+def start() -> None:
+    """Let the bot trade (a halted bot restarts with its peak reset to today's equity)."""
+    from bot.cycle import set_status
+
+    set_status(warehouse_engine(), "running", _settings())
+    console.print("bot running" + (" (LIVE)" if _settings().live else " (paper)"))
+
+
+@app.command()
+def stop() -> None:
+    """Stop placing orders (cycles still record what the bot would have done)."""
+    from bot.cycle import set_status
+
+    set_status(warehouse_engine(), "stopped", _settings())
+    console.print("bot stopped")
+
+
+@app.command()
+def backtest(
+    file: Annotated[Path, typer.Argument(help="A replay file (see bot/backtest.py).")],
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Draw the equity curve to this PNG.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Replay a price history: P&L, maximum drawdown, trades and hit rate."""
+    from bot import backtest as replay
+
+    try:
+        loaded = replay.load(file)
+    except ValueError as error:
+        fail(str(error), code=2)
+    if as_json:
+        report = replay.run(loaded)
+    else:
+        with progress_callback() as progress:
+            report = replay.run(loaded, lambda done, total: progress("replay", done, total))
+    if plot is not None:
+        replay.plot(report, plot, file.stem)
+    figures = report.as_dict()
+    if as_json:
+        typer.echo(json.dumps(figures))
+        return
+    for key, value in figures.items():
+        console.print(f"[bold]{key}[/]: {value}", highlight=False)
+    if plot is not None:
+        console.print(f"equity curve: {plot}")

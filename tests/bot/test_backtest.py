@@ -1,0 +1,87 @@
+"""The backtest replays prices through the live strategy and paper broker; figures are checked
+against arithmetic done here by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.backtest import load, run
+from cli.main import app
+from tests.servers.polymarket import EVENTS
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "polymarket" / "abu_dhabi_2024_replay.json"
+
+
+def replay(tmp_path: Path, **overrides: Any) -> Path:
+    market = EVENTS[0]["markets"][1]  # Lando Norris
+    doc = {
+        "bankroll": 1000,
+        "spread": 0.02,
+        "depth": 500,
+        "markets": [
+            {
+                "market": market,
+                "probability": 0.6,
+                "history": [{"t": 1733011200, "p": 0.40}, {"t": 1733032800, "p": 0.40}],
+                "winner": "Yes",
+            }
+        ],
+    }
+    doc["markets"][0].update(overrides)
+    path = tmp_path / "replay.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_a_replay_buys_settles_and_reports(tmp_path: Path) -> None:
+    report = run(load(replay(tmp_path)))
+    ask = 0.41  # 0.40 + half the spread
+    limit = math.floor((0.6 - 0.05) / 0.01) * 0.01  # the highest price keeping a 0.05 edge
+    shares = math.floor(50 / limit * 100) / 100  # per-order limit 50 binds (Kelly says ~80)
+    cost = 2 * shares * ask  # bought at both time points (per market 100 leaves room)
+    assert report.trades == 2 and (report.settled, report.won) == (1, 1)
+    assert report.pnl == pytest.approx(2 * shares - cost)
+    # the low point: both lots marked at 0.40, bought at 0.41
+    assert report.max_drawdown == pytest.approx(2 * shares * 0.01 / 1000)
+    assert report.hit_rate == 1.0
+    lost = run(load(replay(tmp_path, winner="No")))
+    assert lost.pnl == pytest.approx(-cost) and lost.hit_rate == 0.0
+    assert lost.max_drawdown == pytest.approx(cost / 1000)
+
+
+def test_no_edge_no_trades(tmp_path: Path) -> None:
+    report = run(load(replay(tmp_path, probability=0.44)))
+    assert (report.trades, report.pnl, report.settled, report.hit_rate) == (0, 0, 0, None)
+
+
+def test_bad_replays_are_refused_with_the_field(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"markets\.0: .*give probability or probabilities"):
+        load(replay(tmp_path, probability=None))
+    with pytest.raises(ValueError, match="winner 'Maybe' is not an outcome"):
+        load(replay(tmp_path, winner="Maybe"))
+    with pytest.raises(ValueError, match=r"markets\.0\.history\.0\.p"):
+        load(replay(tmp_path, history=[{"t": 1, "p": 1.4}]))
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    with pytest.raises(ValueError, match="broken.json"):
+        load(broken)
+
+
+def test_f1_bot_backtest_prints_the_figures_and_draws_the_curve(tmp_path: Path) -> None:
+    png = tmp_path / "curve.png"
+    result = CliRunner().invoke(
+        app, ["bot", "backtest", str(EXAMPLE), "--json", "--plot", str(png)]
+    )
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    expected = run(load(EXAMPLE)).as_dict()
+    assert printed == expected and printed["trades"] > 0 and printed["settled"] > 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    refused = CliRunner().invoke(app, ["bot", "backtest", str(tmp_path / "none.json")])
+    assert refused.exit_code == 2 and "none.json" in refused.output
