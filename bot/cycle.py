@@ -417,3 +417,23 @@ def _decision_row(
         order_size=order.size if order else None,
         order_id=order_id if decision.action == "buy" else None,
     )
+
+
+def cycle_task() -> dict[str, Any]:
+    """The `polymarket_bot` DAG's task: one cycle on the configured stores and market APIs."""
+    from warehouse.db import make_engine
+
+    engine = make_engine()
+    try:
+        report = Bot(engine).cycle()
+    finally:
+        engine.dispose()
+    return {
+        "cycle": report.cycle_id,
+        "status": report.status,
+        "markets": report.markets,
+        "mapped": report.mapped,
+        "orders": report.orders,
+        "settled": report.settled,
+        "equity": round(report.equity, 2),
+    }
