@@ -33,7 +33,6 @@ from warehouse.schema import (
     Race,
 )
 
-
 DRIVER_OF = {
     "Max Verstappen": "max_verstappen",
     "Lando Norris": "norris",
