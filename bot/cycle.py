@@ -53,6 +53,19 @@ class CycleReport:
     decisions: list[Decision] = field(default_factory=list)
     trades: list[Trade] = field(default_factory=list)
 
+    def summary(self) -> dict[str, Any]:
+        """What the DAG, the CLI and the API report of a cycle."""
+        return {
+            "cycle_id": self.cycle_id,
+            "status": self.status,
+            "markets": self.markets,
+            "mapped": self.mapped,
+            "orders": self.orders,
+            "settled": self.settled,
+            "cash": round(self.cash, 2),
+            "equity": round(self.equity, 2),
+        }
+
 
 @dataclass
 class _Seen:
@@ -425,15 +438,6 @@ def cycle_task() -> dict[str, Any]:
 
     engine = make_engine()
     try:
-        report = Bot(engine).cycle()
+        return Bot(engine).cycle().summary()
     finally:
         engine.dispose()
-    return {
-        "cycle": report.cycle_id,
-        "status": report.status,
-        "markets": report.markets,
-        "mapped": report.mapped,
-        "orders": report.orders,
-        "settled": report.settled,
-        "equity": round(report.equity, 2),
-    }

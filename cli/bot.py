@@ -31,16 +31,7 @@ def cycle(
         report = Bot(warehouse_engine(), _settings()).cycle()
     except (MarketApiError, ConcurrentCycle) as error:
         fail(str(error))
-    summary = {
-        "cycle": report.cycle_id,
-        "status": report.status,
-        "markets": report.markets,
-        "mapped": report.mapped,
-        "orders": report.orders,
-        "settled": report.settled,
-        "cash": round(report.cash, 2),
-        "equity": round(report.equity, 2),
-    }
+    summary = report.summary()
     if as_json:
         typer.echo(json.dumps(summary))
         return

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 
 from serving.cache import make_cache
 from serving.metrics import Metrics, MetricsMiddleware
-from serving.routes import data, health, predictions, recipes, reports, users, voting
+from serving.routes import bot, data, health, predictions, recipes, reports, users, voting
 from serving.routes.data import Ratings
 from serving.served import ServedModels
 from serving.settings import ServiceSettings
@@ -58,6 +58,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         users.admin,
         recipes.router,
         voting.router,
+        bot.router,
     ):
         app.include_router(router, prefix=API)
 

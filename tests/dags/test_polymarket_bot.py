@@ -4,7 +4,6 @@ server. The DAG is paused when created."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import shutil
@@ -74,13 +73,8 @@ def test_polymarket_bot_runs_a_cycle_against_the_champion(
         ref = RaceRef(race.id, race.season, race.round, race.name)
     stored = store_predictions(engine, ref)  # what f1_score stores for the next race
     assert stored and all(name.startswith("f1_winner_pre_quali") for name in stored)
-    ends = f"{race_day.isoformat()}T13:00:00Z"
     data = Polymarket()
-    data.events = copy.deepcopy(data.events)
-    for event in data.events:
-        event["endDate"] = ends
-        for market in event["markets"]:
-            market["endDate"] = ends
+    data.move_to(race_day)
     with session_factory(engine)() as session:
         wanted = set(DRIVER_OF.values())
         probabilities = dict(

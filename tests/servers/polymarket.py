@@ -73,6 +73,14 @@ class Polymarket:
             return 200, HISTORY
         return 404, {"error": "not found"}
 
+    def move_to(self, race_day: dt.date) -> None:
+        """The same markets, for a race on `race_day` (ending at 13:00 UTC that day)."""
+        ends = f"{race_day.isoformat()}T13:00:00Z"
+        for event in self.events:
+            event["endDate"] = ends
+            for market in event["markets"]:
+                market["endDate"] = ends
+
     def market(self, title: str) -> dict[str, Any]:
         return next(m for m in self.events[0]["markets"] if m["groupItemTitle"] == title)
 
@@ -89,21 +97,25 @@ class Polymarket:
         self.events = []
 
 
-def seed_bot_warehouse(engine: Engine) -> int:
-    """Abu Dhabi 2024 (no result yet), the Qatar race before it (so the drivers are recent),
-    four drivers and the champion's stored prediction. Returns the Abu Dhabi race id."""
+def seed_bot_warehouse(
+    engine: Engine, version: str = CHAMPION, race_day: dt.date = dt.date(2024, 12, 8)
+) -> int:
+    """Abu Dhabi on `race_day` (no result yet), the Qatar race a week before (so the drivers
+    are recent),
+    four drivers and the stored prediction of post-qualifying `version`. Returns the Abu Dhabi
+    race id."""
     with transaction(engine) as session:
         circuit = Circuit(ref="yas_marina", name="Yas Marina Circuit")
         team = Team(ref="mclaren", name="McLaren")
         session.add_all([circuit, team])
         session.flush()
         qatar = Race(
-            season=2024, round=23, circuit_id=circuit.id, name="Qatar Grand Prix",
-            date=dt.date(2024, 12, 1),
+            season=race_day.year, round=23, circuit_id=circuit.id, name="Qatar Grand Prix",
+            date=race_day - dt.timedelta(days=7),
         )  # fmt: skip
         abu_dhabi = Race(
-            season=2024, round=24, circuit_id=circuit.id, name="Abu Dhabi Grand Prix",
-            date=dt.date(2024, 12, 8),
+            season=race_day.year, round=24, circuit_id=circuit.id, name="Abu Dhabi Grand Prix",
+            date=race_day,
         )  # fmt: skip
         drivers = [Driver(ref=ref, forename=f, surname=s) for ref, f, s in DRIVERS]
         session.add_all([qatar, abu_dhabi, *drivers])
@@ -129,7 +141,7 @@ def seed_bot_warehouse(engine: Engine) -> int:
                     driver_id=driver.id,
                     stage="post_quali",
                     model_name="f1_winner_post_quali",
-                    model_version=CHAMPION,
+                    model_version=version,
                     probability=PROBABILITIES[driver.ref],
                 )  # fmt: skip
             )

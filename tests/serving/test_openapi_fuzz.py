@@ -19,8 +19,10 @@ from serving.settings import ServiceSettings
 
 
 @pytest.fixture
-def api_schema(history_copy, aliases) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def api_schema(history_copy, aliases, monkeypatch) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     aliases(champion="2", challenger="1")
+    for api in ("BOT_GAMMA_URL", "BOT_CLOB_URL"):  # never an outside address, whatever runs
+        monkeypatch.setenv(api, "http://127.0.0.1:9")
     settings_ = ServiceSettings(
         database_url=f"sqlite:///{history_copy}", jwt_secret="fuzz-" + "s" * 40
     )

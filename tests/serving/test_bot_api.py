@@ -1,0 +1,117 @@
+"""`/api/v1/bot` end to end: the service on a real warehouse (SQLite and PostgreSQL), the
+session registry's champion, recorded Polymarket JSON from a local server, real tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from serving.app import create_app
+from serving.auth import create_user
+from serving.settings import ServiceSettings
+from tests.servers.base import Fault, LocalServer
+from tests.servers.polymarket import Polymarket, seed_bot_warehouse
+
+SECRET = "bot-secret-" + "x" * 40
+PASSWORD = "correct horse battery"
+RACE_DAY = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=10)  # the API trades at real time
+
+
+@pytest.fixture
+def market() -> Iterator[LocalServer]:
+    data = Polymarket()
+    data.move_to(RACE_DAY)
+    with LocalServer(data.route) as server:
+        yield server
+
+
+@pytest.fixture
+def api(
+    aliases, migrated: Engine, market: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    aliases(champion="2", challenger=None)
+    seed_bot_warehouse(migrated, version="2", race_day=RACE_DAY)
+    monkeypatch.setenv("BOT_GAMMA_URL", market.url)
+    monkeypatch.setenv("BOT_CLOB_URL", market.url)
+    url = migrated.url.render_as_string(hide_password=False)
+    settings = ServiceSettings(database_url=url, jwt_secret=SECRET, load_models=False)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def bearer(api: TestClient, engine: Engine, role: str) -> dict[str, str]:
+    email = f"{role}-{dt.datetime.now().timestamp()}@example.org"
+    create_user(engine, email, PASSWORD, role)
+    answer = api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def test_reads_need_a_sign_in_and_control_needs_an_admin(api: TestClient, migrated: Engine) -> None:
+    assert api.get("/api/v1/bot/state").status_code == 401
+    viewer = bearer(api, migrated, "viewer")
+    for action in ("start", "stop", "cycle"):
+        assert api.post(f"/api/v1/bot/{action}", headers=viewer).status_code == 403
+    state = api.get("/api/v1/bot/state", headers=viewer).json()
+    assert (state["status"], state["mode"], state["cash"], state["equity"]) == (
+        "stopped", "paper", 1000, 1000,
+    )  # fmt: skip
+    assert state["limits"]["kelly_fraction"] == 0.25 and state["cycles"] == 0
+    answer = api.get("/api/v1/bot/signals", headers=viewer)
+    assert answer.status_code == 404 and "no bot cycle" in answer.json()["detail"]
+
+
+def test_cycles_signals_positions_trades_and_pnl(api: TestClient, migrated: Engine) -> None:
+    admin = bearer(api, migrated, "admin")
+    stopped = api.post("/api/v1/bot/cycle", headers=admin).json()
+    assert (stopped["status"], stopped["markets"], stopped["mapped"], stopped["orders"]) == (
+        "stopped", 5, 4, 0,
+    )  # fmt: skip
+    signals = api.get("/api/v1/bot/signals", headers=admin).json()["signals"]
+    assert len(signals) == 5
+    would = [s for s in signals if "would buy" in s["reason"]]
+    assert {s["driver_ref"] for s in would} == {"max_verstappen", "norris"}
+    assert all(s["model"] == "f1_winner_post_quali v2" and s["edge"] >= 0.05 for s in would)
+    edges = [s["edge"] for s in signals if s["edge"] is not None]
+    assert edges == sorted(edges, reverse=True)  # best edge first
+
+    assert api.post("/api/v1/bot/start", headers=admin).json()["status"] == "running"
+    ran = api.post("/api/v1/bot/cycle", headers=admin).json()
+    assert (ran["status"], ran["orders"]) == ("running", 2)
+    signals = api.get("/api/v1/bot/signals", headers=admin).json()
+    assert signals["cycle_id"] == ran["cycle_id"]
+    buys = [s for s in signals["signals"] if s["action"] == "buy"]
+    assert [s["driver_ref"] for s in buys] == ["norris", "max_verstappen"]  # by edge
+
+    trades = api.get("/api/v1/bot/trades", headers=admin).json()
+    assert trades["total"] == 2 and {t["order_id"] for t in trades["trades"]} == {
+        s["order_id"] for s in buys
+    }
+    assert all(t["paper"] and t["status"] == "filled" for t in trades["trades"])
+    positions = api.get("/api/v1/bot/positions", headers=admin).json()
+    assert {p["driver_ref"] for p in positions} == {"max_verstappen", "norris"}
+    spent = sum(t["filled"] * t["price"] for t in trades["trades"])
+    pnl = api.get("/api/v1/bot/pnl", headers=admin).json()
+    assert [point["id"] for point in pnl["curve"]] == [stopped["cycle_id"], ran["cycle_id"]]
+    assert pnl["bankroll"] == 1000 and pnl["curve"][-1]["cash"] == pytest.approx(1000 - spent)
+    assert pnl["equity"] == pytest.approx(ran["equity"], abs=0.01)
+    unmapped = api.get("/api/v1/bot/markets", params={"mapped": "false"}, headers=admin).json()
+    assert [m["group_item_title"] for m in unmapped] == ["Other"]
+    assert "no driver" in unmapped[0]["mapping"]
+
+    assert api.post("/api/v1/bot/stop", headers=admin).json()["status"] == "stopped"
+
+
+def test_a_market_api_failure_is_a_502_and_is_recorded(
+    api: TestClient, migrated: Engine, market: LocalServer
+) -> None:
+    admin = bearer(api, migrated, "admin")
+    market.faults += [Fault("500", match="/events") for _ in range(3)]
+    answer = api.post("/api/v1/bot/cycle", headers=admin)
+    assert answer.status_code == 502 and "HTTP 500 after 3 attempts" in answer.json()["detail"]
+    state: dict[str, Any] = api.get("/api/v1/bot/state", headers=admin).json()
+    assert "HTTP 500" in state["last_error"] and state["cycles"] == 0 and state["cash"] == 1000
