@@ -14,7 +14,7 @@ from serving.metrics import Metrics, MetricsMiddleware
 from serving.routes import bot, data, health, predictions, recipes, reports, users, voting
 from serving.routes.data import Ratings
 from serving.served import ServedModels
-from serving.settings import ServiceSettings
+from serving.settings import ServiceSettings, secret_problem
 from warehouse.db import make_engine
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         summary="Win probabilities for every Formula 1 race, and the data behind them.",
         lifespan=lifespan,
     )
+    problem = secret_problem(settings)
+    if settings.environment == "production" and problem is not None:
+        raise RuntimeError(f"refusing to start in production: {problem}")
     if settings.jwt_secret is None:
         log.warning("F1_JWT_SECRET is not set: tokens will not outlive this process")
     app.state.settings = settings

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -13,6 +15,10 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
+    # production: the service refuses to start without a strong F1_JWT_SECRET
+    environment: Literal["development", "production"] = Field(
+        default="development", validation_alias="F1_ENV"
+    )
     host: str = Field(default="127.0.0.1", validation_alias="F1_SERVICE_HOST")
     port: int = Field(default=8000, validation_alias="F1_SERVICE_PORT")
     database_url: str = Field(default_factory=lambda: WarehouseSettings().database_url)
@@ -32,3 +38,19 @@ class ServiceSettings(BaseSettings):
     smtp_password: str | None = Field(default=None, validation_alias="F1_SMTP_PASSWORD")
     smtp_starttls: bool = Field(default=True, validation_alias="F1_SMTP_STARTTLS")
     mail_from: str = Field(default="pta-elections@localhost", validation_alias="F1_MAIL_FROM")
+
+
+WEAK_SECRETS = {"change-me", "changeme", "secret", "password", "jwt-secret", "dev"}
+MIN_SECRET_LENGTH = 32
+
+
+def secret_problem(settings: ServiceSettings) -> str | None:
+    """Why the JWT secret is not fit for production, or None."""
+    secret = settings.jwt_secret
+    if secret is None:
+        return "F1_JWT_SECRET is not set"
+    if secret.lower() in WEAK_SECRETS or len(set(secret)) < 8:
+        return "F1_JWT_SECRET is a placeholder or too uniform"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"F1_JWT_SECRET has {len(secret)} characters; at least {MIN_SECRET_LENGTH} needed"
+    return None

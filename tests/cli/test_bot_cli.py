@@ -19,9 +19,7 @@ RACE_DAY = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=10)
 
 
 @pytest.fixture
-def bot_env(
-    aliases, migrated: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[LocalServer]:  # type: ignore[no-untyped-def]
+def bot_env(aliases, migrated: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalServer]:  # type: ignore[no-untyped-def]
     aliases(champion="2", challenger=None)
     seed_bot_warehouse(migrated, version="2", race_day=RACE_DAY)
     monkeypatch.setenv("F1_DATABASE_URL", migrated.url.render_as_string(hide_password=False))
