@@ -18,7 +18,8 @@ class WinnerModel(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context: Any) -> None:
         with Path(context.artifacts["ensemble"]).open("rb") as handle:
-            self.ensemble: Ensemble = pickle.load(handle)  # noqa: S301 (our own artifact)
+            # our own artifact, from our registry
+            self.ensemble: Ensemble = pickle.load(handle)  # noqa: S301  # nosec B301
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
         """Win probabilities of each race's entrants."""

@@ -42,7 +42,7 @@ def validate_raw(
     reports = []
     for name in datasets:
         module = importlib.import_module(f"expectations.{name}")
-        sql = f"SELECT * FROM ({module.SQL}) AS dataset"
+        sql = f"SELECT * FROM ({module.SQL}) AS dataset"  # nosec B608
         params = {}
         if season is not None:
             sql += " WHERE season = :season"
