@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from bot.models import Level, MarketData, Order, OrderBook, Trade
 from bot.paper import PaperBroker
@@ -62,21 +62,8 @@ class LiveBroker(PaperBroker):
         answer = self._client.post_order(signed, OrderType.GTC)
         if not answer.get("success"):
             log.warning("order on %s refused: %s", market.id, answer.get("errorMsg"))
-            trade = Trade(
-                order_id=str(answer.get("orderID") or f"refused-{now.timestamp():.0f}"),
-                market_id=market.id,
-                token=order.token,
-                side="buy",
-                price=order.price,
-                size=order.size,
-                filled=0,
-                status="rejected",
-                fee=0,
-                paper=False,
-                at=now,
-            )
-            self.trades.append(trade)
-            return trade
+            order_id = str(answer.get("orderID") or f"refused-{now.timestamp():.0f}")
+            return self._unfilled(order, market, order_id, "rejected", now)
         matched = answer.get("status") == "matched"
         if matched:
             # book the fill with the paper broker's arithmetic, against a one-level book
@@ -87,15 +74,26 @@ class LiveBroker(PaperBroker):
             trade = trade.model_copy(update={"order_id": str(answer["orderID"]), "paper": False})
             self.trades[-1] = trade
             return trade
+        return self._unfilled(order, market, str(answer["orderID"]), "open", now)
+
+    def _unfilled(
+        self,
+        order: Order,
+        market: MarketData,
+        order_id: str,
+        status: Literal["rejected", "open"],
+        now: dt.datetime,
+    ) -> Trade:
+        """An order the exchange refused, or one resting on the book: nothing filled yet."""
         trade = Trade(
-            order_id=str(answer["orderID"]),
+            order_id=order_id,
             market_id=market.id,
             token=order.token,
             side="buy",
             price=order.price,
             size=order.size,
             filled=0,
-            status="open",
+            status=status,
             fee=0,
             paper=False,
             at=now,
