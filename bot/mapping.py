@@ -50,6 +50,10 @@ class Mapper:
 
     def map(self, event: dict[str, Any], market: MarketData) -> Mapping:
         title = _plain(str(event.get("title", "")))
+        kind = _not_a_winner_market(title, _plain(market.question))
+        if kind is not None:
+            # our model gives win probabilities: a podium price is not comparable with them
+            return Mapping(None, None, f"not a race-winner market ({kind})")
         when = market.end_date or _parse(event.get("endDate"))
         if when is None:
             return Mapping(None, None, "the market has no end date to find its season")
@@ -69,6 +73,20 @@ class Mapper:
                 f"{problem} of ours named in {market.group_item_title or market.question!r}",
             )
         return Mapping(race.id, found[0].ref, "mapped")
+
+
+OTHER_KINDS = ("podium", "pole", "fastest lap", "constructor", "head to head", " vs ", "top ")
+
+
+def _not_a_winner_market(title: str, question: str) -> str | None:
+    """What kind of market this is when it is not "who wins the race", else None."""
+    text = f" {title} {question} "
+    for kind in OTHER_KINDS:
+        if kind in text:
+            return kind.strip()
+    if "winner" not in title and not re.search(r"\bwin\b", question):
+        return "neither the event nor the question is about winning"
+    return None
 
 
 def _parse(value: Any) -> dt.datetime | None:

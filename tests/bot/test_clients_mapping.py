@@ -101,3 +101,20 @@ def test_markets_map_to_race_and_driver_or_say_why_not(
     event = {**EVENTS[0], "title": "Monaco Rally Winner"}
     market = GammaClient(polymarket.url).markets()[0][1]
     assert mapper.map(event, market).reason == "no 2024 Grand Prix named in 'Monaco Rally Winner'"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_only_race_winner_markets_are_mapped(polymarket: LocalServer, history: Any) -> None:
+    mapper = Mapper(history)
+    market = GammaClient(polymarket.url).markets()[1][1]  # Lando Norris
+    podium = {**EVENTS[0], "title": "Abu Dhabi Grand Prix Podium Finish"}
+    assert mapper.map(podium, market).reason == "not a race-winner market (podium)"
+    duel = market.model_copy(update={"question": "Norris vs Verstappen: who finishes ahead?"})
+    assert mapper.map(EVENTS[0], duel).reason == "not a race-winner market (vs)"
+    vague = {**EVENTS[0], "title": "Abu Dhabi Grand Prix"}
+    plain = market.model_copy(update={"question": "Will Lando Norris finish the race?"})
+    assert "neither the event nor the question" in mapper.map(vague, plain).reason
+    winner = market.model_copy(
+        update={"question": "Will Lando Norris win the Abu Dhabi Grand Prix?"}
+    )
+    assert mapper.map(vague, winner).driver_ref == "norris"
