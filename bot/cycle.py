@@ -161,6 +161,11 @@ class Bot:
         self.name = name
         self._books: dict[str, OrderBook] = {}
 
+    def close(self) -> None:
+        """Close the market API clients' connections."""
+        self.gamma.close()
+        self.clob.close()
+
     def cycle(self, now: dt.datetime | None = None) -> CycleReport:
         now = now or now_utc()
         state = ensure_state(self.engine, self.settings, self.name)
@@ -437,7 +442,9 @@ def cycle_task() -> dict[str, Any]:
     from warehouse.db import make_engine
 
     engine = make_engine()
+    bot = Bot(engine)
     try:
-        return Bot(engine).cycle().summary()
+        return bot.cycle().summary()
     finally:
+        bot.close()
         engine.dispose()

@@ -27,10 +27,13 @@ def cycle(
     from bot.clients import MarketApiError
     from bot.cycle import Bot, ConcurrentCycle
 
+    bot = Bot(warehouse_engine(), _settings())
     try:
-        report = Bot(warehouse_engine(), _settings()).cycle()
+        report = bot.cycle()
     except (MarketApiError, ConcurrentCycle) as error:
         fail(str(error))
+    finally:
+        bot.close()
     summary = report.summary()
     if as_json:
         typer.echo(json.dumps(summary))

@@ -238,10 +238,13 @@ def stop(engine: EngineDep, _: Admin) -> dict[str, Any]:
 def cycle(engine: EngineDep, _: Admin) -> dict[str, Any]:
     """Run one cycle now (as the DAG does). 502 when a market API fails, 409 when another
     cycle wrote the books meanwhile."""
+    bot = Bot(engine)
     try:
-        report = Bot(engine).cycle()
+        report = bot.cycle()
     except MarketApiError as error:
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=str(error)) from None
     except ConcurrentCycle as error:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
+    finally:
+        bot.close()
     return report.summary()
