@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from bot.models import Level, Limits, MarketData, OrderBook
 from bot.paper import PaperBroker
@@ -49,27 +49,36 @@ class ReplayMarket(BaseModel):
     probabilities: list[Point] | None = None
     history: list[Point] = Field(min_length=1)
     winner: str | None = None
+    _history_times: list[int] = PrivateAttr(default_factory=list)
+    _probability_times: list[int] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
-    def _probability_given(self) -> ReplayMarket:
+    def _checked_and_sorted(self) -> ReplayMarket:
         if self.probability is None and not self.probabilities:
             raise ValueError(f"market {self.market.id}: give probability or probabilities")
         if self.winner is not None and self.winner not in self.market.outcomes:
             raise ValueError(f"market {self.market.id}: winner {self.winner!r} is not an outcome")
         self.history.sort(key=lambda point: point.t)
+        self._history_times = [point.t for point in self.history]
         if self.probabilities:
             self.probabilities.sort(key=lambda point: point.t)
+            self._probability_times = [point.t for point in self.probabilities]
         return self
 
-    def at(self, points: list[Point], t: int) -> float | None:
-        """The last value at or before `t`."""
-        index = bisect.bisect_right([point.t for point in points], t) - 1
-        return points[index].p if index >= 0 else None
+    def price(self, t: int) -> float | None:
+        """The last price at or before `t`."""
+        return _last(self.history, self._history_times, t)
 
     def model_probability(self, t: int) -> float | None:
         if self.probabilities:
-            return self.at(self.probabilities, t)
+            return _last(self.probabilities, self._probability_times, t)
         return self.probability
+
+
+def _last(points: list[Point], times: list[int], t: int) -> float | None:
+    """The value of the last of `points` (sorted, at `times`) at or before `t`."""
+    index = bisect.bisect_right(times, t) - 1
+    return points[index].p if index >= 0 else None
 
 
 class Replay(BaseModel):
@@ -144,7 +153,7 @@ def run(replay: Replay, progress: Callable[[int, int], None] | None = None) -> B
     curve: list[tuple[int, float]] = []
     for step, t in enumerate(times, start=1):
         now = dt.datetime.fromtimestamp(t, dt.UTC)
-        quoted = [(item, item.at(item.history, t)) for item in replay.markets]
+        quoted = [(item, item.price(t)) for item in replay.markets]
         for item, price in quoted:
             if price is not None:
                 broker.mark(item.market.token("Yes"), price)

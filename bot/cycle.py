@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, update
 
 from bot.clients import ClobClient, GammaClient, MarketApiError
 from bot.live import LiveBroker
@@ -28,6 +28,7 @@ from bot.paper import PaperBroker
 from bot.settings import BotSettings
 from bot.signals import ChampionLookup, RaceProbabilities, champion_version, race_probabilities
 from bot.strategy import Decision, Guard, blocked, decide
+from bot.views import equity, open_position_rows
 from warehouse.db import as_utc, session_factory, transaction
 from warehouse.schema import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
 
@@ -118,9 +119,7 @@ def set_status(engine: Engine, status: str, settings: BotSettings, name: str = "
         state = session.get(BotState, name, with_for_update=True)
         assert state is not None
         if status == "running" and state.status == "halted":
-            held = session.scalars(select(BotPosition).where(BotPosition.closed_at.is_(None)))
-            equity = state.cash + sum(p.size * p.mark for p in held)
-            state.peak_equity = equity
+            state.peak_equity = equity(state.cash, open_position_rows(session))
             state.last_error = None
         state.status = status
         state.updated_at = now_utc()
@@ -183,21 +182,18 @@ class Bot:
             raise
 
     def _broker(self, state: BotState, positions: list[Position], limits: Limits) -> PaperBroker:
-        if self.settings.live:
-            broker: PaperBroker = LiveBroker(self.settings, state.bankroll, limits.fee_rate)
-            broker.cash, broker.fees, broker.realised = state.cash, state.fees, state.realised_pnl
-            broker.positions = {p.token: p for p in positions}
-            return broker
-        return PaperBroker.restore(
-            state.bankroll, limits.fee_rate, state.cash, state.fees, state.realised_pnl, positions
+        broker = (
+            LiveBroker(self.settings, state.bankroll, limits.fee_rate)
+            if self.settings.live
+            else PaperBroker(state.bankroll, limits.fee_rate)
         )
+        return broker.load(state.cash, state.fees, state.realised_pnl, positions)
 
     def _cycle(self, state: BotState, now: dt.datetime) -> CycleReport:
         limits = self.settings.limits()
         self._books = {}
         with session_factory(self.engine)() as session:
-            rows = session.scalars(select(BotPosition).where(BotPosition.closed_at.is_(None)))
-            positions = [_position(row) for row in rows]
+            positions = [_position(row) for row in open_position_rows(session)]
         broker = self._broker(state, positions, limits)
         guard = Guard(
             peak=state.peak_equity,
@@ -220,15 +216,11 @@ class Bot:
             order = decision.order
             if decision.action == "buy" and order is not None:
                 if status != "running":
-                    decision = Decision(
-                        decision.market_id,
-                        "skip",
-                        f"bot is {status}; would buy {order.size:g} at {order.price:g} "
+                    decision = replace(
+                        decision,
+                        action="skip",
+                        reason=f"bot is {status}; would buy {order.size:g} at {order.price:g} "
                         f"({decision.reason})",
-                        decision.probability,
-                        decision.best_ask,
-                        decision.edge,
-                        order,
                     )
                 else:
                     book = self._book(item.market)

@@ -31,21 +31,13 @@ class PaperBroker:
             raise ValueError(f"bankroll {self.bankroll} is negative")
         self.cash = self.bankroll
 
-    @classmethod
-    def restore(
-        cls,
-        bankroll: float,
-        fee_rate: float,
-        cash: float,
-        fees: float,
-        realised: float,
-        positions: list[Position],
+    def load(
+        self, cash: float, fees: float, realised: float, positions: list[Position]
     ) -> PaperBroker:
-        """The broker as the warehouse last recorded it."""
-        broker = cls(bankroll, fee_rate)
-        broker.cash, broker.fees, broker.realised = cash, fees, realised
-        broker.positions = {p.token: p for p in positions}
-        return broker
+        """Take up the books as the warehouse last recorded them."""
+        self.cash, self.fees, self.realised = cash, fees, realised
+        self.positions = {p.token: p for p in positions}
+        return self
 
     # -- what is held
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from warehouse.db import as_utc, session_factory
 from warehouse.schema import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
@@ -20,14 +22,24 @@ def _row(obj: Any, *names: str) -> dict[str, Any]:
     return out
 
 
+def open_position_rows(session: Session) -> Sequence[BotPosition]:
+    """The positions not settled yet."""
+    return session.scalars(select(BotPosition).where(BotPosition.closed_at.is_(None))).all()
+
+
+def equity(cash: float, held: Sequence[BotPosition]) -> float:
+    """Cash plus the open positions at their marks."""
+    return cash + sum(p.size * p.mark for p in held)
+
+
 def state_view(engine: Engine, name: str = "default") -> dict[str, Any]:
     with session_factory(engine)() as session:
         state = session.get(BotState, name)
         if state is None:
             raise LookupError("the bot has no state yet: run a cycle or start it")
-        held = session.scalars(select(BotPosition).where(BotPosition.closed_at.is_(None))).all()
+        held = open_position_rows(session)
         cycles = session.scalar(select(func.count()).select_from(BotCycle)) or 0
-    equity = state.cash + sum(p.size * p.mark for p in held)
+    now = equity(state.cash, held)
     view = _row(
         state,
         "status",
@@ -46,8 +58,8 @@ def state_view(engine: Engine, name: str = "default") -> dict[str, Any]:
         "last_error",
     )
     view["mode"] = "live" if state.live else "paper"
-    view["equity"] = equity
-    view["drawdown"] = (state.peak_equity - equity) / state.peak_equity if state.peak_equity else 0
+    view["equity"] = now
+    view["drawdown"] = (state.peak_equity - now) / state.peak_equity if state.peak_equity else 0
     view["open_positions"] = len(held)
     view["cycles"] = cycles
     return view

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,28 +12,12 @@ import pytest
 from bot.clients import ClobClient, GammaClient, MarketApiError
 from bot.mapping import Mapper
 from tests.servers.base import Fault, LocalServer
-
-RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket"
-EVENTS = json.loads((RECORDED / "gamma_events.json").read_text())
-BOOKS = json.loads((RECORDED / "clob_books.json").read_text())
-HISTORY = json.loads((RECORDED / "clob_prices_history.json").read_text())
-
-
-def _polymarket(path: str, query: dict[str, str]) -> tuple[int, Any]:
-    if path == "/events":
-        offset, limit = int(query.get("offset", 0)), int(query.get("limit", 100))
-        return 200, EVENTS[offset : offset + limit]
-    if path == "/book":
-        token = query.get("token_id", "")
-        return (200, BOOKS[token]) if token in BOOKS else (404, {"error": "No orderbook exists"})
-    if path == "/prices-history":
-        return 200, HISTORY
-    return 404, {"error": "not found"}
+from tests.servers.polymarket import EVENTS, Polymarket
 
 
 @pytest.fixture
 def polymarket() -> Iterator[LocalServer]:
-    with LocalServer(_polymarket) as server:
+    with LocalServer(Polymarket().route) as server:
         yield server
 
 
