@@ -14,15 +14,20 @@ def backtest(
     stage: Annotated[str, typer.Option(help="pre_quali or post_quali.")],
     first: Annotated[int, typer.Option("--from", help="First tested season.")] = 2014,
     last: Annotated[int, typer.Option("--to", help="Last tested season.")] = 2024,
-    out: Annotated[Path, typer.Option(help="Report (JSON); plots are written beside it.")] = Path(
-        "report.json"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Report (JSON); plots are written beside it. Both are also published to the "
+            "artifact store (F1_ARTIFACTS_URL: S3 or a folder) under reports/backtest/."
+        ),
+    ] = Path("report.json"),
     start: Annotated[int | None, typer.Option(help="First training season (default 1981).")] = None,
 ) -> None:
     """Train on the seasons before each tested season, forecast its races, score everything."""
     from rich.table import Table
 
     from feature_store.view import STAGES
+    from pipelines.artifacts import publish
     from pipelines.backtest import START, log_to_mlflow, report, walk_forward, write_report
     from pipelines.training_data import labelled
 
@@ -61,6 +66,8 @@ def backtest(
     console.print(table)
     for path in paths:
         console.print(f"wrote {path}", soft_wrap=True)
+    for url in publish(paths, f"reports/backtest/{stage}-{first}-{last}"):
+        console.print(f"published {url}", soft_wrap=True)
     run_id = log_to_mlflow(result, paths, start or START)
     console.print(f"logged to MLflow as run {run_id}", soft_wrap=True)
 

@@ -5,7 +5,9 @@ Runs after each ingest (on `f1/warehouse`): scores every stored prediction whose
 result (log loss, Brier, top-1, top-3 per model version and race, in `prediction_accuracy`),
 stores the predictions of champion and challenger of both stages for the next race, and runs
 the online gate: a challenger that beats the champion over at least 5 scored races with 90%
-paired-bootstrap confidence is promoted (recorded like every alias move).
+paired-bootstrap confidence is promoted (recorded like every alias move). Then exports the
+current season's race results and predictions as CSV to the artifact store
+(`F1_ARTIFACTS_URL`/exports/season=YYYY/; S3 through the S3Hook when that is `s3://…`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,22 @@ def f1_score() -> None:
 
         return scoring_task()
 
-    score()
+    @task
+    def export(summary: dict[str, Any]) -> dict[str, Any]:
+        """The current season's CSV exports, into the artifact store."""
+        from dags.storage import hook_upload
+        from pipelines.exports import export_to_store
+        from warehouse.db import make_engine
+        from warehouse.settings import WarehouseSettings
+
+        s3 = WarehouseSettings().artifacts_url.startswith("s3://")
+        engine = make_engine()
+        try:
+            return export_to_store(engine, upload=hook_upload() if s3 else None)
+        finally:
+            engine.dispose()
+
+    export(score())
 
 
 f1_score()

@@ -28,9 +28,27 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow.db'}"
 
 
-def artifact_root() -> Path:
-    """Where runs keep artifacts when the tracking store is the embedded SQLite."""
-    return WarehouseSettings().f1_home.resolve() / "mlartifacts"
+def artifact_location(name: str) -> str | None:
+    """Where a new experiment `name` keeps its artifacts: `<F1_ARTIFACTS_URL>/mlflow/<name>`
+    when that is S3; with a tracking server and no S3 URL, the server's own default (None);
+    otherwise `F1_HOME/mlartifacts/<name>` (a local folder, for the embedded store)."""
+    settings = WarehouseSettings()
+    if settings.artifacts_url.startswith("s3://"):
+        return f"{settings.artifacts_url}/mlflow/{name}"
+    if tracking_uri().startswith(("http://", "https://")):
+        return None
+    return (Path(settings.artifacts_url) / "mlartifacts" / name).resolve().as_uri()
+
+
+def experiment_id(name: str) -> str:
+    """The id of experiment `name`, created (with its artifact location) when missing."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri())
+    experiment = mlflow.get_experiment_by_name(name)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    return str(mlflow.create_experiment(name, artifact_location=artifact_location(name)))
 
 
 def client() -> Any:

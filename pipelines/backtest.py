@@ -148,19 +148,13 @@ def log_to_mlflow(result: dict[str, Any], paths: list[Path], start: int) -> str:
     """Record a backtest as a run of the stage's experiment; its run id."""
     import mlflow
 
-    from models.registry import artifact_root, model_name, tracking_uri
+    from models.registry import experiment_id, model_name, tracking_uri
 
     mlflow.set_tracking_uri(tracking_uri())
     name = model_name(result["stage"])
-    experiment = mlflow.get_experiment_by_name(name)
-    experiment_id = (
-        experiment.experiment_id
-        if experiment
-        else mlflow.create_experiment(name, artifact_location=(artifact_root() / name).as_uri())
-    )
     seasons = result["seasons"]
     with mlflow.start_run(
-        experiment_id=experiment_id, run_name=f"backtest {seasons[0]}–{seasons[-1]}"
+        experiment_id=experiment_id(name), run_name=f"backtest {seasons[0]}–{seasons[-1]}"
     ) as run:
         mlflow.set_tag("kind", "backtest")
         mlflow.log_params(

@@ -53,7 +53,7 @@ def train(
     from mlflow.tracking import MlflowClient
 
     from models.pyfunc import WinnerModel, save_ensemble, win_probabilities
-    from models.registry import CHALLENGER, CHAMPION, artifact_root, model_name, tracking_uri
+    from models.registry import CHALLENGER, CHAMPION, experiment_id, model_name, tracking_uri
 
     started = time.perf_counter()
     rows = labelled(engine, stage)
@@ -68,12 +68,6 @@ def train(
     ensemble = Ensemble(recipe).fit(rows[rows["season"] >= start])
     mlflow.set_tracking_uri(tracking_uri())
     name = model_name(stage)
-    experiment = mlflow.get_experiment_by_name(name)
-    experiment_id = (
-        experiment.experiment_id
-        if experiment
-        else mlflow.create_experiment(name, artifact_location=(artifact_root() / name).as_uri())
-    )
     metrics = {
         f"validation_{k}": float(v)
         for k, v in evaluation["overall"]["ensemble"].items()
@@ -81,7 +75,10 @@ def train(
     }
     for baseline in ("grid", "elo"):
         metrics[f"validation_{baseline}_log_loss"] = evaluation["overall"][baseline]["log_loss"]
-    with mlflow.start_run(experiment_id=experiment_id) as run, tempfile.TemporaryDirectory() as tmp:
+    with (
+        mlflow.start_run(experiment_id=experiment_id(name)) as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         mlflow.log_params(
             {
                 "stage": stage,

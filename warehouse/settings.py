@@ -16,6 +16,17 @@ class WarehouseSettings(BaseSettings):
 
     f1_home: Path = Field(default=Path(".local"), validation_alias="F1_HOME")
     database_url_override: str | None = Field(default=None, validation_alias="F1_DATABASE_URL")
+    # Where MLflow artifacts, backtest reports and exports go: s3://bucket[/prefix] or a folder
+    # (default: F1_HOME). The S3 endpoint and keys come from boto3's own variables
+    # (AWS_ENDPOINT_URL_S3 for MinIO, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION).
+    artifacts_url_override: str | None = Field(default=None, validation_alias="F1_ARTIFACTS_URL")
+
+    @cached_property
+    def artifacts_url(self) -> str:
+        """F1_ARTIFACTS_URL without a trailing slash, else the absolute F1_HOME folder."""
+        if self.artifacts_url_override:
+            return self.artifacts_url_override.rstrip("/")
+        return str(self.f1_home.resolve())
 
     @cached_property
     def database_url(self) -> str:

@@ -17,7 +17,13 @@ from feature_store.view import STAGES
 from serving.auth import require
 from serving.deps import EngineDep, SessionDep
 from serving.served import ALIASES, ServedModels
-from warehouse.schema import Driver, Prediction, PredictionAccuracy, Race, RaceResult, Team
+from warehouse.exports import (
+    PREDICTION_COLUMNS,
+    RESULT_COLUMNS,
+    season_predictions,
+    season_results,
+)
+from warehouse.schema import PredictionAccuracy, Race
 
 router = APIRouter(tags=["analytics"])
 Format = Literal["csv", "json"]
@@ -113,60 +119,6 @@ def accuracy(
     return AccuracyOut(races=races, overall=overall)
 
 
-RESULT_COLUMNS = (
-    "season", "round", "race", "position", "position_text", "position_order", "driver_id",
-    "team_id", "grid", "laps", "status", "points",
-)  # fmt: skip
-PREDICTION_COLUMNS = (
-    "season", "round", "race", "stage", "model_name", "model_version", "driver_id", "probability",
-)  # fmt: skip
-
-
-def _results(season: int) -> Select[Any]:
-    return (
-        select(
-            Race.season,
-            Race.round,
-            Race.name,
-            RaceResult.position,
-            RaceResult.position_text,
-            RaceResult.position_order,
-            Driver.ref,
-            Team.ref,
-            RaceResult.grid,
-            RaceResult.laps,
-            RaceResult.status,
-            RaceResult.points,
-        )  # fmt: skip
-        .join(Race, Race.id == RaceResult.race_id)
-        .join(Driver, Driver.id == RaceResult.driver_id)
-        .join(Team, Team.id == RaceResult.team_id)
-        .where(Race.season == season)
-        .order_by(Race.round, RaceResult.position_order)
-    )
-
-
-def _predictions(season: int) -> Select[Any]:
-    return (
-        select(
-            Race.season,
-            Race.round,
-            Race.name,
-            Prediction.stage,
-            Prediction.model_name,
-            Prediction.model_version,
-            Driver.ref,
-            Prediction.probability,
-        )  # fmt: skip
-        .join(Race, Race.id == Prediction.race_id)
-        .join(Driver, Driver.id == Prediction.driver_id)
-        .where(Race.season == season)
-        .order_by(
-            Race.round, Prediction.stage, Prediction.model_version, Prediction.probability.desc()
-        )
-    )
-
-
 def _stream(
     engine: Engine, query: Select[Any], columns: tuple[str, ...], fmt: Format, name: str
 ) -> StreamingResponse:
@@ -212,7 +164,9 @@ def export_results(
     format: Format = "csv",  # noqa: A002
 ) -> StreamingResponse:
     """A season's race results, streamed as CSV or JSON (analyst or admin)."""
-    return _stream(engine, _results(season), RESULT_COLUMNS, format, f"f1-race-results-{season}")
+    return _stream(
+        engine, season_results(season), RESULT_COLUMNS, format, f"f1-race-results-{season}"
+    )
 
 
 @router.get("/export/predictions", dependencies=[EXPORT], tags=["export"])
@@ -223,5 +177,5 @@ def export_predictions(
 ) -> StreamingResponse:
     """A season's stored predictions, streamed as CSV or JSON (analyst or admin)."""
     return _stream(
-        engine, _predictions(season), PREDICTION_COLUMNS, format, f"f1-predictions-{season}"
+        engine, season_predictions(season), PREDICTION_COLUMNS, format, f"f1-predictions-{season}"
     )

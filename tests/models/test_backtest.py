@@ -14,6 +14,7 @@ from models.ensemble import Ensemble, Recipe
 from pipelines.backtest import report, walk_forward
 from pipelines.features import build_features, publish_build
 from pipelines.training_data import labelled
+from tests.servers.s3 import S3
 from warehouse.db import make_engine
 
 
@@ -45,7 +46,9 @@ def test_the_ensemble_gives_one_distribution_per_race(published: Path) -> None:
     assert "driver_elo_vs_best" in model.columns and "grid_rank" in model.columns
 
 
-def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path) -> None:
+def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path, s3: S3) -> None:
+    """…and the CLI's report reaches S3 (moto's server): published under reports/backtest/ and
+    logged as MLflow artifacts under the experiment's s3:// location, both read back intact."""
     rows = labelled(make_engine(), "pre_quali", since=2010)
     forecasts, _ = walk_forward(rows, "pre_quali", 2023, 2024, start=2012)
     result = report(forecasts, "pre_quali")
@@ -95,3 +98,24 @@ def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path) -> N
     for suffix in ("reliability", "by-season", "importance"):
         png = tmp_path / f"report-{suffix}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    names = [
+        "report.json",
+        *(f"report-{s}.png" for s in ("by-season", "importance", "reliability")),
+    ]
+    prefix = "platform/reports/backtest/post_quali-2024-2024/"
+    assert s3.keys(prefix) == sorted(prefix + name for name in names)
+    for name in names:
+        assert s3.read(prefix + name) == (tmp_path / name).read_bytes()
+
+    import mlflow
+
+    run_id = done.stdout.split("logged to MLflow as run ")[1].split()[0]
+    run = mlflow.get_run(run_id)
+    assert run.info.artifact_uri == (
+        f"s3://{s3.bucket}/platform/mlflow/f1_winner_post_quali/{run_id}/artifacts"
+    )
+    logged = s3.keys(f"platform/mlflow/f1_winner_post_quali/{run_id}/artifacts/backtest/")
+    assert sorted(key.rsplit("/", 1)[1] for key in logged) == sorted(names)
+    back = Path(mlflow.artifacts.download_artifacts(run_id=run_id, dst_path=str(tmp_path / "dl")))
+    assert (back / "backtest" / "report.json").read_bytes() == out.read_bytes()

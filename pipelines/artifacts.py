@@ -1,0 +1,68 @@
+"""The artifact store for files people read: backtest reports and season exports.
+
+`F1_ARTIFACTS_URL` decides where they go: `s3://bucket[/prefix]` (AWS S3, or MinIO through
+boto3's `AWS_ENDPOINT_URL_S3`), else a folder (default `F1_HOME`). Files land under
+`<url>/<key prefix>/<file name>`; re-publishing the same file replaces it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from warehouse.settings import WarehouseSettings
+
+# upload(local file, bucket, key): boto3 by default; DAGs pass the Amazon provider's S3Hook.
+Upload = Callable[[Path, str, str], None]
+
+
+def split_s3(url: str) -> tuple[str, str]:
+    """`s3://bucket/some/prefix` as (bucket, "some/prefix"); names what is wrong otherwise."""
+    if not url.startswith("s3://"):
+        raise ValueError(f"not an S3 URL: {url!r} (expected s3://bucket/prefix)")
+    bucket, _, prefix = url[len("s3://") :].partition("/")
+    if not bucket:
+        raise ValueError(f"S3 URL without a bucket: {url!r}")
+    return bucket, prefix.strip("/")
+
+
+def s3_client() -> Any:
+    """A boto3 S3 client from the standard AWS variables (AWS_ENDPOINT_URL_S3 for MinIO)."""
+    import boto3
+
+    return boto3.client("s3")
+
+
+def boto3_upload(path: Path, bucket: str, key: str) -> None:
+    s3_client().upload_file(str(path), bucket, key)
+
+
+def publish(
+    paths: list[Path], key_prefix: str, url: str | None = None, upload: Upload | None = None
+) -> list[str]:
+    """Put each file at `<url>/<key_prefix>/<name>` (url: F1_ARTIFACTS_URL); what was written,
+    as s3:// URLs or local paths."""
+    base = url or WarehouseSettings().artifacts_url
+    key_prefix = key_prefix.strip("/")
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"nothing to publish at {', '.join(missing)}")
+    written = []
+    if base.startswith("s3://"):
+        bucket, prefix = split_s3(base)
+        put = upload or boto3_upload
+        for path in paths:
+            key = "/".join(p for p in (prefix, key_prefix, path.name) if p)
+            put(path, bucket, key)
+            written.append(f"s3://{bucket}/{key}")
+        return written
+    folder = Path(base) / key_prefix
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        target = folder / path.name
+        if path.resolve() != target.resolve():
+            shutil.copy2(path, target)
+        written.append(str(target))
+    return written
