@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,11 @@ from sqlalchemy import func, select
 
 from models.registry import alias_version
 from pipelines.score import store_predictions
+from tests.servers.s3 import KEYS
 from warehouse.db import make_engine, transaction
+from warehouse.exports import PREDICTION_COLUMNS
 from warehouse.model_events import history
-from warehouse.schema import Circuit, Prediction, PredictionAccuracy, Race
+from warehouse.schema import Circuit, Prediction, PredictionAccuracy, Race, RaceResult
 
 NAME = "f1_winner_post_quali"
 
@@ -57,8 +60,25 @@ def test_f1_promote_promotes_a_better_challenger(aliases, warehouse) -> None:  #
     assert "offline" in events[0].reason
 
 
-def test_f1_score_scores_stores_the_next_race_and_promotes(aliases, warehouse) -> None:  # type: ignore[no-untyped-def]
+def test_f1_score_scores_stores_the_next_race_and_promotes(
+    aliases, warehouse, s3, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """…and exports the season to S3 through the S3Hook: only the Airflow connection
+    (`F1_AWS_CONN_ID`) knows the endpoint of moto's server."""
     aliases(champion="1", challenger="2")
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3")
+    monkeypatch.setenv("F1_AWS_CONN_ID", "f1_s3")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_F1_S3",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "login": KEYS["AWS_ACCESS_KEY_ID"],
+                "password": KEYS["AWS_SECRET_ACCESS_KEY"],
+                "extra": {"endpoint_url": s3.endpoint, "region_name": "us-east-1"},
+            }
+        ),
+    )
     with warehouse.connect() as connection:
         races = connection.execute(
             select(Race.id, Race.season, Race.round, Race.name)
@@ -105,3 +125,21 @@ def test_f1_score_scores_stores_the_next_race_and_promotes(aliases, warehouse) -
     events = history(warehouse, NAME)
     assert [(e.action, e.version) for e in events] == [("promote", "2")]
     assert "online" in events[0].reason
+
+    prefix = "platform/exports/season=2024/"
+    assert s3.keys(prefix) == [
+        prefix + "f1-predictions-2024.csv",
+        prefix + "f1-race-results-2024.csv",
+    ]
+    with warehouse.connect() as connection:
+        predictions = connection.scalar(
+            select(func.count()).select_from(Prediction).join(Race).where(Race.season == 2024)
+        )
+        results = connection.scalar(
+            select(func.count()).select_from(RaceResult).join(Race).where(Race.season == 2024)
+        )
+    exported = s3.read(prefix + "f1-predictions-2024.csv").decode().splitlines()
+    assert exported[0] == ",".join(PREDICTION_COLUMNS)
+    assert len(exported) - 1 == predictions > 0
+    exported = s3.read(prefix + "f1-race-results-2024.csv").decode().splitlines()
+    assert len(exported) - 1 == results == 479
