@@ -21,6 +21,7 @@ from typing import Any
 from airflow.sdk import dag, task
 
 from dags.assets import FEATURES, WAREHOUSE
+from dags.callbacks import CALLBACKS
 
 
 def _gate(step: Any, *args: Any) -> Any:
@@ -42,7 +43,7 @@ def _gate(step: Any, *args: Any) -> Any:
     max_active_runs=1,
     tags=["f1", "features"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=1)},
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=1), **CALLBACKS},
 )
 def f1_features() -> None:
     @task

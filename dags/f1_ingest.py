@@ -24,6 +24,7 @@ from typing import Any
 from airflow.sdk import Param, dag, task
 
 from dags.assets import WAREHOUSE
+from dags.callbacks import CALLBACKS
 
 
 @dag(
@@ -33,7 +34,7 @@ from dags.assets import WAREHOUSE
     max_active_runs=1,
     tags=["f1", "ingest"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2), **CALLBACKS},
     params={
         "mode": Param("live", enum=["live", "snapshot"], description="live API or CSV snapshot"),
         "season": Param(None, type=["null", "integer"], description="re-fetch this season"),

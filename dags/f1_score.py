@@ -18,6 +18,7 @@ from typing import Any
 from airflow.sdk import dag, task
 
 from dags.assets import WAREHOUSE
+from dags.callbacks import CALLBACKS
 
 
 @dag(
@@ -27,7 +28,7 @@ from dags.assets import WAREHOUSE
     max_active_runs=1,
     tags=["f1", "models"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2), **CALLBACKS},
 )
 def f1_score() -> None:
     @task

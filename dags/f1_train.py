@@ -19,6 +19,7 @@ from typing import Any
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from dags.assets import FEATURES, MODELS
+from dags.callbacks import CALLBACKS
 
 STAGES = ("pre_quali", "post_quali")
 
@@ -32,7 +33,7 @@ STAGES = ("pre_quali", "post_quali")
     max_active_runs=1,
     tags=["f1", "models"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5)},
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5), **CALLBACKS},
     params={
         "start": Param(1981, type="integer", description="first training season"),
         "last": Param(None, type=["null", "integer"], description="last season (default: all)"),

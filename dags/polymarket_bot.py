@@ -19,6 +19,8 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
+from dags.callbacks import CALLBACKS
+
 
 @dag(
     schedule=dt.timedelta(minutes=15),
@@ -29,7 +31,7 @@ from airflow.sdk import dag, task
     dagrun_timeout=dt.timedelta(minutes=10),
     tags=["polymarket", "bot"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=1)},
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=1), **CALLBACKS},
 )
 def polymarket_bot() -> None:
     @task

@@ -27,7 +27,7 @@ os.environ["F1_ROOT"] = str(ROOT)
 for _name in ("F1_DATABASE_URL", "MLFLOW_TRACKING_URI", "REDIS_URL"):
     os.environ.pop(_name, None)
 
-pytest_plugins = ["tests.servers.fixtures", "tests.servers.s3"]
+pytest_plugins = ["tests.servers.fixtures", "tests.servers.s3", "tests.servers.webhook"]
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

@@ -12,7 +12,8 @@ import pytest
 from feature_store.store import Manifest, store_root
 from pipelines.features import build_features, publish_build
 from tests.dags.conftest import asset_events
-from warehouse.db import make_engine
+from warehouse.db import make_engine, transaction
+from warehouse.operations import task_statuses
 
 R5 = "(SELECT id FROM races WHERE season = 2023 AND round = 5)"
 CORRUPTIONS = {
@@ -114,8 +115,9 @@ def test_a_clean_warehouse_is_validated_built_and_published(f1_features, history
 
 @pytest.mark.parametrize("corruption", list(CORRUPTIONS))
 def test_a_corruption_stops_the_run_before_features_are_published(
-    f1_features, history_copy: Path, corruption: str
+    f1_features, history_copy: Path, corruption: str, webhook
 ) -> None:
+    """…and the failed gate is posted to the webhook and kept for the ValidationFailed alert."""
     sql, failing_task, expectation = CORRUPTIONS[corruption]
     engine = make_engine()
     in_service = publish_build(build_features(engine))  # a good build is being served
@@ -143,3 +145,9 @@ def test_a_corruption_stops_the_run_before_features_are_published(
     }
     assert expectation in failed, sorted(failed)
     assert failed[expectation]["unexpected"] >= 1 and failed[expectation]["examples"]
+    (post,) = webhook.posts
+    assert (post["dag_id"], post["task_id"]) == ("f1_features", failing_task)
+    assert expectation in post["error"]
+    with transaction(engine) as session:
+        states = {(s.task_id, s.state) for s in task_statuses(session)}
+    assert (failing_task, "failed") in states

@@ -16,6 +16,7 @@ from tests.servers.base import LocalServer
 from tests.snapshots import snapshot_until
 from warehouse.db import make_engine, transaction
 from warehouse.migrate import upgrade
+from warehouse.operations import task_statuses
 from warehouse.status import warehouse_status
 
 
@@ -39,6 +40,14 @@ def f1_ingest(airflow_db):  # type: ignore[no-untyped-def]
     return DagBag(dag_folder=str(DAGS / "f1_ingest.py")).dags["f1_ingest"]
 
 
+def _statuses(engine) -> set[tuple[str, str, str | None]]:
+    """(task_id, state, error) of f1_ingest's tasks as the callbacks recorded them."""
+    with transaction(engine) as session:
+        return {
+            (s.task_id, s.state, s.error) for s in task_statuses(session) if s.dag_id == "f1_ingest"
+        }
+
+
 def _tables(engine) -> dict[str, int]:
     with transaction(engine) as session:
         return warehouse_status(session)["tables"]
@@ -52,13 +61,16 @@ def test_snapshot_mode_loads_the_history_and_announces_it(f1_ingest, warehouse) 
     assert tables["races"] == 1125 and tables["race_results"] == 26811
     event = asset_events("f1/warehouse")[-1]
     assert event["mode"] == "snapshot"
+    assert tables.pop("pipeline_status") == 2  # the callbacks' rows, written after the event
     assert event["rows_changed"] == sum(tables.values())
     assert event["last_race"] == {"season": 2024, "round": 24, "name": "Abu Dhabi Grand Prix"}
+    assert _statuses(warehouse) == {("ingest", "success", None), ("weather", "success", None)}
 
 
 def test_a_bad_snapshot_fails_the_run_without_retries_and_writes_nothing(
-    f1_ingest, warehouse, tmp_path: Path
+    f1_ingest, warehouse, tmp_path: Path, webhook
 ) -> None:
+    """…and the failure callback records it for monitoring and posts it to the webhook."""
     bad = tmp_path / "bad"
     shutil.copytree(BUNDLED, bad)
     races = bad / "races.csv"
@@ -69,7 +81,15 @@ def test_a_bad_snapshot_fails_the_run_without_retries_and_writes_nothing(
     assert run.state == "failed"
     ti = next(t for t in run.get_task_instances() if t.task_id == "ingest")
     assert ti.state == "failed" and ti.try_number == 1  # bad data is not retried
-    assert set(_tables(warehouse).values()) == {0}
+    tables = _tables(warehouse)
+    assert tables.pop("pipeline_status") == 1
+    assert set(tables.values()) == {0}
+    (status,) = _statuses(warehouse)
+    assert status[:2] == ("ingest", "failed") and "1950-05-32" in status[2]
+    (post,) = webhook.posts
+    assert (post["dag_id"], post["task_id"], post["run_id"]) == ("f1_ingest", "ingest", run.run_id)
+    assert post["try_number"] == 1 and "1950-05-32" in post["error"]
+    assert post["text"].startswith(":red_circle: Airflow task failed: f1_ingest.ingest")
 
 
 def test_live_mode_fetches_the_missing_rounds_through_the_f1_api_connection(

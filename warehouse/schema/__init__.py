@@ -3,6 +3,7 @@
 from warehouse.schema.base import ROLES, STAGES, Base
 from warehouse.schema.bot import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
 from warehouse.schema.models import ModelEvent
+from warehouse.schema.operations import TASK_STATES, PipelineStatus
 from warehouse.schema.predictions import Prediction, PredictionAccuracy
 from warehouse.schema.racing import (
     Circuit,
@@ -43,6 +44,7 @@ __all__ = [
     "DIETARY_TAGS",
     "DIFFICULTIES",
     "ROLES",
+    "TASK_STATES",
     "AuditEntry",
     "BotCycle",
     "BotDecision",
@@ -57,6 +59,7 @@ __all__ = [
     "Member",
     "OutboxMessage",
     "Participation",
+    "PipelineStatus",
     "Position",
     "Recipe",
     "RecipeIngredient",

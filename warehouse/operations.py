@@ -1,0 +1,60 @@
+"""The platform's operational state, read by monitoring: how each scheduled task last ended,
+and whether the latest race weekend's results are in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from warehouse.schema import TASK_STATES, PipelineStatus, Race, RaceResult
+
+
+def record_task(
+    session: Session,
+    dag_id: str,
+    task_id: str,
+    run_id: str,
+    state: str,
+    error: str | None = None,
+    at: dt.datetime | None = None,
+) -> PipelineStatus:
+    """Upsert the latest outcome of (dag_id, task_id); a success clears the error."""
+    if state not in TASK_STATES:
+        raise ValueError(f"task state {state!r} is not one of {', '.join(TASK_STATES)}")
+    at = at or dt.datetime.now(dt.UTC)
+    row = session.get(PipelineStatus, (dag_id, task_id))
+    if row is None:
+        row = PipelineStatus(dag_id=dag_id, task_id=task_id)
+        session.add(row)
+    row.state, row.run_id, row.finished_at = state, run_id, at
+    if state == "success":
+        row.last_success_at, row.error = at, None
+    else:
+        row.last_failure_at, row.error = at, (error or "")[:4000]
+    return row
+
+
+def task_statuses(session: Session) -> list[PipelineStatus]:
+    return list(session.scalars(select(PipelineStatus).order_by("dag_id", "task_id")))
+
+
+def results_freshness(session: Session, today: dt.date | None = None) -> dict[str, Any]:
+    """`last_result`: date of the latest race with results; `overdue_days`: days since the
+    first race held after it (date before `today`) whose results are still missing, 0 when
+    every held race has them. Alerting on overdue_days > 8 means: a race weekend ended more
+    than 8 days ago and ingest has not brought its results."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    last = session.scalar(
+        select(func.max(Race.date)).where(Race.id.in_(select(RaceResult.race_id)))
+    )
+    missing = select(func.min(Race.date)).where(
+        Race.date < today, ~Race.id.in_(select(RaceResult.race_id))
+    )
+    if last is not None:
+        missing = missing.where(Race.date > last)
+    first_missing = session.scalar(missing)
+    overdue = 0 if first_missing is None else (today - first_missing).days
+    return {"last_result": last, "overdue_days": overdue}
