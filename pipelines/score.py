@@ -13,10 +13,11 @@ from sqlalchemy import Engine, delete, func, select
 
 from feature_store.online import NoEntrants, RaceRef, upcoming_race
 from feature_store.view import STAGES
+from models.baselines import HISTORY, baselines
 from models.registry import CHALLENGER, CHAMPION, alias_version, model_name
 from pipelines.predict import race_probabilities
 from warehouse.db import session_factory, transaction
-from warehouse.schema import Prediction, PredictionAccuracy, RaceResult
+from warehouse.schema import GRID_BASELINE, Prediction, PredictionAccuracy, Race, RaceResult
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,58 @@ def score_predictions(engine: Engine) -> int:
     return len(records)
 
 
+def score_grid_baseline(engine: Engine) -> int:
+    """Score the grid-only baseline (each grid slot's win rate over the 10 seasons before, as in
+    the offline backtest) on every (race, stage) a model was scored on and it was not yet;
+    how many were scored. It is what the live-accuracy alert compares the champion with."""
+    name, version = GRID_BASELINE
+    baseline_scored = (
+        select(PredictionAccuracy.race_id, PredictionAccuracy.stage)
+        .where(PredictionAccuracy.model_name == name)
+        .subquery()
+    )
+    with session_factory(engine)() as session:
+        pending = session.execute(
+            select(PredictionAccuracy.race_id, PredictionAccuracy.stage, Race.season)
+            .join(Race, Race.id == PredictionAccuracy.race_id)
+            .outerjoin(
+                baseline_scored,
+                (baseline_scored.c.race_id == PredictionAccuracy.race_id)
+                & (baseline_scored.c.stage == PredictionAccuracy.stage),
+            )
+            .where(baseline_scored.c.race_id.is_(None), PredictionAccuracy.model_name != name)
+            .distinct()
+        ).all()
+        if not pending:
+            return 0
+        seasons = {int(season) for _, _, season in pending}
+        results = pd.DataFrame(
+            session.execute(
+                select(Race.season, RaceResult.race_id, RaceResult.grid, RaceResult.position)
+                .join(Race, Race.id == RaceResult.race_id)
+                .where(Race.season >= min(seasons) - HISTORY, Race.season <= max(seasons))
+            ).all(),
+            columns=["season", "race_id", "result_grid", "position"],
+        )
+    results["won"] = (results["position"] == 1).astype(int)
+    records = []
+    for race_id, stage, _ in pending:
+        race = results[results["race_id"] == race_id]
+        probs = baselines(results, race, "post_quali")["grid"]
+        records.append(
+            PredictionAccuracy(
+                race_id=int(race_id),
+                stage=str(stage),
+                model_name=name,
+                model_version=version,
+                **accuracy(probs, race["won"].to_numpy()),
+            )
+        )
+    with transaction(engine) as session:
+        session.add_all(records)
+    return len(records)
+
+
 def accuracy(probs: np.ndarray, won: np.ndarray) -> dict[str, Any]:
     """log loss of the winner's probability (1e-6 when the winner was not forecast), mean
     per-entry Brier, whether the winner was the favourite / among the three favourites."""
@@ -142,6 +195,7 @@ def scoring_cycle(engine: Engine, today: dt.date | None = None) -> dict[str, Any
     from pipelines.promote import decision_dict, online_gate
 
     summary: dict[str, Any] = {"scored": score_predictions(engine)}
+    summary["baseline_scored"] = score_grid_baseline(engine)
     race = next_race(engine, today)
     summary["next_race"] = None if race is None else f"{race.season} R{race.round} {race.name}"
     summary["stored"] = store_predictions(engine, race) if race else {}

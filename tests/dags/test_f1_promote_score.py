@@ -116,11 +116,31 @@ def test_f1_score_scores_stores_the_next_race_and_promotes(
     assert sorted(scored) == [
         ("post_quali", "1", 12),
         ("post_quali", "2", 12),
+        ("post_quali", "grid", 12),  # the grid-only baseline, scored on the same races
         ("pre_quali", "1", 12),
+        ("pre_quali", "grid", 12),
     ]
     # before qualifying only the pre_quali model can forecast the next race
     assert [(stage, version) for stage, version, _ in stored_next] == [("pre_quali", "1")]
     assert abs(stored_next[0][2] - 1) < 1e-6
+    with warehouse.connect() as connection:
+        baseline_top1 = dict(
+            connection.execute(
+                select(PredictionAccuracy.race_id, PredictionAccuracy.top1).where(
+                    PredictionAccuracy.model_name == "baseline_grid",
+                    PredictionAccuracy.stage == "post_quali",
+                )
+            ).all()
+        )
+        pole_won = dict(
+            connection.execute(
+                select(RaceResult.race_id, RaceResult.grid == 1).where(
+                    RaceResult.position == 1, RaceResult.race_id.in_(list(baseline_top1))
+                )
+            ).all()
+        )
+    # the grid baseline's favourite is the pole-sitter: its top-1 is "the pole-sitter won"
+    assert baseline_top1 == {race: bool(won) for race, won in pole_won.items()}
     assert alias_version(NAME, "champion") == "2"  # the online gate: 12 races, v2 better
     events = history(warehouse, NAME)
     assert [(e.action, e.version) for e in events] == [("promote", "2")]

@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from warehouse.schema.base import STAGES, Base, one_of
 
+# The grid-only baseline is scored beside the models (same table, this name and version), so
+# live accuracy can be compared with it race by race.
+GRID_BASELINE = ("baseline_grid", "grid")
+
 
 class Prediction(Base):
     """One driver's win probability for one race, stage and model version."""
