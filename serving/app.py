@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from serving.cache import make_cache
 from serving.metrics import Metrics, MetricsMiddleware
@@ -15,7 +16,7 @@ from serving.routes import bot, data, health, predictions, recipes, reports, use
 from serving.routes.data import Ratings
 from serving.served import ServedModels
 from serving.settings import ServiceSettings, secret_problem
-from warehouse.db import make_engine
+from warehouse.db import make_engine, session_factory
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
@@ -67,7 +68,15 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus(request: Request) -> Response:
-        metrics.set_versions(models.describe())  # as served now, however they were loaded
+        described = models.describe()  # as served now, however they were loaded
+        metrics.set_versions(described)
+        try:
+            with session_factory(app.state.engine)() as session:
+                metrics.set_operations(session, described)
+            metrics.warehouse_up.set(1)
+        except SQLAlchemyError:  # the request metrics must still reach Prometheus
+            metrics.warehouse_up.set(0)
+            log.exception("platform health metrics unavailable: the warehouse did not answer")
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     app.add_middleware(MetricsMiddleware, metrics=metrics)

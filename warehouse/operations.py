@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from warehouse.schema import TASK_STATES, PipelineStatus, Race, RaceResult
+from warehouse.schema import (
+    GRID_BASELINE,
+    TASK_STATES,
+    PipelineStatus,
+    PredictionAccuracy,
+    Race,
+    RaceResult,
+)
 
 
 def record_task(
@@ -58,3 +65,44 @@ def results_freshness(session: Session, today: dt.date | None = None) -> dict[st
     first_missing = session.scalar(missing)
     overdue = 0 if first_missing is None else (today - first_missing).days
     return {"last_result": last, "overdue_days": overdue}
+
+
+def live_accuracy(
+    session: Session, stage: str, name: str, version: str, races: int = 5
+) -> dict[str, float | int] | None:
+    """Mean log loss and top-1 of `name` v`version` over its last `races` scored races of
+    `stage`, beside the grid-only baseline's on the same races; None before any such race."""
+    model = (
+        select(PredictionAccuracy.race_id, PredictionAccuracy.log_loss, PredictionAccuracy.top1)
+        .join(Race, Race.id == PredictionAccuracy.race_id)
+        .where(
+            PredictionAccuracy.stage == stage,
+            PredictionAccuracy.model_name == name,
+            PredictionAccuracy.model_version == version,
+            PredictionAccuracy.race_id.in_(
+                select(PredictionAccuracy.race_id).where(
+                    PredictionAccuracy.stage == stage,
+                    PredictionAccuracy.model_name == GRID_BASELINE[0],
+                )
+            ),
+        )
+        .order_by(Race.date.desc())
+        .limit(races)
+    )
+    rows = session.execute(model).all()
+    if not rows:
+        return None
+    baseline = session.execute(
+        select(PredictionAccuracy.log_loss, PredictionAccuracy.top1).where(
+            PredictionAccuracy.stage == stage,
+            PredictionAccuracy.model_name == GRID_BASELINE[0],
+            PredictionAccuracy.race_id.in_([r.race_id for r in rows]),
+        )
+    ).all()
+    return {
+        "races": len(rows),
+        "log_loss": sum(r.log_loss for r in rows) / len(rows),
+        "top1": sum(r.top1 for r in rows) / len(rows),
+        "grid_log_loss": sum(b.log_loss for b in baseline) / len(baseline),
+        "grid_top1": sum(b.top1 for b in baseline) / len(baseline),
+    }
