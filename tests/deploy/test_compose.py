@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 from bot.settings import BotSettings
 from serving.app import create_app
 from serving.settings import ServiceSettings
+from warehouse.db import make_engine
+from warehouse.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
@@ -116,18 +118,24 @@ def test_the_image_is_multi_stage_non_root_and_installed_from_the_lock() -> None
 
 
 @pytest.fixture(scope="module")
-def exposed() -> set[str]:
-    """The metric families the service really exposes (after one request)."""
-    app = create_app(ServiceSettings(database_url="sqlite://", jwt_secret="t" * 40,
-                                     load_models=False))  # fmt: skip
+def exposed(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The metric families the service really exposes (after one request), on a migrated
+    warehouse."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('metrics') / 'warehouse.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    app = create_app(ServiceSettings(database_url=url, jwt_secret="t" * 40, load_models=False))
     with TestClient(app) as client:
         client.get("/health")
         text = client.get("/metrics").text
+    assert "f1_warehouse_up 1.0" in text
     return {series(line.split()[2]) for line in text.splitlines() if line.startswith("# TYPE")}
 
 
 def metric_names(expression: str) -> set[str]:
-    return set(re.findall(r"\b(f1_[a-z_]+)", expression))
+    """The f1_ metric names of a PromQL expression (not label values such as dag="f1_ingest")."""
+    return set(re.findall(r"\b(f1_[a-z_]+)", re.sub(r'"[^"]*"', '""', expression)))
 
 
 def series(name: str) -> str:
@@ -138,9 +146,19 @@ def series(name: str) -> str:
 def test_alerts_and_dashboard_use_metrics_the_service_exposes(exposed: set[str]) -> None:
     rules = yaml.safe_load((DOCKER / "prometheus" / "alerts.yml").read_text())
     alerts = {r["alert"]: r["expr"] for g in rules["groups"] for r in g["rules"]}
-    assert {"PredictionServiceDown", "PredictionLatencyP95High", "PredictionErrorRateHigh"} <= set(
-        alerts
-    )
+    assert {
+        "PredictionServiceDown",
+        "PredictionLatencyP95High",
+        "PredictionErrorRateHigh",
+        "IngestionFailed",
+        "ValidationFailed",
+        "WarehouseDataStale",
+        "ChampionBelowGridBaseline",
+    } <= set(alerts)
+    assert 'dag="f1_ingest"' in alerts["IngestionFailed"]
+    assert 'task=~"validate.*"' in alerts["ValidationFailed"]
+    assert "f1_warehouse_results_overdue_days) > 8" in alerts["WarehouseDataStale"]
+    assert ">= 5" in alerts["ChampionBelowGridBaseline"]
     assert (
         "> 0.5" in alerts["PredictionLatencyP95High"]
         and "> 0.05" in alerts["PredictionErrorRateHigh"]
