@@ -31,7 +31,7 @@ def tracking_uri() -> str:
 def artifact_location(name: str) -> str | None:
     """Where a new experiment `name` keeps its artifacts: `<F1_ARTIFACTS_URL>/mlflow/<name>`
     when that is S3; with a tracking server and no S3 URL, the server's own default (None);
-    otherwise `F1_HOME/mlartifacts/<name>` (a local folder, for the embedded store)."""
+    otherwise `<F1_ARTIFACTS_URL folder, default F1_HOME>/mlartifacts/<name>`."""
     settings = WarehouseSettings()
     if settings.artifacts_url.startswith("s3://"):
         return f"{settings.artifacts_url}/mlflow/{name}"
