@@ -53,7 +53,7 @@ def f1_score() -> None:
         finally:
             engine.dispose()
 
-    export(score())
+    export(score())  # type: ignore[arg-type]  # XComArg resolves to the dict at run time
 
 
 f1_score()
