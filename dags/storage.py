@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipelines.artifacts import Upload
+if TYPE_CHECKING:  # parsing a DAG file must not import the pipelines
+    from pipelines.artifacts import Upload
 
 
 def hook_upload() -> Upload:

@@ -8,6 +8,7 @@ template (`/api/v1/races/{season}/{round}`), so label cardinality stays bounded.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -125,7 +126,8 @@ class Metrics:
         freshness = results_freshness(session)
         self.results_overdue.set(freshness["overdue_days"])
         if freshness["last_result"] is not None:
-            self.last_result.set(time.mktime(freshness["last_result"].timetuple()))
+            midnight = dt.datetime.combine(freshness["last_result"], dt.time(), dt.UTC)
+            self.last_result.set(midnight.timestamp())
         self.live.clear()
         self.live_top1.clear()
         self.live_races.clear()

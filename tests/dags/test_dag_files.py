@@ -9,9 +9,11 @@ import sys
 
 import pytest
 
+from dags.callbacks import on_failure, on_success
 from tests.dags.conftest import DAGS
 
-DAG_FILES = sorted(p for p in DAGS.glob("*.py") if p.stem not in {"__init__", "assets"})
+HELPERS = {"__init__", "assets", "callbacks", "storage"}  # imported by the DAG files
+DAG_FILES = sorted(p for p in DAGS.glob("*.py") if p.stem not in HELPERS)
 HEAVY = [
     "pandas",
     "numpy",
@@ -70,3 +72,6 @@ def test_house_rules(dagbag, path) -> None:
     for task in dag.tasks:
         assert task.retries >= 2, task.task_id
         assert task.retry_delay > dt.timedelta(0), task.task_id
+        # every task reports its outcome (monitoring) and its failure (the webhook)
+        assert on_failure in task.on_failure_callback, task.task_id
+        assert on_success in task.on_success_callback, task.task_id
