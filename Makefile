@@ -14,8 +14,11 @@ export F1_HOME ?= $(CURDIR)/.local
 up: install
 	$(VENV)/bin/f1 up
 
+# One pytest worker per CPU; a test file stays on one worker (its fixtures are shared there).
+TEST_WORKERS ?= auto
+
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 install: $(STAMP)
 

@@ -36,6 +36,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_SCRATCH, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _environment_as_it_was() -> Iterator[None]:
+    """Whatever a test's code puts in os.environ (`f1 up` in-process sets F1_HOME and
+    MLFLOW_TRACKING_URI for its children) does not leak into the next test."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def postgres_base_url() -> str:
     """TEST_POSTGRES_URL, or skip (fail under CI)."""
     url = os.environ.get("TEST_POSTGRES_URL")

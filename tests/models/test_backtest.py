@@ -49,6 +49,7 @@ def test_the_ensemble_gives_one_distribution_per_race(published: Path) -> None:
 def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path, s3: S3) -> None:
     """…and the CLI's report reaches S3 (moto's server): published under reports/backtest/ and
     logged as MLflow artifacts under the experiment's s3:// location, both read back intact."""
+    mlflow_db = tmp_path / "mlflow.db"  # a new tracking store: the experiment is created here
     rows = labelled(make_engine(), "pre_quali", since=2010)
     forecasts, _ = walk_forward(rows, "pre_quali", 2023, 2024, start=2012)
     result = report(forecasts, "pre_quali")
@@ -75,7 +76,7 @@ def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path, s3: 
     }
 
     out = tmp_path / "report.json"
-    done = CliRunner().invoke(
+    done = CliRunner(env={"MLFLOW_TRACKING_URI": f"sqlite:///{mlflow_db}"}).invoke(
         app,
         [
             "backtest",
