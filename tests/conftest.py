@@ -26,6 +26,9 @@ os.environ["AIRFLOW_CONFIG"] = str(ROOT / "airflow.cfg")
 os.environ["F1_ROOT"] = str(ROOT)
 for _name in ("F1_DATABASE_URL", "MLFLOW_TRACKING_URI", "REDIS_URL"):
     os.environ.pop(_name, None)
+# The CLI's rich console takes its width from COLUMNS when it is created; pytest-xdist workers
+# start with COLUMNS=80, which would wrap the tables the CLI tests read.
+os.environ["COLUMNS"] = "200"
 
 pytest_plugins = ["tests.servers.fixtures", "tests.servers.s3", "tests.servers.webhook"]
 
