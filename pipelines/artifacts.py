@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from warehouse.settings import WarehouseSettings
 
@@ -28,15 +27,17 @@ def split_s3(url: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
-def s3_client() -> Any:
-    """A boto3 S3 client from the standard AWS variables (AWS_ENDPOINT_URL_S3 for MinIO)."""
+def boto3_upload() -> Upload:
+    """upload(path, bucket, key) through one boto3 S3 client, configured by the standard AWS
+    variables (AWS_ENDPOINT_URL_S3 for MinIO)."""
     import boto3
 
-    return boto3.client("s3")
+    client = boto3.client("s3")
 
+    def upload(path: Path, bucket: str, key: str) -> None:
+        client.upload_file(str(path), bucket, key)
 
-def boto3_upload(path: Path, bucket: str, key: str) -> None:
-    s3_client().upload_file(str(path), bucket, key)
+    return upload
 
 
 def publish(
@@ -52,7 +53,7 @@ def publish(
     written = []
     if base.startswith("s3://"):
         bucket, prefix = split_s3(base)
-        put = upload or boto3_upload
+        put = upload or boto3_upload()
         for path in paths:
             key = "/".join(p for p in (prefix, key_prefix, path.name) if p)
             put(path, bucket, key)

@@ -154,19 +154,21 @@ def score_grid_baseline(engine: Engine) -> int:
             columns=["season", "race_id", "result_grid", "position"],
         )
     results["won"] = (results["position"] == 1).astype(int)
-    records = []
-    for race_id, stage, _ in pending:
+    scores: dict[int, dict[str, Any]] = {}  # a race's baseline is the same for both stages
+    for race_id in {int(race_id) for race_id, _, _ in pending}:
         race = results[results["race_id"] == race_id]
         probs = baselines(results, race, "post_quali")["grid"]
-        records.append(
-            PredictionAccuracy(
-                race_id=int(race_id),
-                stage=str(stage),
-                model_name=name,
-                model_version=version,
-                **accuracy(probs, race["won"].to_numpy()),
-            )
+        scores[race_id] = accuracy(probs, race["won"].to_numpy())
+    records = [
+        PredictionAccuracy(
+            race_id=int(race_id),
+            stage=str(stage),
+            model_name=name,
+            model_version=version,
+            **scores[int(race_id)],
         )
+        for race_id, stage, _ in pending
+    ]
     with transaction(engine) as session:
         session.add_all(records)
     return len(records)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
 
 
-def test_predict_json_shape_sum_and_errors(aliases, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_predict_json_shape_sum_and_errors(aliases) -> None:  # type: ignore[no-untyped-def]
     aliases(champion="2", challenger="1")
-    monkeypatch.setenv("COLUMNS", "200")
     runner = CliRunner()
     done = runner.invoke(app, ["predict", "2024", "24", "--stage", "post_quali", "--json"])
     assert done.exit_code == 0, done.output

@@ -84,7 +84,6 @@ def test_better_challenger_is_promoted_recorded_and_rolled_back(aliases, migrate
 
 def test_cli_list_promote_rollback(aliases, migrated, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("F1_DATABASE_URL", migrated.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("COLUMNS", "200")
     aliases(champion="1", challenger="2")
     runner = CliRunner()
     done = runner.invoke(app, ["models", "promote", NAME, "2", "--reason", "release"])
