@@ -21,8 +21,8 @@ from pipelines.ingest.jolpica import JolpicaClient
 from pipelines.ingest.live import ingest_season
 from pipelines.ingest.settings import IngestSettings
 from pipelines.snapshot import BUNDLED, load_snapshot
+from replay.ergast import ErgastData, JolpicaApi
 from tests.servers.base import Fault, LocalServer
-from tests.servers.jolpica import ErgastData, JolpicaApi
 from tests.snapshots import snapshot_until
 from warehouse.db import make_engine, transaction
 from warehouse.migrate import upgrade
@@ -45,7 +45,7 @@ def _season(engine: Engine, season: int) -> list[tuple[object, ...]]:
 
 def main() -> None:
     logging.basicConfig(level=logging.ERROR)
-    data = ErgastData(BUNDLED)
+    data = ErgastData.read(BUNDLED)
     with tempfile.TemporaryDirectory() as scratch:
         reference = make_engine(f"sqlite:///{scratch}/full.db")
         upgrade(reference)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import bot, db, features, ingest, models, service
+from cli import bot, db, features, ingest, models, replay, service
 from cli.console import console, setup_logging, warehouse_engine
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.command(name="validate")(features.validate)
 app.command(name="backtest")(models.backtest)
 app.command(name="train")(models.train)
 app.command(name="predict")(models.predict)
+app.command(name="replay")(replay.replay)
 
 
 @app.callback()

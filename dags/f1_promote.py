@@ -7,7 +7,9 @@ runs stored for the same validation races (the two most recent complete seasons)
 bootstrap. The challenger becomes `champion` only when it is better with at least 90%
 confidence and passes the sanity checks (its signature is the feature view's; on the latest
 races its probabilities are finite and sum to 1). Every move is recorded as MLflow version tags
-and in the warehouse table `model_events`; otherwise the challenger stays a challenger.
+and in the warehouse table `model_events`; otherwise the challenger stays a challenger. A move
+is announced on `f1/champions` (`extra`: `{stage: decision}`), so `f1_score` stores the new
+champion's predictions; the service follows the registry on its own.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
-from dags.assets import MODELS
+from dags.assets import CHAMPIONS, MODELS
 from dags.callbacks import CALLBACKS
 
 STAGES = ("pre_quali", "post_quali")
@@ -40,8 +42,18 @@ def f1_promote() -> None:
 
         return offline_gate_task(stage)
 
-    for stage in STAGES:
-        gate.override(task_id=f"gate_{stage}")(stage)
+    @task(outlets=[CHAMPIONS])
+    def announce(decisions: list[dict[str, Any]], outlet_events: Any = None) -> dict[str, Any]:
+        """Announce the champions that moved (skipped when none did)."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        moved = {d["name"]: d for d in decisions if d["promoted"]}
+        if not moved:
+            raise AirflowSkipException("no champion moved")
+        outlet_events[CHAMPIONS].extra = moved
+        return moved
+
+    announce([gate.override(task_id=f"gate_{stage}")(stage) for stage in STAGES])  # type: ignore[arg-type]
 
 
 f1_promote()

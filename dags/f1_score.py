@@ -1,11 +1,16 @@
 """
 ### f1_score
 
-Runs after each ingest (on `f1/warehouse`): scores every stored prediction whose race now has a
-result (log loss, Brier, top-1, top-3 per model version and race, in `prediction_accuracy`),
-stores the predictions of champion and challenger of both stages for the next race, and runs
-the online gate: a challenger that beats the champion over at least 5 scored races with 90%
-paired-bootstrap confidence is promoted (recorded like every alias move). Then exports the
+Runs once the features are current after an ingest (`f1/features`), and when a model was
+registered (`f1/models`) or a champion moved (`f1/champions`): scores every stored prediction
+whose race now has a result (log loss, Brier, top-1, top-3 per model version and race, in
+`prediction_accuracy`, the grid-only baseline beside them), runs the online gate (a challenger
+that beats the champion over at least 5 scored races with 90% paired-bootstrap confidence is
+promoted, recorded like every alias move), then stores the predictions of champion and
+challenger for the next race at the freshest stage, with the run's time: pre_quali until the
+weekend's first session, post_quali from qualifying until lights out (a stage is never stored
+after its cut-off). The run's time is its `run_after`, so a replay stores what it would have
+stored then. Then exports the
 current season's race results and predictions as CSV to the artifact store
 (`F1_ARTIFACTS_URL`/exports/season=YYYY/; S3 through the S3Hook when that is `s3://…`).
 """
@@ -17,12 +22,12 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
-from dags.assets import WAREHOUSE
+from dags.assets import CHAMPIONS, FEATURES, MODELS
 from dags.callbacks import CALLBACKS
 
 
 @dag(
-    schedule=WAREHOUSE,
+    schedule=(FEATURES | MODELS | CHAMPIONS),
     start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,
@@ -32,11 +37,11 @@ from dags.callbacks import CALLBACKS
 )
 def f1_score() -> None:
     @task
-    def score() -> dict[str, Any]:
-        """Score past predictions, store the next race's, run the online gate."""
+    def score(dag_run: Any = None) -> dict[str, Any]:
+        """Score past predictions, run the online gate, store the next race's."""
         from pipelines.score import scoring_task
 
-        return scoring_task()
+        return scoring_task(dag_run.run_after)
 
     @task
     def export(summary: dict[str, Any]) -> dict[str, Any]:

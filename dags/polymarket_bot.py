@@ -7,7 +7,8 @@ and buy where the edge is at least `BOT_MIN_EDGE`, under every hard limit. Every
 or skip, is written to the warehouse with its reason (`bot_decisions`), with the trades,
 positions and state. Paper trading unless `BOT_LIVE_TRADING=true` and keys are set.
 
-The DAG is **paused when created**; unpausing it runs cycles, and the bot itself only places
+The DAG is **paused when created**; unpausing it runs cycles from the next quarter hour on
+(never a catch-up cycle for a time already past), and the bot itself only places
 orders once started (`f1 bot start` or `POST /api/v1/bot/start`). A stopped bot still records
 the signals it would have traded.
 """
@@ -20,10 +21,11 @@ from typing import Any
 from airflow.sdk import dag, task
 
 from dags.callbacks import CALLBACKS
+from plugins.timetables import FutureCronTimetable
 
 
 @dag(
-    schedule=dt.timedelta(minutes=15),
+    schedule=FutureCronTimetable("*/15 * * * *"),
     start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,

@@ -1,8 +1,10 @@
 """Feature builds: compute the view from the warehouse, stage it, publish it once validated.
 
-The whole chain is recomputed every time (ELO is a chain, and the full build takes about a
-second); only the races whose rows changed are reported, and `since`/`stages` limit which
-published rows are replaced.
+A full build computes every race's rows. The incremental path (after an ingest, which says
+which races it wrote) computes only the rows of races from the earliest one written on, and
+keeps the published rows before it: a feature of a race only ever reads earlier races, so
+the rows before are unchanged by construction (the histories are still read whole: ELO is a
+chain). Validation then runs on the changed races' rows only.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from feature_store.build import build_views
-from feature_store.frames import load_frames
+from feature_store.frames import Frames, load_frames
 from feature_store.store import (
     Manifest,
     changed_races,
@@ -58,35 +60,92 @@ def build_features(
     root: Path | None = None,
     stages: tuple[str, ...] = STAGES,
     since: int | None = None,
+    after: tuple[int, int] | None = None,
 ) -> FeatureBuild:
-    """Compute the view and stage it next to the published store (nothing published yet)."""
+    """Compute the view and stage it next to the published store (nothing published yet).
+    With `after` (season, round) and a published store, only the rows of that race and later
+    ones are computed (the incremental path)."""
     root = root or store_root()
-    views = build_views(load_frames(engine), stages)
+    frames = load_frames(engine)
     published = Manifest.read(root) is not None
+    incremental = after is not None and published
+    entrants = _entrants_from(frames, after) if incremental and after else None
+    if entrants is not None and entrants.empty:
+        views: dict[str, pd.DataFrame] = {}  # no race from `after` on has entrants yet
+    else:
+        views = build_views(frames, stages, entrants=entrants)
     full: dict[str, pd.DataFrame] = {}
     changed = {}
     for stage in STAGES:
         old = read_offline(stage, root) if published else None
-        if stage not in views:
+        if stage not in stages:
             if old is not None:
                 full[stage] = old
             continue
-        new = views[stage]
-        if since is not None and old is not None:
+        new = views.get(stage)
+        if incremental and after is not None and old is not None:
+            before = _before(old, after)
+            new = old[before] if new is None else pd.concat([old[before], new], ignore_index=True)
+        elif since is not None and old is not None and new is not None:
             new = pd.concat(
                 [old[old["season"] < since], new[new["season"] >= since]], ignore_index=True
             )
+        if new is None:
+            continue
         full[stage] = new
         changed[stage] = changed_races(old, new)
     ident, staging = stage_build(full, root)
     log.info(
-        "%s build %s staged at %s: %d races changed",
+        "%s build %s staged at %s (%s): %d races changed",
         NAME,
         ident,
         staging,
+        f"from {after[0]} R{after[1]}" if incremental and after else "full",
         len({r for races in changed.values() for r in races}),
     )
     return FeatureBuild(ident, staging, changed)
+
+
+def _before(rows: pd.DataFrame, race: tuple[int, int]) -> pd.Series:
+    """Rows of races before (season, round)."""
+    season, round_ = race
+    return (rows["season"] < season) | ((rows["season"] == season) & (rows["round"] < round_))
+
+
+def _entrants_from(frames: Frames, race: tuple[int, int]) -> pd.DataFrame:
+    """The qualifying entries of (season, round) and every later race."""
+    later = frames.races[~_before(frames.races, race)]
+    return frames.qualifying[frames.qualifying["race_id"].isin(later["race_id"])]
+
+
+def warehouse_changes(extras: list[dict[str, object]]) -> list[dict[str, object]]:
+    """What the `f1/warehouse` events a run was triggered by (their extras) changed, as
+    `{"season", "rounds"}` to rebuild from; empty, for a full build, when there are none or
+    one of them names no seasons (a snapshot load). Rows written outside a round (the
+    schedule: `races_left` counts its rounds; weather) count from the season's first round."""
+    changes: list[dict[str, object]] = []
+    for extra in extras:
+        written = extra.get("changes")
+        if not isinstance(written, list):
+            return []
+        for change in written:
+            if change.get("rounds"):
+                changes.append({"season": change["season"], "rounds": change["rounds"]})
+            elif change.get("rows_changed"):
+                changes.append({"season": change["season"], "rounds": [1]})
+        changes += [{"season": s, "rounds": [1]} for s in extra.get("weather_seasons") or []]  # type: ignore[attr-defined]
+    return changes
+
+
+def earliest_change(changes: list[dict[str, object]]) -> tuple[int, int] | None:
+    """The earliest (season, round) an `f1/warehouse` event's `changes` wrote, or None when
+    they name no round (a snapshot load, a schedule): then everything is rebuilt."""
+    races = [
+        (int(c["season"]), int(r))  # type: ignore[call-overload]
+        for c in changes
+        for r in c.get("rounds") or []  # type: ignore[attr-defined]
+    ]
+    return min(races) if races else None
 
 
 def publish_build(build: FeatureBuild, root: Path | None = None) -> Manifest:
@@ -105,51 +164,64 @@ def staged_views(build: FeatureBuild) -> dict[str, pd.DataFrame]:
     }
 
 
-def validate_raw_task() -> list[str]:
-    """Gate 1: the warehouse's datasets pass their suites (ValidationFailed otherwise)."""
+def validate_raw_task(changes: list[dict[str, object]] | None = None) -> list[str]:
+    """Gate 1: the warehouse's datasets pass their suites (ValidationFailed otherwise): the
+    seasons an ingest wrote, or every season when it names none."""
     from pipelines.validate import require, validate_raw
     from warehouse.db import make_engine
 
+    seasons = sorted({int(c["season"]) for c in changes or []})  # type: ignore[call-overload]
     engine = make_engine()
     try:
-        reports = validate_raw(engine)
+        reports = validate_raw(engine, seasons=seasons or None)
     finally:
         engine.dispose()
     require(reports)
     return [str(r) for r in reports]
 
 
-def build_task() -> dict[str, object]:
-    """Build and stage (nothing in service changes yet); the build's summary."""
+def build_task(changes: list[dict[str, object]] | None = None) -> dict[str, object]:
+    """Build and stage (nothing in service changes yet): incrementally from the earliest race
+    an ingest wrote, else in full; the build's summary."""
     from warehouse.db import make_engine
 
     engine = make_engine()
     try:
-        return build_features(engine).summary()
+        return build_features(engine, after=earliest_change(changes or [])).summary()
     finally:
         engine.dispose()
 
 
 def validate_features_task(summary: dict[str, object]) -> list[str]:
-    """Gate 2: the staged build passes the features suite (ValidationFailed otherwise)."""
+    """Gate 2: the changed races' rows of the staged build pass the features suite
+    (ValidationFailed otherwise)."""
     from pipelines.validate import require, validate_features
 
     build = FeatureBuild(str(summary["build_id"]), Path(str(summary["staging"])))
-    reports = validate_features(staged_views(build))
+    races = {(int(s), int(r)) for s, r in summary["races"]}  # type: ignore[attr-defined]
+    if not races:
+        return []
+    views = {
+        stage: frame[
+            [(s, r) in races for s, r in zip(frame["season"], frame["round"], strict=True)]
+        ]
+        for stage, frame in staged_views(build).items()
+    }
+    reports = validate_features(views)
     require(reports)
     return [str(r) for r in reports]
 
 
-def publish_task(summary: dict[str, object]) -> dict[str, object] | None:
-    """Publish the validated build; the `f1/features` extra, or None when nothing changed."""
+def publish_task(summary: dict[str, object]) -> dict[str, object]:
+    """Publish the validated build; the `f1/features` extra (`races` empty when no row
+    changed: the features are current with the warehouse either way)."""
     build = FeatureBuild(str(summary["build_id"]), Path(str(summary["staging"])))
     before = Manifest.read(store_root())
     manifest = publish_build(build)
-    if before is not None and before.build_id == manifest.build_id:
-        return None
+    changed = before is None or before.build_id != manifest.build_id
     return {
         "view": NAME,
         "version": VERSION,
         "build_id": manifest.build_id,
-        "races": summary["races"],
+        "races": summary["races"] if changed else [],
     }

@@ -11,38 +11,58 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, func, select
 
-from feature_store.online import NoEntrants, RaceRef, upcoming_race
+from feature_store.online import NoEntrants, RaceRef
 from feature_store.view import STAGES
 from models.baselines import HISTORY, baselines
 from models.registry import CHALLENGER, CHAMPION, alias_version, model_name
 from pipelines.predict import race_probabilities
+from pipelines.weekend import cutoff
+from warehouse.calendar import weekend_of, weekends
 from warehouse.db import session_factory, transaction
 from warehouse.schema import GRID_BASELINE, Prediction, PredictionAccuracy, Race, RaceResult
 
 log = logging.getLogger(__name__)
 
 
-def next_race(engine: Engine, today: dt.date | None = None) -> RaceRef | None:
-    """The earliest race on or after `today` (UTC) that has no results yet."""
-    return upcoming_race(engine, today)
+def next_race(engine: Engine, as_of: dt.datetime) -> RaceRef | None:
+    """The first stored race that has not started by `as_of`."""
+    weekend = next((w for w in weekends(engine, since=as_of.date()) if w.race_start > as_of), None)
+    if weekend is None:
+        return None
+    return RaceRef(weekend.race_id, weekend.season, weekend.round, weekend.name)
 
 
-def store_predictions(engine: Engine, race: RaceRef) -> dict[str, int]:
-    """Predictions of champion and challenger, both stages, for `race` (rows per model).
+def open_stages(engine: Engine, race: RaceRef, as_of: dt.datetime | None) -> list[str]:
+    """The stages whose prediction of `race` may still be stored at `as_of` (before each
+    stage's cut-off: the first session, lights out); every stage when `as_of` is None."""
+    if as_of is None:
+        return list(STAGES)
+    with session_factory(engine)() as session:
+        weekend = weekend_of(session.get_one(Race, race.race_id))
+    return [stage for stage in STAGES if as_of < cutoff(weekend, stage)]
+
+
+def store_predictions(
+    engine: Engine, race: RaceRef, as_of: dt.datetime | None = None
+) -> dict[str, int]:
+    """Predictions of champion and challenger for `race`, for each stage still open at
+    `as_of` (rows per model), stored with that time and the alias.
 
     A stage whose features are not available yet (post_quali before qualifying) is skipped.
-    Re-running replaces a version's rows for the race, as long as the race has no result."""
+    Re-running replaces a version's rows for the race while its stage is open."""
     stored: dict[str, int] = {}
-    for stage in STAGES:
+    when = as_of or dt.datetime.now(dt.UTC)
+    for stage in open_stages(engine, race, as_of):
         name = model_name(stage)
-        aliased = (alias_version(name, CHAMPION), alias_version(name, CHALLENGER))
-        versions = {v for v in aliased if v}
-        for version in sorted(versions):
+        champion = alias_version(name, CHAMPION)
+        challenger = alias_version(name, CHALLENGER)
+        for version in sorted({v for v in (champion, challenger) if v}):
             try:
                 rows = race_probabilities(engine, race.season, race.round, stage, name, version)
             except NoEntrants as error:
                 log.info("%s v%s: %s", name, version, error)
                 continue
+            alias = CHAMPION if version == champion else CHALLENGER
             with transaction(engine) as session:
                 session.execute(
                     delete(Prediction).where(
@@ -60,6 +80,8 @@ def store_predictions(engine: Engine, race: RaceRef) -> dict[str, int]:
                         model_name=name,
                         model_version=version,
                         probability=float(p),
+                        created_at=when,
+                        alias=alias,
                     )
                     for driver, p in zip(rows["driver_id"], rows["probability"], strict=True)
                 )
@@ -191,28 +213,30 @@ def accuracy(probs: np.ndarray, won: np.ndarray) -> dict[str, Any]:
     }
 
 
-def scoring_cycle(engine: Engine, today: dt.date | None = None) -> dict[str, Any]:
-    """What `f1_score` does after each ingest: score what can be scored, store predictions for
-    the next race, and run the online gate of both stages."""
+def scoring_cycle(engine: Engine, as_of: dt.datetime | None = None) -> dict[str, Any]:
+    """What `f1_score` does after new features or models: score what can be scored, run the
+    online gate of both stages, then store the predictions for the next race at `as_of`
+    (default: now)."""
     from pipelines.promote import decision_dict, online_gate
 
-    summary: dict[str, Any] = {"scored": score_predictions(engine)}
+    as_of = as_of or dt.datetime.now(dt.UTC)
+    summary: dict[str, Any] = {"as_of": as_of.isoformat(), "scored": score_predictions(engine)}
     summary["baseline_scored"] = score_grid_baseline(engine)
-    race = next_race(engine, today)
-    summary["next_race"] = None if race is None else f"{race.season} R{race.round} {race.name}"
-    summary["stored"] = store_predictions(engine, race) if race else {}
     summary["gates"] = {stage: decision_dict(online_gate(engine, stage)) for stage in STAGES}
+    race = next_race(engine, as_of)
+    summary["next_race"] = None if race is None else f"{race.season} R{race.round} {race.name}"
+    summary["stored"] = store_predictions(engine, race, as_of) if race else {}
     with session_factory(engine)() as session:
         summary["accuracy_rows"] = session.scalar(select(func.count(PredictionAccuracy.id)))
     return summary
 
 
-def scoring_task() -> dict[str, Any]:
-    """The `f1_score` DAG's task, on the configured stores."""
+def scoring_task(as_of: dt.datetime | None = None) -> dict[str, Any]:
+    """The `f1_score` DAG's task, on the configured stores, at the run's time."""
     from warehouse.db import make_engine
 
     engine = make_engine()
     try:
-        return scoring_cycle(engine)
+        return scoring_cycle(engine, as_of)
     finally:
         engine.dispose()

@@ -90,6 +90,7 @@ def train(
                 "feature_view_version": VERSION,
                 "rows": len(rows),
                 "feature_build_id": manifest.build_id if manifest else "unknown",
+                "last_race": last_race(rows),
                 **{f"weight_{k}": round(v, 3) for k, v in ensemble.weights.items()},
                 "calibration_power": round(ensemble.power, 3),
                 "elo_scale": round(ensemble.elo_scale, 1),
@@ -128,6 +129,31 @@ def train(
     seconds = time.perf_counter() - started
     log.info("%s version %s (%s) trained in %.1fs", name, registered, ", ".join(aliases), seconds)
     return TrainResult(name, str(registered), run.info.run_id, aliases, seconds, metrics)
+
+
+def last_race(rows: pd.DataFrame) -> str:
+    """`season-round` of the latest race in training rows, e.g. `2024-17`."""
+    latest = rows.sort_values(["season", "round"]).iloc[-1]
+    return f"{int(latest['season'])}-{int(latest['round'])}"
+
+
+def training_due(engine: Engine | Connection, stages: tuple[str, ...]) -> str | None:
+    """Why a scheduled training should run (a stage has no version, or races were run since
+    its newest version was trained), or None when nothing new could be learnt."""
+    from models.registry import client, model_name
+
+    latest = last_race(labelled(engine, stages[0]))
+    registry = client()
+    for stage in stages:
+        name = model_name(stage)
+        found = registry.search_model_versions(f"name = '{name}'")
+        if not found:
+            return f"{name} has no version yet"
+        newest = max(found, key=lambda v: int(v.version))
+        trained = registry.get_run(newest.run_id).data.params.get("last_race")
+        if trained != latest:
+            return f"{name} v{newest.version} was trained up to {trained}; results reach {latest}"
+    return None
 
 
 def per_race_log_loss(forecasts: pd.DataFrame) -> pd.DataFrame:

@@ -33,8 +33,10 @@ def validate_raw(
     datasets: tuple[str, ...] = RAW,
     season: int | None = None,
     out_dir: Path | None = None,
+    seasons: list[int] | None = None,
 ) -> list[Any]:
-    """Run the suites of the warehouse datasets; reports (check `.success`)."""
+    """Run the suites of the warehouse datasets (of `season`, or `seasons`, else all);
+    reports (check `.success`)."""
     import importlib
 
     from expectations.runner import run_suite
@@ -43,10 +45,10 @@ def validate_raw(
     for name in datasets:
         module = importlib.import_module(f"expectations.{name}")
         sql = f"SELECT * FROM ({module.SQL}) AS dataset"  # nosec B608
-        params = {}
-        if season is not None:
-            sql += " WHERE season = :season"
-            params["season"] = season
+        wanted = [season] if season is not None else seasons or []
+        params = {f"season{i}": s for i, s in enumerate(wanted)}
+        if wanted:
+            sql += f" WHERE season IN ({', '.join(':' + p for p in params)})"
         frame = read_sql(engine, sql, params)
         reports.append(
             run_suite(name, module.prepare(frame), module.suite(), out_dir or validation_dir())

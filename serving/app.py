@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -14,7 +16,7 @@ from serving.cache import make_cache
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.routes import bot, data, health, predictions, recipes, reports, users, voting
 from serving.routes.data import Ratings
-from serving.served import ServedModels
+from serving.served import ServedModels, follow
 from serving.settings import ServiceSettings, secret_problem
 from warehouse.db import make_engine, session_factory
 
@@ -30,9 +32,15 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        following = None
         if settings.load_models:
             log.info("serving %s", models.reload())
+            following = asyncio.create_task(follow(models, settings.model_refresh_s))
         yield
+        if following is not None:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
         app.state.engine.dispose()
 
     app = FastAPI(

@@ -46,18 +46,29 @@ class PredictionOut(BaseModel):
     predictions: list[Entry]
 
 
-def cache_key(served: Served, season: int, round_: int, stage: str) -> str:
+def cache_key(served: Served, features: str, season: int, round_: int, stage: str) -> str:
     # The alias is part of the answer, so a version promoted from challenger to champion gets
-    # a new entry rather than an answer naming its old alias.
-    return f"prediction:{season}:{round_}:{stage}:{served.name}:{served.version}:{served.alias}"
+    # a new entry rather than an answer naming its old alias; the feature build is part of
+    # it, so new data (or a version served again after a rollback) is never answered from an
+    # entry computed before.
+    return (
+        f"prediction:{season}:{round_}:{stage}:{served.name}:{served.version}:{served.alias}"
+        f":{features}"
+    )
 
 
 def race_prediction(
-    engine: Engine, cache: Cache, served: Served, season: int, round_: int, stage: str
+    engine: Engine,
+    cache: Cache,
+    served: Served,
+    features: str,
+    season: int,
+    round_: int,
+    stage: str,
 ) -> tuple[bytes, Found]:
     """Every entrant's win probability from `served`, as the encoded `PredictionOut`, and where
     it came from (raises NoEntrants for an unknown race or one nobody is known to enter)."""
-    key = cache_key(served, season, round_, stage)
+    key = cache_key(served, features, season, round_, stage)
     hit = cache.get(key)
     if hit is not None:
         return hit

@@ -1,8 +1,11 @@
 """The models the service answers with: champion and challenger of each stage, loaded from the
-registry at start-up and on reload. A reload that fails keeps the models already loaded."""
+registry at start-up and whenever the registry's aliases move (the service follows the
+registry on its own: `follow` reloads every `F1_MODEL_REFRESH_S` seconds, loading only what
+changed). A reload that fails keeps the models already loaded."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -11,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from feature_store.store import Manifest, store_root
 from feature_store.view import STAGES
 from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
 
@@ -35,6 +39,9 @@ class ServedModels:
 
     loaded: dict[tuple[str, str], Served] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    # the published feature build the answers are computed from (part of every cache key,
+    # so a rebuild, or a version served again after a rollback, never meets an old answer)
+    features: str = "none"
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _last_try: float = float("-inf")
 
@@ -64,8 +71,17 @@ class ServedModels:
                     )
                     if key in self.loaded:
                         fresh[key] = self.loaded[key]
+        manifest = Manifest.read(store_root())
         with self._lock:
+            changed = {
+                key: (self.loaded[key].version if key in self.loaded else None, served.version)
+                for key, served in fresh.items()
+                if key not in self.loaded or self.loaded[key].version != served.version
+            }
             self.loaded, self.errors = fresh, errors
+            self.features = manifest.build_id if manifest else "none"
+        for (stage, alias), (old, new) in changed.items():
+            log.info("now serving %s@%s v%s (was %s)", model_name(stage), alias, new, old)
         return self.describe()
 
     def get(self, stage: str, alias: str) -> Served | None:
@@ -89,6 +105,17 @@ class ServedModels:
             for (stage, alias), served in self.loaded.items():
                 models[stage][alias] = served.version
             return {"models": models, "errors": dict(self.errors)}
+
+
+async def follow(models: ServedModels, interval_s: float) -> None:
+    """Reload every `interval_s` seconds until cancelled: a promotion, a new challenger or a
+    rollback made anywhere (a DAG, the CLI, another replica) is served within one interval."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await asyncio.to_thread(models.reload)
+        except Exception:  # noqa: BLE001 (the next round tries again)
+            log.exception("following the model registry failed; keeping the loaded models")
 
 
 def arm(client_id: str, share: float) -> str:

@@ -30,6 +30,9 @@ class ServiceSettings(BaseSettings):
     ab_share: float = Field(default=0.10, ge=0.0, le=1.0, validation_alias="F1_AB_SHARE")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     load_models: bool = Field(default=True, validation_alias="F1_LOAD_MODELS")
+    # How often the service looks at the registry's aliases (and the published features) and
+    # loads what moved: a promotion, a new challenger or a rollback is served within this.
+    model_refresh_s: float = Field(default=15.0, gt=0, le=60, validation_alias="F1_MODEL_REFRESH_S")
     # Mail for the voting app's sign-in codes; without a host they go to the outbox table
     # (development), which admins read at GET /api/v1/voting/outbox.
     smtp_host: str | None = Field(default=None, validation_alias="F1_SMTP_HOST")

@@ -56,6 +56,14 @@ class JolpicaClient:
         """Races with their merged `SprintResults`."""
         return self._pages(_path(season, round_, "sprint"), "RaceTable", "Races", "SprintResults")
 
+    def published(self, season: int, round_: int, endpoint: str) -> bool:
+        """Whether the API has any row of `endpoint` (results, qualifying, sprint) for the
+        round yet: one request for a one-row page."""
+        path = _path(season, round_, endpoint)
+        envelope = self.http.get_json(path, {"limit": 1, "offset": 0})
+        total, _ = _unwrap(envelope, "RaceTable", "Races", f"{path}?limit=1")
+        return total > 0
+
     def driver_standings(self, season: int, round_: int) -> list[dict[str, Any]]:
         """The drivers' table after `round_`."""
         return self._standings(season, round_, "driverstandings", "DriverStandings")

@@ -26,6 +26,8 @@ from pipelines.ingest.records import (
     standing_rows,
 )
 from pipelines.ingest.writer import RoundData, write_entities, write_races, write_round
+from pipelines.weekend import PUBLISHED_AFTER, as_moment
+from warehouse.calendar import NOON
 from warehouse.db import transaction
 from warehouse.schema import DriverStanding, Race, RaceResult
 from warehouse.upsert import UpsertCounts
@@ -95,21 +97,36 @@ def ingest_qualifying(
 
 
 def ingest_new(
-    engine: Engine, client: JolpicaClient, as_of: dt.date, progress: Progress | None = None
+    engine: Engine,
+    client: JolpicaClient,
+    as_of: dt.date | dt.datetime,
+    progress: Progress | None = None,
 ) -> list[IngestReport]:
-    """Rounds run before `as_of` that the warehouse lacks (or holds without results/standings)."""
+    """Rounds whose results are due by `as_of` (race start + 3 h; a date means its midnight
+    UTC) that the warehouse lacks or holds without results or standings."""
+    moment = as_moment(as_of)
     reports = []
-    for season in seasons_to_check(engine, as_of):
+    for season in seasons_to_check(engine, moment.date()):
         schedule = client.schedule(season)
-        due = {int(r["round"]) for r in schedule if str(r.get("date", "")) < as_of.isoformat()}
+        due = {int(r["round"]) for r in schedule if _results_due(r, moment)}
         missing = sorted(due - complete_rounds(engine, season))
-        log.info("season %d: %d rounds due by %s, missing %s", season, len(due), as_of, missing)
+        log.info("season %d: %d rounds due by %s, missing %s", season, len(due), moment, missing)
         reports.append(_ingest(engine, client, season, missing, progress, schedule))
     return reports
 
 
+def _results_due(race: dict[str, Any], moment: dt.datetime) -> bool:
+    """The race's results are due once it started 3 h ago (noon UTC when its time is
+    unknown)."""
+    day = dt.date.fromisoformat(str(race.get("date", ""))[:10] or "9999-12-31")
+    time = str(race.get("time", "")).rstrip("Z")
+    start = dt.datetime.combine(day, dt.time.fromisoformat(time) if time else NOON, tzinfo=dt.UTC)
+    return start + PUBLISHED_AFTER["race"] <= moment
+
+
 def seasons_to_check(engine: Engine, as_of: dt.date) -> list[int]:
-    """The season of `as_of`, and the one before while the warehouse has not finished it."""
+    """The season of `as_of`, and the one before while the warehouse has not finished it
+    (a finished season is not asked for again: an off-season week costs one request)."""
     with transaction(engine) as session:
         last = session.scalar(select(func.max(Race.season)).join(RaceResult))
     if last is None:
@@ -118,7 +135,17 @@ def seasons_to_check(engine: Engine, as_of: dt.date) -> list[int]:
         log.warning(
             "seasons %d–%d are missing: run `f1 ingest season` for them", last + 1, as_of.year - 2
         )
-    return list(range(max(last, as_of.year - 1), as_of.year + 1))
+    seasons = list(range(max(last, as_of.year - 1), as_of.year + 1))
+    if len(seasons) == 2 and season_finished(engine, seasons[0]):
+        seasons = seasons[1:]
+    return seasons
+
+
+def season_finished(engine: Engine, season: int) -> bool:
+    """Every stored race of `season` has results and standings."""
+    with transaction(engine) as session:
+        rounds = set(session.scalars(select(Race.round).where(Race.season == season)))
+    return bool(rounds) and rounds <= complete_rounds(engine, season)
 
 
 def complete_rounds(engine: Engine, season: int) -> set[int]:

@@ -65,6 +65,7 @@ SESSIONS: Spec = tuple(
         ("ThirdPractice", "fp3"),
         ("Qualifying", "quali"),
         ("Sprint", "sprint"),
+        ("SprintQualifying", "sprint_quali"),
     )
     for part in ("date", "time")
 )
@@ -162,6 +163,8 @@ def _nested(obj: Any, key: str, endpoint: str, record: str) -> Any:
 def race_row(race: Any, book: EntityBook, endpoint: str, sessions: bool) -> dict[str, Any]:
     """The race's own columns (and session times when the object is from the schedule)."""
     record = f"race {race.get('season')}/{race.get('round')}" if isinstance(race, dict) else "race"
+    if sessions and isinstance(race, dict) and "SprintShootout" in race:
+        race = {"SprintQualifying": race["SprintShootout"], **race}  # its 2023 name
     row = parse(race, RACE + SESSIONS if sessions else RACE, endpoint, record)
     row["circuit_ref"] = book.circuit(race, endpoint, record)
     return row

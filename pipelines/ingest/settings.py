@@ -23,6 +23,8 @@ class IngestSettings(BaseSettings):
     retry_attempts: int = Field(default=6, validation_alias="F1_API_RETRY_ATTEMPTS")
     retry_backoff_s: float = Field(default=0.5, validation_alias="F1_API_BACKOFF_S")
     timeout_s: float = Field(default=30.0, validation_alias="F1_API_TIMEOUT_S")
+    # False: no weather is fetched (e.g. a replay without an Open-Meteo server)
+    weather: bool = Field(default=True, validation_alias="F1_WEATHER")
     open_meteo_archive_url: str = Field(
         default="https://archive-api.open-meteo.com/v1/archive",
         validation_alias="OPEN_METEO_ARCHIVE_URL",

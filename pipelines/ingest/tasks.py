@@ -1,4 +1,8 @@
-"""Entry points of the f1_ingest DAG's tasks (also what `f1 ingest new` runs)."""
+"""Entry points of the f1_ingest DAG's tasks (also what `f1 ingest new` runs).
+
+A run works on its own time `as_of` (the calendar action it was scheduled for, or when it
+was triggered), never on the clock: replaying a run gives the same answer.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +12,74 @@ from typing import Any
 
 from pipelines.ingest.jolpica import JolpicaClient
 from pipelines.ingest.live import ingest_new, ingest_season
+from pipelines.ingest.sessions import ingest_sessions
+from pipelines.ingest.settings import IngestSettings
 from pipelines.ingest.weather import OpenMeteo, ingest_weather
 from pipelines.snapshot import snapshot_task
+from pipelines.weekend import action_at, as_moment
+from warehouse.calendar import weekends
 from warehouse.db import make_engine
 from warehouse.migrate import require_head
 
 log = logging.getLogger(__name__)
 
 
+def plan_task(as_of: dt.datetime, mode: str = "live", season: int | None = None) -> dict[str, Any]:
+    """What this run is for: the calendar action at `as_of` (`after_quali 2024 R18`…), or
+    `backstop` / `manual`; and the data it must wait for (no API request)."""
+    moment = as_moment(as_of)
+    plan: dict[str, Any] = {"as_of": moment.isoformat(), "action": mode, "awaits": None}
+    if mode != "live" or season is not None:
+        return plan
+    engine = make_engine()
+    try:
+        stored = weekends(engine, since=moment.date() - dt.timedelta(days=7))
+    finally:
+        engine.dispose()
+    action = action_at(stored, moment)
+    if action is None:
+        plan["action"] = "scheduled"
+        return plan
+    plan.update(action=action.kind, season=action.season, round=action.round)
+    plan["awaits"] = action.awaits
+    log.info("run for %s at %s, waits for %s", action.describe(), moment, action.awaits)
+    return plan
+
+
+def published_task(plan: dict[str, Any], base_url: str | None = None) -> bool:
+    """Whether the data the run waits for is published (True at once when it waits for
+    nothing, with no request)."""
+    if plan["awaits"] is None:
+        return True
+    client = JolpicaClient.from_settings(base_url=base_url)
+    try:
+        ready = client.published(plan["season"], plan["round"], plan["awaits"])
+    finally:
+        client.http.close()
+    log.info(
+        "%s of %d R%d %s",
+        plan["awaits"],
+        plan["season"],
+        plan["round"],
+        "is published" if ready else "is not published yet",
+    )
+    return ready
+
+
 def ingest_task(
     mode: str,
-    as_of: dt.date,
+    as_of: dt.date | dt.datetime,
     season: int | None = None,
     snapshot_dir: str | None = None,
     base_url: str | None = None,
 ) -> dict[str, Any]:
-    """Load new rounds from the API (mode `live`) or a CSV snapshot; a JSON-able summary."""
+    """Load what is due by `as_of` from the API (mode `live`: results of finished races,
+    then qualifying and sprints of the next) or a CSV snapshot; a JSON-able summary."""
     if mode == "snapshot":
         return snapshot_task(snapshot_dir)
     if mode != "live":
         raise ValueError(f"unknown mode {mode!r}: use 'live' or 'snapshot'")
+    moment = as_moment(as_of)
     engine = make_engine()
     client = JolpicaClient.from_settings(base_url=base_url)
     try:
@@ -35,7 +87,7 @@ def ingest_task(
         if season is not None:
             reports = [ingest_season(engine, client, season)]
         else:
-            reports = ingest_new(engine, client, as_of)
+            reports = ingest_new(engine, client, moment) + ingest_sessions(engine, client, moment)
     finally:
         log.info("F1 API %s: %s", client.http.base_url, client.http.stats.summary())
         client.http.close()
@@ -43,7 +95,7 @@ def ingest_task(
     stats = client.http.stats
     return {
         "mode": "live",
-        "as_of": as_of.isoformat(),
+        "as_of": moment.isoformat(),
         "changes": [
             {"season": r.season, "rounds": r.rounds, "rows_changed": r.changed} for r in reports
         ],
@@ -54,21 +106,26 @@ def ingest_task(
     }
 
 
-def weather_task(summary: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
-    """Weather of the seasons the ingest touched (and the next race's forecast)."""
-    if summary.get("mode") != "live":
-        return {"weather_rows_changed": 0}
-    seasons = sorted({c["season"] for c in summary["changes"]} | {as_of.year})
+def weather_task(summary: dict[str, Any], as_of: dt.date | dt.datetime) -> dict[str, Any]:
+    """Weather of the seasons the ingest touched (and the next race's forecast); nothing
+    when weather is switched off (`F1_WEATHER=false`)."""
+    if summary.get("mode") != "live" or not IngestSettings().weather:
+        return {"weather_rows_changed": 0, "weather_seasons": []}
+    day = as_moment(as_of).date()
+    seasons = sorted({c["season"] for c in summary["changes"]} | {day.year})
     engine = make_engine()
     meteo = OpenMeteo.from_settings()
-    changed = 0
+    changed: dict[int, int] = {}
     try:
         for season in seasons:
-            report = ingest_weather(engine, meteo, season, as_of, only_missing=True)
-            changed += report.counts.changed
+            report = ingest_weather(engine, meteo, season, day, only_missing=True)
+            changed[season] = report.counts.changed
     finally:
         engine.dispose()
-    return {"weather_rows_changed": changed}
+    return {
+        "weather_rows_changed": sum(changed.values()),
+        "weather_seasons": sorted(s for s, n in changed.items() if n),
+    }
 
 
 def asset_extra(summary: dict[str, Any], weather: dict[str, Any]) -> dict[str, Any] | None:
@@ -78,10 +135,12 @@ def asset_extra(summary: dict[str, Any], weather: dict[str, Any]) -> dict[str, A
     written = [c for c in summary["changes"] if c["rounds"] or c["rows_changed"]]
     if not written and not weather["weather_rows_changed"]:
         return None
-    latest = max(summary["changes"], key=lambda c: c["season"])
+    season = max(c["season"] for c in summary["changes"])
+    rounds = {r for c in summary["changes"] if c["season"] == season for r in c["rounds"]}
     return {
-        "season": latest["season"],
-        "rounds": latest["rounds"],
+        "season": season,
+        "rounds": sorted(rounds),
         "changes": summary["changes"],
+        "as_of": summary["as_of"],
         **weather,
     }

@@ -6,6 +6,7 @@ client address); every answer names the model version and is logged and counted.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from typing import Annotated, Any, Literal
@@ -83,6 +84,27 @@ def choose(request: Request, stage: str, claims: dict[str, Any] | None) -> Serve
     return served
 
 
+def no_upcoming_race(engine: Engine) -> str:
+    """Why there is no next race, and what to run."""
+    with session_factory(engine)() as session:
+        last = session.execute(
+            select(Race.season, Race.round, Race.name, Race.date)
+            .order_by(Race.date.desc(), Race.round.desc())
+            .limit(1)
+        ).first()
+    year = dt.datetime.now(dt.UTC).year
+    held = (
+        "the warehouse holds no race"
+        if last is None
+        else f"the warehouse's calendar ends with {last.season} R{last.round}, {last.name} "
+        f"({last.date})"
+    )
+    return (
+        f"no upcoming race is known: {held}. Load this season's calendar with "
+        f"`f1 ingest season {year}`, or unpause the f1_ingest DAG (its next run fetches it)"
+    )
+
+
 def resolve_stage(engine: Engine, season: int, round_: int, stage: StageChoice) -> str:
     """`auto`: post_quali once the race's qualifying is stored, else pre_quali."""
     if stage != "auto":
@@ -109,12 +131,20 @@ async def answer(
     if models.get(stage, CHAMPION) is None:  # perhaps trained since: look (in the threadpool)
         await run_in_threadpool(models.champion, stage)
     served = choose(request, stage, claims)
-    body = request.app.state.cache.peek(cache_key(served, season, round_, stage))
+    features = models.features
+    body = request.app.state.cache.peek(cache_key(served, features, season, round_, stage))
     found = "local"
     if body is None:
         try:
             body, found = await run_in_threadpool(
-                race_prediction, engine, request.app.state.cache, served, season, round_, stage
+                race_prediction,
+                engine,
+                request.app.state.cache,
+                served,
+                features,
+                season,
+                round_,
+                stage,
             )
         except NoEntrants as error:
             raise HTTPException(404, str(error)) from None
@@ -131,7 +161,7 @@ async def next_race(
     """The next race without results (from today, UTC)."""
     race = await run_in_threadpool(upcoming_race, engine)
     if race is None:
-        raise HTTPException(404, "no upcoming race is in the warehouse")
+        raise HTTPException(404, await run_in_threadpool(no_upcoming_race, engine))
     return await answer(request, engine, race.season, race.round, stage, claims)
 
 

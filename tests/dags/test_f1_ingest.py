@@ -61,10 +61,12 @@ def test_snapshot_mode_loads_the_history_and_announces_it(f1_ingest, warehouse) 
     assert tables["races"] == 1125 and tables["race_results"] == 26811
     event = asset_events("f1/warehouse")[-1]
     assert event["mode"] == "snapshot"
-    assert tables.pop("pipeline_status") == 2  # the callbacks' rows, written after the event
+    assert tables.pop("pipeline_status") == 4  # the callbacks' rows, written after the event
     assert event["rows_changed"] == sum(tables.values())
     assert event["last_race"] == {"season": 2024, "round": 24, "name": "Abu Dhabi Grand Prix"}
-    assert _statuses(warehouse) == {("ingest", "success", None), ("weather", "success", None)}
+    assert _statuses(warehouse) == {
+        (task, "success", None) for task in ("plan", "published", "ingest", "weather")
+    }
 
 
 def test_a_bad_snapshot_fails_the_run_without_retries_and_writes_nothing(
@@ -82,9 +84,9 @@ def test_a_bad_snapshot_fails_the_run_without_retries_and_writes_nothing(
     ti = next(t for t in run.get_task_instances() if t.task_id == "ingest")
     assert ti.state == "failed" and ti.try_number == 1  # bad data is not retried
     tables = _tables(warehouse)
-    assert tables.pop("pipeline_status") == 1
+    assert tables.pop("pipeline_status") == 3  # plan and published succeeded, ingest failed
     assert set(tables.values()) == {0}
-    (status,) = _statuses(warehouse)
+    (status,) = [s for s in _statuses(warehouse) if s[1] == "failed"]
     assert status[:2] == ("ingest", "failed") and "1950-05-32" in status[2]
     (post,) = webhook.posts
     assert (post["dag_id"], post["task_id"], post["run_id"]) == ("f1_ingest", "ingest", run.run_id)
@@ -138,5 +140,10 @@ def test_live_mode_fetches_the_missing_rounds_through_the_f1_api_connection(
     )
     assert rerun.state == "success"
     states = {t.task_id: t.state for t in rerun.get_task_instances()}
-    assert states == {"ingest": "success", "weather": "skipped"}
+    assert states == {
+        "plan": "success",
+        "published": "success",
+        "ingest": "success",
+        "weather": "skipped",
+    }
     assert len(asset_events("f1/warehouse")) == events + 1

@@ -9,8 +9,8 @@ import pytest
 from pipelines.ingest.http import JsonClient, RateLimiter, RetryPolicy
 from pipelines.ingest.jolpica import JolpicaClient
 from pipelines.snapshot import BUNDLED
+from replay.ergast import ErgastData, JolpicaApi
 from tests.servers.base import LocalServer
-from tests.servers.jolpica import ErgastData, JolpicaApi
 from tests.servers.open_meteo import OpenMeteoApi
 
 FAST = RetryPolicy(attempts=6, backoff_s=0.01, max_backoff_s=0.05)
@@ -19,7 +19,7 @@ FAST = RetryPolicy(attempts=6, backoff_s=0.01, max_backoff_s=0.05)
 @pytest.fixture(scope="session")
 def ergast() -> ErgastData:
     """The bundled history as Ergast JSON objects."""
-    return ErgastData(BUNDLED)
+    return ErgastData.read(BUNDLED)
 
 
 @pytest.fixture

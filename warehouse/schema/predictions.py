@@ -31,9 +31,12 @@ class Prediction(Base):
     model_name: Mapped[str] = mapped_column(String(128))
     model_version: Mapped[str] = mapped_column(String(32))
     probability: Mapped[float] = mapped_column(Float)
+    # when it was stored (the scoring run's time, simulated in a replay) and the alias the
+    # version held then (champion or challenger)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.current_timestamp()
     )
+    alias: Mapped[str | None] = mapped_column(String(16))
 
 
 class PredictionAccuracy(Base):

@@ -94,6 +94,9 @@ class Race(Base):
     quali_time: Mapped[dt.time | None] = mapped_column(Time)
     sprint_date: Mapped[dt.date | None] = mapped_column(Date)
     sprint_time: Mapped[dt.time | None] = mapped_column(Time)
+    # Jolpica's `SprintQualifying` (2024 on; `SprintShootout` in 2023)
+    sprint_quali_date: Mapped[dt.date | None] = mapped_column(Date)
+    sprint_quali_time: Mapped[dt.time | None] = mapped_column(Time)
 
 
 class _Classification:

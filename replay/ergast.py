@@ -1,26 +1,34 @@
-"""A Jolpica/Ergast-compatible F1 API built from an Ergast-layout CSV folder (the bundled history).
+"""A Jolpica/Ergast-compatible F1 API built from Ergast-layout CSV folders (the bundled
+history, or a replay's data).
 
 Speaks the documented format: the MRData envelope with string limit/offset/total, limit at
-most 100, and result-like lists paged by row so one race can be split across two pages.
+most 100, and result-like lists paged by row so one race can be split across two pages. A
+`visible(endpoint, (season, round))` rule can hide what has not happened yet (a replay's
+simulated clock); the schedule is always visible.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.servers.base import Answer
+from replay.tables import Table, read_folders
 
 NULL = "\\N"
 MAX_LIMIT = 100
-
-
-def _read(directory: Path, name: str) -> list[dict[str, str]]:
-    with (directory / name).open(newline="") as handle:
-        return list(csv.DictReader(handle))
+Answer = tuple[int, Any]  # status, JSON-able body
+Visible = Callable[[str, tuple[int, int]], bool]
+SESSIONS = (
+    ("FirstPractice", "fp1"),
+    ("SecondPractice", "fp2"),
+    ("ThirdPractice", "fp3"),
+    ("Qualifying", "quali"),
+    ("Sprint", "sprint"),
+    ("SprintQualifying", "sprint_quali"),
+)
 
 
 def _put(target: dict[str, Any], key: str, value: str) -> None:
@@ -31,9 +39,17 @@ def _put(target: dict[str, Any], key: str, value: str) -> None:
 class ErgastData:
     """The CSV history as Ergast JSON objects."""
 
-    def __init__(self, directory: Path) -> None:
+    @classmethod
+    def read(cls, *folders: Path) -> ErgastData:
+        """The folders' tables merged (a later folder overrides an earlier one)."""
+        return cls(read_folders(list(folders)))
+
+    def __init__(self, tables: dict[str, Table]) -> None:
+        def table_rows(name: str) -> list[dict[str, str]]:
+            return tables[name].rows if name in tables else []
+
         self.drivers: dict[str, dict[str, Any]] = {}
-        for r in _read(directory, "drivers.csv"):
+        for r in table_rows("drivers.csv"):
             d: dict[str, Any] = {"driverId": r["driverRef"]}
             _put(d, "permanentNumber", r["number"])
             _put(d, "code", r["code"])
@@ -43,14 +59,14 @@ class ErgastData:
             _put(d, "nationality", r["nationality"])
             self.drivers[r["driverId"]] = d
         self.teams: dict[str, dict[str, Any]] = {}
-        for r in _read(directory, "constructors.csv"):
+        for r in table_rows("constructors.csv"):
             t: dict[str, Any] = {"constructorId": r["constructorRef"]}
             _put(t, "url", r["url"])
             t["name"] = r["name"]
             _put(t, "nationality", r["nationality"])
             self.teams[r["constructorId"]] = t
         circuits: dict[str, dict[str, Any]] = {}
-        for r in _read(directory, "circuits.csv"):
+        for r in table_rows("circuits.csv"):
             location: dict[str, Any] = {}
             for key, column in (
                 ("lat", "lat"),
@@ -63,11 +79,11 @@ class ErgastData:
             _put(c, "url", r["url"])
             c.update(circuitName=r["name"], Location=location)
             circuits[r["circuitId"]] = c
-        self.status = {r["statusId"]: r["status"] for r in _read(directory, "status.csv")}
+        self.status = {r["statusId"]: r["status"] for r in table_rows("status.csv")}
         self.races: dict[tuple[int, int], dict[str, Any]] = {}
         self.sessions: dict[tuple[int, int], dict[str, Any]] = {}
         race_key: dict[str, tuple[int, int]] = {}
-        for r in _read(directory, "races.csv"):
+        for r in table_rows("races.csv"):
             key = (int(r["year"]), int(r["round"]))
             race_key[r["raceId"]] = key
             race: dict[str, Any] = {"season": r["year"], "round": r["round"]}
@@ -77,14 +93,8 @@ class ErgastData:
                 race["time"] = r["time"] + "Z"
             self.races[key] = race
             sessions: dict[str, Any] = {}
-            for name, prefix in (
-                ("FirstPractice", "fp1"),
-                ("SecondPractice", "fp2"),
-                ("ThirdPractice", "fp3"),
-                ("Qualifying", "quali"),
-                ("Sprint", "sprint"),
-            ):
-                if r[f"{prefix}_date"] != NULL:
+            for name, prefix in SESSIONS:
+                if r.get(f"{prefix}_date", NULL) != NULL:
                     sessions[name] = {"date": r[f"{prefix}_date"]}
                     if r[f"{prefix}_time"] != NULL:
                         sessions[name]["time"] = r[f"{prefix}_time"] + "Z"
@@ -103,7 +113,7 @@ class ErgastData:
             ),
         ):
             grouped: dict[tuple[int, int], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-            for r in _read(directory, file):
+            for r in table_rows(file):
                 grouped[race_key[r["raceId"]]].append((int(r[order]), build(r)))
             self.rows[kind] = {
                 k: [row for _, row in sorted(v, key=lambda p: p[0])] for k, v in grouped.items()
@@ -175,10 +185,12 @@ ROUTES = re.compile(
 
 
 class JolpicaApi:
-    """Routes requests to ErgastData the way the real API pages them."""
+    """Routes requests to ErgastData the way the real API pages them (hiding what `visible`
+    says has not happened yet)."""
 
-    def __init__(self, data: ErgastData) -> None:
+    def __init__(self, data: ErgastData, visible: Visible | None = None) -> None:
         self.data = data
+        self.visible = visible
 
     def __call__(self, path: str, query: dict[str, str]) -> Answer:
         match = ROUTES.match(path)
@@ -204,6 +216,8 @@ class JolpicaApi:
                 RaceTable={"season": str(season), "Races": races[offset : offset + limit]},
             )
             return 200, {"MRData": envelope}
+        if self.visible is not None:
+            keys = [k for k in keys if self.visible(kind, k)]
         flat = [(k, row) for k in keys for row in self.data.rows[kind].get(k, [])]
         page = flat[offset : offset + limit]
         envelope["total"] = str(len(flat))
