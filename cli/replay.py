@@ -236,8 +236,9 @@ def _report(
     for stage, row in report["summary"].items():
         if row["races"]:
             console.print(
-                f"{stage}: log loss {row['log_loss']:.3f} (grid-only {row['grid_log_loss']:.3f}), "
-                f"Brier {row['brier']:.4f}, top-1 {row['top1']:.0%} over {row['races']} races"
+                f"{stage}: log loss {row['log_loss']:.3f} (grid-only, which knows the grid: "
+                f"{row['grid_log_loss']:.3f}), Brier {row['brier']:.4f}, top-1 "
+                f"{row['top1']:.0%} over {row['races']} races"
             )
     console.print(
         f"{len(records)} DAG runs in {seconds / 60:.1f} min; report {out}", soft_wrap=True

@@ -1,11 +1,13 @@
 """
 ### f1_train
 
-Trains the race-winner ensemble of both stages on the first Monday of each month, 07:00 UTC
-(after the Monday backstop ingest), when races were run since the newest version was trained
-(otherwise the run is skipped: nothing new to learn; the param `force` trains anyway). Every race's
-results reach the features (and the predictions) within hours without retraining; a new
-model once a month keeps the registry readable and a season's replay within its time. The
+Trains the race-winner ensemble of both stages once a quarter: the first Monday of January,
+April, July and October, 07:00 UTC (after the Monday backstop ingest), when races were run
+since the newest version was trained (otherwise the run is skipped: nothing new to learn; the
+param `force` trains anyway). Every race reaches the features, and so the predictions, within
+hours without retraining (ELO, form, standings, the grid); what a retraining changes is how
+much each feature weighs, which a quarter's races move little. A training run costs two CPU
+minutes, and the quarterly cadence keeps a whole season's replay within its time. The
 timetable never starts a catch-up run when unpaused.
 
 Each run evaluates the recipe walk-forward on the two most recent seasons, fits it on every

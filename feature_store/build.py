@@ -74,11 +74,24 @@ def _driver_log(frames: Frames) -> pd.DataFrame:
     log["won"] = (log["position"] == 1).astype(float)
     grouped = log.groupby("driver_id", sort=False)
     log["driver_starts"] = grouped.cumcount() + 1
+    first = (np.arange(len(log)) - log["driver_starts"].to_numpy() + 1).astype(int)
     for n in (3, 5):
         for column, source in (("finish", "position_order"), ("points", "points"), ("dnf", "dnf")):
-            rolled = grouped[source].rolling(n, min_periods=1).mean()
-            log[f"form{n}_{column}"] = rolled.reset_index(level=0, drop=True)
+            log[f"form{n}_{column}"] = _trailing_mean(log[source].to_numpy(float), first, n)
     return log
+
+
+def _trailing_mean(values: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
+    """Mean of each row's value and the n−1 before it within its group (rows sorted by
+    group; `first` is the position of each row's group's first row)."""
+    position = np.arange(len(values))
+    total, count = np.zeros(len(values)), np.zeros(len(values))
+    for back in range(n):  # a sum of at most n values per row: no error carried along the log
+        source = position - back
+        inside = source >= first
+        total[inside] += values[source[inside]]
+        count += inside
+    return total / count
 
 
 def _team_log(log: pd.DataFrame) -> pd.DataFrame:
@@ -112,10 +125,13 @@ def _asof(
 
 def _rated(log: pd.DataFrame, who: str, config: EloConfig) -> pd.DataFrame:
     """(idx, `who`, _rating): every competitor's rating after each of its races."""
-    races = log.sort_values(["idx", "position_order"], kind="stable").groupby("idx", sort=True)
+    ordered = log.sort_values(["idx", "position_order"], kind="stable")
+    idx, season = ordered["idx"].to_numpy(), ordered["season"].to_numpy()
+    who_ = ordered[who].tolist()
+    starts = np.r_[0, np.flatnonzero(np.diff(idx)) + 1]  # each race's first row
+    ends = np.r_[starts[1:], len(idx)]
     series = (
-        (int(idx), int(group["season"].to_numpy()[0]), list(group[who]))  # type: ignore[arg-type]
-        for idx, group in races
+        (int(idx[a]), int(season[a]), who_[a:b]) for a, b in zip(starts, ends, strict=True)
     )
     return pd.DataFrame(rate(series, config), columns=["idx", who, "_rating"])
 

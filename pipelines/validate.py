@@ -39,9 +39,9 @@ def validate_raw(
     reports (check `.success`)."""
     import importlib
 
-    from expectations.runner import run_suite
+    from expectations.runner import run_suites
 
-    reports = []
+    batches = []
     for name in datasets:
         module = importlib.import_module(f"expectations.{name}")
         sql = f"SELECT * FROM ({module.SQL}) AS dataset"  # nosec B608
@@ -50,10 +50,8 @@ def validate_raw(
         if wanted:
             sql += f" WHERE season IN ({', '.join(':' + p for p in params)})"
         frame = read_sql(engine, sql, params)
-        reports.append(
-            run_suite(name, module.prepare(frame), module.suite(), out_dir or validation_dir())
-        )
-    return reports
+        batches.append((name, module.prepare(frame), module.suite()))
+    return run_suites(batches, out_dir or validation_dir())
 
 
 def validate_features(
@@ -61,23 +59,16 @@ def validate_features(
 ) -> list[Any]:
     """Run the features suite on each stage of a build (each with its own columns)."""
     from expectations import features
-    from expectations.runner import run_suite
+    from expectations.runner import run_suites
     from feature_store.view import features as stage_features
 
-    reports = []
+    batches = []
     for stage, frame in views.items():
         if season is not None:
             frame = frame[frame["season"] == season]
         columns = [(f.name, f.nullable, f.low, f.high) for f in stage_features(stage)]
-        reports.append(
-            run_suite(
-                f"features_{stage}",
-                features.prepare(frame),
-                features.suite(columns),
-                out_dir or validation_dir(),
-            )
-        )
-    return reports
+        batches.append((f"features_{stage}", features.prepare(frame), features.suite(columns)))
+    return run_suites(batches, out_dir or validation_dir())
 
 
 def require(reports: list[Any]) -> None:

@@ -98,17 +98,21 @@ class SimulatedScheduler:
     def play(
         self, start: dt.datetime, end: dt.datetime, history: Path, train: bool = True
     ) -> list[RunRecord]:
-        """The platform's first run at `start` (load `history`, an Ergast-layout folder, with
-        f1_ingest, then fetch the season's calendar with a live f1_ingest; train the first
-        models with f1_train unless `train` is False), then every scheduled run until `end`,
-        each with what its events trigger."""
+        """The platform's first run at `start`, then every scheduled run until `end`, each
+        with what its events trigger."""
+        self.first_run(start, history, train)
+        for at, dag_id in self.fire_times(start, end):
+            self.run(dag_id, at)
+        return self.records
+
+    def first_run(self, start: dt.datetime, history: Path, train: bool = True) -> None:
+        """Load `history` (an Ergast-layout folder) with f1_ingest, fetch the season's calendar
+        with a live f1_ingest, and train the first models with f1_train (unless `train` is
+        False), each with what its events trigger."""
         self.run("f1_ingest", start, {"mode": "snapshot", "snapshot_dir": str(history)}, "manual")
         self.run("f1_ingest", start, None, "manual")  # live: the season's calendar
         if train:
             self.run("f1_train", start, None, "manual")
-        for at, dag_id in self.fire_times(start, end):
-            self.run(dag_id, at)
-        return self.records
 
     def run(
         self, dag_id: str, at: dt.datetime, conf: dict[str, Any] | None = None, why: str = ""

@@ -219,12 +219,18 @@ def plot(races: list[dict[str, Any]], season: int, folder: Path) -> list[Path]:
     labels = [f"R{r['round']}" for r in races]
     x = np.arange(len(races))
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
+    grid = [
+        r["stages"]["post_quali"]["grid"]["log_loss"]
+        if r["stages"]["post_quali"].get("grid")
+        else np.nan
+        for r in races
+    ]
     for axis, stage in zip(axes, STAGES, strict=True):
         found = [r["stages"][stage] for r in races]
         model = [f["scores"]["log_loss"] if f.get("scores") else np.nan for f in found]
-        grid = [f["grid"]["log_loss"] if f.get("grid") else np.nan for f in found]
         axis.bar(x - 0.2, model, 0.4, label="champion")
-        axis.bar(x + 0.2, grid, 0.4, label="grid-only baseline", color="#bbbbbb")
+        label = "grid-only baseline" + (" (knows the grid)" if stage == "pre_quali" else "")
+        axis.bar(x + 0.2, grid, 0.4, label=label, color="#bbbbbb")
         axis.set_xticks(x, labels)
         axis.set_title(f"{stage}: log loss of the winner (lower is better)")
         axis.legend()

@@ -51,7 +51,7 @@ def _dag() -> Any:
 def test_polymarket_bot_is_paused_when_created_and_runs_every_15_minutes(airflow_db) -> None:  # type: ignore[no-untyped-def]
     dag = _dag()
     assert dag.is_paused_upon_creation is True and dag.max_active_runs == 1
-    assert dag.schedule == dt.timedelta(minutes=15) and dag.catchup is False
+    assert dag.schedule.cron == "*/15 * * * *" and dag.catchup is False
 
 
 def test_polymarket_bot_runs_a_cycle_against_the_champion(

@@ -92,3 +92,40 @@ def test_training_reads_seasons_from_the_store(history, tmp_path: Path) -> None:
     recent = read_offline("pre_quali", root, since=2020)
     assert set(recent["season"]) == {2020, 2021, 2022, 2023, 2024}
     assert isinstance(recent, pd.DataFrame) and "grid" not in recent.columns
+
+
+def test_the_incremental_build_after_new_rounds_equals_a_full_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an ingest of rounds 18–24 (the season's calendar was known), only the rows from
+    round 18 on are computed, the rows before are kept as published, and the result is the
+    full build's, row for row."""
+    from pipelines.snapshot import BUNDLED, load_snapshot
+    from replay.tables import cut_before, read_folders, write_folder
+    from warehouse.db import make_engine
+    from warehouse.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    upgrade(engine)
+    everything = read_folders([BUNDLED])
+    before = cut_before(everything, 2024, 18)
+    before["races.csv"] = everything["races.csv"]  # the whole calendar, results up to R17
+    load_snapshot(engine, write_folder(before, tmp_path / "cut"))
+    incremental, full = tmp_path / "incremental" / NAME, tmp_path / "full" / NAME
+    publish_build(build_features(engine, incremental), incremental)
+    load_snapshot(engine, BUNDLED)  # rounds 18–24 arrive
+
+    build = build_features(engine, incremental, after=(2024, 18))
+    reference = build_features(engine, full)
+
+    assert build.build_id == reference.build_id  # the same content, hashed
+    assert build.races == [(2024, r) for r in range(18, 25)]
+    for stage in ("pre_quali", "post_quali"):
+        got = pd.read_parquet(build.staging / f"{stage}.parquet")
+        want = pd.read_parquet(reference.staging / f"{stage}.parquet")
+        order = ["race_id", "driver_id"]
+        pd.testing.assert_frame_equal(
+            got.sort_values(order).reset_index(drop=True),
+            want.sort_values(order).reset_index(drop=True),
+        )
+    engine.dispose()
