@@ -53,7 +53,8 @@ def f1_promote() -> None:
         outlet_events[CHAMPIONS].extra = moved
         return moved
 
-    announce([gate.override(task_id=f"gate_{stage}")(stage) for stage in STAGES])  # type: ignore[arg-type]
+    decisions = [gate.override(task_id=f"gate_{stage}")(stage) for stage in STAGES]
+    announce(decisions)  # type: ignore[arg-type]  # XComArgs resolve to the dicts at run time
 
 
 f1_promote()

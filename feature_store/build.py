@@ -130,9 +130,7 @@ def _rated(log: pd.DataFrame, who: str, config: EloConfig) -> pd.DataFrame:
     who_ = ordered[who].tolist()
     starts = np.r_[0, np.flatnonzero(np.diff(idx)) + 1]  # each race's first row
     ends = np.r_[starts[1:], len(idx)]
-    series = (
-        (int(idx[a]), int(season[a]), who_[a:b]) for a, b in zip(starts, ends, strict=True)
-    )
+    series = ((int(idx[a]), int(season[a]), who_[a:b]) for a, b in zip(starts, ends, strict=True))
     return pd.DataFrame(rate(series, config), columns=["idx", who, "_rating"])
 
 

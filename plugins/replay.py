@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pendulum
 from airflow.dag_processing.dagbag import DagBag
-from airflow.timetables.base import DataInterval, TimeRestriction
+from airflow.timetables.base import DataInterval, TimeRestriction, Timetable
 
 log = logging.getLogger(__name__)
 # the flow's order: a DAG runs after the ones whose assets it consumes
@@ -78,12 +79,16 @@ class SimulatedScheduler:
     def fire_times(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[dt.datetime, str]]:
         """(time, dag_id) of every time-scheduled run from `start` to `end`, in time order
         (the flow's order at equal times), as the DAGs' timetables give them."""
-        restriction = TimeRestriction(earliest=start, latest=end, catchup=True)
+        restriction = TimeRestriction(
+            earliest=pendulum.instance(start), latest=pendulum.instance(end), catchup=True
+        )
         timed = [d for d in self.dags if not self.consumes[d]]
         while True:
             upcoming = []
             for dag_id in timed:
-                info = self.dags[dag_id].timetable.next_dagrun_info(
+                timetable = self.dags[dag_id].timetable
+                assert isinstance(timetable, Timetable)  # ours: the core protocol
+                info = timetable.next_dagrun_info(
                     last_automated_data_interval=self._last.get(dag_id), restriction=restriction
                 )
                 if info is not None:
@@ -91,6 +96,7 @@ class SimulatedScheduler:
             if not upcoming:
                 return
             at, _, dag_id, info = min(upcoming, key=lambda u: (u[0], u[1]))
+            assert info.data_interval is not None
             self._last[dag_id] = info.data_interval
             # a plain datetime: pendulum's arithmetic drops a stdlib tzinfo
             yield dt.datetime.fromtimestamp(at.timestamp(), dt.UTC), dag_id

@@ -84,21 +84,21 @@ class ErgastData:
         self.sessions: dict[tuple[int, int], dict[str, Any]] = {}
         race_key: dict[str, tuple[int, int]] = {}
         for r in table_rows("races.csv"):
-            key = (int(r["year"]), int(r["round"]))
-            race_key[r["raceId"]] = key
+            season_round = (int(r["year"]), int(r["round"]))
+            race_key[r["raceId"]] = season_round
             race: dict[str, Any] = {"season": r["year"], "round": r["round"]}
             _put(race, "url", r["url"])
             race.update(raceName=r["name"], Circuit=circuits[r["circuitId"]], date=r["date"])
             if r["time"] != NULL:
                 race["time"] = r["time"] + "Z"
-            self.races[key] = race
+            self.races[season_round] = race
             sessions: dict[str, Any] = {}
             for name, prefix in SESSIONS:
                 if r.get(f"{prefix}_date", NULL) != NULL:
                     sessions[name] = {"date": r[f"{prefix}_date"]}
                     if r[f"{prefix}_time"] != NULL:
                         sessions[name]["time"] = r[f"{prefix}_time"] + "Z"
-            self.sessions[key] = sessions
+            self.sessions[season_round] = sessions
         self.rows: dict[str, dict[tuple[int, int], list[dict[str, Any]]]] = {}
         for kind, file, order, build in (
             ("results", "results.csv", "positionOrder", self._result),
