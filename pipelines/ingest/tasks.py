@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 
 def plan_task(as_of: dt.datetime, mode: str = "live", season: int | None = None) -> dict[str, Any]:
-    """What this run is for: the calendar action at `as_of` (`after_quali 2024 R18`…), or
-    `backstop` / `manual`; and the data it must wait for (no API request)."""
+    """What this run is for: the calendar action at `as_of` (`after_quali` of 2024 R18…), or
+    the backstop or a manual run; and the data it must wait for (no API request)."""
     moment = as_moment(as_of)
     plan: dict[str, Any] = {"as_of": moment.isoformat(), "action": mode, "awaits": None}
     if mode != "live" or season is not None:
@@ -37,8 +37,8 @@ def plan_task(as_of: dt.datetime, mode: str = "live", season: int | None = None)
     finally:
         engine.dispose()
     action = action_at(stored, moment)
-    if action is None:
-        plan["action"] = "scheduled"
+    if action is None:  # the Monday backstop, or a run triggered by hand
+        plan["action"] = "backstop or manual"
         return plan
     plan.update(action=action.kind, season=action.season, round=action.round)
     plan["awaits"] = action.awaits

@@ -75,3 +75,25 @@ def test_house_rules(dagbag, path) -> None:
         # every task reports its outcome (monitoring) and its failure (the webhook)
         assert on_failure in task.on_failure_callback, task.task_id
         assert on_success in task.on_success_callback, task.task_id
+
+
+@pytest.mark.parametrize("dag_id", ["f1_ingest", "f1_train", "polymarket_bot"])
+def test_unpausing_never_starts_a_run_for_a_time_already_past(dagbag, dag_id: str) -> None:
+    """What the dag-processor computes for a parsed DAG (and the scheduler creates once due):
+    its first run is in the future, and after a long pause the next one is at most the grace
+    late — never the catch-up run Airflow's cron timetables make with catchup=False."""
+    import pendulum
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.timetables.base import DagRunInfo
+
+    from plugins.timetables import GRACE
+
+    scheduled = DagSerialization.deserialize_dag(
+        DagSerialization.serialize_dag(dagbag.dags[dag_id])
+    )
+    now = dt.datetime.now(dt.UTC)
+    first = scheduled.next_dagrun_info(last_automated_run_info=None)
+    assert first is not None and first.run_after >= now
+    month_ago = DagRunInfo.exact(pendulum.instance(now - dt.timedelta(days=30)))
+    resumed = scheduled.next_dagrun_info(last_automated_run_info=month_ago)
+    assert resumed is not None and resumed.run_after >= now - GRACE

@@ -122,6 +122,39 @@ def test_race_prediction_shape_sum_and_cache(api: TestClient) -> None:
     assert api.get("/api/v1/predictions/2024/3", params={"stage": "mid_race"}).status_code == 422
 
 
+def test_next_race_says_what_to_run_until_a_calendar_is_stored(api: TestClient, history) -> None:  # type: ignore[no-untyped-def]
+    missing = api.get("/api/v1/predictions/next-race")
+    assert missing.status_code == 404
+    detail = missing.json()["detail"]
+    assert "no upcoming race is known" in detail
+    assert "2024 R24, Abu Dhabi Grand Prix (2024-12-08)" in detail
+    assert "f1 ingest season" in detail and "f1_ingest" in detail
+
+    from warehouse.schema import Circuit
+
+    upcoming = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=9)
+    with history.begin() as connection:  # the season's calendar arrives
+        yas = connection.scalar(select(Circuit.id).where(Circuit.ref == "yas_marina"))
+        race_id = connection.execute(
+            Race.__table__.insert()
+            .values(
+                season=upcoming.year + 1, round=1, circuit_id=yas, name="Next GP", date=upcoming
+            )  # fmt: skip
+            .returning(Race.__table__.c.id)
+        ).scalar_one()
+    try:
+        answer = api.get("/api/v1/predictions/next-race")
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["race"] == {"season": upcoming.year + 1, "round": 1, "name": "Next GP"}
+        assert body["stage"] == "pre_quali"  # nothing of the weekend known yet
+        assert len(body["predictions"]) == 20  # the last race's lineup
+        assert abs(sum(p["probability"] for p in body["predictions"]) - 1) < 1e-6
+    finally:
+        with history.begin() as connection:
+            connection.execute(Race.__table__.delete().where(Race.__table__.c.id == race_id))
+
+
 def test_what_if_moves_probability_with_the_grid(api: TestClient) -> None:
     # a caller on the challenger's side: v2, the real recipe (v1 is the crippled one)
     client = next(f"w{i}" for i in range(1000) if arm(f"client:w{i}", 0.10) == "challenger")
@@ -338,8 +371,12 @@ def test_redis_cache_is_shared_between_replicas(aliases, history, redis_url: str
         assert computed.status_code == 200, computed.text
         assert first.get(path).content == computed.content
         assert _cache_counts(first) == {"computed": 1.0, "local": 1.0}
+    from feature_store.store import Manifest, store_root
+
+    manifest = Manifest.read(store_root())  # the feature build is part of the key
+    assert manifest is not None
     stored = redis.Redis.from_url(redis_url).get(
-        "f1:prediction:2024:24:post_quali:f1_winner_post_quali:1:champion"
+        f"f1:prediction:2024:24:post_quali:f1_winner_post_quali:1:champion:{manifest.build_id}"
     )
     assert stored == computed.content
     with TestClient(create_app(settings)) as second:  # another replica: a cold process cache

@@ -17,17 +17,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ADD/DROP COLUMN (SQLite ≥ 3.35 has both): a batch copy of `races` would trip the
+# foreign keys that point at it once the warehouse holds data.
 def upgrade() -> None:
-    with op.batch_alter_table('races') as batch:
-        batch.add_column(sa.Column('sprint_quali_date', sa.Date(), nullable=True))
-        batch.add_column(sa.Column('sprint_quali_time', sa.Time(), nullable=True))
-    with op.batch_alter_table('predictions') as batch:
-        batch.add_column(sa.Column('alias', sa.String(length=16), nullable=True))
+    op.add_column('races', sa.Column('sprint_quali_date', sa.Date(), nullable=True))
+    op.add_column('races', sa.Column('sprint_quali_time', sa.Time(), nullable=True))
+    op.add_column('predictions', sa.Column('alias', sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('predictions') as batch:
-        batch.drop_column('alias')
-    with op.batch_alter_table('races') as batch:
-        batch.drop_column('sprint_quali_time')
-        batch.drop_column('sprint_quali_date')
+    op.drop_column('predictions', 'alias')
+    op.drop_column('races', 'sprint_quali_time')
+    op.drop_column('races', 'sprint_quali_date')
