@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-from-lock
 
 export F1_HOME ?= $(CURDIR)/.local
 
-.PHONY: up test install lint typecheck bench clean
+.PHONY: up test install lint typecheck bench bench-replay clean
 
 up: install
 	$(VENV)/bin/f1 up
@@ -43,6 +43,12 @@ bench: install
 	$(VENV)/bin/python bench/ingest_season.py
 	$(VENV)/bin/python bench/features.py
 	$(VENV)/bin/python bench/train.py
+
+# The season replay through the real DAGs: 7 rounds (target ≤ 10 min), then the whole
+# 2024 season (target ≤ 40 min).
+bench-replay: install
+	$(VENV)/bin/python bench/season_replay.py --rounds 18-24
+	$(VENV)/bin/python bench/season_replay.py --rounds 1-24
 
 clean:
 	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache

@@ -22,7 +22,10 @@ app = typer.Typer(help="Load F1 data into the warehouse.", no_args_is_help=True)
 Year = Annotated[int, typer.Argument(help="Season, e.g. 2024.", min=1950, max=2100)]
 AsOf = Annotated[
     dt.datetime | None,
-    typer.Option(formats=["%Y-%m-%d"], help="Date the run stands on; default today (UTC)."),
+    typer.Option(
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"],
+        help="When the run stands (UTC: a date, or a date and time); default now.",
+    ),
 ]
 
 
@@ -129,13 +132,16 @@ def qualifying(year: Year) -> None:
 def new(
     as_of: AsOf = None,
 ) -> None:
-    """What the scheduled DAG does: rounds run before AS_OF that the warehouse lacks."""
+    """What the scheduled DAG does: the results due by AS_OF (race start + 3 h) that the
+    warehouse lacks, then the qualifying and sprint of the next race once published."""
     from pipelines.ingest.live import ingest_new
+    from pipelines.ingest.sessions import ingest_sessions
 
-    day = _day(as_of)
+    moment = as_of.replace(tzinfo=dt.UTC) if as_of else dt.datetime.now(dt.UTC)
     engine = warehouse_engine()
     with _api() as client, progress_callback() as progress:
-        reports = ingest_new(engine, client, day, progress)
+        reports = ingest_new(engine, client, moment, progress)
+        reports += ingest_sessions(engine, client, moment)
     for report in reports:
         _report(report)
 

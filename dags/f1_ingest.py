@@ -50,7 +50,7 @@ def _as_of(dag_run: Any) -> dt.datetime:
 
 
 @dag(
-    schedule=RaceWeekendTimetable(backstop="0 6 * * 1"),
+    schedule=RaceWeekendTimetable("0 6 * * 1"),
     start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,

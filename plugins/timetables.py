@@ -97,7 +97,11 @@ class FutureCronTimetable(Timetable):
         self, *, last_automated_data_interval: DataInterval | None, restriction: TimeRestriction
     ) -> DagRunInfo | None:
         floor = earliest_next(last_automated_data_interval, restriction, self.clock())
-        return _info(cron_at_or_after(self.cron, floor), restriction)
+        return _info(self.next_at(floor), restriction)
+
+    def next_at(self, floor: dt.datetime) -> dt.datetime:
+        """The first run time at or after `floor`."""
+        return cron_at_or_after(self.cron, floor)
 
 
 @lru_cache(maxsize=4)
@@ -123,39 +127,23 @@ def next_action(floor: dt.datetime) -> Action | None:
     return next((a for a in timeline(stored) if a.at >= floor), None)
 
 
-class RaceWeekendTimetable(Timetable):
+class RaceWeekendTimetable(FutureCronTimetable):
     """After every session that changes a prediction (from the stored calendar), a day
-    before each weekend, and at the weekly backstop."""
+    before each weekend, and at the weekly backstop (the cron)."""
 
-    def __init__(self, backstop: str = "0 6 * * 1", clock: Clock = _now) -> None:
-        croniter(backstop)
-        self.backstop = backstop
-        self.clock = clock
+    def __init__(self, cron: str = "0 6 * * 1", clock: Clock = _now) -> None:
+        super().__init__(cron, clock)
         self.description = (
             "race calendar: a day before each weekend, after qualifying, after a sprint run "
-            f"after qualifying, after the race; backstop cron {backstop} (UTC)"
+            f"after qualifying, after the race; backstop cron {cron} (UTC), no catch-up"
         )
 
     @property
     def summary(self) -> str:
-        return f"race calendar + {self.backstop}"
+        return f"race calendar + {self.cron}"
 
-    def serialize(self) -> dict[str, Any]:
-        return {"backstop": self.backstop}
-
-    @classmethod
-    def deserialize(cls, data: dict[str, Any]) -> Timetable:
-        return cls(data["backstop"])
-
-    def infer_manual_data_interval(self, *, run_after: pendulum.DateTime) -> DataInterval:
-        return DataInterval.exact(run_after)
-
-    def next_dagrun_info(
-        self, *, last_automated_data_interval: DataInterval | None, restriction: TimeRestriction
-    ) -> DagRunInfo | None:
-        floor = earliest_next(last_automated_data_interval, restriction, self.clock())
-        times = [cron_at_or_after(self.backstop, floor)]
+    def next_at(self, floor: dt.datetime) -> dt.datetime:
+        """The next calendar action or backstop at or after `floor`."""
+        backstop = super().next_at(floor)
         action = next_action(floor)
-        if action is not None:
-            times.append(action.at)
-        return _info(min(times), restriction)
+        return backstop if action is None else min(backstop, action.at)

@@ -15,20 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest.records import SESSION_KEYS
 from replay.tables import Table, read_folders
 
 NULL = "\\N"
 MAX_LIMIT = 100
 Answer = tuple[int, Any]  # status, JSON-able body
 Visible = Callable[[str, tuple[int, int]], bool]
-SESSIONS = (
-    ("FirstPractice", "fp1"),
-    ("SecondPractice", "fp2"),
-    ("ThirdPractice", "fp3"),
-    ("Qualifying", "quali"),
-    ("Sprint", "sprint"),
-    ("SprintQualifying", "sprint_quali"),
-)
 
 
 def _put(target: dict[str, Any], key: str, value: str) -> None:
@@ -93,7 +86,7 @@ class ErgastData:
                 race["time"] = r["time"] + "Z"
             self.races[season_round] = race
             sessions: dict[str, Any] = {}
-            for name, prefix in SESSIONS:
+            for name, prefix in SESSION_KEYS:
                 if r.get(f"{prefix}_date", NULL) != NULL:
                     sessions[name] = {"date": r[f"{prefix}_date"]}
                     if r[f"{prefix}_time"] != NULL:

@@ -40,7 +40,6 @@ class Run:
     seconds: float
     started: dt.datetime
     ended: dt.datetime
-    summary: str = ""
 
 
 def window(

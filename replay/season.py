@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.weekend import PRE_WEEKEND_LEAD, published_at, weekend_actions
+from pipelines.weekend import PRE_WEEKEND_LEAD, published_at
 from replay.ergast import NULL, ErgastData
 from replay.tables import Table, cut_before, read_folders, write_folder
 from warehouse.calendar import SESSIONS, Weekend, session_start
@@ -127,10 +127,6 @@ class ReplaySeason:
     def visible(self, clock: Clock) -> VisibleRule:
         """What the local API reveals at the clock's time."""
         return VisibleRule(self, clock)
-
-    def checkpoints(self) -> list[tuple[Weekend, list[str]]]:
-        """Each replayed weekend and the actions of its timeline, for progress."""
-        return [(w, [a.kind for a in weekend_actions(w)]) for w in self.played]
 
 
 @dataclass(frozen=True)

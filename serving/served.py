@@ -39,8 +39,10 @@ class ServedModels:
 
     loaded: dict[tuple[str, str], Served] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-    # the published feature build the answers are computed from (part of every cache key,
-    # so a rebuild, or a version served again after a rollback, never meets an old answer)
+    # the published feature build the answers are computed from, and when it was published
+    # (every f1_features run publishes, after every warehouse change: a race built on the
+    # spot from the warehouse changes with it); part of every cache key, so new data, or a
+    # version served again after a rollback, never meets an answer computed before
     features: str = "none"
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _last_try: float = float("-inf")
@@ -79,7 +81,7 @@ class ServedModels:
                 if key not in self.loaded or self.loaded[key].version != served.version
             }
             self.loaded, self.errors = fresh, errors
-            self.features = manifest.build_id if manifest else "none"
+            self.features = features_tag(manifest)
         for (stage, alias), (old, new) in changed.items():
             log.info("now serving %s@%s v%s (was %s)", model_name(stage), alias, new, old)
         return self.describe()
@@ -105,6 +107,11 @@ class ServedModels:
             for (stage, alias), served in self.loaded.items():
                 models[stage][alias] = served.version
             return {"models": models, "errors": dict(self.errors)}
+
+
+def features_tag(manifest: Manifest | None) -> str:
+    """The published build as the cache keys name it: its id and when it was published."""
+    return "none" if manifest is None else f"{manifest.build_id}@{manifest.built_at}"
 
 
 async def follow(models: ServedModels, interval_s: float) -> None:

@@ -79,3 +79,10 @@ def weekends(
         query = query.where(Race.date <= until)
     with session_factory(engine)() as session:  # type: ignore[arg-type]  # a Connection binds too
         return [weekend_of(race) for race in session.scalars(query)]
+
+
+def last_scheduled(engine: Engine | Connection) -> Weekend | None:
+    """The latest race of the stored calendar, or None when none is stored."""
+    with session_factory(engine)() as session:  # type: ignore[arg-type]  # a Connection binds too
+        race = session.scalars(select(Race).order_by(Race.date.desc(), Race.round.desc())).first()
+        return None if race is None else weekend_of(race)

@@ -57,16 +57,18 @@ RACE: Spec = (
     ("time", "time", clock, False),
     ("url", "url", text, False),
 )
+# The schedule's sessions (Jolpica's key) and the race columns holding their date and time.
+SESSION_KEYS = (
+    ("FirstPractice", "fp1"),
+    ("SecondPractice", "fp2"),
+    ("ThirdPractice", "fp3"),
+    ("Qualifying", "quali"),
+    ("Sprint", "sprint"),
+    ("SprintQualifying", "sprint_quali"),
+)
 SESSIONS: Spec = tuple(
     (f"{key}.{part}", f"{column}_{part}", date if part == "date" else clock, False)
-    for key, column in (
-        ("FirstPractice", "fp1"),
-        ("SecondPractice", "fp2"),
-        ("ThirdPractice", "fp3"),
-        ("Qualifying", "quali"),
-        ("Sprint", "sprint"),
-        ("SprintQualifying", "sprint_quali"),
-    )
+    for key, column in SESSION_KEYS
     for part in ("date", "time")
 )
 SPRINT_RESULT: Spec = (

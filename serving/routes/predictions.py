@@ -24,6 +24,7 @@ from serving.auth import optional_claims
 from serving.deps import EngineDep
 from serving.predictions import PredictionOut, cache_key, race_prediction
 from serving.served import Served, ServedModels, arm
+from warehouse.calendar import last_scheduled
 from warehouse.db import session_factory
 from warehouse.schema import QualifyingResult, Race
 
@@ -86,18 +87,13 @@ def choose(request: Request, stage: str, claims: dict[str, Any] | None) -> Serve
 
 def no_upcoming_race(engine: Engine) -> str:
     """Why there is no next race, and what to run."""
-    with session_factory(engine)() as session:
-        last = session.execute(
-            select(Race.season, Race.round, Race.name, Race.date)
-            .order_by(Race.date.desc(), Race.round.desc())
-            .limit(1)
-        ).first()
+    last = last_scheduled(engine)
     year = dt.datetime.now(dt.UTC).year
     held = (
         "the warehouse holds no race"
         if last is None
         else f"the warehouse's calendar ends with {last.season} R{last.round}, {last.name} "
-        f"({last.date})"
+        f"({last.race_start.date()})"
     )
     return (
         f"no upcoming race is known: {held}. Load this season's calendar with "

@@ -1,5 +1,6 @@
 """`f1 replay`: what it refuses before it starts, and how its report judges each race's
-windows (the full replay runs in tests/dags/test_weekend.py's engine and in bench/replay.py)."""
+windows (its engine runs a weekend in tests/dags/test_weekend.py; a whole replay runs in
+bench/season_replay.py)."""
 
 from __future__ import annotations
 

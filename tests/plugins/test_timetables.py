@@ -134,8 +134,8 @@ def test_future_cron_never_catches_up() -> None:
 
 
 def test_timetables_survive_serialization() -> None:
-    weekend = RaceWeekendTimetable("0 5 * * 2")
-    assert RaceWeekendTimetable.deserialize(weekend.serialize()).backstop == "0 5 * * 2"
+    weekend = RaceWeekendTimetable.deserialize(RaceWeekendTimetable("0 5 * * 2").serialize())
+    assert isinstance(weekend, RaceWeekendTimetable) and weekend.cron == "0 5 * * 2"
     assert FutureCronTimetable.deserialize(
         FutureCronTimetable("*/15 * * * *").serialize()
     ).cron == ("*/15 * * * *")

@@ -372,11 +372,14 @@ def test_redis_cache_is_shared_between_replicas(aliases, history, redis_url: str
         assert first.get(path).content == computed.content
         assert _cache_counts(first) == {"computed": 1.0, "local": 1.0}
     from feature_store.store import Manifest, store_root
+    from serving.served import features_tag
 
-    manifest = Manifest.read(store_root())  # the feature build is part of the key
+    manifest = Manifest.read(store_root())
     assert manifest is not None
+    build = features_tag(manifest)  # the published build, and when: part of the key
+    assert build == f"{manifest.build_id}@{manifest.built_at}"
     stored = redis.Redis.from_url(redis_url).get(
-        f"f1:prediction:2024:24:post_quali:f1_winner_post_quali:1:champion:{manifest.build_id}"
+        f"f1:prediction:2024:24:post_quali:f1_winner_post_quali:1:champion:{build}"
     )
     assert stored == computed.content
     with TestClient(create_app(settings)) as second:  # another replica: a cold process cache

@@ -1,8 +1,8 @@
 """Times `f1 replay` (the platform's season backtest through the real DAGs) and prints what the
 report says.
 
-    .venv/bin/python bench/replay.py                   # 2024 rounds 18-24 (target ≤ 10 min)
-    .venv/bin/python bench/replay.py --rounds 1-24     # the whole season (target ≤ 40 min)
+    .venv/bin/python bench/season_replay.py                   # 2024 rounds 18-24 (target ≤ 10 min)
+    .venv/bin/python bench/season_replay.py --rounds 1-24     # the whole season (target ≤ 40 min)
 
 Each run replays into a fresh folder: the first run of the platform (load the history before
 the first round, fetch the calendar, train the first models), then every scheduled DAG run
