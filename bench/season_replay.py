@@ -67,7 +67,8 @@ def main() -> None:
     for stage, row in report["summary"].items():
         print(
             f"  {stage}: log loss {row['log_loss']:.3f} (grid-only {row['grid_log_loss']:.3f}), "
-            f"Brier {row['brier']:.4f}, top-1 {row['top1']:.0%} over {row['races']} races"
+            f"Brier {row['brier']:.4f} ({row['grid_brier']:.4f}), top-1 {row['top1']:.0%} "
+            f"({row['grid_top1']:.0%}) over {row['races']} races"
         )
 
 

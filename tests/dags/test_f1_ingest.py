@@ -103,9 +103,11 @@ def test_live_mode_fetches_the_missing_rounds_through_the_f1_api_connection(
     meteo: LocalServer,
 ) -> None:
     load_snapshot(warehouse, snapshot_until(tmp_path / "cut", 2024, 22))
-    connections = tmp_path / "connections.json"
-    connections.write_text(
-        json.dumps({"f1_api": {"conn_type": "http", "host": f"{jolpica.url}/ergast/f1"}})
+    # the connection as an environment variable: a conn_file_path given to dag.test() would
+    # stay in Airflow's cached secrets backends for every later test of this process
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_F1_API",
+        json.dumps({"conn_type": "http", "host": f"{jolpica.url}/ergast/f1"}),
     )
     monkeypatch.setenv("F1_API_BASE_URL", "http://127.0.0.1:9/unused")  # the connection wins
     monkeypatch.setenv("F1_API_RATE_PER_SECOND", "1000")
@@ -114,7 +116,7 @@ def test_live_mode_fetches_the_missing_rounds_through_the_f1_api_connection(
     monday = dt.datetime(2024, 12, 16, 6, tzinfo=dt.UTC)  # after rounds 23 (Dec 1), 24 (Dec 8)
     events = len(asset_events("f1/warehouse"))
 
-    run = f1_ingest.test(run_after=monday, logical_date=monday, conn_file_path=str(connections))
+    run = f1_ingest.test(run_after=monday, logical_date=monday)
 
     assert run.state == "success"
     with transaction(warehouse) as session:
@@ -136,7 +138,6 @@ def test_live_mode_fetches_the_missing_rounds_through_the_f1_api_connection(
     rerun = f1_ingest.test(
         run_after=monday + dt.timedelta(hours=1),
         logical_date=monday + dt.timedelta(hours=1),
-        conn_file_path=str(connections),
     )
     assert rerun.state == "success"
     states = {t.task_id: t.state for t in rerun.get_task_instances()}

@@ -52,6 +52,20 @@ def test_a_results_page_that_cuts_a_race() -> None:
     assert book.drivers["max_verstappen"]["dob"].isoformat() == "1997-09-30"
 
 
+def test_sprint_qualifying_is_read_under_both_its_names() -> None:
+    """Jolpica calls it `SprintQualifying` (2024 on) and `SprintShootout` (2023)."""
+    _, races = _unwrap(_load("2023.json"), "RaceTable", "Races", "x")
+    book = EntityBook()
+    for key in ("SprintShootout", "SprintQualifying"):
+        race = {**races[3], key: {"date": "2023-04-29", "time": "08:30:00Z"}}
+        row = race_row(race, book, "2023.json", sessions=True)
+        assert (row["sprint_quali_date"].isoformat(), str(row["sprint_quali_time"])) == (
+            "2023-04-29",
+            "08:30:00",
+        )
+    assert race_row(races[0], book, "2023.json", sessions=True)["sprint_quali_date"] is None
+
+
 def test_schedule_sprints_qualifying_and_standings() -> None:
     _, races = _unwrap(_load("2023.json"), "RaceTable", "Races", "x")
     book = EntityBook()
