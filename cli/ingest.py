@@ -29,10 +29,6 @@ AsOf = Annotated[
 ]
 
 
-def _day(as_of: dt.datetime | None) -> dt.date:
-    return as_of.date() if as_of else dt.datetime.now(dt.UTC).date()
-
-
 def _print_counts(title: str, tables: dict[str, UpsertCounts]) -> None:
     from rich.table import Table
 
@@ -150,22 +146,30 @@ def new(
 def weather(
     year: Year,
     as_of: AsOf = None,
+    historical: Annotated[
+        bool,
+        typer.Option(
+            "--historical",
+            help="Also the archived forecast of each past race since 2022 that has none (what "
+            "the forecast said before the race: post_quali features for training).",
+        ),
+    ] = False,
 ) -> None:
-    """Race-time weather from Open-Meteo: archive for past races, forecast for the next."""
+    """Race-time weather from Open-Meteo: forecasts for the coming races, the observation of
+    past ones (kept apart: features use forecasts only)."""
     from pipelines.ingest.http import ApiError
     from pipelines.ingest.weather import OpenMeteo, ingest_weather
 
-    day = _day(as_of)
+    moment = as_of.replace(tzinfo=dt.UTC) if as_of else dt.datetime.now(dt.UTC)
     engine = warehouse_engine()
     meteo = OpenMeteo.from_settings()
     try:
         with progress_callback() as progress:
-            report = ingest_weather(engine, meteo, year, day, progress)
+            report = ingest_weather(engine, meteo, year, moment, progress, historical=historical)
     except ApiError as error:
         fail(f"{error}\nno weather was written")
     finally:
-        stats = meteo.archive.stats.requests + meteo.forecast.stats.requests
-        console.print(f"Open-Meteo: {stats} requests")
+        console.print(f"Open-Meteo: {meteo.requests} requests")
     _print_counts(f"weather {year}: {report.asked} races asked", {"weather": report.counts})
     if report.without:
         console.print(f"no weather values for rounds {report.without}: left without")

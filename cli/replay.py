@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.console import console, errors, fail, output_to
+from warehouse.schema.predictions import BASELINES
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -222,7 +223,7 @@ def _report(
     )  # fmt: skip
     for race in races:
         pre, post = race["stages"]["pre_quali"], race["stages"]["post_quali"]
-        scores, grid = post.get("scores") or {}, post.get("grid") or {}
+        scores, grid = post.get("scores") or {}, post.get("baseline") or {}
         table.add_row(
             str(race["round"]),
             race["name"],
@@ -236,8 +237,8 @@ def _report(
     for stage, row in report["summary"].items():
         if row["races"]:
             console.print(
-                f"{stage}: log loss {row['log_loss']:.3f} (grid-only, which knows the grid: "
-                f"{row['grid_log_loss']:.3f}), Brier {row['brier']:.4f}, top-1 "
+                f"{stage}: log loss {row['log_loss']:.3f} ({BASELINES[stage][1]} baseline: "
+                f"{row['baseline_log_loss']:.3f}), Brier {row['brier']:.4f}, top-1 "
                 f"{row['top1']:.0%} over {row['races']} races"
             )
     console.print(

@@ -56,8 +56,10 @@ def suite() -> gx.ExpectationSuite:
                 "condition is dry, wet or mixed",
             ),
             named(
-                e.ExpectColumnValuesToBeInSet(column="source", value_set=["archive", "forecast"]),
-                "source is archive or forecast",
+                e.ExpectColumnValuesToBeInSet(
+                    column="source", value_set=["archive", "forecast", "historical_forecast"]
+                ),
+                "source is archive, forecast or historical_forecast",
             ),
         ],
     )

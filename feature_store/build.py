@@ -11,7 +11,15 @@ import pandas as pd
 
 from feature_store.elo import EloConfig, carried, rate
 from feature_store.frames import Frames
-from feature_store.view import IDENTITY, STAGES, STREET_CIRCUITS, feature_names
+from feature_store.view import (
+    ERA_FADE_ROUNDS,
+    ERA_STARTS,
+    IDENTITY,
+    STAGES,
+    STREET_CIRCUITS,
+    feature_names,
+)
+from warehouse.calendar import NO_PRACTICE, NOON, SESSIONS
 
 NOT_STARTED = ("F", "W")  # failed to qualify, withdrew: no start, no rating change
 
@@ -24,6 +32,7 @@ def build_views(
     views = {}
     for stage in stages:
         rows = _qualifying(base, frames) if stage == "post_quali" else base.copy()
+        rows = _weather(rows, frames, stage)
         rows["stage"] = stage
         names = feature_names(stage)
         out = rows[[*IDENTITY, "stage", *names]].copy()
@@ -61,7 +70,15 @@ def _base(frames: Frames, entrants: pd.DataFrame | None) -> pd.DataFrame:
     rows["races_left"] = rows["race_id"].map(left)
     rows["street_circuit"] = rows["circuit_ref"].isin(STREET_CIRCUITS).astype(float)
     rows["round_number"] = rows["round"]
-    return _weather(rows, frames)
+    rows["era_opening"] = era_opening(rows["season"], rows["round"])
+    return rows
+
+
+def era_opening(season: pd.Series, round_: pd.Series) -> np.ndarray:
+    """1 at round 1 of an era's first season, fading to 0 after ERA_FADE_ROUNDS; else 0."""
+    fresh = season.astype(int).isin(ERA_STARTS).to_numpy()
+    fade = np.clip(1 - (round_.to_numpy(dtype=float) - 1) / ERA_FADE_ROUNDS, 0, 1)
+    return np.where(fresh, fade, 0.0)
 
 
 def _driver_log(frames: Frames) -> pd.DataFrame:
@@ -213,10 +230,37 @@ def _teammates(rows: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
     return rows.drop(columns=["_ahead", "_duels", "_season"])
 
 
-def _weather(rows: pd.DataFrame, frames: Frames) -> pd.DataFrame:
-    weather = frames.weather.assign(wet=lambda w: (w["condition"] != "dry").astype(float))
+def cutoffs(races: pd.DataFrame, stage: str) -> pd.Series:
+    """Each race's cut-off for `stage` (UTC), by race_id, as warehouse/calendar.py's Weekend
+    has it: pre_quali, the first session (the race − 2 days when none is known); post_quali,
+    lights out. A session without a time starts at noon."""
+
+    def start(day: str, time: str) -> pd.Series:
+        clock = races[time].map(lambda t: NOON if t is None or t != t else t).astype(str)
+        return pd.to_datetime(races[day], utc=True) + pd.to_timedelta(clock)
+
+    race = start("date", "time")
+    if stage == "post_quali":
+        at = race
+    else:
+        sessions = pd.concat(
+            [start(f"{k}_date", f"{k}_time") for k in SESSIONS if k != "race"], axis=1
+        )
+        at = sessions.min(axis=1).fillna(race - NO_PRACTICE)
+    return pd.Series(at.to_numpy(), index=races["race_id"].to_numpy())
+
+
+def _weather(rows: pd.DataFrame, frames: Frames, stage: str) -> pd.DataFrame:
+    """The latest forecast issued before the stage's cut-off (none: no weather)."""
+    weather = frames.weather.assign(
+        wet=lambda w: (w["condition"] != "dry").astype(float),
+        issued_at=lambda w: pd.to_datetime(w["issued_at"], utc=True),
+    )
+    deadline = weather["race_id"].map(cutoffs(frames.races, stage))
+    known = weather[weather["issued_at"] < deadline].sort_values("issued_at", kind="stable")
+    latest = known.drop_duplicates("race_id", keep="last")
     return rows.merge(
-        weather[["race_id", "air_temperature_c", "precipitation_mm", "wet"]],
+        latest[["race_id", "air_temperature_c", "precipitation_mm", "wet"]],
         on="race_id",
         how="left",
     )

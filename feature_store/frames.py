@@ -9,8 +9,10 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
 QUERIES = {
-    "races": "SELECT r.id AS race_id, r.season, r.round, r.date, c.ref AS circuit_ref "
-    "FROM races r JOIN circuits c ON c.id = r.circuit_id",
+    "races": "SELECT r.id AS race_id, r.season, r.round, r.name, r.date, r.time, r.fp1_date, "
+    "r.fp1_time, r.fp2_date, r.fp2_time, r.fp3_date, r.fp3_time, r.quali_date, r.quali_time, "
+    "r.sprint_date, r.sprint_time, r.sprint_quali_date, r.sprint_quali_time, "
+    "c.ref AS circuit_ref FROM races r JOIN circuits c ON c.id = r.circuit_id",
     "results": "SELECT race_id, driver_id, team_id, position, position_order, position_text, "
     "points FROM race_results",
     "qualifying": "SELECT q.race_id, q.driver_id, d.ref AS driver_ref, q.team_id, "
@@ -18,7 +20,9 @@ QUERIES = {
     "JOIN drivers d ON d.id = q.driver_id JOIN teams t ON t.id = q.team_id",
     "sprints": "SELECT race_id, driver_id, position_order FROM sprint_results",
     "standings": "SELECT race_id, driver_id, points, position FROM driver_standings",
-    "weather": "SELECT race_id, air_temperature_c, precipitation_mm, condition FROM weather",
+    # forecasts only, each with when it was issued: an observation never becomes a feature
+    "weather": "SELECT race_id, issued_at, air_temperature_c, precipitation_mm, condition "
+    "FROM weather WHERE source <> 'archive'",
 }
 
 

@@ -174,6 +174,15 @@ FEATURES: tuple[Feature, ...] = (
         high=1,
     ),
     Feature(
+        "era_opening",
+        "1 at round 1 of a season that opens a new technical era (ERA_STARTS), falling linearly"
+        " to 0 by round 11; 0 in every other race",
+        "weight 0–1",
+        "the calendar",
+        low=0,
+        high=1,
+    ),
+    Feature(
         "air_temperature_c",
         "mean air temperature in the race's first three hours",
         "°C",
@@ -232,6 +241,11 @@ FEATURES: tuple[Feature, ...] = (
         high=30,
     ),
 )
+
+# Seasons that opened a new technical era (engine formula, aerodynamics or car concept
+# rewritten): ratings carried over from the season before say less in their first races.
+ERA_STARTS = frozenset({1983, 1989, 1994, 1998, 2009, 2014, 2017, 2022, 2026})
+ERA_FADE_ROUNDS = 10
 
 # Street and park circuits (temporary tracks on public roads or park roads), by Ergast id.
 STREET_CIRCUITS = frozenset(

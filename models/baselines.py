@@ -1,10 +1,18 @@
 """Reference forecasts the models must beat, each fitted on the 10 seasons before the test.
 
-- uniform: every entrant alike.
-- pole: the pole-sitter (grid 1) gets the pole win rate, the others share the rest.
-- grid: the win rate of each grid slot, normalised per race (slot 0 and no slot share one rate).
-- leader: the championship leader before the race gets the leaders' win rate (pre_quali).
-Rates are smoothed (+0.5 wins, +1 start) so no entrant is certain to lose.
+A baseline uses only what its stage knows:
+- both stages: `uniform`, every entrant alike.
+- pre_quali (before the weekend's first session): `leader`, the championship leader before the
+  race gets the leaders' win rate; `last_winner`, the winner of the previous race gets the
+  previous winners' win rate; `elo_favourite`, the ELO favourite gets the ELO favourites' win rate.
+- post_quali (after qualifying): `pole`, the pole-sitter gets the pole win rate; `grid`, the win
+  rate of each grid slot, normalised per race (slot 0 and no slot share one rate).
+A favourite baseline shares the rest equally among the others. Rates are smoothed (+0.5 wins,
++1 start) so no entrant is certain to lose.
+
+`STAGE_BASELINE` names the one stored beside the models online and that the live-accuracy alert
+compares the champion with: grid-only after qualifying, the last winner before it (the best of
+the three pre_quali baselines on the 2006–2013 development window, see docs/MODELS.md).
 """
 
 from __future__ import annotations
@@ -15,6 +23,11 @@ import pandas as pd
 from models.probability import per_race
 
 HISTORY = 10
+NAMES = {
+    "pre_quali": ("uniform", "leader", "last_winner", "elo_favourite"),
+    "post_quali": ("uniform", "pole", "grid"),
+}
+STAGE_BASELINE = {"pre_quali": "last_winner", "post_quali": "grid"}
 
 
 def _rate(wins: float, starts: float) -> float:
@@ -22,6 +35,7 @@ def _rate(wins: float, starts: float) -> float:
 
 
 def _favourite(test: pd.DataFrame, flag: pd.Series, rate: float) -> np.ndarray:
+    flag = flag.fillna(False).astype(bool)
     n = test.groupby("race_id")["race_id"].transform("size").to_numpy()
     has = flag.groupby(test["race_id"]).transform("any").to_numpy()
     others = (1 - rate) / np.maximum(n - 1, 1)
@@ -29,27 +43,72 @@ def _favourite(test: pd.DataFrame, flag: pd.Series, rate: float) -> np.ndarray:
     return per_race(test["race_id"].to_numpy(), weights)
 
 
-def baselines(history: pd.DataFrame, test: pd.DataFrame, stage: str) -> dict[str, np.ndarray]:
-    """Baseline probabilities for `test` rows, fitted on `history` (labelled rows, earlier)."""
+def _flag_rate(
+    past: pd.DataFrame, test: pd.DataFrame, flag: pd.Series, rows: pd.Series
+) -> np.ndarray:
+    """The favourite baseline for `test` rows flagged by `flag`, its rate fitted on the `past`
+    rows flagged by `rows`."""
+    rows = rows.fillna(False).astype(bool)
+    return _favourite(test, flag, _rate(past.loc[rows, "won"].sum(), rows.sum()))
+
+
+def previous_winner(history: pd.DataFrame) -> pd.Series:
+    """Each race's previous race's winner (driver_id), by race_id; races in `history` order by
+    (season, round). The first race of `history` has none."""
+    races = history[["race_id", "season", "round"]].drop_duplicates("race_id")
+    races = races.sort_values(["season", "round"])
+    winners = history.loc[history["won"] == 1].drop_duplicates("race_id")
+    winner = races["race_id"].map(winners.set_index("race_id")["driver_id"])
+    return pd.Series(winner.shift(1).to_numpy(), index=races["race_id"].to_numpy())
+
+
+def _is_last_winner(frame: pd.DataFrame, before: pd.Series) -> pd.Series:
+    return frame["driver_id"] == frame["race_id"].map(before)
+
+
+def _is_elo_favourite(frame: pd.DataFrame) -> pd.Series:
+    best = frame.groupby("race_id")["driver_elo"].transform("max")
+    return frame["driver_elo"] == best
+
+
+def baselines(
+    history: pd.DataFrame, test: pd.DataFrame, stage: str, only: tuple[str, ...] | None = None
+) -> dict[str, np.ndarray]:
+    """Baseline probabilities for `test` rows, fitted on `history` (labelled rows, earlier and
+    the test's own seasons: a race's previous winner is known before it); `only` limits which.
+    """
+    if stage not in NAMES:
+        raise ValueError(f"unknown stage {stage!r}: use one of {', '.join(NAMES)}")
+    wanted = [n for n in NAMES[stage] if only is None or n in only]
     first = test["season"].min() - HISTORY
     past = history[(history["season"] >= first) & (history["season"] < test["season"].min())]
     races = test["race_id"].to_numpy()
-    out = {"uniform": per_race(races, np.ones(len(test)))}
-    pole = past["result_grid"] == 1
-    out["pole"] = _favourite(
-        test, test["result_grid"] == 1, _rate(past.loc[pole, "won"].sum(), pole.sum())
-    )
-    slot = past["result_grid"].fillna(0).astype(int)
-    rates = past.groupby(slot)["won"].agg(["sum", "size"])
-    table = {int(s): _rate(r["sum"], r["size"]) for s, r in rates.iterrows()}
-    floor = min(table.values()) if table else 0.01
-    test_slot = test["result_grid"].fillna(0).astype(int)
-    out["grid"] = per_race(races, test_slot.map(lambda s: table.get(s, floor)).to_numpy())
-    if stage == "pre_quali":
-        leader = past["championship_position"] == 1
-        out["leader"] = _favourite(
-            test,
-            test["championship_position"] == 1,
-            _rate(past.loc[leader, "won"].sum(), leader.sum()),
-        )
+    out: dict[str, np.ndarray] = {}
+    for name in wanted:
+        if name == "uniform":
+            out[name] = per_race(races, np.ones(len(test)))
+        elif name == "leader":
+            out[name] = _flag_rate(
+                past,
+                test,
+                test["championship_position"] == 1,
+                past["championship_position"] == 1,
+            )
+        elif name == "last_winner":
+            before = previous_winner(history)
+            out[name] = _flag_rate(
+                past, test, _is_last_winner(test, before), _is_last_winner(past, before)
+            )
+        elif name == "elo_favourite":
+            out[name] = _flag_rate(past, test, _is_elo_favourite(test), _is_elo_favourite(past))
+        elif name == "pole":
+            out[name] = _flag_rate(past, test, test["result_grid"] == 1, past["result_grid"] == 1)
+        elif name == "grid":
+            slot = past["result_grid"].fillna(0).astype(int)
+            rates = past.groupby(slot)["won"].agg(["sum", "size"])
+            table = {int(s): _rate(r["sum"], r["size"]) for s, r in rates.iterrows()}
+            floor = min(table.values()) if table else 0.01
+            test_slot = test["result_grid"].fillna(0).astype(int)
+            rate = test_slot.map(table).fillna(floor).to_numpy(dtype=float)
+            out[name] = per_race(races, rate)
     return out

@@ -1,15 +1,20 @@
-"""The race-winner ensemble: ELO, RandomForest and XGBoost, pooled and calibrated.
+"""The race-winner models: ELO, RandomForest, XGBoost and a conditional logit, and their pool.
 
 - ELO: softmax over driver ELO / s within the race, the scale s fitted on training races.
 - RandomForest: P(win) per (race, driver) row, normalised within the race.
 - XGBoost: gradient-boosted trees trained with a per-race softmax objective (a boosted
   conditional logit): a row's score only matters relative to the other entrants of its race,
   so the model learns who beats whom instead of how often a row like this one wins.
-- Ensemble: a log-linear pool p ∝ Π p_k^(a·w_k), the weights w (summing to 1) and the
-  calibration power a fitted together on out-of-sample forecasts of the last training
-  seasons: `validation_blocks` blocks of `block_seasons` seasons, each forecast by base models
-  fitted on the seasons before it. Then the base models are refitted on everything. The tested
-  seasons never take part.
+- clogit: a conditional logit on a few within-race inputs (models/clogit.py).
+- pool: a log-linear pool p ∝ Π p_k^(a·w_k), the weights w (summing to 1) and the calibration
+  power a ≤ 1 (a pool may soften its bases, never sharpen them) fitted together on
+  out-of-sample forecasts of the last training seasons: `validation_blocks` blocks of
+  `block_seasons` seasons, each forecast by base models fitted on the seasons before it. Then
+  the base models are refitted on everything. The tested seasons never take part.
+
+`Recipe.serve` says which of xgb, clogit and pool is the model's forecast (`ensemble` in
+`predict`'s output); `SERVED` holds the choice made on the development window
+(pipelines/develop.py) and only what it needs is fitted.
 """
 
 from __future__ import annotations
@@ -23,10 +28,14 @@ import pandas as pd
 from scipy.optimize import minimize, minimize_scalar
 
 from feature_store.view import feature_names
+from models.clogit import ConditionalLogit
 from models.probability import FLOOR, per_race, softmax
 
 log = logging.getLogger(__name__)
-BASES = ("elo", "rf", "xgb")
+BASES = ("elo", "rf", "xgb", "clogit")
+CANDIDATES = ("clogit", "xgb", "pool")  # what a model may serve, simplest first
+# Chosen on 2006–2013 by pipelines/develop.py's rule (docs/MODELS.md has the table).
+SERVED = {"pre_quali": "pool", "post_quali": "pool"}
 # Compared within the race: rows are scored one at a time, but a race is won against the field.
 RELATIVE = ("driver_elo", "team_elo", "form5_points", "season_points", "grid", "quali_gap_pct")
 
@@ -49,6 +58,7 @@ class Recipe:
     """Hyper-parameters of one ensemble (one per stage)."""
 
     stage: str
+    serve: str = ""  # one of CANDIDATES; "" = SERVED[stage]
     validation_blocks: int = 2
     block_seasons: int = 2
     rf: dict[str, Any] = field(
@@ -81,14 +91,23 @@ class Ensemble:
     """Fit on labelled feature rows (race_id, season, features…, won); predict per race."""
 
     def __init__(self, recipe: Recipe) -> None:
+        if recipe.serve and recipe.serve not in CANDIDATES:
+            raise ValueError(f"unknown model {recipe.serve!r}: use one of {', '.join(CANDIDATES)}")
         self.recipe = recipe
+        self.serve = recipe.serve or SERVED[recipe.stage]
         self.features = feature_names(recipe.stage)
         self.elo_scale = 100.0
-        self.weights = {"elo": 1 / 3, "rf": 1 / 3, "xgb": 1 / 3}
+        self.weights = {k: 1 / len(BASES) for k in BASES}
         self.power = 1.0
         self.validation: list[int] = []
         self._rf: Any = None
         self._xgb: Any = None
+        self._clogit: ConditionalLogit | None = None
+
+    @property
+    def bases(self) -> tuple[str, ...]:
+        """The base models this recipe fits: all of them for the pool, else the served one."""
+        return BASES if self.serve == "pool" else (self.serve,)
 
     def fit(self, frame: pd.DataFrame) -> Ensemble:
         """Choose pool weights and calibration on out-of-sample forecasts of the last
@@ -99,7 +118,7 @@ class Ensemble:
             seasons[len(seasons) - size * (i + 1) : len(seasons) - size * i]
             for i in reversed(range(self.recipe.validation_blocks))
         ]
-        if len(seasons) - size * len(blocks) >= 3:
+        if self.serve == "pool" and len(seasons) - size * len(blocks) >= 3:
             forecasts, held = [], []
             for block in blocks:
                 self._fit_bases(frame[frame["season"] < block[0]])
@@ -112,8 +131,9 @@ class Ensemble:
             self.validation = [s for block in blocks for s in block]
         self._fit_bases(frame)
         log.info(
-            "ensemble %s: weights %s, power %.2f, elo scale %.0f",
+            "%s model %s: pool weights %s, power %.2f, elo scale %.0f",
             self.recipe.stage,
+            self.serve,
             {k: round(v, 2) for k, v in self.weights.items()},
             self.power,
             self.elo_scale,
@@ -125,12 +145,20 @@ class Ensemble:
         from sklearn.ensemble import RandomForestClassifier
 
         races, elo = frame["race_id"].to_numpy(), frame["driver_elo"].to_numpy()
-        fitted = minimize_scalar(
-            lambda s: _log_loss(frame, softmax(races, elo / s)), bounds=(10, 1000), method="bounded"
-        )
-        self.elo_scale = float(fitted.x)
+        if "elo" in self.bases:
+            fitted = minimize_scalar(
+                lambda s: _log_loss(frame, softmax(races, elo / s)),
+                bounds=(10, 1000),
+                method="bounded",
+            )
+            self.elo_scale = float(fitted.x)
+        if "clogit" in self.bases:
+            self._clogit = ConditionalLogit(self.recipe.stage).fit(frame)
         x, y = self._matrix(frame), frame["won"].to_numpy()
-        self._rf = RandomForestClassifier(**self.recipe.rf).fit(x, y)
+        if "rf" in self.bases:
+            self._rf = RandomForestClassifier(**self.recipe.rf).fit(x, y)
+        if "xgb" not in self.bases:
+            return
         codes, uniques = pd.factorize(races)
         count = len(uniques)
 
@@ -147,26 +175,35 @@ class Ensemble:
         )
 
     def predict_bases(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Each base model's per-race probabilities."""
+        """Each fitted base model's per-race probabilities."""
         import xgboost as xgb
 
         races = frame["race_id"].to_numpy()
-        x = self._matrix(frame)
-        scores = self._xgb.predict(xgb.DMatrix(x, feature_names=self.columns), output_margin=True)
-        return {
-            "elo": softmax(races, frame["driver_elo"].to_numpy() / self.elo_scale),
-            "rf": per_race(races, self._rf.predict_proba(x)[:, 1]),
-            "xgb": softmax(races, scores),
-        }
+        out: dict[str, np.ndarray] = {}
+        if "elo" in self.bases:
+            out["elo"] = softmax(races, frame["driver_elo"].to_numpy() / self.elo_scale)
+        if "rf" in self.bases or "xgb" in self.bases:
+            x = self._matrix(frame)
+        if "rf" in self.bases:
+            out["rf"] = per_race(races, self._rf.predict_proba(x)[:, 1])
+        if "xgb" in self.bases:
+            margin = self._xgb.predict(
+                xgb.DMatrix(x, feature_names=self.columns), output_margin=True
+            )
+            out["xgb"] = softmax(races, margin)
+        if self._clogit is not None:
+            out["clogit"] = softmax(races, self._clogit.logits(frame))
+        return out
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Probabilities of every base model and of the ensemble (each sums to 1 per race)."""
+        """Probabilities of every fitted base model, of the pool when fitted, and the served
+        forecast as `ensemble` (each sums to 1 per race)."""
         bases = self.predict_bases(frame)
         races = frame["race_id"].to_numpy()
-        return pd.DataFrame(
-            {**bases, "ensemble": _pool(races, bases, self.weights, self.power)},
-            index=frame.index,
-        )
+        out = dict(bases)
+        if self.serve == "pool":
+            out["pool"] = _pool(races, bases, self.weights, self.power)
+        return pd.DataFrame({**out, "ensemble": out[self.serve]}, index=frame.index)
 
     @property
     def columns(self) -> list[str]:
@@ -191,17 +228,19 @@ class Ensemble:
         return matrix[self.columns].to_numpy(dtype=float)
 
     def importances(self) -> pd.DataFrame:
-        """Feature importance of the two tree models (impurity for the forest, total gain
-        for the boosted trees; each column sums to 1)."""
-        gain = self._xgb.get_score(importance_type="total_gain")
-        boosted = np.array([gain.get(c, 0.0) for c in self.columns])
-        return pd.DataFrame(
-            {
-                "rf": self._rf.feature_importances_,
-                "xgb": boosted / boosted.sum() if boosted.sum() > 0 else boosted,
-            },
-            index=self.columns,
-        )
+        """Feature importance per fitted model, each column summing to 1: impurity for the
+        forest, total gain for the boosted trees, |β| (per standard deviation) for the logit."""
+        columns: dict[str, pd.Series] = {}
+        if self._rf is not None and "rf" in self.bases:
+            columns["rf"] = pd.Series(self._rf.feature_importances_, index=self.columns)
+        if self._xgb is not None and "xgb" in self.bases:
+            gain = self._xgb.get_score(importance_type="total_gain")
+            boosted = pd.Series([gain.get(c, 0.0) for c in self.columns], index=self.columns)
+            columns["xgb"] = boosted / boosted.sum() if boosted.sum() > 0 else boosted
+        if self._clogit is not None:
+            size = pd.Series(self._clogit.coefficients()).abs()
+            columns["clogit"] = size / size.sum() if size.sum() > 0 else size
+        return pd.DataFrame(columns)
 
 
 def _pool(
@@ -213,8 +252,9 @@ def _pool(
 
 
 def _choose(frame: pd.DataFrame, bases: dict[str, np.ndarray]) -> tuple[dict[str, float], float]:
-    """Pool weights (≥ 0, summing to 1) and calibration power minimising log loss on `frame`:
-    fitted as free non-negative exponents b_k, then power = Σ b_k and w_k = b_k / power."""
+    """Pool weights (≥ 0, summing to 1) and calibration power (≤ 1) minimising log loss on
+    `frame`: fitted as non-negative exponents b_k with Σ b_k ≤ 1, then power = Σ b_k and
+    w_k = b_k / power."""
     races = frame["race_id"].to_numpy()
 
     def loss(exponents: np.ndarray) -> float:
@@ -222,8 +262,15 @@ def _choose(frame: pd.DataFrame, bases: dict[str, np.ndarray]) -> tuple[dict[str
         return _log_loss(frame, _pool(races, bases, weights, 1.0))
 
     start = np.full(len(BASES), 1.0 / len(BASES))
-    fitted = minimize(loss, start, method="L-BFGS-B", bounds=[(0.0, 5.0)] * len(BASES))
-    power = float(fitted.x.sum())
+    fitted = minimize(
+        loss,
+        start,
+        method="SLSQP",
+        bounds=[(0.0, 1.0)] * len(BASES),
+        constraints=[{"type": "ineq", "fun": lambda b: 1.0 - b.sum()}],
+    )
+    power = float(min(fitted.x.sum(), 1.0))
     if power <= 0:
         return {k: 1 / len(BASES) for k in BASES}, 1.0
-    return {k: float(b) / power for k, b in zip(BASES, fitted.x, strict=True)}, power
+    total = float(fitted.x.sum())
+    return {k: float(b) / total for k, b in zip(BASES, fitted.x, strict=True)}, power

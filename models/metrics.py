@@ -63,3 +63,52 @@ def reliability(probs: np.ndarray, outcomes: np.ndarray, bins: int = BINS) -> li
                 }
             )
     return table
+
+
+DRAWS = 2000
+LOWER_IS_BETTER = {"log_loss": True, "brier": True, "top1": False}
+
+
+def race_scores(frame: pd.DataFrame, prob: str) -> pd.DataFrame:
+    """Per race with exactly one winner among its entries: log loss of the winner's
+    probability, mean per-entry Brier, whether the favourite won (indexed by race_id)."""
+    frame = frame[["race_id", "won", prob]].rename(columns={prob: "p"})
+    frame = frame[frame.groupby("race_id")["won"].transform("sum") == 1]
+    frame = frame.assign(
+        sq=(frame["p"] - frame["won"]) ** 2,
+        rank=frame.groupby("race_id")["p"].rank(ascending=False, method="first"),
+    )
+    winners = frame[frame["won"] == 1].set_index("race_id")
+    return pd.DataFrame(
+        {
+            "log_loss": -np.log(np.clip(winners["p"], 1e-12, None)),
+            "brier": frame.groupby("race_id")["sq"].mean().reindex(winners.index),
+            "top1": (winners["rank"] <= 1).astype(float),
+        }
+    )
+
+
+def paired_bootstrap(
+    frame: pd.DataFrame, a: str, b: str, draws: int = DRAWS, seed: int = 7
+) -> dict[str, Any]:
+    """Forecast `a` against `b` on the same races: per metric, the mean difference a − b, its
+    95% interval over `draws` resamplings of the races (with replacement, pairs kept), and
+    P(a better): the share of resamplings in which a scores better."""
+    left, right = race_scores(frame, a), race_scores(frame, b)
+    common = left.index.intersection(right.index)
+    diff = left.loc[common] - right.loc[common]
+    out: dict[str, Any] = {"a": a, "b": b, "races": len(common)}
+    if len(common) == 0:
+        return out
+    picks = np.random.default_rng(seed).integers(0, len(common), size=(draws, len(common)))
+    for metric, lower in LOWER_IS_BETTER.items():
+        values = diff[metric].to_numpy(dtype=float)
+        means = values[picks].mean(axis=1)
+        better = means < 0 if lower else means > 0
+        out[metric] = {
+            "diff": float(values.mean()),
+            "low": float(np.quantile(means, 0.025)),
+            "high": float(np.quantile(means, 0.975)),
+            "p_better": float(better.mean()),
+        }
+    return out

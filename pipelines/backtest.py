@@ -11,9 +11,10 @@ from typing import Any
 
 import pandas as pd
 
-from models.baselines import baselines
+from feature_store.view import ERA_STARTS
+from models.baselines import NAMES, STAGE_BASELINE, baselines
 from models.ensemble import BASES, Ensemble, Recipe
-from models.metrics import score
+from models.metrics import paired_bootstrap, score
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 # one governing body and one sporting code (the Concorde Agreement), so the form, grid and
 # ELO signals mean the same thing; the 1950s–70s add one-off entries and the Indy 500.
 START = 1981
-MODELS = (*BASES, "ensemble")
+MODELS = (*BASES, "pool", "ensemble")
 Progress = Callable[[str, int, int], None]
 
 
@@ -56,19 +57,32 @@ def walk_forward(
 
 
 def report(forecasts: pd.DataFrame, stage: str) -> dict[str, Any]:
-    """`{"stage", "seasons", "overall": {NAME: metrics}, "by_season": {YEAR: {NAME: metrics}}}`."""
-    names = [n for n in (*MODELS, "uniform", "pole", "grid", "leader") if n in forecasts]
+    """`{"stage", "seasons", "baseline", "overall": {NAME: metrics}, "by_season": {YEAR: {NAME:
+    metrics}}, "era_openers": {YEAR: …}, "comparisons": [paired bootstrap, …]}`.
+
+    The comparisons pair each model with the stage's baseline and every two models with each
+    other (`ensemble` is the served one of them, so it is not paired again)."""
+    names = [n for n in (*MODELS, *NAMES[stage]) if n in forecasts]
     seasons = sorted(int(s) for s in forecasts["season"].unique())
+    models = [n for n in MODELS if n in forecasts and n != "ensemble"]
+    baseline = STAGE_BASELINE[stage]
+    pairs = [(m, baseline) for m in models] + [
+        (a, b) for i, a in enumerate(models) for b in models[i + 1 :]
+    ]
+    by_season = {
+        str(year): {
+            name: _short(score(forecasts[forecasts["season"] == year], name)) for name in names
+        }
+        for year in seasons
+    }
     return {
         "stage": stage,
         "seasons": seasons,
+        "baseline": baseline,
         "overall": {name: score(forecasts, name) for name in names},
-        "by_season": {
-            str(year): {
-                name: _short(score(forecasts[forecasts["season"] == year], name)) for name in names
-            }
-            for year in seasons
-        },
+        "by_season": by_season,
+        "era_openers": {y: by_season[y] for y in by_season if int(y) in ERA_STARTS},
+        "comparisons": [paired_bootstrap(forecasts, a, b) for a, b in pairs],
     }
 
 
@@ -84,7 +98,8 @@ def write_report(result: dict[str, Any], model: Ensemble, out: Path) -> list[Pat
 
 
 def plots(result: dict[str, Any], model: Ensemble, prefix: Path) -> list[Path]:
-    """Reliability diagram, models vs baselines per season, feature importance (PNG)."""
+    """Reliability diagram, models vs baselines per season, feature importance, and the paired
+    comparisons with their 95% intervals (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -93,7 +108,7 @@ def plots(result: dict[str, Any], model: Ensemble, prefix: Path) -> list[Path]:
     paths = []
     figure, axis = plt.subplots(figsize=(6, 6))
     axis.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect")
-    for name in ("ensemble", "grid", "elo"):
+    for name in ("ensemble", result.get("baseline", "grid"), "elo"):
         table = result["overall"].get(name, {}).get("reliability", [])
         if table:
             axis.plot(
@@ -127,12 +142,38 @@ def plots(result: dict[str, Any], model: Ensemble, prefix: Path) -> list[Path]:
         axis.tick_params(axis="x", rotation=45)
     paths.append(_save(figure, prefix.with_name(prefix.name + "-by-season.png")))
 
+    paths.append(_comparisons(result, prefix.with_name(prefix.name + "-comparisons.png")))
+
     importance = model.importances().mean(axis=1).sort_values()
     figure, axis = plt.subplots(figsize=(7, 8))
     axis.barh(importance.index, importance.to_numpy())
-    axis.set(title="Feature importance (mean of RF and XGBoost)", xlabel="share")
+    axis.set(title=f"Feature importance (mean of {', '.join(model.bases)})", xlabel="share")
     paths.append(_save(figure, prefix.with_name(prefix.name + "-importance.png")))
     return paths
+
+
+def _comparisons(result: dict[str, Any], path: Path) -> Path:
+    """Each paired comparison's log-loss and Brier difference with its 95% interval."""
+    import matplotlib.pyplot as plt
+
+    pairs = [c for c in result.get("comparisons", []) if c.get("races")]
+    figure, axes = plt.subplots(1, 2, figsize=(12, 0.45 * len(pairs) + 1.8))
+    labels = [f"{c['a']} − {c['b']}" for c in pairs]
+    for axis, metric in zip(axes, ("log_loss", "brier"), strict=True):
+        for row, pair in enumerate(pairs):
+            cell = pair[metric]
+            colour = "tab:green" if cell["high"] < 0 else "tab:red" if cell["low"] > 0 else "grey"
+            axis.plot([cell["low"], cell["high"]], [row, row], color=colour, linewidth=2)
+            axis.plot(cell["diff"], row, "o", color=colour)
+        axis.axvline(0, color="black", linewidth=0.8)
+        axis.set_yticks(range(len(pairs)), labels if metric == "log_loss" else [])
+        axis.invert_yaxis()
+        axis.set(xlabel=f"{metric} difference (left of 0: the first is better)")
+    seasons = result["seasons"]
+    figure.suptitle(
+        f"Paired race bootstrap, {result['stage']} {seasons[0]}–{seasons[-1]} (95% intervals)"
+    )
+    return _save(figure, path)
 
 
 def _save(figure: Any, path: Path) -> Path:

@@ -16,10 +16,9 @@ from feature_store.view import STAGES
 from models.baselines import HISTORY, baselines
 from models.registry import CHALLENGER, CHAMPION, alias_version, model_name
 from pipelines.predict import race_probabilities
-from pipelines.weekend import cutoff
 from warehouse.calendar import weekend_of, weekends
 from warehouse.db import session_factory, transaction
-from warehouse.schema import GRID_BASELINE, Prediction, PredictionAccuracy, Race, RaceResult
+from warehouse.schema import BASELINES, Prediction, PredictionAccuracy, Race, RaceResult
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ def open_stages(engine: Engine, race: RaceRef, as_of: dt.datetime | None) -> lis
         return list(STAGES)
     with session_factory(engine)() as session:
         weekend = weekend_of(session.get_one(Race, race.race_id))
-    return [stage for stage in STAGES if as_of < cutoff(weekend, stage)]
+    return [stage for stage in STAGES if as_of < weekend.cutoff(stage)]
 
 
 def store_predictions(
@@ -142,55 +141,63 @@ def score_predictions(engine: Engine) -> int:
     return len(records)
 
 
-def score_grid_baseline(engine: Engine) -> int:
-    """Score the grid-only baseline (each grid slot's win rate over the 10 seasons before, as in
-    the offline backtest) on every (race, stage) a model was scored on and it was not yet;
-    how many were scored. It is what the live-accuracy alert compares the champion with."""
-    name, version = GRID_BASELINE
-    baseline_scored = (
-        select(PredictionAccuracy.race_id, PredictionAccuracy.stage)
-        .where(PredictionAccuracy.model_name == name)
-        .subquery()
-    )
+def score_baselines(engine: Engine) -> int:
+    """Score each stage's baseline (models/baselines.py, fitted on the 10 seasons before, as in
+    the offline backtest; it knows only what its stage knows) on every (race, stage) a model was
+    scored on and it was not yet; how many were scored. It is what the live-accuracy alert
+    compares the champion with."""
+    names = {name for name, _ in BASELINES.values()}
     with session_factory(engine)() as session:
-        pending = session.execute(
-            select(PredictionAccuracy.race_id, PredictionAccuracy.stage, Race.season)
-            .join(Race, Race.id == PredictionAccuracy.race_id)
-            .outerjoin(
-                baseline_scored,
-                (baseline_scored.c.race_id == PredictionAccuracy.race_id)
-                & (baseline_scored.c.stage == PredictionAccuracy.stage),
-            )
-            .where(baseline_scored.c.race_id.is_(None), PredictionAccuracy.model_name != name)
-            .distinct()
-        ).all()
+        scored = set(
+            session.execute(
+                select(PredictionAccuracy.race_id, PredictionAccuracy.stage).where(
+                    PredictionAccuracy.model_name.in_(names)
+                )
+            ).all()
+        )
+        pending = [
+            (int(race_id), str(stage), int(season))
+            for race_id, stage, season in session.execute(
+                select(PredictionAccuracy.race_id, PredictionAccuracy.stage, Race.season)
+                .join(Race, Race.id == PredictionAccuracy.race_id)
+                .where(PredictionAccuracy.model_name.not_in(names))
+                .distinct()
+            ).all()
+            if (race_id, stage) not in scored
+        ]
         if not pending:
             return 0
-        seasons = {int(season) for _, _, season in pending}
+        seasons = {season for _, _, season in pending}
         results = pd.DataFrame(
             session.execute(
-                select(Race.season, RaceResult.race_id, RaceResult.grid, RaceResult.position)
+                select(
+                    Race.season,
+                    Race.round,
+                    RaceResult.race_id,
+                    RaceResult.driver_id,
+                    RaceResult.grid,
+                    RaceResult.position,
+                )
                 .join(Race, Race.id == RaceResult.race_id)
-                .where(Race.season >= min(seasons) - HISTORY, Race.season <= max(seasons))
+                .where(Race.season >= min(seasons) - HISTORY - 1, Race.season <= max(seasons))
             ).all(),
-            columns=["season", "race_id", "result_grid", "position"],
+            columns=["season", "round", "race_id", "driver_id", "result_grid", "position"],
         )
     results["won"] = (results["position"] == 1).astype(int)
-    scores: dict[int, dict[str, Any]] = {}  # a race's baseline is the same for both stages
-    for race_id in {int(race_id) for race_id, _, _ in pending}:
+    records = []
+    for race_id, stage, _ in pending:
         race = results[results["race_id"] == race_id]
-        probs = baselines(results, race, "post_quali")["grid"]
-        scores[race_id] = accuracy(probs, race["won"].to_numpy())
-    records = [
-        PredictionAccuracy(
-            race_id=int(race_id),
-            stage=str(stage),
-            model_name=name,
-            model_version=version,
-            **scores[int(race_id)],
+        name, which = BASELINES[stage]
+        probs = baselines(results, race, stage, only=(which,))[which]
+        records.append(
+            PredictionAccuracy(
+                race_id=race_id,
+                stage=stage,
+                model_name=name,
+                model_version=which,
+                **accuracy(probs, race["won"].to_numpy()),
+            )
         )
-        for race_id, stage, _ in pending
-    ]
     with transaction(engine) as session:
         session.add_all(records)
     return len(records)
@@ -221,7 +228,7 @@ def scoring_cycle(engine: Engine, as_of: dt.datetime | None = None) -> dict[str,
 
     as_of = as_of or dt.datetime.now(dt.UTC)
     summary: dict[str, Any] = {"as_of": as_of.isoformat(), "scored": score_predictions(engine)}
-    summary["baseline_scored"] = score_grid_baseline(engine)
+    summary["baseline_scored"] = score_baselines(engine)
     summary["gates"] = {stage: decision_dict(online_gate(engine, stage)) for stage in STAGES}
     race = next_race(engine, as_of)
     summary["next_race"] = None if race is None else f"{race.season} R{race.round} {race.name}"

@@ -73,8 +73,9 @@ def train(
         for k, v in evaluation["overall"]["ensemble"].items()
         if isinstance(v, int | float)
     }
-    for baseline in ("grid", "elo"):
-        metrics[f"validation_{baseline}_log_loss"] = evaluation["overall"][baseline]["log_loss"]
+    metrics["validation_baseline_log_loss"] = evaluation["overall"][evaluation["baseline"]][
+        "log_loss"
+    ]
     with (
         mlflow.start_run(experiment_id=experiment_id(name)) as run,
         tempfile.TemporaryDirectory() as tmp,
@@ -91,6 +92,7 @@ def train(
                 "rows": len(rows),
                 "feature_build_id": manifest.build_id if manifest else "unknown",
                 "last_race": last_race(rows),
+                "serves": ensemble.serve,
                 **{f"weight_{k}": round(v, 3) for k, v in ensemble.weights.items()},
                 "calibration_power": round(ensemble.power, 3),
                 "elo_scale": round(ensemble.elo_scale, 1),

@@ -86,15 +86,6 @@ def action_at(weekends: Iterable[Weekend], at: dt.datetime) -> Action | None:
     return next((a for a in timeline(weekends) if a.at == at), None)
 
 
-def cutoff(weekend: Weekend, stage: str) -> dt.datetime:
-    """The last moment a stage's prediction of this race may be stored."""
-    if stage == "pre_quali":
-        return weekend.first_session
-    if stage == "post_quali":
-        return weekend.race_start
-    raise ValueError(f"unknown stage {stage!r}")
-
-
 def as_moment(as_of: dt.date | dt.datetime) -> dt.datetime:
     """A run's time as an aware UTC datetime (a date is its midnight)."""
     if isinstance(as_of, dt.datetime):

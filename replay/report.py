@@ -1,5 +1,5 @@
 """The replay's report: for every replayed race and stage, the champion's prediction as stored
-(when, by which version), how it scored, the grid-only baseline beside it, and whether it was
+(when, by which version), how it scored, its stage's baseline beside it, and whether it was
 stored inside its window; every training, promotion and rollback with its evidence."""
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ import numpy as np
 from sqlalchemy import Engine, select
 
 from feature_store.view import STAGES
-from pipelines.weekend import cutoff
 from warehouse.calendar import Weekend, weekends
 from warehouse.db import as_utc, session_factory
 from warehouse.schema import (
-    GRID_BASELINE,
+    BASELINES,
     Driver,
     ModelEvent,
     Prediction,
@@ -52,7 +51,7 @@ def window(
         opens = max(start, previous.race_start) if previous else start
     else:
         opens = weekend.start("quali") or weekend.first_session
-    return opens, cutoff(weekend, stage)
+    return opens, weekend.cutoff(stage)
 
 
 def _stored(engine: Engine, race_id: int, stage: str) -> dict[str, Any] | None:
@@ -87,7 +86,7 @@ def _stored(engine: Engine, race_id: int, stage: str) -> dict[str, Any] | None:
         scores: dict[str, Any] = {}
         for key, (model, model_version) in (
             ("model", (name, version)),
-            ("grid", GRID_BASELINE),
+            ("baseline", BASELINES[stage]),
         ):
             scored = session.execute(
                 select(PredictionAccuracy).where(
@@ -112,7 +111,9 @@ def _stored(engine: Engine, race_id: int, stage: str) -> dict[str, Any] | None:
         "winner": winner,
         "winner_probability": round(probabilities.get(winner, 0.0), 4) if winner else None,
         "scores": scores["model"],
-        "grid": scores["grid"],
+        "baseline": {"name": BASELINES[stage][1], **scores["baseline"]}
+        if scores["baseline"]
+        else None,
     }
 
 
@@ -150,13 +151,13 @@ def race_reports(
 
 
 def summary(races: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean scores per stage over the scored races, the model's beside the grid baseline's."""
+    """Mean scores per stage over the scored races, the model's beside the stage baseline's."""
     out: dict[str, Any] = {}
     for stage in STAGES:
         scored = [r["stages"][stage] for r in races if r["stages"][stage].get("scores")]
         row: dict[str, Any] = {"races": len(scored)}
-        for who in ("scores", "grid"):
-            prefix = "" if who == "scores" else "grid_"
+        for who in ("scores", "baseline"):
+            prefix = "" if who == "scores" else "baseline_"
             values = [s[who] for s in scored if s.get(who)]
             for score in SCORES:
                 row[prefix + score] = (
@@ -207,7 +208,7 @@ def missing(races: list[dict[str, Any]], season: int) -> list[str]:
 
 
 def plot(races: list[dict[str, Any]], season: int, folder: Path) -> list[Path]:
-    """Per race, each stage's log loss beside the grid-only baseline's, and the winner's
+    """Per race, each stage's log loss beside its baseline's, and the winner's
     probability; PNG files in `folder`."""
     import matplotlib
 
@@ -218,18 +219,13 @@ def plot(races: list[dict[str, Any]], season: int, folder: Path) -> list[Path]:
     labels = [f"R{r['round']}" for r in races]
     x = np.arange(len(races))
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
-    grid = [
-        r["stages"]["post_quali"]["grid"]["log_loss"]
-        if r["stages"]["post_quali"].get("grid")
-        else np.nan
-        for r in races
-    ]
     for axis, stage in zip(axes, STAGES, strict=True):
         found = [r["stages"][stage] for r in races]
         model = [f["scores"]["log_loss"] if f.get("scores") else np.nan for f in found]
         axis.bar(x - 0.2, model, 0.4, label="champion")
-        label = "grid-only baseline" + (" (knows the grid)" if stage == "pre_quali" else "")
-        axis.bar(x + 0.2, grid, 0.4, label=label, color="#bbbbbb")
+        baseline = [f["baseline"]["log_loss"] if f.get("baseline") else np.nan for f in found]
+        label = f"{BASELINES[stage][1].replace('_', ' ')} baseline"
+        axis.bar(x + 0.2, baseline, 0.4, label=label, color="#bbbbbb")
         axis.set_xticks(x, labels)
         axis.set_title(f"{stage}: log loss of the winner (lower is better)")
         axis.legend()

@@ -45,6 +45,7 @@ def replay_env(home: Path, api_url: str, weather_url: str | None = None) -> dict
         base = weather_url.rstrip("/")
         env["OPEN_METEO_ARCHIVE_URL"] = f"{base}/v1/archive"
         env["OPEN_METEO_FORECAST_URL"] = f"{base}/v1/forecast"
+        env["OPEN_METEO_HISTORICAL_FORECAST_URL"] = f"{base}/v1/historical/forecast"
     return env
 
 

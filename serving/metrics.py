@@ -1,7 +1,7 @@
 """Prometheus metrics of the service: requests, latencies, served versions, A/B answers; and,
 read from the warehouse at each scrape, the platform's health: how each Airflow task last
 ended, how overdue the latest race weekend's results are, and the champion's live accuracy
-beside the grid-only baseline (what prometheus/alerts.yml alerts on).
+beside its stage's baseline (what prometheus/alerts.yml alerts on).
 
 A pure ASGI middleware (no per-request task switching) labels requests by their route
 template (`/api/v1/races/{season}/{round}`), so label cardinality stays bounded."""
@@ -87,7 +87,7 @@ class Metrics:
         self.live = Gauge(
             "f1_live_log_loss",
             f"Mean log loss over the champion's last {LIVE_RACES} scored races, by stage, of the "
-            "champion and of the grid-only baseline on the same races",
+            "champion and of the stage's baseline (model=baseline) on the same races",
             ["stage", "model"],
             registry=self.registry,
         )
@@ -137,7 +137,7 @@ class Metrics:
             if not live:
                 continue
             self.live_races.labels(stage).set(live["races"])
-            for model, prefix in (("champion", ""), ("grid", "grid_")):
+            for model, prefix in (("champion", ""), ("baseline", "baseline_")):
                 self.live.labels(stage, model).set(live[f"{prefix}log_loss"])
                 self.live_top1.labels(stage, model).set(live[f"{prefix}top1"])
 

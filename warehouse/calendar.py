@@ -15,6 +15,7 @@ from warehouse.db import session_factory
 from warehouse.schema import Race
 
 NOON = dt.time(12, 0)
+NO_PRACTICE = dt.timedelta(days=2)  # a weekend without session times starts this before
 # Session kinds in the order of a weekend, with the columns that hold their start.
 SESSIONS = ("fp1", "fp2", "fp3", "sprint_quali", "sprint", "quali", "race")
 
@@ -38,7 +39,16 @@ class Weekend:
     def first_session(self) -> dt.datetime:
         """The weekend's first session (two days before the race when none is known)."""
         known = [at for kind, at in self.starts.items() if kind != "race"]
-        return min(known, default=self.race_start - dt.timedelta(days=2))
+        return min(known, default=self.race_start - NO_PRACTICE)
+
+    def cutoff(self, stage: str) -> dt.datetime:
+        """The last moment a stage's prediction of this race may be made: pre_quali before
+        the first session, post_quali before lights out."""
+        if stage == "pre_quali":
+            return self.first_session
+        if stage == "post_quali":
+            return self.race_start
+        raise ValueError(f"unknown stage {stage!r}")
 
     def start(self, kind: str) -> dt.datetime | None:
         """When session `kind` starts, or None when the calendar has no such session."""

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from warehouse.schema import (
-    GRID_BASELINE,
+    BASELINES,
     TASK_STATES,
     PipelineStatus,
     PredictionAccuracy,
@@ -71,7 +71,8 @@ def live_accuracy(
     session: Session, stage: str, name: str, version: str, races: int = 5
 ) -> dict[str, float | int] | None:
     """Mean log loss and top-1 of `name` v`version` over its last `races` scored races of
-    `stage`, beside the grid-only baseline's on the same races; None before any such race."""
+    `stage`, beside the stage's baseline's on the same races; None before any such race."""
+    baseline_name = BASELINES[stage][0]
     model = (
         select(PredictionAccuracy.race_id, PredictionAccuracy.log_loss, PredictionAccuracy.top1)
         .join(Race, Race.id == PredictionAccuracy.race_id)
@@ -82,7 +83,7 @@ def live_accuracy(
             PredictionAccuracy.race_id.in_(
                 select(PredictionAccuracy.race_id).where(
                     PredictionAccuracy.stage == stage,
-                    PredictionAccuracy.model_name == GRID_BASELINE[0],
+                    PredictionAccuracy.model_name == baseline_name,
                 )
             ),
         )
@@ -95,7 +96,7 @@ def live_accuracy(
     baseline = session.execute(
         select(PredictionAccuracy.log_loss, PredictionAccuracy.top1).where(
             PredictionAccuracy.stage == stage,
-            PredictionAccuracy.model_name == GRID_BASELINE[0],
+            PredictionAccuracy.model_name == baseline_name,
             PredictionAccuracy.race_id.in_([r.race_id for r in rows]),
         )
     ).all()
@@ -103,6 +104,6 @@ def live_accuracy(
         "races": len(rows),
         "log_loss": sum(r.log_loss for r in rows) / len(rows),
         "top1": sum(r.top1 for r in rows) / len(rows),
-        "grid_log_loss": sum(b.log_loss for b in baseline) / len(baseline),
-        "grid_top1": sum(b.top1 for b in baseline) / len(baseline),
+        "baseline_log_loss": sum(b.log_loss for b in baseline) / len(baseline),
+        "baseline_top1": sum(b.top1 for b in baseline) / len(baseline),
     }

@@ -6,6 +6,7 @@ issues no UPDATE at all and the counts are exact on every backend.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,14 +61,16 @@ def upsert(
     query = select(table.c.id, *(table.c[c] for c in columns))
     if scope is not None:
         query = query.where(scope)
-    existing = {tuple(row[c] for c in key): row for row in session.execute(query).mappings()}
+    existing = {
+        tuple(_plain(row[c]) for c in key): row for row in session.execute(query).mappings()
+    }
     inserts: list[Mapping[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for row in incoming:
-        current = existing.get(tuple(row[c] for c in key))
+        current = existing.get(tuple(_plain(row[c]) for c in key))
         if current is None:
             inserts.append(row)
-        elif any(current[c] != row[c] for c in value_columns):
+        elif any(_plain(current[c]) != _plain(row[c]) for c in value_columns):
             updates.append({"_id": current["id"], **{c: row[c] for c in value_columns}})
     if stamp:
         inserts = [{**row, **stamp} for row in inserts]
@@ -83,3 +86,11 @@ def upsert(
         )
         session.connection().execute(statement, updates)
     return UpsertCounts(len(inserts), len(updates), len(incoming) - len(inserts) - len(updates))
+
+
+def _plain(value: Any) -> Any:
+    """A value as compared: an aware datetime as naive UTC (SQLite reads timestamps back
+    without their zone, PostgreSQL with it)."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value

@@ -32,4 +32,9 @@ class IngestSettings(BaseSettings):
     open_meteo_forecast_url: str = Field(
         default="https://api.open-meteo.com/v1/forecast", validation_alias="OPEN_METEO_FORECAST_URL"
     )
+    # archived forecasts (from 2022): what the forecast said in the hours before a past race
+    open_meteo_historical_forecast_url: str = Field(
+        default="https://historical-forecast-api.open-meteo.com/v1/forecast",
+        validation_alias="OPEN_METEO_HISTORICAL_FORECAST_URL",
+    )
     open_meteo_per_second: float = Field(default=5.0, validation_alias="OPEN_METEO_RATE_PER_SECOND")

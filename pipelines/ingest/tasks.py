@@ -111,14 +111,14 @@ def weather_task(summary: dict[str, Any], as_of: dt.date | dt.datetime) -> dict[
     when weather is switched off (`F1_WEATHER=false`)."""
     if summary.get("mode") != "live" or not IngestSettings().weather:
         return {"weather_rows_changed": 0, "weather_seasons": []}
-    day = as_moment(as_of).date()
-    seasons = sorted({c["season"] for c in summary["changes"]} | {day.year})
+    now = as_moment(as_of)
+    seasons = sorted({c["season"] for c in summary["changes"]} | {now.year})
     engine = make_engine()
     meteo = OpenMeteo.from_settings()
     changed: dict[int, int] = {}
     try:
         for season in seasons:
-            report = ingest_weather(engine, meteo, season, day, only_missing=True)
+            report = ingest_weather(engine, meteo, season, now, only_missing=True)
             changed[season] = report.counts.changed
     finally:
         engine.dispose()

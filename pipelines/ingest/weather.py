@@ -1,4 +1,14 @@
-"""Race-time weather from Open-Meteo: the archive for past races, the forecast for the next.
+"""Race-time weather from Open-Meteo, each row with the time it was known (`issued_at`).
+
+- `forecast`: the coming races within the forecast horizon, asked at every run; each fetch is
+  a new row issued at the run's time, so the features can take the latest one issued before
+  a stage's cut-off.
+- `archive`: the observation, once the archive has the race (about five days after). It never
+  feeds a feature: a model must not learn from the rain that fell while serving sees forecasts.
+- `historical_forecast` (asked for with `historical=True`): Open-Meteo's archived forecasts,
+  documented from 2022 on. Each hour comes from the first hours of a model run made at most
+  6 hours before it, so the row is issued at the race's start − 6 h: a post_quali feature,
+  too late for pre_quali (its cut-off is the first practice).
 
 The window is the race's first three hours, from its start in local time (Open-Meteo answers
 in the circuit's time zone with `timezone=auto`); a race without a known start time is taken
@@ -19,6 +29,8 @@ from sqlalchemy import Engine, Table, select
 
 from pipelines.ingest.http import ApiError, JsonClient, RateLimiter, RetryPolicy
 from pipelines.ingest.settings import IngestSettings
+from pipelines.weekend import as_moment
+from warehouse.calendar import session_start
 from warehouse.db import transaction
 from warehouse.schema import Circuit, Race, WeatherData
 from warehouse.upsert import UpsertCounts, upsert
@@ -31,14 +43,18 @@ DEFAULT_START = dt.time(14, 0)
 WET_MM = 0.1
 ARCHIVE_DELAY = dt.timedelta(days=5)  # the archive lags real time by about five days
 FORECAST_HORIZON = dt.timedelta(days=16)
+HISTORICAL_SINCE = dt.date(2022, 1, 1)  # the historical forecast API's documented coverage
+MODEL_RUN_LEAD = dt.timedelta(hours=6)  # the slowest model update: a value's run is this old
+SOURCES = ("forecast", "historical_forecast", "archive")
 
 
 @dataclass(frozen=True)
 class OpenMeteo:
-    """The archive and forecast endpoints (same query, same answer format)."""
+    """The archive, forecast and historical forecast endpoints (same query, same answer)."""
 
     archive: JsonClient
     forecast: JsonClient
+    historical_forecast: JsonClient | None = None
 
     @classmethod
     def from_settings(cls, settings: IngestSettings | None = None) -> OpenMeteo:
@@ -54,11 +70,27 @@ class OpenMeteo:
                 timeout_s=s.timeout_s,
             )
 
-        return cls(client(s.open_meteo_archive_url), client(s.open_meteo_forecast_url))
+        return cls(
+            client(s.open_meteo_archive_url),
+            client(s.open_meteo_forecast_url),
+            client(s.open_meteo_historical_forecast_url),
+        )
+
+    @property
+    def requests(self) -> int:
+        """Requests made so far by every endpoint's client."""
+        clients = (self.archive, self.forecast, self.historical_forecast)
+        return sum(c.stats.requests for c in clients if c is not None)
 
     def hourly(self, source: str, lat: float, lng: float, day: dt.date) -> dict[str, Any]:
-        """The hourly answer for one day at one place."""
-        client = self.archive if source == "archive" else self.forecast
+        """The hourly answer for one day at one place from `source`'s endpoint."""
+        client = {
+            "archive": self.archive,
+            "forecast": self.forecast,
+            "historical_forecast": self.historical_forecast,
+        }[source]
+        if client is None:
+            raise ApiError(f"no Open-Meteo endpoint configured for {source}")
         return client.get_json(
             "",
             {
@@ -121,19 +153,43 @@ class WeatherReport:
     without: list[int]
 
 
+def _plan(
+    race: Any, now: dt.datetime, have: set[tuple[int, str]], only_missing: bool, historical: bool
+) -> tuple[str, dt.datetime] | None:
+    """Which source to ask for `race` at `now`, and the time its answer counts as known."""
+    start = session_start(race.date, race.time)
+    if start is None or race.lat is None:
+        return None
+    window_end = start + dt.timedelta(hours=WINDOW_HOURS)
+    if window_end <= now - ARCHIVE_DELAY:
+        if not (only_missing and (race.id, "archive") in have):
+            return "archive", window_end
+        if historical and race.date >= HISTORICAL_SINCE:
+            if (race.id, "historical_forecast") not in have:
+                return "historical_forecast", start - MODEL_RUN_LEAD
+        return None
+    if now < start <= now + FORECAST_HORIZON:
+        return "forecast", now
+    return None
+
+
 def ingest_weather(
     engine: Engine,
     meteo: OpenMeteo,
     season: int,
-    as_of: dt.date,
+    as_of: dt.date | dt.datetime,
     progress: Callable[[str, int, int], None] | None = None,
     only_missing: bool = False,
+    historical: bool = False,
 ) -> WeatherReport:
-    """Weather for the season's races run by `as_of` (archive) or due soon (forecast).
+    """Weather for the season's races at `as_of` (a date is its midnight UTC): the observation
+    of the races the archive has, a forecast for the races to come within the horizon, and with
+    `historical` the archived forecast of each past race since 2022 that has none.
 
-    With `only_missing`, races whose stored weather already comes from the archive (final)
-    are not asked again.
+    With `only_missing`, races whose observation is stored are not asked for it again. A race
+    between its start and the archive's delay is not asked (its forecasts are stored already).
     """
+    now = as_moment(as_of)
     with transaction(engine) as session:
         races = session.execute(
             select(Race.id, Race.round, Race.date, Race.time, Circuit.lat, Circuit.lng)
@@ -141,37 +197,43 @@ def ingest_weather(
             .where(Race.season == season)
             .order_by(Race.round)
         ).all()
-        final = set(
-            session.scalars(select(WeatherData.race_id).where(WeatherData.source == "archive"))
-        )
-    skip = final if only_missing else set()
+        have = {
+            (race_id, source)
+            for race_id, source in session.execute(
+                select(WeatherData.race_id, WeatherData.source).where(
+                    WeatherData.race_id.in_([r.id for r in races])
+                )
+            ).tuples()
+        }
+    plans = [(r, _plan(r, now, have, only_missing, historical)) for r in races]
+    due = [(race, plan) for race, plan in plans if plan is not None]
     rows, without = [], []
-    due = [
-        r
-        for r in races
-        if r.date <= as_of + FORECAST_HORIZON and r.lat is not None and r.id not in skip
-    ]
-    for done, race in enumerate(due, start=1):
-        source = "archive" if race.date <= as_of - ARCHIVE_DELAY else "forecast"
+    for done, (race, (source, issued_at)) in enumerate(due, start=1):
         start = dt.datetime.combine(race.date, race.time) if race.time else None
         answer = meteo.hourly(source, race.lat, race.lng, race.date)
         weather = summarise(answer, start, race.date)
         if weather is None:
             without.append(race.round)
         else:
-            rows.append({"race_id": race.id, **weather, "source": source})
+            rows.append({"race_id": race.id, "source": source, "issued_at": issued_at, **weather})
         if progress:
             progress("weather", done, len(due))
     table: Table = WeatherData.__table__  # type: ignore[assignment]
+    counts = UpsertCounts()
+    stamp = {"fetched_at": dt.datetime.now(dt.UTC)}
     with transaction(engine) as session:
-        counts = upsert(
-            session,
-            table,
-            rows,
-            ("race_id",),
-            scope=table.c.race_id.in_([r.id for r in races]),
-            stamp={"fetched_at": dt.datetime.now(dt.UTC)},
-        )
+        for source in SOURCES:
+            # a forecast per fetch (all kept); one observation and one archived forecast per race
+            counts += upsert(
+                session,
+                table,
+                [r for r in rows if r["source"] == source],
+                ("race_id", "source", "issued_at")
+                if source == "forecast"
+                else ("race_id", "source"),
+                scope=(table.c.source == source) & table.c.race_id.in_([r.id for r in races]),
+                stamp=stamp,
+            )
     if without:
         log.info("season %d: no weather values for rounds %s (left without)", season, without)
     return WeatherReport(season, len(due), counts, without)

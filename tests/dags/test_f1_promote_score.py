@@ -118,7 +118,7 @@ def test_f1_score_scores_stores_the_next_race_and_promotes(
         ("post_quali", "2", 12),
         ("post_quali", "grid", 12),  # the grid-only baseline, scored on the same races
         ("pre_quali", "1", 12),
-        ("pre_quali", "grid", 12),
+        ("pre_quali", "last_winner", 12),  # before qualifying: the last race's winner
     ]
     # before qualifying only the pre_quali model can forecast the next race
     assert [(stage, version) for stage, version, _ in stored_next] == [("pre_quali", "1")]

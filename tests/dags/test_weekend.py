@@ -176,7 +176,7 @@ def test_a_weekend_stores_each_stage_at_its_time(weekend: dict) -> None:  # type
         ("post_quali", "2"),
         ("post_quali", "grid"),
         ("pre_quali", "1"),
-        ("pre_quali", "grid"),
+        ("pre_quali", "last_winner"),
     ]
     # Monday: the backstop finds nothing missing, with one request, and triggers nothing
     assert runs[MONDAY] == ["f1_ingest"] and requests[MONDAY] == 1

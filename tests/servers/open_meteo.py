@@ -1,4 +1,5 @@
-"""An Open-Meteo archive/forecast API (hourly, one day per request) with weather we choose."""
+"""An Open-Meteo archive, forecast and historical forecast API (hourly, one day per request)
+with weather we choose."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ class OpenMeteoApi:
     utc_offset_s: int = 0
 
     def __call__(self, path: str, query: dict[str, str]) -> Answer:
-        if path not in ("/v1/archive", "/v1/forecast"):
+        if path not in ("/v1/archive", "/v1/forecast", "/v1/historical/forecast"):
             return 404, {"error": True, "reason": "Not Found"}
         try:
             day = dt.date.fromisoformat(query["start_date"])

@@ -122,7 +122,7 @@ def test_live_accuracy_of_the_champion_beside_the_grid_baseline(
     assert gauges['f1_live_races{stage="post_quali"}'] == 5.0
     champion = 'f1_live_log_loss{model="champion",stage="post_quali"}'
     assert gauges[champion] == pytest.approx(sum(1.0 + i / 10 for i in range(2, 7)) / 5)
-    assert gauges['f1_live_log_loss{model="grid",stage="post_quali"}'] == 2.0
+    assert gauges['f1_live_log_loss{model="baseline",stage="post_quali"}'] == 2.0
     assert gauges['f1_live_top1{model="champion",stage="post_quali"}'] == pytest.approx(3 / 5)
-    assert gauges['f1_live_top1{model="grid",stage="post_quali"}'] == 1.0
+    assert gauges['f1_live_top1{model="baseline",stage="post_quali"}'] == 1.0
     assert not any('stage="pre_quali"' in name for name in gauges)  # nothing scored there

@@ -9,9 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from warehouse.schema.base import STAGES, Base, one_of
 
-# The grid-only baseline is scored beside the models (same table, this name and version), so
-# live accuracy can be compared with it race by race.
-GRID_BASELINE = ("baseline_grid", "grid")
+# Each stage's baseline is scored beside the models (same table, this name and version), so
+# live accuracy can be compared with it race by race. A baseline knows only what its stage
+# knows: the last race's winner before qualifying, the grid after it (models/baselines.py).
+BASELINES = {
+    "pre_quali": ("baseline_last_winner", "last_winner"),
+    "post_quali": ("baseline_grid", "grid"),
+}
 
 
 class Prediction(Base):

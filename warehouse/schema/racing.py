@@ -226,21 +226,33 @@ class PitStop(Base):
 
 
 class WeatherData(Base):
-    """Weather around a race's start (Open-Meteo); a race without weather has no row."""
+    """Weather in a race's first three hours (Open-Meteo), each row with when it was known.
+
+    `source`: `forecast` (fetched before the race; `issued_at` = when it was fetched, a race
+    collects one row per fetch), `historical_forecast` (Open-Meteo's archived forecasts, built
+    from model runs of the hours before; `issued_at` = race start − 6 h) or `archive` (the
+    observation; `issued_at` = the window's end). Features use only forecasts issued before the
+    stage's cut-off, never the observation. A race without weather has no row.
+    """
 
     __tablename__ = "weather"
     __table_args__ = (
+        UniqueConstraint("race_id", "source", "issued_at"),
         CheckConstraint("condition IN ('dry', 'wet', 'mixed')", name="condition_known"),
+        CheckConstraint(
+            "source IN ('forecast', 'historical_forecast', 'archive')", name="source_known"
+        ),
         CheckConstraint("humidity_pct IS NULL OR humidity_pct BETWEEN 0 AND 100", name="humidity"),
         CheckConstraint("precipitation_mm IS NULL OR precipitation_mm >= 0", name="rain"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    race_id: Mapped[int] = mapped_column(ForeignKey("races.id"), unique=True)
+    race_id: Mapped[int] = mapped_column(ForeignKey("races.id"), index=True)
     air_temperature_c: Mapped[float | None] = mapped_column(Float)
     precipitation_mm: Mapped[float | None] = mapped_column(Float)
     wind_speed_kmh: Mapped[float | None] = mapped_column(Float)
     humidity_pct: Mapped[float | None] = mapped_column(Float)
     condition: Mapped[str] = mapped_column(String(8))
-    source: Mapped[str] = mapped_column(String(16))  # archive | forecast
+    source: Mapped[str] = mapped_column(String(24))
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     fetched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

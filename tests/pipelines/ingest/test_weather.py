@@ -20,7 +20,9 @@ def _meteo(server: LocalServer) -> OpenMeteo:
     def client(path: str) -> JsonClient:
         return JsonClient(server.url + path, limiter=RateLimiter(1000), policy=FAST)
 
-    return OpenMeteo(client("/v1/archive"), client("/v1/forecast"))
+    return OpenMeteo(
+        client("/v1/archive"), client("/v1/forecast"), client("/v1/historical/forecast")
+    )
 
 
 def _answer(rain: list[float], offset_s: int = 0) -> dict:
@@ -86,10 +88,64 @@ def test_a_season_is_stored_once_and_gaps_stay_empty(history_weather, meteo: Loc
     assert len(meteo.requests) - requests == 1  # only the race without weather is asked
 
 
-def test_recent_and_next_races_use_the_forecast(history_weather, meteo: LocalServer) -> None:
-    report = ingest_weather(history_weather, _meteo(meteo), 2024, dt.date(2024, 12, 3))
-    sources = _stored(history_weather, WeatherData.source)
-    assert report.asked == 24
-    assert sources[23] == "forecast" and sources[24] == "forecast"  # Dec 1 and Dec 8
-    assert sources[22] == "archive"
+def test_coming_races_get_a_forecast_per_fetch_and_past_ones_wait_for_the_archive(
+    history_weather, meteo: LocalServer
+) -> None:
+    monday = dt.datetime(2024, 12, 3, 6, tzinfo=dt.UTC)
+    report = ingest_weather(history_weather, _meteo(meteo), 2024, monday)
+    # rounds 1–22 observed; Qatar (R23, 1 Dec) run but not in the archive yet: not asked
+    # (its forecasts were stored before it); Abu Dhabi (R24, 8 Dec) forecast
+    assert report.asked == 23
     assert any(path.startswith("/v1/forecast") for path in meteo.requests)
+
+    def rows() -> list[tuple[int, str, dt.datetime]]:
+        with transaction(history_weather) as session:
+            query = (
+                select(Race.round, WeatherData.source, WeatherData.issued_at)
+                .join(WeatherData)
+                .where(Race.season == 2024, Race.round >= 22)
+                .order_by(Race.round, WeatherData.issued_at)
+            )
+            return [(r, s, i.replace(tzinfo=None)) for r, s, i in session.execute(query)]
+
+    assert rows() == [
+        (22, "archive", dt.datetime(2024, 11, 24, 9)),  # the window's end (06:00 UTC start)
+        (24, "forecast", dt.datetime(2024, 12, 3, 6)),  # the fetch's time
+    ]
+    # the same run again writes nothing; a later run keeps both forecasts
+    again = ingest_weather(history_weather, _meteo(meteo), 2024, monday, only_missing=True)
+    assert again.counts.changed == 0 and again.asked == 1
+    friday = dt.datetime(2024, 12, 6, 8, tzinfo=dt.UTC)
+    ingest_weather(history_weather, _meteo(meteo), 2024, friday, only_missing=True)
+    assert rows()[1:] == [
+        (24, "forecast", dt.datetime(2024, 12, 3, 6)),
+        (24, "forecast", dt.datetime(2024, 12, 6, 8)),
+    ]
+
+
+def test_archived_forecasts_of_past_races_since_2022(history_weather, meteo: LocalServer) -> None:
+    when = dt.datetime(2025, 1, 15, tzinfo=dt.UTC)
+    ingest_weather(history_weather, _meteo(meteo), 2024, when, only_missing=True)
+    report = ingest_weather(
+        history_weather, _meteo(meteo), 2024, when, only_missing=True, historical=True
+    )
+    assert report.asked == 24 and report.counts.inserted == 24
+    assert any(path.startswith("/v1/historical") for path in meteo.requests)
+    with transaction(history_weather) as session:
+        issued = session.execute(
+            select(WeatherData.issued_at)
+            .join(Race)
+            .where(Race.season == 2024, Race.round == 24, WeatherData.source != "archive")
+        ).scalar_one()
+    assert issued.replace(tzinfo=None) == dt.datetime(2024, 12, 8, 7)  # lights out − 6 h
+    # asked once: a second run finds every race has one
+    assert (
+        ingest_weather(
+            history_weather, _meteo(meteo), 2024, when, only_missing=True, historical=True
+        ).asked
+        == 0
+    )
+    before_2022 = ingest_weather(
+        history_weather, _meteo(meteo), 2021, when, only_missing=True, historical=True
+    )
+    assert before_2022.asked == 22  # the observations only: no archived forecast before 2022

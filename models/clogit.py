@@ -1,0 +1,138 @@
+"""A conditional logit: P(driver i wins race r) = softmax over r's entrants of β·x_i.
+
+The inputs are few and compared within the race (a rating only matters against the field).
+Two of them let the model learn how much carried-over ratings are worth: the ELO differences
+again, times the view's `era_opening` (1 at round 1 of a season that opens a new technical era,
+0 from round 11 and in other seasons). A negative coefficient there discounts the ratings
+carried over a rule change. Fitted by L-BFGS on the race-softmax log loss with a small ridge
+penalty on standardised inputs; coefficient × value explains each prediction exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+GAP_CAP = 10.0  # % of pole; slower laps (or none) count as 10 %
+
+INPUTS: dict[str, tuple[str, ...]] = {
+    "pre_quali": (
+        "driver_elo_vs_best",
+        "team_elo_vs_best",
+        "driver_elo_vs_best_era",
+        "team_elo_vs_best_era",
+        "form5_points_vs_best",
+        "season_points_vs_best",
+        "form5_dnf",
+    ),
+    "post_quali": (
+        "neg_log_grid",
+        "pole",
+        "p2",
+        "quali_gap",
+        "driver_elo_vs_best",
+        "team_elo_vs_best",
+        "driver_elo_vs_best_era",
+        "team_elo_vs_best_era",
+    ),
+}
+WORDS = {
+    "neg_log_grid": "grid position (−log of the slot)",
+    "pole": "starting from pole",
+    "p2": "starting second",
+    "quali_gap": "qualifying gap to pole (%)",
+    "driver_elo_vs_best": "driver ELO against the field's best",
+    "team_elo_vs_best": "team ELO against the field's best",
+    "driver_elo_vs_best_era": "driver ELO carried into a new era's first races",
+    "team_elo_vs_best_era": "team ELO carried into a new era's first races",
+    "form5_points_vs_best": "points over the last 5 races against the field's best",
+    "season_points_vs_best": "championship points against the leader",
+    "form5_dnf": "share of the last 5 races not finished",
+}
+
+
+def inputs(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """The stage's logit inputs for feature rows of races (race_id and the view's features),
+    each compared within its race."""
+    races = frame["race_id"]
+    out = pd.DataFrame(index=frame.index)
+
+    def vs_best(column: str, scale: float) -> pd.Series:
+        values = frame[column].astype(float).fillna(0.0)
+        return (values - values.groupby(races).transform("max")) / scale
+
+    out["driver_elo_vs_best"] = vs_best("driver_elo", 100.0)
+    out["team_elo_vs_best"] = vs_best("team_elo", 100.0)
+    era = frame["era_opening"].astype(float).fillna(0.0).to_numpy()
+    out["driver_elo_vs_best_era"] = out["driver_elo_vs_best"] * era
+    out["team_elo_vs_best_era"] = out["team_elo_vs_best"] * era
+    if stage == "pre_quali":
+        out["form5_points_vs_best"] = vs_best("form5_points", 10.0)
+        out["season_points_vs_best"] = vs_best("season_points", 25.0)
+        out["form5_dnf"] = frame["form5_dnf"].astype(float).fillna(0.0)
+    else:
+        grid = frame["grid"].astype(float).clip(lower=1)
+        out["neg_log_grid"] = -np.log(grid)
+        out["pole"] = (grid == 1).astype(float)
+        out["p2"] = (grid == 2).astype(float)
+        out["quali_gap"] = frame["quali_gap_pct"].astype(float).fillna(GAP_CAP).clip(upper=GAP_CAP)
+    return out[list(INPUTS[stage])]
+
+
+def _softmax_by(codes: np.ndarray, count: int, logits: np.ndarray) -> np.ndarray:
+    peak = np.full(count, -np.inf)
+    np.maximum.at(peak, codes, logits)
+    weights = np.exp(logits - peak[codes])
+    return weights / np.bincount(codes, weights, minlength=count)[codes]
+
+
+@dataclass
+class ConditionalLogit:
+    """β on standardised inputs; `ridge` is the L2 penalty per race."""
+
+    stage: str
+    ridge: float = 0.01
+    coef: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    scale: np.ndarray = field(default_factory=lambda: np.ones(0))
+
+    @property
+    def columns(self) -> list[str]:
+        return list(INPUTS[self.stage])
+
+    def fit(self, frame: pd.DataFrame) -> ConditionalLogit:
+        """Maximise the winners' likelihood over the labelled races of `frame`."""
+        x = inputs(frame, self.stage).to_numpy(dtype=float)
+        self.mean, self.scale = x.mean(axis=0), x.std(axis=0)
+        self.scale[self.scale == 0] = 1.0
+        z = (x - self.mean) / self.scale
+        codes, uniques = pd.factorize(frame["race_id"].to_numpy())
+        count = len(uniques)
+        won = frame["won"].to_numpy(dtype=float)
+        races = max(float(won.sum()), 1.0)
+
+        def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
+            p = _softmax_by(codes, count, z @ beta)
+            value = -np.log(np.clip(p[won == 1], 1e-300, None)).sum() / races
+            gradient = z.T @ (p - won) / races
+            penalty = self.ridge * beta @ beta
+            return value + penalty, gradient + 2 * self.ridge * beta
+
+        fitted = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B")
+        self.coef = fitted.x
+        return self
+
+    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """β_k · z_k per row and input (the logit is their sum)."""
+        z = (inputs(frame, self.stage).to_numpy(dtype=float) - self.mean) / self.scale
+        return pd.DataFrame(z * self.coef, index=frame.index, columns=self.columns)
+
+    def logits(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.contributions(frame).sum(axis=1).to_numpy()
+
+    def coefficients(self) -> dict[str, float]:
+        """β per input, per standard deviation of the input."""
+        return dict(zip(self.columns, (float(b) for b in self.coef), strict=True))
