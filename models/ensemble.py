@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 BASES = ("elo", "rf", "xgb", "clogit")
 CANDIDATES = ("clogit", "xgb", "pool")  # what a model may serve, simplest first
 # Chosen on 2006–2013 by pipelines/develop.py's rule (docs/MODELS.md has the table).
-SERVED = {"pre_quali": "pool", "post_quali": "pool"}
+SERVED = {"pre_quali": "clogit", "post_quali": "clogit"}
 # Compared within the race: rows are scored one at a time, but a race is won against the field.
 RELATIVE = ("driver_elo", "team_elo", "form5_points", "season_points", "grid", "quali_gap_pct")
 
@@ -240,7 +240,9 @@ class Ensemble:
         if self._clogit is not None:
             size = pd.Series(self._clogit.coefficients()).abs()
             columns["clogit"] = size / size.sum() if size.sum() > 0 else size
-        return pd.DataFrame(columns)
+        frame = pd.DataFrame(columns)
+        order = [*self.columns, *(self._clogit.columns if self._clogit else [])]
+        return frame.reindex([c for c in dict.fromkeys(order) if c in frame.index])
 
 
 def _pool(

@@ -177,7 +177,7 @@ def history_copy(history_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
 def registry(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """Published features (from `history_file`) and an MLflow registry of real models trained
     once for the session on 2016–2024: `f1_winner_post_quali` v1 from a deliberately crippled
-    recipe (one shallow tree, one boosting round), v2 from the real recipe; and
+    recipe (XGBoost alone: one shallow tree, one boosting round), v2 from the real recipe; and
     `f1_winner_pre_quali` v1. `env` points a test at these stores; `set_aliases` moves
     champion/challenger (tests set the aliases they need)."""
     from models.ensemble import Recipe
@@ -188,6 +188,7 @@ def registry(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
     crippled = Recipe(
         "post_quali",
+        serve="xgb",
         rf={"n_estimators": 1, "max_depth": 1, "random_state": 1},
         xgb={"num_boost_round": 1, "max_depth": 1, "eta": 0.01, "nthread": 2, "seed": 1},
     )

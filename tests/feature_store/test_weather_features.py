@@ -37,7 +37,9 @@ def _add(
 
 def _weather_of(views: dict[str, pd.DataFrame], race_id: int) -> dict[str, list]:
     return {
-        stage: frame.loc[frame["race_id"] == race_id, list(WEATHER)].drop_duplicates().values[0]
+        stage: frame.loc[frame["race_id"] == race_id, list(WEATHER)]
+        .drop_duplicates()
+        .values[0]
         .tolist()
         for stage, frame in views.items()
     }

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from feature_store.store import store_root
-from models.ensemble import Ensemble, Recipe
+from models.ensemble import SERVED, Ensemble, Recipe
 from pipelines.backtest import report, walk_forward
 from pipelines.features import build_features, publish_build
 from pipelines.training_data import labelled
@@ -37,13 +37,33 @@ def test_labelled_rows_have_one_winner_per_race(published: Path) -> None:
 def test_the_ensemble_gives_one_distribution_per_race(published: Path) -> None:
     rows = labelled(make_engine(), "post_quali", since=2012)
     train, test = rows[rows["season"] < 2024], rows[rows["season"] == 2024]
-    model = Ensemble(Recipe("post_quali")).fit(train)
+    model = Ensemble(Recipe("post_quali", serve="pool")).fit(train)
     forecast = model.predict(test)
+    assert list(forecast.columns) == ["elo", "rf", "xgb", "clogit", "pool", "ensemble"]
     sums = forecast.groupby(test["race_id"].to_numpy()).sum()
     assert ((sums - 1).abs() < 1e-9).all().all()
-    assert abs(sum(model.weights.values()) - 1) < 1e-9 and 0 < model.power <= 15
-    assert list(model.importances().index) == model.columns
+    # the pool may soften its bases, never sharpen them
+    assert abs(sum(model.weights.values()) - 1) < 1e-9 and 0 < model.power <= 1 + 1e-9
+    assert list(model.importances()["xgb"].dropna().index) == model.columns
     assert "driver_elo_vs_best" in model.columns and "grid_rank" in model.columns
+
+
+def test_the_conditional_logit_learns_the_grid_and_serves_alone(published: Path) -> None:
+    rows = labelled(make_engine(), "post_quali", since=2012)
+    train, test = rows[rows["season"] < 2024], rows[rows["season"] == 2024]
+    model = Ensemble(Recipe("post_quali", serve="clogit")).fit(train)
+    forecast = model.predict(test)
+    assert list(forecast.columns) == ["clogit", "ensemble"]  # nothing else is fitted
+    assert model._rf is None and model._xgb is None
+    coefficients = model._clogit.coefficients()
+    # a better grid slot and a smaller gap to pole raise the chance of winning
+    assert coefficients["neg_log_grid"] > 0 and coefficients["quali_gap"] < 0
+    # the pole-sitter is each race's favourite far more often than not
+    best = forecast.groupby(test["race_id"].to_numpy())["ensemble"].idxmax()
+    assert (test.loc[best, "grid"] == 1).mean() > 0.6
+    # coefficient × value explains the logit exactly
+    parts = model._clogit.contributions(test)
+    assert ((parts.sum(axis=1) - model._clogit.logits(test)).abs() < 1e-9).all()
 
 
 def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path, s3: S3) -> None:
@@ -54,19 +74,28 @@ def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path, s3: 
     forecasts, _ = walk_forward(rows, "pre_quali", 2023, 2024, start=2012)
     result = report(forecasts, "pre_quali")
     assert result["seasons"] == [2023, 2024] and result["stage"] == "pre_quali"
+    # before qualifying, no baseline knows the grid
     assert set(result["overall"]) == {
-        "elo",
-        "rf",
-        "xgb",
+        *(
+            ("elo", "rf", "xgb", "clogit", "pool")
+            if "pool" in forecasts
+            else (SERVED["pre_quali"],)
+        ),
         "ensemble",
         "uniform",
-        "pole",
-        "grid",
         "leader",
+        "last_winner",
+        "elo_favourite",
     }
+    assert result["baseline"] == "last_winner"
+    pairs = {(c["a"], c["b"]) for c in result["comparisons"]}
+    assert all(b in forecasts for _, b in pairs) and ("ensemble", "last_winner") not in pairs
+    for pair in result["comparisons"]:
+        cell = pair["log_loss"]
+        assert pair["races"] == 46 and cell["low"] <= cell["diff"] <= cell["high"]
     assert result["overall"]["ensemble"]["races"] == 22 + 24
     assert result["overall"]["uniform"]["log_loss"] == pytest.approx(3.0, abs=0.1)
-    assert set(result["by_season"]["2024"]["grid"]) == {
+    assert set(result["by_season"]["2024"]["last_winner"]) == {
         "top1",
         "top3",
         "log_loss",
@@ -96,13 +125,13 @@ def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path, s3: 
     written = json.loads(out.read_text())
     assert written["seasons"] == [2024] and written["overall"]["ensemble"]["races"] == 24
     assert "logged to MLflow as run " in done.stdout
-    for suffix in ("reliability", "by-season", "importance"):
+    for suffix in ("reliability", "by-season", "comparisons", "importance"):
         png = tmp_path / f"report-{suffix}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     names = [
         "report.json",
-        *(f"report-{s}.png" for s in ("by-season", "importance", "reliability")),
+        *(f"report-{s}.png" for s in ("by-season", "comparisons", "importance", "reliability")),
     ]
     prefix = "platform/reports/backtest/post_quali-2024-2024/"
     assert s3.keys(prefix) == sorted(prefix + name for name in names)

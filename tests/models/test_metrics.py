@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.metrics import reliability, score
+from models.baselines import baselines, previous_winner
+from models.metrics import paired_bootstrap, race_scores, reliability, score
 from models.probability import per_race, sharpen, softmax
 
 
@@ -45,3 +46,79 @@ def test_score_of_two_races() -> None:
 def test_reliability_bins() -> None:
     table = reliability(np.array([0.05, 0.07, 0.95]), np.array([0, 1, 1]))
     assert [(r["low"], r["n"], r["rate"]) for r in table] == [(0.0, 2, 0.5), (0.9, 1, 1.0)]
+
+
+def _races(n: int, seed: int = 3) -> pd.DataFrame:
+    """`n` four-car races; driver 1 wins 3 in 4; `sharp` knows it, `flat` does not."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for race in range(n):
+        winner = 1 if rng.random() < 0.75 else int(rng.integers(2, 5))
+        for driver in range(1, 5):
+            rows.append(
+                {
+                    "race_id": race,
+                    "season": 2000 + race // 20,
+                    "round": race % 20 + 1,
+                    "driver_id": driver,
+                    "won": int(driver == winner),
+                    "sharp": 0.75 if driver == 1 else 0.25 / 3,
+                    "flat": 0.25,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_race_scores_by_hand() -> None:
+    frame = _races(2)
+    scores = race_scores(frame, "flat")
+    assert scores["log_loss"].to_numpy() == pytest.approx([math.log(4)] * 2)
+    # one entry at (1 − 0.25)², three at 0.25²
+    assert scores["brier"].to_numpy() == pytest.approx([(0.5625 + 3 * 0.0625) / 4] * 2)
+
+
+def test_paired_bootstrap_tells_a_better_forecast_from_noise() -> None:
+    frame = _races(200)
+    better = paired_bootstrap(frame, "sharp", "flat")
+    assert better["races"] == 200
+    cell = better["log_loss"]
+    assert cell["high"] < 0 and cell["p_better"] == 1.0  # the interval excludes 0
+    assert cell["diff"] == pytest.approx(
+        race_scores(frame, "sharp")["log_loss"].mean() - math.log(4)
+    )
+    same = paired_bootstrap(frame.assign(copy=frame["flat"]), "copy", "flat")
+    assert same["log_loss"]["diff"] == 0 and same["log_loss"]["p_better"] == 0.0
+    worse = paired_bootstrap(frame, "flat", "sharp")
+    assert worse["log_loss"]["low"] > 0 and worse["top1"]["p_better"] < 0.5
+
+
+def test_pre_quali_baselines_know_only_what_was_known_before_the_weekend() -> None:
+    history = _races(60)
+    history["driver_elo"] = 1500.0 + 10 * (history["driver_id"] == 2)
+    history["championship_position"] = history["driver_id"].astype(float)
+    winners = previous_winner(history)
+    assert pd.isna(winners.iloc[0])
+    first_winner = history.loc[(history["race_id"] == 0) & (history["won"] == 1), "driver_id"]
+    assert winners.loc[1] == first_winner.iloc[0]
+    test = history[history["season"] == 2002]
+    out = baselines(history, test, "pre_quali")
+    assert set(out) == {"uniform", "leader", "last_winner", "elo_favourite"}
+    for probs in out.values():
+        assert pd.Series(probs).groupby(test["race_id"].to_numpy()).sum().to_numpy() == (
+            pytest.approx([1.0] * 20)
+        )
+    # the last winner is favoured; hiding the race's own result changes nothing
+    race = test[test["race_id"] == 45]
+    favourite = race["driver_id"].to_numpy()[np.argmax(out["last_winner"][test["race_id"] == 45])]
+    assert favourite == winners.loc[45]
+    blind = baselines(
+        history.assign(won=history["won"].where(history["race_id"] != 45, 0)),
+        test,
+        "pre_quali",
+        only=("last_winner",),
+    )["last_winner"]
+    assert blind[test["race_id"].to_numpy() == 45] == pytest.approx(
+        out["last_winner"][test["race_id"].to_numpy() == 45]
+    )
+    with pytest.raises(ValueError, match="unknown stage"):
+        baselines(history, test, "race")

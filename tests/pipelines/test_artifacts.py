@@ -74,6 +74,7 @@ def test_a_model_trained_with_s3_artifacts_loads_back_from_s3(  # type: ignore[n
     assert [key.rsplit("/", 1)[1] for key in run_keys] == [
         "per_race.csv",
         "validation-by-season.png",
+        "validation-comparisons.png",
         "validation-importance.png",
         "validation-reliability.png",
         "validation.json",
