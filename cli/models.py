@@ -102,6 +102,10 @@ def predict(
     stage: Annotated[str, typer.Option(help="pre_quali or post_quali.")] = "post_quali",
     model_alias: Annotated[str, typer.Option(help="Registry alias to use.")] = "champion",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Each driver's largest contributions to its probability."),
+    ] = False,
 ) -> None:
     """Win probabilities of a race's entrants from the registered model."""
     import json
@@ -109,7 +113,7 @@ def predict(
     from pipelines.predict import NoModel, predict_race
 
     try:
-        answer = predict_race(warehouse_engine(), year, round_, stage, model_alias)
+        answer = predict_race(warehouse_engine(), year, round_, stage, model_alias, explain)
     except (NoModel, LookupError, ValueError) as error:
         fail(str(error))
     if as_json:
@@ -123,6 +127,12 @@ def predict(
     )
     for row in answer["predictions"]:
         console.print(f"  {row['probability']:6.1%}  {row['driver_name']:<24} {row['team_id']}")
+        for reason in row.get("explanation") or []:
+            console.print(
+                f"           {reason['contribution']:+.2f}  {reason['words']} "
+                f"({reason['value']:.3g})",
+                soft_wrap=True,
+            )
 
 
 app = typer.Typer(help="Registered models: versions, aliases, promotion and rollback.")

@@ -90,8 +90,10 @@ def prediction_card(
     season: int,
     round_: int,
     stage: str,
+    explanations: list[list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    """`{"race", "stage", "predictions"}` with driver names, sorted by probability."""
+    """`{"race", "stage", "predictions"}` with driver names, sorted by probability; each
+    prediction with its `explanation` when `explanations` (one per row of `rows`) is given."""
     with session_factory(engine)() as session:  # type: ignore[arg-type]  # a Connection binds too
         race = session.execute(
             select(Race.name).where(Race.season == season, Race.round == round_)
@@ -105,18 +107,23 @@ def prediction_card(
             .tuples()
             .all()
         )
-    ordered = rows.assign(probability=probs).sort_values("probability", ascending=False)
-    columns = ("driver_id", "driver_ref", "team_ref", "probability")
+    ordered = rows.assign(probability=probs, _row=range(len(rows))).sort_values(
+        "probability", ascending=False
+    )
+    columns = ("driver_id", "driver_ref", "team_ref", "probability", "_row")
+    predictions = []
+    for ident, ref, team, p, row in zip(*(ordered[c].tolist() for c in columns), strict=True):
+        entry = {
+            "driver_id": ref,
+            "driver_name": names.get(int(ident), ref),
+            "team_id": team,
+            "probability": float(p),
+        }
+        if explanations is not None:
+            entry["explanation"] = explanations[row]
+        predictions.append(entry)
     return {
         "race": {"season": season, "round": round_, "name": race},
         "stage": stage,
-        "predictions": [
-            {
-                "driver_id": ref,
-                "driver_name": names.get(int(ident), ref),
-                "team_id": team,
-                "probability": float(p),
-            }
-            for ident, ref, team, p in zip(*(ordered[c].tolist() for c in columns), strict=True)
-        ],
+        "predictions": predictions,
     }

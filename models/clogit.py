@@ -39,18 +39,27 @@ INPUTS: dict[str, tuple[str, ...]] = {
         "team_elo_vs_best_era",
     ),
 }
+# Each input in words, and the factor that turns it back into the unit shown beside it.
 WORDS = {
-    "neg_log_grid": "grid position (−log of the slot)",
-    "pole": "starting from pole",
-    "p2": "starting second",
-    "quali_gap": "qualifying gap to pole (%)",
-    "driver_elo_vs_best": "driver ELO against the field's best",
-    "team_elo_vs_best": "team ELO against the field's best",
-    "driver_elo_vs_best_era": "driver ELO carried into a new era's first races",
-    "team_elo_vs_best_era": "team ELO carried into a new era's first races",
-    "form5_points_vs_best": "points over the last 5 races against the field's best",
+    "neg_log_grid": "grid position",
+    "pole": "starting from pole (1 = yes)",
+    "p2": "starting second (1 = yes)",
+    "quali_gap": "qualifying gap to pole (% of the pole lap)",
+    "driver_elo_vs_best": "driver ELO against the field's best (points)",
+    "team_elo_vs_best": "team ELO against the field's best (points)",
+    "driver_elo_vs_best_era": "driver ELO carried into a new era's first races (points, weighted)",
+    "team_elo_vs_best_era": "team ELO carried into a new era's first races (points, weighted)",
+    "form5_points_vs_best": "mean points over the last 5 races against the field's best",
     "season_points_vs_best": "championship points against the leader",
     "form5_dnf": "share of the last 5 races not finished",
+}
+SHOWN = {
+    "driver_elo_vs_best": 100.0,
+    "team_elo_vs_best": 100.0,
+    "driver_elo_vs_best_era": 100.0,
+    "team_elo_vs_best_era": 100.0,
+    "form5_points_vs_best": 10.0,
+    "season_points_vs_best": 25.0,
 }
 
 
@@ -124,6 +133,16 @@ class ConditionalLogit:
         fitted = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B")
         self.coef = fitted.x
         return self
+
+    def values(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The inputs in the units WORDS names (the grid slot, ELO points…)."""
+        shown = inputs(frame, self.stage)
+        for column, factor in SHOWN.items():
+            if column in shown:
+                shown[column] = shown[column] * factor
+        if "neg_log_grid" in shown:
+            shown["neg_log_grid"] = np.exp(-shown["neg_log_grid"])
+        return shown
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """β_k · z_k per row and input (the logit is their sum)."""

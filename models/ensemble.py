@@ -205,6 +205,49 @@ class Ensemble:
             out["pool"] = _pool(races, bases, self.weights, self.power)
         return pd.DataFrame({**out, "ensemble": out[self.serve]}, index=frame.index)
 
+    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Each input's share of each row's logit, relative to the average entrant of its race
+        (the race's softmax ignores what all entrants share): β·(x − race mean) for the logit,
+        SHAP values (XGBoost's `pred_contribs`) for the boosted trees. Raises ValueError for the
+        pool, whose forecast is not one additive score."""
+        import xgboost as xgb
+
+        if self.serve == "clogit" and self._clogit is not None:
+            parts = self._clogit.contributions(frame)
+        elif self.serve == "xgb":
+            shap = self._xgb.predict(
+                xgb.DMatrix(self._matrix(frame), feature_names=self.columns), pred_contribs=True
+            )
+            parts = pd.DataFrame(shap[:, :-1], index=frame.index, columns=self.columns)
+        else:
+            raise ValueError(f"a {self.serve} forecast has no additive explanation")
+        return parts - parts.groupby(frame["race_id"].to_numpy()).transform("mean")
+
+    def explain(self, frame: pd.DataFrame, top: int = 3) -> list[list[dict[str, Any]]]:
+        """Per row, the `top` inputs that moved its win probability most against the average
+        entrant of its race: input, its words, its value and its contribution (log-odds)."""
+        parts = self.contributions(frame)
+        values = (
+            self._clogit.values(frame)
+            if self.serve == "clogit" and self._clogit is not None
+            else pd.DataFrame(self._matrix(frame), index=frame.index, columns=self.columns)
+        )
+        out = []
+        for index, row in parts.iterrows():
+            largest = row.abs().sort_values(ascending=False, kind="stable").index[:top]
+            out.append(
+                [
+                    {
+                        "feature": name,
+                        "words": describe(name),
+                        "value": float(values.at[index, name]),
+                        "contribution": float(row[name]),
+                    }
+                    for name in largest
+                ]
+            )
+        return out
+
     @property
     def columns(self) -> list[str]:
         """The tree models' inputs: the view's features and their within-race comparisons."""
@@ -243,6 +286,20 @@ class Ensemble:
         frame = pd.DataFrame(columns)
         order = [*self.columns, *(self._clogit.columns if self._clogit else [])]
         return frame.reindex([c for c in dict.fromkeys(order) if c in frame.index])
+
+
+def describe(column: str) -> str:
+    """A model input in the words of the feature view's documentation."""
+    from feature_store.view import FEATURES
+    from models.clogit import WORDS
+
+    if column in WORDS:
+        return WORDS[column]
+    meaning = {f.name: f.meaning for f in FEATURES}
+    for suffix, words in (("_vs_best", "{} against the field's best"), ("_rank", "rank of {}")):
+        if column.endswith(suffix) and column[: -len(suffix)] in meaning:
+            return words.format(meaning[column[: -len(suffix)]])
+    return meaning.get(column, column)
 
 
 def _pool(

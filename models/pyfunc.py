@@ -9,6 +9,7 @@ from typing import Any
 import mlflow.pyfunc
 import pandas as pd
 
+from feature_store.view import feature_names
 from models.ensemble import Ensemble
 
 
@@ -39,6 +40,25 @@ def win_probabilities(ensemble: Ensemble, rows: pd.DataFrame) -> pd.DataFrame:
             "probability": ensemble.predict(frame)["ensemble"].to_numpy(),
         }
     )
+
+
+def ensemble_of(model: Any) -> Ensemble:
+    """The fitted Ensemble inside a loaded pyfunc (or the Ensemble itself)."""
+    if isinstance(model, Ensemble):
+        return model
+    return model.unwrap_python_model().ensemble  # type: ignore[no-any-return]
+
+
+def probabilities(model: Any, rows: pd.DataFrame, stage: str) -> Any:
+    """A loaded model's win probabilities for a race's feature rows (in their order)."""
+    out = model.predict(rows[["race_id", "driver_id", *feature_names(stage)]])
+    return out["probability"].to_numpy(dtype=float)
+
+
+def explanations(model: Any, rows: pd.DataFrame, stage: str) -> list[list[dict[str, Any]]]:
+    """Per row, the inputs that moved its probability most (raises ValueError when the
+    model's forecast has no additive explanation)."""
+    return ensemble_of(model).explain(rows[["race_id", "driver_id", *feature_names(stage)]])
 
 
 def save_ensemble(ensemble: Ensemble, path: Path) -> Path:

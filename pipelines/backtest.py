@@ -34,8 +34,10 @@ def walk_forward(
     start: int = START,
     progress: Progress | None = None,
     recipe: Recipe | None = None,
+    models: dict[int, Ensemble] | None = None,
 ) -> tuple[pd.DataFrame, Ensemble]:
-    """Every race of `first`…`last` forecast by models trained only on earlier seasons."""
+    """Every race of `first`…`last` forecast by models trained only on earlier seasons (each
+    season's model kept in `models` when a dict is given)."""
     parts, model = [], None
     seasons = list(range(first, last + 1))
     for done, season in enumerate(seasons, start=1):
@@ -44,6 +46,8 @@ def walk_forward(
         if test.empty:
             continue
         model = Ensemble(recipe or Recipe(stage)).fit(train)
+        if models is not None:
+            models[season] = model
         for name, column in model.predict(test).items():
             test[name] = column.to_numpy()
         for name, values in baselines(rows, test, stage).items():
@@ -174,6 +178,56 @@ def _comparisons(result: dict[str, Any], path: Path) -> Path:
         f"Paired race bootstrap, {result['stage']} {seasons[0]}–{seasons[-1]} (95% intervals)"
     )
     return _save(figure, path)
+
+
+def explanation_plots(
+    rows: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    models: dict[int, Ensemble],
+    folder: Path,
+    favourites: int = 5,
+) -> list[Path]:
+    """One PNG per forecast race: the largest contributions to each favourite's probability,
+    from the model that forecast the race (none when it has no additive explanation). `rows`
+    hold the features (in `forecasts` the baselines' columns replace some of them)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    served = forecasts[["race_id", "driver_id", "ensemble"]]
+    features = rows[rows["race_id"].isin(served["race_id"])].merge(
+        served, on=["race_id", "driver_id"]
+    )
+    for (season, round_), race in features.groupby(["season", "round"], sort=True):
+        model = models.get(int(season))
+        if model is None or model.serve == "pool":
+            continue
+        race = race.reset_index(drop=True)
+        reasons = model.explain(race, top=4)
+        top = race["ensemble"].sort_values(ascending=False).index[:favourites]
+        figure, axis = plt.subplots(figsize=(8, 0.9 * favourites * 4 * 0.35 + 1.2))
+        labels, values, colours = [], [], []
+        for row in top:
+            for reason in reasons[row]:
+                labels.append(f"{race.at[row, 'driver_ref']} · {reason['feature']}")
+                values.append(reason["contribution"])
+                colours.append("tab:green" if reason["contribution"] > 0 else "tab:red")
+            labels.append(f"{race.at[row, 'driver_ref']}: P(win) {race.at[row, 'ensemble']:.0%}")
+            values.append(0.0)
+            colours.append("white")
+        axis.barh(range(len(values)), values, color=colours)
+        axis.set_yticks(range(len(values)), labels, fontsize=7)
+        axis.invert_yaxis()
+        axis.axvline(0, color="black", linewidth=0.8)
+        axis.set(
+            xlabel="contribution to the logit against the race's average entrant",
+            title=f"{int(season)} round {int(round_)}: why the favourites",
+        )
+        paths.append(_save(figure, folder / f"explain-{int(season)}-{int(round_):02d}.png"))
+    return paths
 
 
 def _save(figure: Any, path: Path) -> Path:

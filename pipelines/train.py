@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 from feature_store.store import Manifest, store_root
 from feature_store.view import NAME, VERSION
 from models.ensemble import Ensemble, Recipe
-from pipelines.backtest import START, report, walk_forward, write_report
+from pipelines.backtest import START, explanation_plots, report, walk_forward, write_report
 from pipelines.promote import record_initial
 from pipelines.training_data import labelled
 
@@ -61,8 +61,15 @@ def train(
     rows = rows[rows["season"] <= last]
     manifest = Manifest.read(store_root())
     recipe = recipe or Recipe(stage)
+    validation_models: dict[int, Ensemble] = {}
     forecasts, _ = walk_forward(
-        rows, stage, last - VALIDATION_SEASONS + 1, last, start, recipe=recipe
+        rows,
+        stage,
+        last - VALIDATION_SEASONS + 1,
+        last,
+        start,
+        recipe=recipe,
+        models=validation_models,
     )
     evaluation = report(forecasts, stage)
     ensemble = Ensemble(recipe).fit(rows[rows["season"] >= start])
@@ -106,6 +113,8 @@ def train(
         per_race = per_race_log_loss(forecasts)
         per_race.to_csv(Path(tmp) / "per_race.csv", index=False)
         mlflow.log_artifact(str(Path(tmp) / "per_race.csv"), artifact_path="validation")
+        for path in explanation_plots(rows, forecasts, validation_models, Path(tmp) / "explain"):
+            mlflow.log_artifact(str(path), artifact_path="validation/explain")
         example = rows[rows["season"] == last].head(20)[
             ["race_id", "driver_id", *ensemble.features]
         ]

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from feature_store.online import get_entry_features, prediction_card
 from feature_store.store import Manifest, store_root
-from feature_store.view import feature_names
+from models.pyfunc import explanations, probabilities
 from serving.cache import Cache
 from serving.served import Served
 
@@ -31,11 +31,19 @@ class ModelRef(BaseModel):
     alias: str
 
 
+class Reason(BaseModel):
+    feature: str
+    words: str
+    value: float
+    contribution: float  # log-odds against the race's average entrant
+
+
 class Entry(BaseModel):
     driver_id: str
     driver_name: str
     team_id: str
     probability: float
+    explanation: list[Reason] | None = None
 
 
 class PredictionOut(BaseModel):
@@ -46,14 +54,16 @@ class PredictionOut(BaseModel):
     predictions: list[Entry]
 
 
-def cache_key(served: Served, features: str, season: int, round_: int, stage: str) -> str:
+def cache_key(
+    served: Served, features: str, season: int, round_: int, stage: str, explain: bool = False
+) -> str:
     # The alias is part of the answer, so a version promoted from challenger to champion gets
     # a new entry rather than an answer naming its old alias; the feature build is part of
     # it, so new data (or a version served again after a rollback) is never answered from an
     # entry computed before.
     return (
         f"prediction:{season}:{round_}:{stage}:{served.name}:{served.version}:{served.alias}"
-        f":{features}"
+        f":{features}{':explain' if explain else ''}"
     )
 
 
@@ -65,10 +75,12 @@ def race_prediction(
     season: int,
     round_: int,
     stage: str,
+    explain: bool = False,
 ) -> tuple[bytes, Found]:
     """Every entrant's win probability from `served`, as the encoded `PredictionOut`, and where
-    it came from (raises NoEntrants for an unknown race or one nobody is known to enter)."""
-    key = cache_key(served, features, season, round_, stage)
+    it came from (raises NoEntrants for an unknown race or one nobody is known to enter; with
+    `explain`, ValueError when the model cannot explain itself)."""
+    key = cache_key(served, features, season, round_, stage, explain)
     hit = cache.get(key)
     if hit is not None:
         return hit
@@ -78,8 +90,9 @@ def race_prediction(
         as_of = manifest.built_at
     else:
         as_of = dt.datetime.now(dt.UTC).isoformat()
-    probs = served.model.predict(rows[["race_id", "driver_id", *feature_names(stage)]])
-    answer = prediction_card(engine, rows, probs["probability"].to_numpy(), season, round_, stage)
+    reasons = explanations(served.model, rows, stage) if explain else None
+    probs = probabilities(served.model, rows, stage)
+    answer = prediction_card(engine, rows, probs, season, round_, stage, reasons)
     answer["model"] = {"name": served.name, "version": served.version, "alias": served.alias}
     answer["features_as_of"] = as_of
     body = PredictionOut.model_validate(answer).model_dump_json().encode()

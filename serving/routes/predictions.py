@@ -11,7 +11,7 @@ import hashlib
 import logging
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
@@ -31,6 +31,13 @@ from warehouse.schema import QualifyingResult, Race
 router = APIRouter(prefix="/predictions", tags=["predictions"])
 log = logging.getLogger("serving.ab")
 StageChoice = Literal["auto", "pre_quali", "post_quali"]
+Explain = Annotated[
+    bool,
+    Query(
+        description="Add each driver's largest contributions to its probability (log-odds "
+        "against the race's average entrant), named as in the feature view's documentation."
+    ),
+]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "unknown race or entrants"}}
 
 
@@ -117,7 +124,13 @@ def resolve_stage(engine: Engine, season: int, round_: int, stage: StageChoice) 
 
 
 async def answer(
-    request: Request, engine: Engine, season: int, round_: int, stage: str, claims: Any
+    request: Request,
+    engine: Engine,
+    season: int,
+    round_: int,
+    stage: str,
+    claims: Any,
+    explain: bool = False,
 ) -> Response:
     """The prediction as stored in the cache. The event loop itself answers a hit in this
     process; the database, Redis and the model are only touched in the threadpool."""
@@ -128,7 +141,7 @@ async def answer(
         await run_in_threadpool(models.champion, stage)
     served = choose(request, stage, claims)
     features = models.features
-    body = request.app.state.cache.peek(cache_key(served, features, season, round_, stage))
+    body = request.app.state.cache.peek(cache_key(served, features, season, round_, stage, explain))
     found = "local"
     if body is None:
         try:
@@ -141,9 +154,14 @@ async def answer(
                 season,
                 round_,
                 stage,
+                explain,
             )
         except NoEntrants as error:
             raise HTTPException(404, str(error)) from None
+        except ValueError as error:  # only an explanation the model cannot give
+            raise HTTPException(
+                422, f"{served.name} v{served.version} cannot explain itself: {error}"
+            ) from None
     request.app.state.metrics.cache.labels(found).inc()
     return Response(
         body, media_type="application/json", headers={"X-Model-Version": served.version}
@@ -152,13 +170,17 @@ async def answer(
 
 @router.get("/next-race", responses=NOT_FOUND, response_model=PredictionOut)
 async def next_race(
-    request: Request, engine: EngineDep, claims: Claims, stage: StageChoice = "auto"
+    request: Request,
+    engine: EngineDep,
+    claims: Claims,
+    stage: StageChoice = "auto",
+    explain: Explain = False,
 ) -> Response:
     """The next race without results (from today, UTC)."""
     race = await run_in_threadpool(upcoming_race, engine)
     if race is None:
         raise HTTPException(404, await run_in_threadpool(no_upcoming_race, engine))
-    return await answer(request, engine, race.season, race.round, stage, claims)
+    return await answer(request, engine, race.season, race.round, stage, claims, explain)
 
 
 @router.get("/{season}/{round}", responses=NOT_FOUND, response_model=PredictionOut)
@@ -169,9 +191,10 @@ async def by_race(
     season: Annotated[int, Path(ge=1950, le=2100)],
     round: Annotated[int, Path(ge=1, le=40)],  # noqa: A002
     stage: StageChoice = "auto",
+    explain: Explain = False,
 ) -> Response:
     """Every entrant's win probability for one race (summing to 1)."""
-    return await answer(request, engine, season, round, stage, claims)
+    return await answer(request, engine, season, round, stage, claims, explain)
 
 
 @router.post(

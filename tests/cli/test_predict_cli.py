@@ -26,6 +26,21 @@ def test_predict_json_shape_sum_and_errors(aliases) -> None:  # type: ignore[no-
     )
     assert json.loads(other.stdout)["model"]["version"] == "1"
 
+    explained = runner.invoke(
+        app, ["predict", "2024", "24", "--stage", "post_quali", "--explain", "--json"]
+    )
+    favourites = json.loads(explained.stdout)["predictions"][:3]
+    assert [p["probability"] for p in favourites] == probs[:3]
+    for entry in favourites:
+        assert len(entry["explanation"]) == 3 and all(r["words"] for r in entry["explanation"])
+    pole = next(
+        p for p in json.loads(explained.stdout)["predictions"] if p["driver_id"] == "norris"
+    )
+    grid = next(r for r in pole["explanation"] if r["feature"] == "neg_log_grid")
+    assert grid["value"] == 1.0 and grid["contribution"] > 0  # from pole: the largest push
+    text = runner.invoke(app, ["predict", "2024", "24", "--stage", "post_quali", "--explain"])
+    assert "grid position (1)" in text.stdout
+
     unknown = runner.invoke(app, ["predict", "2024", "30", "--stage", "post_quali"])
     assert unknown.exit_code == 1 and "2024 round 30" in unknown.output
     no_alias = runner.invoke(app, ["predict", "2024", "24", "--model-alias", "nobody"])

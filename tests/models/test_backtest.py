@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -64,6 +65,35 @@ def test_the_conditional_logit_learns_the_grid_and_serves_alone(published: Path)
     # coefficient × value explains the logit exactly
     parts = model._clogit.contributions(test)
     assert ((parts.sum(axis=1) - model._clogit.logits(test)).abs() < 1e-9).all()
+
+
+def test_explanations_add_up_to_the_odds_between_two_drivers(published: Path) -> None:
+    """For the logit and for XGBoost's SHAP values alike: the difference of two entrants'
+    summed contributions is the log of their probabilities' ratio."""
+    rows = labelled(make_engine(), "post_quali", since=2018)
+    train, race = (
+        rows[rows["season"] < 2024],
+        rows[(rows["season"] == 2024) & (rows["round"] == 24)],
+    )
+    small = {"num_boost_round": 20, "max_depth": 2, "eta": 0.3, "nthread": 2, "seed": 1}
+    for serve in ("clogit", "xgb"):
+        model = Ensemble(Recipe("post_quali", serve=serve, xgb=small)).fit(train)
+        p = model.predict(race)["ensemble"].to_numpy()
+        total = model.contributions(race).sum(axis=1).to_numpy()
+        assert np.allclose(total - total[0], np.log(p / p[0]), atol=1e-4), serve
+        reasons = model.explain(race, top=3)
+        assert len(reasons) == len(race) and all(len(r) == 3 for r in reasons)
+        sizes = [abs(r["contribution"]) for r in reasons[0]]
+        assert sizes == sorted(sizes, reverse=True) and all(r["words"] for r in reasons[0])
+    pole = race.index.get_loc(race["grid"].idxmin())
+    named = {r["feature"]: r for r in model.explain(race, top=50)[pole]}
+    # XGBoost's inputs include the grid slot itself, named from the view's documentation
+    assert named["grid"]["value"] == 1.0 and named["grid"]["words"].startswith("qualifying")
+    pool = Ensemble(
+        Recipe("post_quali", serve="pool", xgb=small, rf={"n_estimators": 5, "n_jobs": 2})
+    ).fit(train)
+    with pytest.raises(ValueError, match="no additive explanation"):
+        pool.explain(race)
 
 
 def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path, s3: S3) -> None:

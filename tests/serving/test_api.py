@@ -120,6 +120,26 @@ def test_race_prediction_shape_sum_and_cache(api: TestClient) -> None:
     assert pre["model"]["name"] == "f1_winner_pre_quali"
     assert api.get("/api/v1/predictions/2024/30").status_code == 404
     assert api.get("/api/v1/predictions/2024/3", params={"stage": "mid_race"}).status_code == 422
+    assert all(p["explanation"] is None for p in body["predictions"])
+
+
+def test_predictions_explain_themselves_on_request(api: TestClient) -> None:
+    path = "/api/v1/predictions/2024/24"
+    plain = api.get(path, params={"stage": "post_quali"}).json()
+    explained = api.get(path, params={"stage": "post_quali", "explain": "true"})
+    assert explained.status_code == 200, explained.text
+    body = explained.json()
+    assert [p["probability"] for p in body["predictions"]] == [
+        p["probability"] for p in plain["predictions"]
+    ]
+    for entry in body["predictions"]:
+        reasons = entry["explanation"]
+        assert len(reasons) == 3
+        assert {"feature", "words", "value", "contribution"} == set(reasons[0])
+    # cached like the answer: the same bytes again, and the plain answer stays plain
+    assert api.get(path, params={"stage": "post_quali", "explain": "true"}).json() == body
+    assert api.get(path, params={"stage": "post_quali"}).json() == plain
+    assert api.get(path, params={"explain": "perhaps"}).status_code == 422
 
 
 def test_next_race_says_what_to_run_until_a_calendar_is_stored(api: TestClient, history) -> None:  # type: ignore[no-untyped-def]
