@@ -201,8 +201,9 @@ def explanation_plots(
     features = rows[rows["race_id"].isin(served["race_id"])].merge(
         served, on=["race_id", "driver_id"]
     )
-    for (season, round_), race in features.groupby(["season", "round"], sort=True):
-        model = models.get(int(season))
+    for key, race in features.groupby(["season", "round"], sort=True):
+        season, round_ = (int(k) for k in key)  # type: ignore[call-overload]
+        model = models.get(season)
         if model is None or model.serve == "pool":
             continue
         race = race.reset_index(drop=True)
@@ -211,11 +212,13 @@ def explanation_plots(
         figure, axis = plt.subplots(figsize=(8, 0.9 * favourites * 4 * 0.35 + 1.2))
         labels, values, colours = [], [], []
         for row in top:
+            driver = str(race["driver_ref"].iat[row])
+            chance = race["ensemble"].to_numpy(dtype=float)[row]
             for reason in reasons[row]:
-                labels.append(f"{race.at[row, 'driver_ref']} · {reason['feature']}")
+                labels.append(f"{driver} · {reason['feature']}")
                 values.append(reason["contribution"])
                 colours.append("tab:green" if reason["contribution"] > 0 else "tab:red")
-            labels.append(f"{race.at[row, 'driver_ref']}: P(win) {race.at[row, 'ensemble']:.0%}")
+            labels.append(f"{driver}: P(win) {chance:.0%}")
             values.append(0.0)
             colours.append("white")
         axis.barh(range(len(values)), values, color=colours)
@@ -224,9 +227,9 @@ def explanation_plots(
         axis.axvline(0, color="black", linewidth=0.8)
         axis.set(
             xlabel="contribution to the logit against the race's average entrant",
-            title=f"{int(season)} round {int(round_)}: why the favourites",
+            title=f"{season} round {round_}: why the favourites",
         )
-        paths.append(_save(figure, folder / f"explain-{int(season)}-{int(round_):02d}.png"))
+        paths.append(_save(figure, folder / f"explain-{season}-{round_:02d}.png"))
     return paths
 
 
