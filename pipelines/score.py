@@ -15,6 +15,7 @@ from feature_store.online import NoEntrants, RaceRef
 from feature_store.view import STAGES
 from models.baselines import HISTORY, baselines
 from models.registry import CHALLENGER, CHAMPION, alias_version, model_name
+from pipelines.drift import check_drift
 from pipelines.predict import race_probabilities
 from warehouse.calendar import weekend_of, weekends
 from warehouse.db import session_factory, transaction
@@ -233,6 +234,11 @@ def scoring_cycle(engine: Engine, as_of: dt.datetime | None = None) -> dict[str,
     race = next_race(engine, as_of)
     summary["next_race"] = None if race is None else f"{race.season} R{race.round} {race.name}"
     summary["stored"] = store_predictions(engine, race, as_of) if race else {}
+    summary["drift"] = check_drift(engine, race, as_of) if race else {}
+    for stage, found in summary["drift"].items():
+        log.info(
+            "drift %s: %d checks, alerts: %s", stage, found["checked"], found["alerts"] or "none"
+        )
     with session_factory(engine)() as session:
         summary["accuracy_rows"] = session.scalar(select(func.count(PredictionAccuracy.id)))
     return summary

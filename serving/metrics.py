@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from sqlalchemy.orm import Session
 
 from models.registry import CHAMPION, model_name
-from warehouse.operations import live_accuracy, results_freshness, task_statuses
+from warehouse.operations import latest_drift, live_accuracy, results_freshness, task_statuses
 
 LIVE_RACES = 5
 
@@ -104,6 +104,26 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.feature_drift = Gauge(
+            "f1_feature_drift_ks",
+            "KS statistic D of each feature among the last checked race's entrants against the "
+            "training window (pipelines/drift.py)",
+            ["stage", "feature"],
+            registry=self.registry,
+        )
+        self.live_gap = Gauge(
+            "f1_live_log_loss_gap",
+            "The champion's live log loss minus its validation log loss (nats)",
+            ["stage"],
+            registry=self.registry,
+        )
+        self.drift_alerts = Gauge(
+            "f1_drift_alerts",
+            "Drift checks past their threshold for the last checked race",
+            ["stage"],
+            registry=self.registry,
+        )
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -140,6 +160,15 @@ class Metrics:
             for model, prefix in (("champion", ""), ("baseline", "baseline_")):
                 self.live.labels(stage, model).set(live[f"{prefix}log_loss"])
                 self.live_top1.labels(stage, model).set(live[f"{prefix}top1"])
+        self.feature_drift.clear()
+        self.live_gap.clear()
+        self.drift_alerts.clear()
+        for check in latest_drift(session):
+            if check.kind == "feature":
+                self.feature_drift.labels(check.stage, check.subject).set(check.statistic)
+            else:
+                self.live_gap.labels(check.stage).set(check.statistic)
+            self.drift_alerts.labels(check.stage).inc(float(check.alert))
 
 
 class MetricsMiddleware:

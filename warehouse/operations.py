@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from warehouse.schema import (
     BASELINES,
     TASK_STATES,
+    DriftCheck,
     PipelineStatus,
     PredictionAccuracy,
     Race,
@@ -107,3 +108,32 @@ def live_accuracy(
         "baseline_log_loss": sum(b.log_loss for b in baseline) / len(baseline),
         "baseline_top1": sum(b.top1 for b in baseline) / len(baseline),
     }
+
+
+def latest_drift(session: Session) -> list[DriftCheck]:
+    """The drift checks of the race each stage was most recently checked for (every row of
+    that race, however long ago each was last written)."""
+    newest = (
+        select(DriftCheck.stage, func.max(DriftCheck.checked_at).label("at"))
+        .group_by(DriftCheck.stage)
+        .subquery()
+    )
+    races = (
+        select(DriftCheck.stage, func.max(DriftCheck.race_id).label("race_id"))
+        .join(
+            newest,
+            (newest.c.stage == DriftCheck.stage) & (newest.c.at == DriftCheck.checked_at),
+        )
+        .group_by(DriftCheck.stage)
+        .subquery()
+    )
+    return list(
+        session.scalars(
+            select(DriftCheck)
+            .join(
+                races,
+                (races.c.stage == DriftCheck.stage) & (races.c.race_id == DriftCheck.race_id),
+            )
+            .order_by(DriftCheck.stage, DriftCheck.subject)
+        )
+    )

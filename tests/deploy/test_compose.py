@@ -154,6 +154,8 @@ def test_alerts_and_dashboard_use_metrics_the_service_exposes(exposed: set[str])
         "ValidationFailed",
         "WarehouseDataStale",
         "ChampionBelowGridBaseline",
+        "FeatureDrift",
+        "ChampionWorseThanValidation",
     } <= set(alerts)
     assert 'dag="f1_ingest"' in alerts["IngestionFailed"]
     assert 'task=~"validate.*"' in alerts["ValidationFailed"]

@@ -16,7 +16,7 @@ from serving.app import create_app
 from serving.settings import ServiceSettings
 from warehouse.db import transaction
 from warehouse.operations import record_task
-from warehouse.schema import PipelineStatus, PredictionAccuracy, Race
+from warehouse.schema import DriftCheck, PipelineStatus, PredictionAccuracy, Race
 
 SECRET = "test-secret-" + "y" * 40
 NAME = "f1_winner_post_quali"
@@ -32,13 +32,14 @@ def api(aliases, history) -> Iterator[TestClient]:  # type: ignore[no-untyped-de
     with transaction(history) as session:
         session.execute(delete(PipelineStatus))
         session.execute(delete(PredictionAccuracy))
+        session.execute(delete(DriftCheck))
         session.execute(delete(Race).where(Race.season == 2099))
 
 
 def _gauges(api: TestClient) -> dict[str, float]:
     values = {}
     for line in api.get("/metrics").text.splitlines():
-        if line.startswith(("f1_pipeline", "f1_warehouse", "f1_live")):
+        if line.startswith(("f1_pipeline", "f1_warehouse", "f1_live", "f1_feature", "f1_drift")):
             name, value = line.rsplit(" ", 1)
             values[name] = float(value)
     return values
@@ -126,3 +127,40 @@ def test_live_accuracy_of_the_champion_beside_the_grid_baseline(
     assert gauges['f1_live_top1{model="champion",stage="post_quali"}'] == pytest.approx(3 / 5)
     assert gauges['f1_live_top1{model="baseline",stage="post_quali"}'] == 1.0
     assert not any('stage="pre_quali"' in name for name in gauges)  # nothing scored there
+
+
+def test_the_last_checked_race_drift_becomes_gauges(api: TestClient, history: Any) -> None:
+    with transaction(history) as session:
+        r23, r24 = session.scalars(
+            select(Race.id).where(Race.season == 2024, Race.round >= 23).order_by(Race.round)
+        ).all()
+        monday = dt.datetime(2024, 12, 2, 6, tzinfo=dt.UTC)
+        rows = [  # (race, stage, kind, subject, statistic, alert, checked)
+            (r23, "pre_quali", "feature", "driver_elo", 0.9, True, monday),
+            (r24, "pre_quali", "feature", "driver_elo", 0.2, False, monday + dt.timedelta(6)),
+            (r24, "pre_quali", "feature", "form5_points", 0.7, True, monday + dt.timedelta(6)),
+            (r24, "pre_quali", "live_log_loss", f"{NAME}@1", 0.45, True, monday),  # unchanged
+        ]
+        for race, stage, kind, subject, statistic, alert, checked in rows:
+            session.add(
+                DriftCheck(
+                    race_id=race,
+                    stage=stage,
+                    kind=kind,
+                    subject=subject,
+                    statistic=statistic,
+                    p_value=None if kind != "feature" else (1e-5 if alert else 0.3),
+                    threshold=0.001 if kind == "feature" else 0.3,
+                    alert=alert,
+                    checked_at=checked,
+                )
+            )
+
+    gauges = _gauges(api)
+
+    # round 24 is the last checked race: its rows only, whenever each was last written
+    assert gauges['f1_feature_drift_ks{feature="driver_elo",stage="pre_quali"}'] == 0.2
+    assert gauges['f1_feature_drift_ks{feature="form5_points",stage="pre_quali"}'] == 0.7
+    assert gauges['f1_live_log_loss_gap{stage="pre_quali"}'] == 0.45
+    assert gauges['f1_drift_alerts{stage="pre_quali"}'] == 2.0  # FeatureDrift fires
+    assert not any('stage="post_quali"' in name and "drift" in name for name in gauges)

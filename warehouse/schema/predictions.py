@@ -67,3 +67,31 @@ class PredictionAccuracy(Base):
     scored_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.current_timestamp()
     )
+
+
+class DriftCheck(Base):
+    """One drift check made after an ingestion, for the next race and a stage.
+
+    `kind`: `feature` (the race's entrants' values of `subject` against the training window's:
+    `statistic` is the two-sample Kolmogorov–Smirnov D, `p_value` its p-value) or
+    `live_log_loss` (`subject` is the champion `name@version`; `statistic` is its mean live log
+    loss over its last scored races minus its validation log loss). `alert` when past
+    `threshold` (p-value below it, or gap above it)."""
+
+    __tablename__ = "drift_checks"
+    __table_args__ = (
+        UniqueConstraint("race_id", "stage", "kind", "subject"),
+        CheckConstraint(one_of("stage", STAGES), name="stage_known"),
+        CheckConstraint("kind IN ('feature', 'live_log_loss')", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    race_id: Mapped[int] = mapped_column(ForeignKey("races.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(160))
+    statistic: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    alert: Mapped[bool]
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
