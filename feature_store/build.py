@@ -22,6 +22,8 @@ from feature_store.view import (
 from warehouse.calendar import NO_PRACTICE, NOON, SESSIONS
 
 NOT_STARTED = ("F", "W")  # failed to qualify, withdrew: no start, no rating change
+GAP_CAP = 10.0  # % of pole: a slower lap (a crash, a red flag) says no more than this
+MAX_STOP_MS = 120_000  # a pit stop in the pit lane, however slow, is under two minutes
 
 
 def build_views(
@@ -65,6 +67,8 @@ def _base(frames: Frames, entrants: pd.DataFrame | None) -> pd.DataFrame:
     rows = _season_standing(rows, frames)
     rows = _circuit_history(rows, log)
     rows = _teammates(rows, log)
+    rows = _quali_pace(rows, frames)
+    rows = _pit_stops(rows, frames)
     size = races.groupby("season")["round"].transform("max")
     left = dict(zip(races["race_id"], size - races["round"], strict=True))
     rows["races_left"] = rows["race_id"].map(left)
@@ -248,6 +252,62 @@ def cutoffs(races: pd.DataFrame, stage: str) -> pd.Series:
         )
         at = sessions.min(axis=1).fillna(race - NO_PRACTICE)
     return pd.Series(at.to_numpy(), index=races["race_id"].to_numpy())
+
+
+def _quali_log(frames: Frames) -> pd.DataFrame:
+    """One row per (race, driver) with a qualifying lap: the best lap's gap to pole (% of the
+    pole lap, capped at GAP_CAP) and to the teammate's best lap (% of pole)."""
+    quali = frames.qualifying[["race_id", "driver_id", "team_id", "q1", "q2", "q3"]].copy()
+    quali["best"] = quali[["q1", "q2", "q3"]].apply(lambda c: c.map(lap_ms)).min(axis=1)
+    quali = quali.dropna(subset=["best"]).merge(frames.races[["race_id", "idx"]], on="race_id")
+    pole = quali.groupby("race_id")["best"].transform("min")
+    quali["gap"] = ((quali["best"] - pole) / pole * 100).clip(upper=GAP_CAP)
+    team = quali.groupby(["race_id", "team_id"])["gap"]
+    others = (team.transform("sum") - quali["gap"]) / (team.transform("count") - 1)
+    quali["mate"] = (quali["gap"] - others).where(team.transform("count") > 1)
+    return quali
+
+
+def _rolling(log: pd.DataFrame, who: str, source: str, n: int) -> np.ndarray:
+    """Mean of `source` over each `who`'s last n rows up to and including this one (`log`
+    sorted by who, then idx; missing values skipped)."""
+    values = log[source].to_numpy(float)
+    known = ~np.isnan(values)
+    rank = log.groupby(who, sort=False).cumcount().to_numpy()
+    first = np.arange(len(log)) - rank
+    total = _trailing_mean(np.where(known, values, 0.0), first, n)
+    count = _trailing_mean(known.astype(float), first, n)
+    return np.where(count > 0, total / np.where(count > 0, count, 1), np.nan)
+
+
+def _quali_pace(rows: pd.DataFrame, frames: Frames) -> pd.DataFrame:
+    """Qualifying pace of the driver (with his car), of the team's best car, and against the
+    teammate, each a mean over the last races before this one."""
+    quali = _quali_log(frames).sort_values(["driver_id", "idx"], kind="stable")
+    quali["quali_pace3"] = _rolling(quali, "driver_id", "gap", 3)
+    quali["teammate_quali_gap5"] = _rolling(quali, "driver_id", "mate", 5)
+    rows = _asof(rows, quali, "driver_id", ["quali_pace3", "teammate_quali_gap5"])
+    best = quali.groupby(["race_id", "team_id", "idx"], as_index=False)["gap"].min()
+    best = best.sort_values(["team_id", "idx"], kind="stable").reset_index(drop=True)
+    best["team_quali_pace3"] = _rolling(best, "team_id", "gap", 3)
+    return _asof(rows, best, "team_id", ["team_quali_pace3"])
+
+
+def _pit_stops(rows: pd.DataFrame, frames: Frames) -> pd.DataFrame:
+    """The team's pit work: its median stop against the race's median stop (seconds), mean
+    over its last 3 races with stops. Stops over MAX_STOP_MS (a red flag's wait in the pit
+    lane, a repair in the garage) are not pit work and are left out."""
+    stops = frames.pit_stops[frames.pit_stops["milliseconds"] <= MAX_STOP_MS]
+    stops = stops.merge(frames.races[["race_id", "idx"]], on="race_id")
+    if stops.empty:
+        rows["team_pit_delta3"] = np.nan
+        return rows
+    race = stops.groupby("race_id")["milliseconds"].median()
+    team = stops.groupby(["race_id", "team_id", "idx"], as_index=False)["milliseconds"].median()
+    team["delta"] = (team["milliseconds"] - team["race_id"].map(race)) / 1000
+    team = team.sort_values(["team_id", "idx"], kind="stable").reset_index(drop=True)
+    team["team_pit_delta3"] = _rolling(team, "team_id", "delta", 3)
+    return _asof(rows, team, "team_id", ["team_pit_delta3"])
 
 
 def _weather(rows: pd.DataFrame, frames: Frames, stage: str) -> pd.DataFrame:

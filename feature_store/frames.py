@@ -20,6 +20,9 @@ QUERIES = {
     "JOIN drivers d ON d.id = q.driver_id JOIN teams t ON t.id = q.team_id",
     "sprints": "SELECT race_id, driver_id, position_order FROM sprint_results",
     "standings": "SELECT race_id, driver_id, points, position FROM driver_standings",
+    "pit_stops": "SELECT p.race_id, r.team_id, p.milliseconds FROM pit_stops p "
+    "JOIN race_results r ON r.race_id = p.race_id AND r.driver_id = p.driver_id "
+    "WHERE p.milliseconds IS NOT NULL",
     # forecasts only, each with when it was issued: an observation never becomes a feature
     "weather": "SELECT race_id, issued_at, air_temperature_c, precipitation_mm, condition "
     "FROM weather WHERE source <> 'archive'",
@@ -35,6 +38,7 @@ class Frames:
     qualifying: pd.DataFrame
     sprints: pd.DataFrame
     standings: pd.DataFrame
+    pit_stops: pd.DataFrame
     weather: pd.DataFrame
 
 

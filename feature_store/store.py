@@ -104,7 +104,7 @@ def read_offline(stage: str, root: Path | None = None, since: int | None = None)
 
 def changed_races(old: pd.DataFrame | None, new: pd.DataFrame) -> list[tuple[int, int]]:
     """(season, round) of the races whose rows differ between two builds of one stage."""
-    if old is None or old.empty:
+    if old is None or old.empty or list(old.columns) != list(new.columns):  # new, or new columns
         return sorted({(int(s), int(r)) for s, r in zip(new["season"], new["round"], strict=True)})
     columns = list(new.columns)
     both = pd.concat([old[columns], new], ignore_index=True)

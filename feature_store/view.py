@@ -161,6 +161,46 @@ FEATURES: tuple[Feature, ...] = (
         low=0,
         high=1,
     ),
+    Feature(
+        "quali_pace3",
+        "mean qualifying gap to pole over the driver's last 3 qualifyings (car and driver pace;"
+        " each gap capped at 10 %)",
+        "% of pole time",
+        BEFORE,
+        nullable=True,
+        low=0,
+        high=10,
+    ),
+    Feature(
+        "team_quali_pace3",
+        "mean qualifying gap to pole of the team's best car over its last 3 qualifyings (car"
+        " pace)",
+        "% of pole time",
+        BEFORE,
+        nullable=True,
+        low=0,
+        high=10,
+    ),
+    Feature(
+        "teammate_quali_gap5",
+        "mean qualifying gap to the teammate(s) over the driver's last 5 qualifyings (driver"
+        " pace in the same car; negative: faster)",
+        "% of pole time",
+        BEFORE,
+        nullable=True,
+        low=-10,
+        high=10,
+    ),
+    Feature(
+        "team_pit_delta3",
+        "the team's median pit stop against the race's median stop, mean over its last 3 races"
+        " with stops (negative: quicker; recorded from 1994; stops over 2 minutes left out)",
+        "seconds",
+        BEFORE,
+        nullable=True,
+        low=-120,
+        high=120,
+    ),
     Feature("round_number", "round number in the season", "round", "the calendar", low=1, high=30),
     Feature(
         "races_left", "races of the season after this one", "races", "the calendar", low=0, high=30

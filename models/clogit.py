@@ -27,6 +27,8 @@ INPUTS: dict[str, tuple[str, ...]] = {
         "form5_points_vs_best",
         "season_points_vs_best",
         "form5_dnf",
+        "quali_pace_vs_best",
+        "team_quali_pace_vs_best",
     ),
     "post_quali": (
         "neg_log_grid",
@@ -52,6 +54,10 @@ WORDS = {
     "form5_points_vs_best": "mean points over the last 5 races against the field's best",
     "season_points_vs_best": "championship points against the leader",
     "form5_dnf": "share of the last 5 races not finished",
+    "quali_pace_vs_best": "recent qualifying pace behind the field's best (% of pole)",
+    "team_quali_pace_vs_best": "the car's recent qualifying pace behind the best car (% of pole)",
+    "teammate_quali_gap": "recent qualifying gap to the teammate (% of pole; negative: faster)",
+    "team_pit_delta": "the team's recent pit stops against the race's median stop (s)",
 }
 SHOWN = {
     "driver_elo_vs_best": 100.0,
@@ -73,6 +79,15 @@ def inputs(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
         values = frame[column].astype(float).fillna(0.0)
         return (values - values.groupby(races).transform("max")) / scale
 
+    def behind_best(column: str) -> pd.Series:  # lower is better; unknown: the field's worst
+        values = frame[column].astype(float)
+        values = values.fillna(values.groupby(races).transform("max")).fillna(GAP_CAP)
+        return values - values.groupby(races).transform("min")
+
+    out["quali_pace_vs_best"] = behind_best("quali_pace3")
+    out["team_quali_pace_vs_best"] = behind_best("team_quali_pace3")
+    out["teammate_quali_gap"] = frame["teammate_quali_gap5"].astype(float).fillna(0.0)
+    out["team_pit_delta"] = frame["team_pit_delta3"].astype(float).fillna(0.0)
     out["driver_elo_vs_best"] = vs_best("driver_elo", 100.0)
     out["team_elo_vs_best"] = vs_best("team_elo", 100.0)
     era = frame["era_opening"].astype(float).fillna(0.0).to_numpy()
