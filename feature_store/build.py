@@ -287,7 +287,7 @@ def _quali_pace(rows: pd.DataFrame, frames: Frames) -> pd.DataFrame:
     quali["quali_pace3"] = _rolling(quali, "driver_id", "gap", 3)
     quali["teammate_quali_gap5"] = _rolling(quali, "driver_id", "mate", 5)
     rows = _asof(rows, quali, "driver_id", ["quali_pace3", "teammate_quali_gap5"])
-    best = quali.groupby(["race_id", "team_id", "idx"], as_index=False)["gap"].min()
+    best = pd.DataFrame(quali.groupby(["race_id", "team_id", "idx"], as_index=False)["gap"].min())
     best = best.sort_values(["team_id", "idx"], kind="stable").reset_index(drop=True)
     best["team_quali_pace3"] = _rolling(best, "team_id", "gap", 3)
     return _asof(rows, best, "team_id", ["team_quali_pace3"])
@@ -303,7 +303,9 @@ def _pit_stops(rows: pd.DataFrame, frames: Frames) -> pd.DataFrame:
         rows["team_pit_delta3"] = np.nan
         return rows
     race = stops.groupby("race_id")["milliseconds"].median()
-    team = stops.groupby(["race_id", "team_id", "idx"], as_index=False)["milliseconds"].median()
+    team = pd.DataFrame(
+        stops.groupby(["race_id", "team_id", "idx"], as_index=False)["milliseconds"].median()
+    )
     team["delta"] = (team["milliseconds"] - team["race_id"].map(race)) / 1000
     team = team.sort_values(["team_id", "idx"], kind="stable").reset_index(drop=True)
     team["team_pit_delta3"] = _rolling(team, "team_id", "delta", 3)

@@ -173,8 +173,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "team_quali_pace3",
-        "mean qualifying gap to pole of the team's best car over its last 3 qualifyings (car"
-        " pace)",
+        "mean qualifying gap to pole of the team's best car over its last 3 qualifyings (car pace)",
         "% of pole time",
         BEFORE,
         nullable=True,

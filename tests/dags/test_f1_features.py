@@ -78,8 +78,8 @@ CORRUPTIONS = {
     ),
     "humidity": (
         "INSERT INTO weather (race_id, air_temperature_c, precipitation_mm, wind_speed_kmh, "
-        f"humidity_pct, condition, source, fetched_at) VALUES ({R5}, 24, 0, 10, 150, 'dry', "
-        "'archive', '2023-05-08 00:00:00')",
+        f"humidity_pct, condition, source, issued_at, fetched_at) VALUES ({R5}, 24, 0, 10, 150, "
+        "'dry', 'archive', '2023-05-08 00:00:00', '2023-05-08 00:00:00')",
         "validate_raw",
         "humidity between 0 and 100 %",
     ),

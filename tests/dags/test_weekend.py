@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from feature_store.store import read_offline
 from pipelines.snapshot import BUNDLED
 from replay.ergast import JolpicaApi
 from replay.season import Clock, ReplaySeason
@@ -149,10 +150,18 @@ def test_a_weekend_stores_each_stage_at_its_time(weekend: dict) -> None:  # type
     assert runs[THURSDAY] == ["f1_ingest", "f1_features", "f1_score"]
     assert thursday == {("pre_quali", "1"): ("champion", THURSDAY, 20)}
     with engine.connect() as connection:
-        wet = connection.scalar(
-            select(WeatherData.condition).join(Race).where(Race.season == 2024, Race.round == 18)
-        )
-    assert wet == "wet"
+        forecasts = connection.execute(
+            select(WeatherData.issued_at, WeatherData.condition)
+            .join(Race)
+            .where(Race.season == 2024, Race.round == 18, WeatherData.source == "forecast")
+            .order_by(WeatherData.issued_at)
+        ).all()
+    # a forecast per run that asked: the first run's dry one, then Thursday's wet one (the
+    # latest before FP1, what the pre_quali features hold; later runs ask again)
+    assert [c for _, c in forecasts[:2]] == ["dry", "wet"]
+    assert forecasts[1][0].replace(tzinfo=None) == THURSDAY.replace(tzinfo=None)
+    published = read_offline("pre_quali", since=2024)
+    assert (published.loc[published["round"] == 18, "wet"] == 1.0).all()
     # Saturday after qualifying: post_quali of champion (v2) and challenger (v1), stored then;
     # pre_quali is closed since Friday's first session and stays as stored on Thursday
     assert runs[SATURDAY] == ["f1_ingest", "f1_features", "f1_score"]
