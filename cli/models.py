@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,6 +22,14 @@ def backtest(
         ),
     ] = Path("report.json"),
     start: Annotated[int | None, typer.Option(help="First training season (default 1981).")] = None,
+    develop: Annotated[
+        bool,
+        typer.Option(
+            "--develop",
+            help="Choose the served model instead: every candidate on the development window "
+            "(2006–2013, whatever --from/--to say) and the rule's choice (pipelines/develop.py).",
+        ),
+    ] = False,
 ) -> None:
     """Train on the seasons before each tested season, forecast its races, score everything."""
     from rich.table import Table
@@ -39,6 +47,9 @@ def backtest(
         rows = labelled(warehouse_engine(), stage)
     except FileNotFoundError as error:
         fail(str(error))
+    if develop:
+        _develop(rows, stage, out, start or START)
+        return
     with progress_callback() as progress:
         forecasts, model = walk_forward(rows, stage, first, last, start or START, progress)
     result = report(forecasts, stage)
@@ -70,6 +81,37 @@ def backtest(
         console.print(f"published {url}", soft_wrap=True)
     run_id = log_to_mlflow(result, paths, start or START)
     console.print(f"logged to MLflow as run {run_id}", soft_wrap=True)
+
+
+def _develop(rows: Any, stage: str, out: Path, start: int) -> None:
+    """`f1 backtest --develop`: the development table and the rule's choice."""
+    import json
+
+    from rich.table import Table
+
+    from models.ensemble import SERVED
+    from pipelines.develop import develop
+
+    with progress_callback() as progress:
+        result = develop(rows, stage, start=start, progress=progress)
+    first, last = result["window"]
+    table = Table("model", "top-1", "log loss", "Brier", "races", title=f"{stage} {first}–{last}")
+    for name, m in result["table"].items():
+        table.add_row(
+            name, f"{m['top1']:.1%}", f"{m['log_loss']:.3f}", f"{m['brier']:.4f}", str(m["races"])
+        )
+    console.print(table)
+    for pair in result["against_best"]:
+        cell = pair["log_loss"]
+        console.print(
+            f"{pair['a']} − {pair['b']}: log loss {cell['diff']:+.3f} "
+            f"[{cell['low']:+.3f}, {cell['high']:+.3f}], P({pair['a']} better) "
+            f"{cell['p_better']:.2f}"
+        )
+    console.print(f"rule: {result['rule']}\nchosen: {result['chosen']} (served: {SERVED[stage]})")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    console.print(f"wrote {out}", soft_wrap=True)
 
 
 def train(

@@ -122,3 +122,18 @@ def test_pre_quali_baselines_know_only_what_was_known_before_the_weekend() -> No
     )
     with pytest.raises(ValueError, match="unknown stage"):
         baselines(history, test, "race")
+
+
+def test_the_development_rule_serves_the_simplest_model_the_best_does_not_clearly_beat() -> None:
+    from pipelines.develop import choose
+
+    frame = _races(200)
+    tiny = np.where(frame["driver_id"] == 1, 0.752, (1 - 0.752) / 3)
+    # the pool a hair better than the logit, XGBoost clearly worse: serve the logit
+    close = frame.assign(clogit=frame["sharp"], pool=tiny, xgb=frame["flat"])
+    chosen = choose(close, "post_quali", (2006, 2013))
+    assert chosen["best"] == "pool" and chosen["chosen"] == "clogit"
+    assert chosen["table"]["xgb"]["log_loss"] == pytest.approx(math.log(4))
+    # the pool clearly better than both: serve the pool
+    clear = frame.assign(clogit=frame["flat"], xgb=frame["flat"], pool=frame["sharp"])
+    assert choose(clear, "post_quali", (2006, 2013))["chosen"] == "pool"
