@@ -104,10 +104,17 @@ class Ensemble:
         self._xgb: Any = None
         self._clogit: ConditionalLogit | None = None
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; a model registered before the logit existed is a pool of ELO, RandomForest
+        and XGBoost, and is served as one."""
+        state.setdefault("serve", "pool")
+        state.setdefault("_clogit", None)
+        self.__dict__.update(state)
+
     @property
     def bases(self) -> tuple[str, ...]:
-        """The base models this recipe fits: all of them for the pool, else the served one."""
-        return BASES if self.serve == "pool" else (self.serve,)
+        """The base models this recipe fits: those of the pool, else the served one."""
+        return tuple(self.weights) if self.serve == "pool" else (self.serve,)
 
     def fit(self, frame: pd.DataFrame) -> Ensemble:
         """Choose pool weights and calibration on out-of-sample forecasts of the last
@@ -306,7 +313,7 @@ def _pool(
     races: np.ndarray, bases: dict[str, np.ndarray], weights: dict[str, float], power: float
 ) -> np.ndarray:
     """Log-linear pool: softmax of power · Σ w_k log p_k within each race."""
-    logits = sum(weights[k] * np.log(np.clip(bases[k], FLOOR, None)) for k in BASES)
+    logits = sum(weights[k] * np.log(np.clip(bases[k], FLOOR, None)) for k in weights)
     return softmax(races, power * np.asarray(logits))
 
 

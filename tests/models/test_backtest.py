@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,16 @@ def test_explanations_add_up_to_the_odds_between_two_drivers(published: Path) ->
     ).fit(train)
     with pytest.raises(ValueError, match="no additive explanation"):
         pool.explain(race)
+    # a pool pickled before the logit existed (no `serve`, three bases) still predicts
+    state = {k: v for k, v in pool.__dict__.items() if k not in ("serve", "_clogit")}
+    total = sum(pool.weights[k] for k in ("elo", "rf", "xgb"))
+    state["weights"] = {k: pool.weights[k] / total for k in ("elo", "rf", "xgb")}
+    old = pickle.loads(pickle.dumps(pool))
+    old.__dict__.clear()
+    old.__setstate__(state)
+    forecast = old.predict(race)
+    assert old.serve == "pool" and "clogit" not in forecast.columns
+    assert forecast["ensemble"].sum() == pytest.approx(1.0)
 
 
 def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path, s3: S3) -> None:
