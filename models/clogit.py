@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from models.probability import race_softmax
+
 GAP_CAP = 10.0  # % of pole; slower laps (or none) count as 10 %
 
 INPUTS: dict[str, tuple[str, ...]] = {
@@ -106,13 +108,6 @@ def inputs(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
     return out[list(INPUTS[stage])]
 
 
-def _softmax_by(codes: np.ndarray, count: int, logits: np.ndarray) -> np.ndarray:
-    peak = np.full(count, -np.inf)
-    np.maximum.at(peak, codes, logits)
-    weights = np.exp(logits - peak[codes])
-    return weights / np.bincount(codes, weights, minlength=count)[codes]
-
-
 @dataclass
 class ConditionalLogit:
     """β on standardised inputs; `ridge` is the L2 penalty per race."""
@@ -139,7 +134,7 @@ class ConditionalLogit:
         races = max(float(won.sum()), 1.0)
 
         def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
-            p = _softmax_by(codes, count, z @ beta)
+            p = race_softmax(codes, count, z @ beta)
             value = -np.log(np.clip(p[won == 1], 1e-300, None)).sum() / races
             gradient = z.T @ (p - won) / races
             penalty = self.ridge * beta @ beta

@@ -29,7 +29,7 @@ from scipy.optimize import minimize, minimize_scalar
 
 from feature_store.view import feature_names
 from models.clogit import ConditionalLogit
-from models.probability import FLOOR, per_race, softmax
+from models.probability import FLOOR, per_race, race_softmax, softmax
 
 log = logging.getLogger(__name__)
 BASES = ("elo", "rf", "xgb", "clogit")
@@ -43,14 +43,6 @@ RELATIVE = ("driver_elo", "team_elo", "form5_points", "season_points", "grid", "
 def _log_loss(frame: pd.DataFrame, probs: np.ndarray) -> float:
     won = frame["won"].to_numpy() == 1
     return float(-np.log(np.clip(probs[won], 1e-12, None)).mean())
-
-
-def _race_softmax(codes: np.ndarray, races: int, logits: np.ndarray) -> np.ndarray:
-    """Softmax of `logits` within groups `codes` (0…races-1), in numpy (the boosting loop)."""
-    peak = np.full(races, -np.inf)
-    np.maximum.at(peak, codes, logits)
-    weights = np.exp(logits - peak[codes])
-    return weights / np.bincount(codes, weights, minlength=races)[codes]
 
 
 @dataclass
@@ -170,7 +162,7 @@ class Ensemble:
         count = len(uniques)
 
         def race_softmax_loss(margin: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
-            p = _race_softmax(codes, count, margin)
+            p = race_softmax(codes, count, margin)
             return p - y, np.maximum(p * (1.0 - p), 1e-6)
 
         params = {k: v for k, v in self.recipe.xgb.items() if k != "num_boost_round"}

@@ -29,3 +29,11 @@ def softmax(race_ids: pd.Series | np.ndarray, logits: np.ndarray) -> np.ndarray:
 def sharpen(race_ids: pd.Series | np.ndarray, probs: np.ndarray, power: float) -> np.ndarray:
     """Calibrate by a power: p^a renormalised per race (a > 1 sharpens, a < 1 flattens)."""
     return softmax(race_ids, power * np.log(np.clip(probs, FLOOR, None)))
+
+
+def race_softmax(codes: np.ndarray, races: int, logits: np.ndarray) -> np.ndarray:
+    """Softmax of `logits` within groups `codes` (0…races-1), in numpy (fitting loops)."""
+    peak = np.full(races, -np.inf)
+    np.maximum.at(peak, codes, logits)
+    weights = np.exp(logits - peak[codes])
+    return weights / np.bincount(codes, weights, minlength=races)[codes]
