@@ -67,8 +67,9 @@ def accuracy(
     model: Annotated[str | None, Query(description="registered model name")] = None,
 ) -> AccuracyOut:
     """How every stored prediction scored, per race and per model version (the versions now
-    serving as champion and challenger are marked by their alias). The grid-only baseline is
-    scored on the same races as `baseline_grid` (version `grid`), the reference to beat."""
+    serving as champion and challenger are marked by their alias). Each stage's baseline is
+    scored on the same races, the reference to beat: `baseline_last_winner` before qualifying,
+    `baseline_grid` after it."""
     served: ServedModels = request.app.state.models
     aliases = {
         (m.name, m.version): m.alias
