@@ -24,6 +24,8 @@ from warehouse.calendar import NO_PRACTICE, NOON, SESSIONS
 NOT_STARTED = ("F", "W")  # failed to qualify, withdrew: no start, no rating change
 GAP_CAP = 10.0  # % of pole: a slower lap (a crash, a red flag) says no more than this
 MAX_STOP_MS = 120_000  # a pit stop in the pit lane, however slow, is under two minutes
+CLEAN_LAP = 1.07  # laps slower than 107 % of the race's median lap are not race pace
+MIN_CLEAN_LAPS = 10
 
 
 def build_views(
@@ -69,6 +71,7 @@ def _base(frames: Frames, entrants: pd.DataFrame | None) -> pd.DataFrame:
     rows = _teammates(rows, log)
     rows = _quali_pace(rows, frames)
     rows = _pit_stops(rows, frames)
+    rows = _race_pace(rows, frames)
     size = races.groupby("season")["round"].transform("max")
     left = dict(zip(races["race_id"], size - races["round"], strict=True))
     rows["races_left"] = rows["race_id"].map(left)
@@ -310,6 +313,26 @@ def _pit_stops(rows: pd.DataFrame, frames: Frames) -> pd.DataFrame:
     team = team.sort_values(["team_id", "idx"], kind="stable").reset_index(drop=True)
     team["team_pit_delta3"] = _rolling(team, "team_id", "delta", 3)
     return _asof(rows, team, "team_id", ["team_pit_delta3"])
+
+
+def _race_pace(rows: pd.DataFrame, frames: Frames) -> pd.DataFrame:
+    """Race pace from lap times: the driver's median clean lap (within CLEAN_LAP of the race's
+    median lap: no pit, safety-car or first laps) against the fastest such median of the race
+    (%), mean over his last 3 races with at least MIN_CLEAN_LAPS clean laps."""
+    laps = frames.lap_times
+    if laps.empty:
+        rows["race_pace3"] = np.nan
+        return rows
+    median = laps.groupby("race_id")["milliseconds"].transform("median")
+    clean = laps[laps["milliseconds"] <= median * CLEAN_LAP]
+    per = clean.groupby(["race_id", "driver_id"])["milliseconds"].agg(["median", "size"])
+    per = per[per["size"] >= MIN_CLEAN_LAPS].reset_index()
+    best = per.groupby("race_id")["median"].transform("min")
+    per["pace"] = (per["median"] - best) / best * 100
+    per = per.merge(frames.races[["race_id", "idx"]], on="race_id")
+    per = per.sort_values(["driver_id", "idx"], kind="stable").reset_index(drop=True)
+    per["race_pace3"] = _rolling(per, "driver_id", "pace", 3)
+    return _asof(rows, per, "driver_id", ["race_pace3"])
 
 
 def _weather(rows: pd.DataFrame, frames: Frames, stage: str) -> pd.DataFrame:

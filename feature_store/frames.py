@@ -20,6 +20,8 @@ QUERIES = {
     "JOIN drivers d ON d.id = q.driver_id JOIN teams t ON t.id = q.team_id",
     "sprints": "SELECT race_id, driver_id, position_order FROM sprint_results",
     "standings": "SELECT race_id, driver_id, points, position FROM driver_standings",
+    "lap_times": "SELECT race_id, driver_id, milliseconds FROM lap_times "
+    "WHERE milliseconds IS NOT NULL",
     "pit_stops": "SELECT p.race_id, r.team_id, p.milliseconds FROM pit_stops p "
     "JOIN race_results r ON r.race_id = p.race_id AND r.driver_id = p.driver_id "
     "WHERE p.milliseconds IS NOT NULL",
@@ -39,6 +41,7 @@ class Frames:
     sprints: pd.DataFrame
     standings: pd.DataFrame
     pit_stops: pd.DataFrame
+    lap_times: pd.DataFrame
     weather: pd.DataFrame
 
 

@@ -200,6 +200,16 @@ FEATURES: tuple[Feature, ...] = (
         low=-120,
         high=120,
     ),
+    Feature(
+        "race_pace3",
+        "race pace: the driver's median clean lap against the race's fastest, mean over his last"
+        " 3 races with lap times (the API has them from 1996; the bundled history has none)",
+        "% of the fastest median lap",
+        BEFORE,
+        nullable=True,
+        low=0,
+        high=10,
+    ),
     Feature("round_number", "round number in the season", "round", "the calendar", low=1, high=30),
     Feature(
         "races_left", "races of the season after this one", "races", "the calendar", low=0, high=30

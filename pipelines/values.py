@@ -48,3 +48,15 @@ def text(value: str) -> str:
     if not value:
         raise ValueError("is empty")
     return value
+
+
+def lap_millis(text: str) -> int:
+    """A lap time in milliseconds, from `1:26.543` (or `86.543`)."""
+    minutes, _, seconds = text.rpartition(":")
+    try:
+        millis = round((int(minutes or 0) * 60 + float(seconds)) * 1000)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a lap time (m:ss.fff)") from None
+    if millis <= 0:
+        raise ValueError(f"{text!r} is not a lap time (m:ss.fff)")
+    return millis

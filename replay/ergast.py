@@ -111,6 +111,18 @@ class ErgastData:
             self.rows[kind] = {
                 k: [row for _, row in sorted(v, key=lambda p: p[0])] for k, v in grouped.items()
             }
+        laps: dict[tuple[int, int], list[tuple[int, int, dict[str, Any]]]] = defaultdict(list)
+        for r in table_rows("lap_times.csv"):  # Ergast's file; F1DB's export has none
+            timing: dict[str, Any] = {"driverId": self.drivers[r["driverId"]]["driverId"]}
+            _put(timing, "position", r["position"])
+            _put(timing, "time", r["time"])
+            position = int(r["position"]) if r["position"] != NULL else 999
+            laps[race_key[r["raceId"]]].append(
+                (int(r["lap"]), position, {"lap": r["lap"], **timing})
+            )
+        self.rows["laps"] = {
+            k: [t for *_, t in sorted(v, key=lambda p: p[:2])] for k, v in laps.items()
+        }
 
     def _result(self, r: dict[str, str]) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -172,7 +184,8 @@ class ErgastData:
 
 ROUTES = re.compile(
     r"^/ergast/f1/(?P<season>\d{4})(?:/(?P<round>\d+))?"
-    r"(?:/(?P<kind>races|results|qualifying|sprint|driverstandings|constructorstandings))?\.json$",
+    r"(?:/(?P<kind>races|results|qualifying|sprint|laps|driverstandings|constructorstandings))?"
+    r"\.json$",
     re.IGNORECASE,
 )
 
@@ -229,6 +242,17 @@ class JolpicaApi:
                 "round": str(round_),
                 "StandingsLists": lists,
             }
+            return 200, {"MRData": envelope}
+        if kind == "laps":  # the total counts timings; a page's timings grouped by lap
+            races = []
+            for k in dict.fromkeys(k for k, _ in page):
+                numbers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+                for kk, t in page:
+                    if kk == k:
+                        numbers[t["lap"]].append({x: v for x, v in t.items() if x != "lap"})
+                laps = [{"number": n, "Timings": ts} for n, ts in numbers.items()]
+                races.append({**self.data.races[k], "Laps": laps})
+            envelope["RaceTable"] = {"season": str(season), "round": str(round_), "Races": races}
             return 200, {"MRData": envelope}
         rows_key = {
             "results": "Results",

@@ -16,6 +16,7 @@ from warehouse.calendar import SESSIONS, Weekend, session_start
 # what each endpoint reveals once published: results and standings after the race
 REVEALED_BY = {
     "results": "race",
+    "laps": "race",
     "driverstandings": "race",
     "constructorstandings": "race",
     "qualifying": "quali",

@@ -22,9 +22,13 @@ FILES = (
     "driver_standings.csv",
     "constructor_standings.csv",
     "pit_stops.csv",
+    "lap_times.csv",
 )
 RACE_FILES = FILES[6:]  # rows that belong to one race (by raceId), races.csv aside
-KEYS = {"pit_stops.csv": ("raceId", "driverId", "stop")}  # others: their first column
+KEYS = {  # others: their first column
+    "pit_stops.csv": ("raceId", "driverId", "stop"),
+    "lap_times.csv": ("raceId", "driverId", "lap"),
+}
 
 
 @dataclass
@@ -37,7 +41,8 @@ class Table:
 
 def read_folders(folders: list[Path]) -> dict[str, Table]:
     """Every known file of the folders, merged in order: a row whose id (first column; a pit
-    stop by race, driver and stop) is already known replaces it, others are added."""
+    stop by race, driver and stop, a lap by race, driver and lap) is already known replaces it,
+    others are added."""
     tables: dict[str, Table] = {}
     for name in FILES:
         header: list[str] = []

@@ -56,6 +56,32 @@ class JolpicaClient:
         """Races with their merged `SprintResults`."""
         return self._pages(_path(season, round_, "sprint"), "RaceTable", "Races", "SprintResults")
 
+    def laps(self, season: int, round_: int) -> list[dict[str, Any]]:
+        """Every driver's laps of a round: `{"lap", "driverId", "position", "time"}` rows.
+        The API's total counts timings (a lap per driver), about 1,100 for a race: 12 pages."""
+        path = _path(season, round_, "laps")
+        rows: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            endpoint = f"{path}?limit={PAGE}&offset={offset}"
+            envelope = self.http.get_json(path, {"limit": PAGE, "offset": offset})
+            total, races = _unwrap(envelope, "RaceTable", "Races", endpoint)
+            for race in races:
+                laps = race.get("Laps")
+                if not isinstance(laps, list):
+                    raise ApiError(f"GET {endpoint}: Races entry has no list 'Laps'")
+                for lap in laps:
+                    for timing in lap.get("Timings") or []:
+                        rows.append({"lap": lap.get("number"), **timing})
+            offset += PAGE
+            if offset >= total:
+                break
+        if len(rows) != total:
+            raise ApiError(
+                f"GET {path}: pages held {len(rows)} laps but the API's total is {total}"
+            )
+        return rows
+
     def published(self, season: int, round_: int, endpoint: str) -> bool:
         """Whether the API has any row of `endpoint` (results, qualifying, sprint) for the
         round yet: one request for a one-row page."""

@@ -1,8 +1,11 @@
 """Incremental ingestion from the F1 API: find what is missing, fetch only that, write by round.
 
 Request budget (100-row pages): one round costs 1 schedule + results + qualifying + sprint
-(sprint weekends only) + 2 standings = 5–6 requests. From SEASON_PAGES_FROM missing rounds on,
-season-wide pages are cheaper: 1 + ⌈results/100⌉ + ⌈qualifying/100⌉ + ⌈sprint/100⌉ + 2 per round.
+(sprint weekends only) + 2 standings + ⌈lap timings/100⌉ (from 1996: about 1,100 timings, 12
+pages, for a modern race) = 5–6 requests, 17–20 with the laps. From SEASON_PAGES_FROM missing
+rounds on, season-wide pages are cheaper: 1 + ⌈results/100⌉ + ⌈qualifying/100⌉ + ⌈sprint/100⌉ +
+2 per round; laps are not fetched there (24 rounds × 12 pages would take most of an hour's
+budget of 450): a backfill of lap times loads Ergast's lap_times.csv with `f1 ingest snapshot`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pipelines.ingest.records import (
     SPRINT_RESULT,
     EntityBook,
     classification_rows,
+    lap_rows,
     qualifying_rows,
     race_row,
     standing_rows,
@@ -36,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SEASON_PAGES_FROM = 4
 FIRST_SPRINT_SEASON = 2021
+FIRST_LAPS_SEASON = 1996  # the API has lap times from 1996
 Progress = Callable[[str, int, int], None]
 
 
@@ -228,6 +233,10 @@ def _fetch(
             _merge(fetched, season, client.qualifying(season, round_), "qualifying", round_)
             if sprint:
                 _merge(fetched, season, client.sprint(season, round_), "sprint", round_)
+            if season >= FIRST_LAPS_SEASON:
+                path = f"{season}/{round_}/laps.json"
+                data = fetched[round_]
+                data.laps = lap_rows(client.laps(season, round_), data.book, path)
     else:
         _merge(fetched, season, client.results(season), "results")
         _merge(fetched, season, client.qualifying(season), "qualifying")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pipelines.ingest.http import ApiError
-from pipelines.values import clock, date, integer, number, text
+from pipelines.values import clock, date, integer, lap_millis, number, text
 
 Spec = tuple[tuple[str, str, Callable[[str], Any], bool], ...]  # json path, column, parse, required
 
@@ -95,6 +95,11 @@ QUALIFYING: Spec = (
     ("Q1", "q1", text, False),
     ("Q2", "q2", text, False),
     ("Q3", "q3", text, False),
+)
+LAP: Spec = (
+    ("lap", "lap", integer, True),
+    ("position", "position", integer, False),
+    ("time", "milliseconds", lap_millis, False),
 )
 STANDING: Spec = (
     ("position", "position", integer, False),
@@ -188,6 +193,23 @@ def qualifying_rows(race: dict[str, Any], book: EntityBook, endpoint: str) -> li
     """Qualifying: one row per driver."""
     rows = _rows(race, "QualifyingResults", QUALIFYING, book, endpoint, team=True)
     _unique(rows, ("driver_ref",), endpoint, "QualifyingResults")
+    return rows
+
+
+def lap_rows(
+    timings: list[dict[str, Any]], book: EntityBook, endpoint: str
+) -> list[dict[str, Any]]:
+    """A race's laps: one row per (driver, lap); every driver must be one the round's results
+    named (`book`)."""
+    rows = []
+    for index, timing in enumerate(timings):
+        record = f"Timings[{index}]"
+        row = parse(timing, LAP, endpoint, record)
+        driver = timing.get("driverId") if isinstance(timing, dict) else None
+        if driver not in book.drivers:
+            raise ApiDataError(endpoint, record, "driverId", f"{driver!r} is not in the results")
+        rows.append({**row, "driver_ref": driver})
+    _unique(rows, ("driver_ref", "lap"), endpoint, "Timings")
     return rows
 
 

@@ -15,6 +15,7 @@ from warehouse.schema import (
     ConstructorStanding,
     Driver,
     DriverStanding,
+    LapTime,
     QualifyingResult,
     Race,
     RaceResult,
@@ -39,6 +40,7 @@ class RoundData:
     qualifying: Rows | None = None
     driver_standings: Rows | None = None
     constructor_standings: Rows | None = None
+    laps: Rows | None = None
 
     @property
     def has_results(self) -> bool:
@@ -52,6 +54,7 @@ _CHILDREN: tuple[tuple[str, type[Any], tuple[str, ...]], ...] = (
     ("qualifying", QualifyingResult, ("race_id", "driver_id")),
     ("driver_standings", DriverStanding, ("race_id", "driver_id")),
     ("constructor_standings", ConstructorStanding, ("race_id", "team_id")),
+    ("laps", LapTime, ("race_id", "driver_id", "lap")),
 )
 
 

@@ -37,6 +37,7 @@ class FileSpec:
     fields: tuple[Field, ...]
     key: tuple[str, ...]  # CSV columns that must be unique within the file
     id_column: str | None = None  # the file's own id, referred to by other files
+    optional: bool = False  # a snapshot without the file loads none of its rows
 
 
 def _f(column: str, name: str, parse: Parser, **kw: Any) -> Field:
@@ -204,7 +205,30 @@ PIT_STOPS = FileSpec(
     key=("raceId", "driverId", "stop"),
 )
 
+# Ergast's lap_times.csv (1996 on); F1DB's export, the bundled history, has none.
+LAP_TIMES = FileSpec(
+    "lap_times.csv",
+    "lap_times",
+    (
+        _f("raceId", "race_id", integer, refers="races.csv"),
+        _f("driverId", "driver_id", integer, refers="drivers.csv"),
+        _f("lap", "lap", integer),
+        _f("position", "position", integer, nullable=True),
+        _f("milliseconds", "milliseconds", integer, nullable=True),
+    ),
+    key=("raceId", "driverId", "lap"),
+    optional=True,
+)
+
 # Read in this order: every file's references point to files read before it.
 ENTITIES = (CIRCUITS, TEAMS, DRIVERS, STATUS, RACES)
-FACTS = (RESULTS, SPRINTS, QUALIFYING, DRIVER_STANDINGS, CONSTRUCTOR_STANDINGS, PIT_STOPS)
+FACTS = (
+    RESULTS,
+    SPRINTS,
+    QUALIFYING,
+    DRIVER_STANDINGS,
+    CONSTRUCTOR_STANDINGS,
+    PIT_STOPS,
+    LAP_TIMES,
+)
 FILES = ENTITIES + FACTS

@@ -33,6 +33,8 @@ class ParsedFile:
 def read_file(directory: Path, spec: FileSpec, known: Mapping[str, ParsedFile]) -> ParsedFile:
     """Parse `spec.file` in `directory`; references must resolve to files in `known`."""
     path = directory / spec.file
+    if not path.is_file() and spec.optional:
+        return ParsedFile(spec, [], [], {})
     if not path.is_file():
         raise SnapshotError(spec.file, 0, None, f"file not found in {directory}")
     with path.open(newline="", encoding="utf-8") as handle:

@@ -71,6 +71,10 @@ def test_a_model_trained_with_s3_artifacts_loads_back_from_s3(  # type: ignore[n
     assert (result.version, result.aliases) == ("1", ["challenger", "champion"])
     experiment = "platform/mlflow/f1_winner_post_quali"
     run_keys = s3.keys(f"{experiment}/{result.run_id}/artifacts/validation/")
+    explained = [k for k in run_keys if "/validation/explain/" in k]
+    # one explanation plot per validation race (2023–24: 22 + 24)
+    assert len(explained) == 46 and explained[-1].endswith("explain-2024-24.png")
+    run_keys = [k for k in run_keys if k not in explained]
     assert [key.rsplit("/", 1)[1] for key in run_keys] == [
         "per_race.csv",
         "validation-by-season.png",

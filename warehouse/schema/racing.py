@@ -225,6 +225,25 @@ class PitStop(Base):
     milliseconds: Mapped[int | None]
 
 
+class LapTime(Base):
+    """One driver's lap of a race (the API has them from 1996): position at the lap's end and
+    its time."""
+
+    __tablename__ = "lap_times"
+    __table_args__ = (
+        UniqueConstraint("race_id", "driver_id", "lap"),
+        CheckConstraint("lap >= 1", name="lap_positive"),
+        CheckConstraint("milliseconds IS NULL OR milliseconds > 0", name="time_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    race_id: Mapped[int] = mapped_column(ForeignKey("races.id"))
+    driver_id: Mapped[int] = mapped_column(ForeignKey("drivers.id"), index=True)
+    lap: Mapped[int]
+    position: Mapped[int | None]
+    milliseconds: Mapped[int | None]
+
+
 class WeatherData(Base):
     """Weather in a race's first three hours (Open-Meteo), each row with when it was known.
 
