@@ -109,9 +109,9 @@ def check_drift(engine: Engine, race: RaceRef, when: dt.datetime) -> dict[str, A
     for stage in STAGES:
         try:
             current = get_entry_features(engine, race.season, race.round, stage)
-        except NoEntrants:
+            window = read_offline(stage, since=race.season - REFERENCE_SEASONS)
+        except (NoEntrants, FileNotFoundError):  # nobody entered yet; nothing published yet
             continue
-        window = read_offline(stage, since=race.season - REFERENCE_SEASONS)
         window = window[
             (window["season"] < race.season)
             | ((window["season"] == race.season) & (window["round"] < race.round))
