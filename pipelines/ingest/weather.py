@@ -145,7 +145,7 @@ def summarise(
 
 @dataclass(frozen=True)
 class WeatherReport:
-    """Races asked about, rows written, races left without weather."""
+    """Answers asked for (a race per source), rows written, races left without weather."""
 
     season: int
     asked: int
@@ -153,24 +153,25 @@ class WeatherReport:
     without: list[int]
 
 
-def _plan(
+def _plans(
     race: Any, now: dt.datetime, have: set[tuple[int, str]], only_missing: bool, historical: bool
-) -> tuple[str, dt.datetime] | None:
-    """Which source to ask for `race` at `now`, and the time its answer counts as known."""
+) -> list[tuple[str, dt.datetime]]:
+    """The sources to ask for `race` at `now`, each with the time its answer counts as known."""
     start = session_start(race.date, race.time)
     if start is None or race.lat is None:
-        return None
-    window_end = start + dt.timedelta(hours=WINDOW_HOURS)
-    if window_end <= now - ARCHIVE_DELAY:
-        if not (only_missing and (race.id, "archive") in have):
-            return "archive", window_end
-        if historical and race.date >= HISTORICAL_SINCE:
-            if (race.id, "historical_forecast") not in have:
-                return "historical_forecast", start - MODEL_RUN_LEAD
-        return None
+        return []
     if now < start <= now + FORECAST_HORIZON:
-        return "forecast", now
-    return None
+        return [("forecast", now)]
+    window_end = start + dt.timedelta(hours=WINDOW_HOURS)
+    if window_end > now - ARCHIVE_DELAY:
+        return []  # to come beyond the horizon, or run and not in the archive yet
+    plans = []
+    if not (only_missing and (race.id, "archive") in have):
+        plans.append(("archive", window_end))
+    wanted = historical and race.date >= HISTORICAL_SINCE
+    if wanted and not (only_missing and (race.id, "historical_forecast") in have):
+        plans.append(("historical_forecast", start - MODEL_RUN_LEAD))
+    return plans
 
 
 def ingest_weather(
@@ -205,8 +206,7 @@ def ingest_weather(
                 )
             ).tuples()
         }
-    plans = [(r, _plan(r, now, have, only_missing, historical)) for r in races]
-    due = [(race, plan) for race, plan in plans if plan is not None]
+    due = [(r, plan) for r in races for plan in _plans(r, now, have, only_missing, historical)]
     rows, without = [], []
     for done, (race, (source, issued_at)) in enumerate(due, start=1):
         start = dt.datetime.combine(race.date, race.time) if race.time else None
