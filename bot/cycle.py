@@ -29,7 +29,7 @@ from bot.settings import BotSettings
 from bot.signals import ChampionLookup, RaceProbabilities, champion_version, race_probabilities
 from bot.strategy import Decision, Guard, blocked, decide
 from bot.views import equity, open_position_rows
-from warehouse.db import as_utc, session_factory, transaction
+from warehouse.db import as_utc, insert_if_absent, session_factory, transaction
 from warehouse.schema import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
 
 log = logging.getLogger(__name__)
@@ -82,31 +82,37 @@ def now_utc() -> dt.datetime:
 
 
 def ensure_state(engine: Engine, settings: BotSettings, name: str = "default") -> BotState:
-    """The bot's state row, created (stopped, with the configured bankroll) the first time."""
+    """The bot's state row, created (stopped, with the configured bankroll) the first time;
+    clients racing to create it all get the one row."""
     with transaction(engine) as session:
         state = session.get(BotState, name)
-        if state is None:
-            now = now_utc()
-            state = BotState(
-                name=name,
-                status="stopped",
-                strategy=STRATEGY,
-                live=settings.live,
-                bankroll=settings.bankroll,
-                cash=settings.bankroll,
-                fees=0.0,
-                realised_pnl=0.0,
-                unrealised_pnl=0.0,
-                exposure=0.0,
-                limits=settings.limits().model_dump(),
-                peak_equity=settings.bankroll,
-                day=now.date(),
-                day_start_equity=settings.bankroll,
-                version=0,
-                updated_at=now,
-            )
-            session.add(state)
-        return state
+        if state is not None:
+            return state
+        now = now_utc()
+        insert_if_absent(
+            session,
+            BotState.__table__,
+            {
+                "name": name,
+                "status": "stopped",
+                "strategy": STRATEGY,
+                "live": settings.live,
+                "bankroll": settings.bankroll,
+                "cash": settings.bankroll,
+                "fees": 0.0,
+                "realised_pnl": 0.0,
+                "unrealised_pnl": 0.0,
+                "exposure": 0.0,
+                "limits": settings.limits().model_dump(),
+                "peak_equity": settings.bankroll,
+                "day": now.date(),
+                "day_start_equity": settings.bankroll,
+                "version": 0,
+                "updated_at": now,
+            },
+            ["name"],
+        )
+        return session.get_one(BotState, name)
 
 
 def set_status(engine: Engine, status: str, settings: BotSettings, name: str = "default") -> str:

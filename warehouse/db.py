@@ -53,3 +53,15 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """One session in one transaction: commit on success, roll back on any error."""
     with session_factory(engine).begin() as session:
         yield session
+
+
+def insert_if_absent(session: Session, table: Any, row: dict[str, Any], key: list[str]) -> None:
+    """INSERT `row` unless a row with the same `key` exists (ON CONFLICT DO NOTHING, on SQLite
+    and PostgreSQL alike): first-time creation that any number of clients may race."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if session.get_bind().dialect.name == "postgresql":
+        statement: Any = postgresql.insert(table)
+    else:
+        statement = sqlite.insert(table)
+    session.execute(statement.values(**row).on_conflict_do_nothing(index_elements=key))

@@ -115,3 +115,37 @@ def test_a_market_api_failure_is_a_502_and_is_recorded(
     assert answer.status_code == 502 and "HTTP 500 after 3 attempts" in answer.json()["detail"]
     state: dict[str, Any] = api.get("/api/v1/bot/state", headers=admin).json()
     assert "HTTP 500" in state["last_error"] and state["cycles"] == 0 and state["cash"] == 1000
+
+
+def test_first_access_to_the_state_by_20_clients_at_once_creates_one_row(
+    migrated: Engine,
+) -> None:
+    """No state row yet: 20 concurrent readers through a running server all get it, and
+    the warehouse holds exactly one (on SQLite and PostgreSQL)."""
+    import asyncio
+
+    import httpx
+    from sqlalchemy import text
+
+    from tests.serving.test_voting import LiveServer
+
+    create_user(migrated, "reader@example.org", PASSWORD, "viewer")
+    url = migrated.url.render_as_string(hide_password=False)
+    settings = ServiceSettings(database_url=url, jwt_secret=SECRET, load_models=False)
+
+    async def read_all(base: str) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            login = await client.post(
+                "/api/v1/auth/login", json={"email": "reader@example.org", "password": PASSWORD}
+            )
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            return await asyncio.gather(
+                *(client.get("/api/v1/bot/state", headers=headers) for _ in range(20))
+            )
+
+    with LiveServer(settings) as base:
+        answers = asyncio.run(read_all(base))
+    assert [a.status_code for a in answers] == [200] * 20
+    assert {(a.json()["status"], a.json()["cash"]) for a in answers} == {("stopped", 1000.0)}
+    with migrated.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM bot_state")) == 1
