@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from serving.auth import sign
+from warehouse import csvsafe
 from warehouse.db import as_utc, session_factory, transaction
 from warehouse.schema import (
     AuditEntry,
@@ -433,7 +434,7 @@ def results(engine: Engine, actor: str, election_id: int) -> dict[str, Any]:
 
 def results_csv(result: dict[str, Any]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)
     writer.writerow(["position", "candidate", "votes", "winner", "tie"])
     for position in result["positions"]:
         for tally in position["candidates"]:

@@ -3,12 +3,12 @@ streamed downloads and the `f1_score` DAG's files in the artifact store."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Select, select
 
+from warehouse import csvsafe
 from warehouse.schema import Driver, Prediction, Race, RaceResult, Team
 
 RESULT_COLUMNS = (
@@ -72,7 +72,7 @@ def write_csv(engine: Engine, query: Select[Any], columns: tuple[str, ...], path
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     with path.open("w", newline="") as handle, engine.connect() as connection:
-        writer = csv.writer(handle)
+        writer = csvsafe.writer(handle)
         writer.writerow(columns)
         for row in connection.execute(query.execution_options(yield_per=500)):
             writer.writerow(row)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from feature_store.view import STAGES
 from serving.auth import require
 from serving.deps import EngineDep, SessionDep
 from serving.served import ALIASES, ServedModels
+from warehouse import csvsafe
 from warehouse.exports import (
     PREDICTION_COLUMNS,
     RESULT_COLUMNS,
@@ -132,7 +132,7 @@ def _stream(
 
     def csv_lines() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csvsafe.writer(buffer)
         writer.writerow(columns)
         for row in rows():
             writer.writerow(row)

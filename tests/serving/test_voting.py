@@ -323,6 +323,24 @@ def test_voting_rules_receipts_and_secret_ballot(api: Any) -> None:
     assert [r["candidate"] for r in rows if r["winner"] == "yes"] == ["Dan Reis"]
 
 
+def test_the_results_csv_cannot_run_in_a_spreadsheet(api: Any) -> None:
+    names = ['=HYPERLINK("http://x","y")', "@SUM(1)"]
+    body = {
+        "title": "Formula check",
+        "positions": [{"title": "Chair", "candidates": [{"name": n} for n in names]}],
+    }
+    created = api.post(f"{V}/elections", json=body, headers=api.admin)
+    assert created.status_code == 201, created.text
+    election = f"{V}/elections/{created.json()['id']}"
+    roll = {**api.admin, "Content-Type": "text/csv"}
+    api.post(f"{election}/members", content="email,name\na@example.org,A\n", headers=roll)
+    for step in ("open", "close"):
+        assert api.post(f"{election}/{step}", headers=api.admin).status_code == 200
+    exported = api.get(f"{election}/results.csv", headers=api.admin)
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert sorted(r["candidate"] for r in rows) == sorted("'" + n for n in names)
+
+
 def test_codes_go_out_by_smtp_when_configured(migrated) -> None:  # type: ignore[no-untyped-def]
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Message
