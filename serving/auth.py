@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from warehouse.db import as_utc, transaction
@@ -63,26 +63,46 @@ def create_user(engine: Engine, email: str, password: str, role: str = "viewer")
 
 
 def authenticate(engine: Engine, email: str, password: str) -> User:
-    """The user for these credentials, counting failures and honouring the lock."""
+    """The user for these credentials, counting failures and honouring the lock.
+
+    A guess is counted before its password is checked, by one atomic UPDATE … RETURNING that
+    only succeeds while the account is not locked and fewer than MAX_FAILURES guesses are
+    counted: however many arrive at once, at most MAX_FAILURES are evaluated (on SQLite and
+    PostgreSQL alike). The slow password hash runs outside any transaction."""
     now = dt.datetime.now(dt.UTC)
     with transaction(engine) as session:
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None or not user.is_active:
             verify_password(_DUMMY, password)  # same work whether or not the email exists
             raise AuthError("wrong email or password")
-        locked = user.locked_until
-        if locked is not None and as_utc(locked) > now:
-            raise AuthError(f"too many failed sign-ins: locked until {as_utc(locked):%H:%M} UTC")
-        if not verify_password(user.password_hash, password):
-            user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILURES:
-                user.locked_until, user.failed_logins = now + LOCK, 0
-            raise_after = AuthError("wrong email or password")
+        counted = session.execute(
+            update(User)
+            .where(
+                User.id == user.id,
+                or_(User.locked_until.is_(None), User.locked_until <= now),
+                User.failed_logins < MAX_FAILURES,
+            )
+            .values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        locked = session.scalar(select(User.locked_until).where(User.id == user.id))
+        session.expunge(user)
+    if counted is None:
+        until = f"until {as_utc(locked):%H:%M} UTC" if locked and as_utc(locked) > now else "now"
+        raise AuthError(f"too many failed sign-ins: locked {until}")
+    correct = verify_password(user.password_hash, password)
+    with transaction(engine) as session:
+        if correct:
+            changes: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+        elif counted >= MAX_FAILURES:
+            changes = {"failed_logins": 0, "locked_until": now + LOCK}
         else:
-            user.failed_logins, user.locked_until = 0, None
-            raise_after = None
-    if raise_after is not None:
-        raise raise_after
+            changes = {}
+        if changes:
+            session.execute(update(User).where(User.id == user.id).values(**changes))
+    if not correct:
+        raise AuthError("wrong email or password")
     return user
 
 
