@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -560,14 +560,36 @@ def verify_code(engine: Engine, secret: str, election_id: int, email: str, code:
             raise BadCode("no code is waiting for this email: ask for one")
         if as_utc(latest.expires_at) <= _now():
             raise BadCode("the code has expired: ask for a new one")
-        if latest.attempts >= MAX_ATTEMPTS:
-            raise BadCode(f"{MAX_ATTEMPTS} wrong attempts: ask for a new code")
+        # count the attempt before comparing, atomically: however many arrive at once, at
+        # most MAX_ATTEMPTS are compared (SQLite ignores FOR UPDATE; this holds on both)
+        attempts = session.execute(
+            update(SignInCode)
+            .where(
+                SignInCode.id == latest.id,
+                SignInCode.attempts < MAX_ATTEMPTS,
+                SignInCode.used_at.is_(None),
+            )
+            .values(attempts=SignInCode.attempts + 1)
+            .returning(SignInCode.attempts)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if attempts is None:
+            raise BadCode(
+                f"{MAX_ATTEMPTS} wrong attempts (or the code was used): ask for a new one"
+            )
         if not hmac.compare_digest(latest.code_hash, _code_hash(secret, member.id, code)):
-            latest.attempts += 1
-            left = MAX_ATTEMPTS - latest.attempts
+            left = MAX_ATTEMPTS - attempts
             failure = BadCode(f"wrong code ({left} attempt{'s' if left != 1 else ''} left)")
         else:
-            latest.used_at = _now()
+            used = session.execute(
+                update(SignInCode)
+                .where(SignInCode.id == latest.id, SignInCode.used_at.is_(None))
+                .values(used_at=_now())
+                .returning(SignInCode.id)
+                .execution_options(synchronize_session=False)
+            ).scalar_one_or_none()
+            if used is None:
+                raise BadCode("the code was used already: ask for a new one")
             failure = None
             member_id = member.id
     if failure is not None:

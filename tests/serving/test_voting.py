@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from serving.app import create_app
 from serving.auth import create_user
 from serving.settings import ServiceSettings
+from serving.voting import MAX_ATTEMPTS
 from warehouse.schema import Ballot, BallotChoice, Participation, SignInCode
 
 SECRET = "v" * 48
@@ -495,3 +496,33 @@ def test_postgres_fifty_voters_at_once(api: Any) -> None:
         top = max(c["votes"] for c in position["candidates"])
         leaders = [c["name"] for c in position["candidates"] if c["votes"] == top]
         assert position["winner"] == (leaders[0] if len(leaders) == 1 else None)
+
+
+def test_forty_code_guesses_at_once_get_at_most_five_compared(api: Any) -> None:
+    """Issue 18 (4), on SQLite and PostgreSQL: the attempts are counted atomically."""
+    e = _election(api)
+    url = f"{V}/elections/{e['id']}/sign-in"
+    email = "parent1@example.org"
+    assert api.post(f"{url}/request", json={"email": email}).status_code == 202
+    right = _code(api, email)
+    guesses = [f"{(int(right) + i) % 1_000_000:06d}" for i in range(1, 41)]  # all wrong
+
+    async def burst(base: str) -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=len(guesses))
+        async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+            return await asyncio.gather(
+                *(client.post(f"{url}/verify", json={"email": email, "code": g}) for g in guesses)
+            )
+
+    with LiveServer(_settings(api.engine)) as base:
+        answers = asyncio.run(burst(base))
+    details = [a.json()["detail"] for a in answers]
+    assert {a.status_code for a in answers} == {401}
+    compared = [d for d in details if d.startswith("wrong code")]
+    assert len(compared) == MAX_ATTEMPTS, details
+    assert sorted(compared) == sorted(
+        f"wrong code ({n} attempt{'s' if n != 1 else ''} left)" for n in range(MAX_ATTEMPTS)
+    )
+    # the right code is refused too now: its attempts are spent
+    late = api.post(f"{url}/verify", json={"email": email, "code": right})
+    assert late.status_code == 401 and "5 wrong attempts" in late.json()["detail"]
