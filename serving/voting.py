@@ -39,6 +39,7 @@ from warehouse.schema import (
     Participation,
     Position,
     SignInCode,
+    SignInRequest,
 )
 
 log = logging.getLogger(__name__)
@@ -495,9 +496,11 @@ def _code_hash(secret: str, member_id: int, code: str) -> str:
 
 
 def request_code(engine: Engine, secret: str, mailer: Mailer, election_id: int, email: str) -> None:
-    """Send a one-time code to a member of an open election. An unknown email gets the same
-    answer and no mail (no one learns who is on the roll)."""
+    """Send a one-time code to a member of an open election. An email not on the roll gets the
+    same answers, the per-email limit included, and no mail (no one learns who is on the
+    roll): every request is counted by a keyed hash of its email."""
     email = email.strip().lower()
+    asked = hmac.new(secret.encode(), f"request:{email}".encode(), hashlib.sha256).hexdigest()
     with transaction(engine) as session:
         election = _election(session, election_id)
         if election.status != "open":
@@ -507,19 +510,22 @@ def request_code(engine: Engine, secret: str, mailer: Mailer, election_id: int, 
             .where(Member.election_id == election_id, Member.email == email)
             .with_for_update()
         )
-        if member is None:
-            log.info("sign-in code asked for an email not on the roll of election %s", election_id)
-            return
         recent = session.scalar(
             select(func.count()).where(
-                SignInCode.member_id == member.id, SignInCode.created_at > _now() - CODE_WINDOW
+                SignInRequest.election_id == election_id,
+                SignInRequest.email_hash == asked,
+                SignInRequest.created_at > _now() - CODE_WINDOW,
             )
         )
         if (recent or 0) >= CODES_PER_WINDOW:
             raise RateLimited(
-                f"{CODES_PER_WINDOW} codes were sent to this email in the last "
+                f"{CODES_PER_WINDOW} codes were asked for this email in the last "
                 f"{CODE_WINDOW.seconds // 60} minutes: use one, or wait"
             )
+        session.add(SignInRequest(election_id=election_id, email_hash=asked, created_at=_now()))
+        if member is None:
+            log.info("sign-in code asked for an email not on the roll of election %s", election_id)
+            return
         code = f"{secrets.randbelow(1_000_000):06d}"
         session.add(
             SignInCode(

@@ -25,8 +25,8 @@ from sqlalchemy.exc import DBAPIError
 from serving.app import create_app
 from serving.auth import create_user
 from serving.settings import ServiceSettings
-from serving.voting import MAX_ATTEMPTS
-from warehouse.schema import Ballot, BallotChoice, Participation, SignInCode
+from serving.voting import CODES_PER_WINDOW, MAX_ATTEMPTS
+from warehouse.schema import Ballot, BallotChoice, Participation, SignInCode, SignInRequest
 
 SECRET = "v" * 48
 ADMIN_EMAIL, PASSWORD = "chair@school.example", "correct horse battery"
@@ -526,3 +526,24 @@ def test_forty_code_guesses_at_once_get_at_most_five_compared(api: Any) -> None:
     # the right code is refused too now: its attempts are spent
     late = api.post(f"{url}/verify", json={"email": email, "code": right})
     assert late.status_code == 401 and "5 wrong attempts" in late.json()["detail"]
+
+
+def test_the_roll_cannot_be_told_from_the_code_limit(api: Any) -> None:
+    """Issue 18 (5): a member and a stranger asking for codes get the same answers, the limit
+    included (counted by a keyed hash of the email, never the email)."""
+    e = _election(api)
+    url = f"{V}/elections/{e['id']}/sign-in/request"
+
+    def answers(email: str) -> list[tuple[int, str, str | None]]:
+        out = []
+        for _ in range(CODES_PER_WINDOW + 2):
+            answer = api.post(url, json={"email": email})
+            out.append((answer.status_code, answer.text, answer.headers.get("Retry-After")))
+        return out
+
+    member, stranger = answers("parent0@example.org"), answers("nobody@example.org")
+    assert member == stranger
+    assert [code for code, *_ in member] == [202] * CODES_PER_WINDOW + [429, 429]
+    with api.engine.connect() as connection:
+        hashes = connection.execute(select(SignInRequest.email_hash)).scalars().all()
+    assert len(hashes) == 2 * CODES_PER_WINDOW and not any("@" in h for h in hashes)

@@ -39,6 +39,7 @@ from warehouse.schema.voting import (
     Participation,
     Position,
     SignInCode,
+    SignInRequest,
 )
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "RecipeStep",
     "RecipeTag",
     "SignInCode",
+    "SignInRequest",
     "STAGES",
     "Base",
     "Circuit",

@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Text,
     UniqueConstraint,
@@ -90,6 +91,20 @@ class SignInCode(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = _now()
+
+
+class SignInRequest(Base):
+    """A sign-in code asked for, whether or not the email is on the roll (a keyed hash of the
+    email, never the email): the per-email limit counts these, so members and strangers get the
+    same answers."""
+
+    __tablename__ = "election_sign_in_requests"
+    __table_args__ = (Index(None, "election_id", "email_hash", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"))
+    email_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Participation(Base):
