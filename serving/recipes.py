@@ -248,8 +248,8 @@ def _escape(text: str) -> str:
 
 
 def find(session: Session, ref: str) -> Recipe | None:
-    """A recipe by id (digits) or slug."""
-    if ref.isdigit():
+    """A recipe by id (ASCII digits: `isdigit` alone takes `²` for one) or slug."""
+    if ref.isascii() and ref.isdigit():
         key = int(ref)
         return session.get(Recipe, key) if key < 2**31 else None
     return session.scalar(select(Recipe).where(Recipe.slug == ref))

@@ -32,10 +32,11 @@ def list_recipes(
     region: Annotated[str | None, Query(max_length=64)] = None,
     difficulty: Difficulty | None = None,
     tag: Annotated[list[DietaryTag] | None, Query(description="every tag given must apply")] = None,
-    max_minutes: Annotated[int | None, Query(ge=0, description="prep + cook")] = None,
+    # bounded by the database's integer range (a larger value was a 500, not a 422)
+    max_minutes: Annotated[int | None, Query(ge=0, le=2**31 - 1, description="prep + cook")] = None,
     sort: Sort = "title",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> RecipePage:
     """Search, filter, sort and page the recipes; `total` counts every match."""
     return recipes.search(

@@ -181,3 +181,14 @@ def test_bad_recipes_are_refused_naming_each_field(api: TestClient) -> None:
     named = {tuple(e["loc"][1:]) for e in answer.json()["detail"]}
     assert named == {("title",), ("prep_minutes",), ("ingredients",), ("dietary_tags", 1)}
     assert api.get("/api/v1/recipes").json()["total"] == len(BUNDLED)  # nothing stored
+
+
+def test_out_of_range_and_unicode_digits_are_4xx_not_500(api: TestClient) -> None:
+    """Issue 18 (6), the recipe routes, on SQLite and PostgreSQL."""
+    for params in ({"offset": 2**63}, {"max_minutes": 2**40}, {"offset": 2**31}):
+        answer = api.get("/api/v1/recipes", params=params)
+        assert answer.status_code == 422, (params, answer.text)
+        assert list(params)[0] in answer.text  # the error names the parameter
+    assert api.get("/api/v1/recipes", params={"offset": 2**31 - 1}).status_code == 200
+    for ref in ("%C2%B2", "%D9%A3", "99999999999999999999"):  # ², Arabic-Indic 3, too large
+        assert api.get(f"/api/v1/recipes/{ref}").status_code == 404, ref
