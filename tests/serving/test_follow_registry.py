@@ -128,8 +128,8 @@ def test_a_promotion_and_a_rollback_made_elsewhere_are_served(
     assert before.headers["X-Model-Version"] == "1"
 
     _models(stores, "promote", POST, "2", "--reason", "a test")
-    seconds, promoted = _served_within(service, "2")
-    assert seconds < DEADLINE_S and promoted["model"] == {
+    _, promoted = _served_within(service, "2")  # fails past the 60 s
+    assert promoted["model"] == {
         "name": POST,
         "version": "2",
         "alias": "champion",
@@ -141,6 +141,5 @@ def test_a_promotion_and_a_rollback_made_elsewhere_are_served(
     assert all(a.json()["model"]["version"] == "2" for a in answers)
 
     _models(stores, "rollback", POST)
-    seconds, rolled_back = _served_within(service, "1")
-    assert seconds < DEADLINE_S
+    _, rolled_back = _served_within(service, "1")
     assert rolled_back["predictions"] == before.json()["predictions"]
