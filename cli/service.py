@@ -1,4 +1,4 @@
-"""`f1 users create` and `f1 serve`."""
+"""`f1 users create|role|deactivate|activate|password|delete` and `f1 serve`."""
 
 from __future__ import annotations
 
@@ -16,22 +16,75 @@ users = typer.Typer(help="API users.")
 def create(
     email: Annotated[str, typer.Argument(help="The user's email (their sign-in name).")],
     role: Annotated[str, typer.Option(help="viewer, analyst, editor or admin.")] = "viewer",
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Create a user (the first admin comes from here); asks for the password."""
     from serving.auth import AuthError, create_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(warehouse_engine(), email, password, role)
+        user = create_user(warehouse_engine(), email, _password(password_stdin), role)
     except AuthError as error:
         fail(str(error))
     console.print(f"created {user.email} ({user.role})")
+
+
+def _password(stdin: bool) -> str:
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+]
+Email = Annotated[str, typer.Argument(help="The user's email.")]
+
+
+def _change(email: str, **changes: object) -> None:
+    from serving.auth import AuthError, change_user
+
+    try:
+        user = change_user(warehouse_engine(), email, **changes)  # type: ignore[arg-type]
+    except AuthError as error:
+        fail(str(error))
+    state = "active" if user.is_active else "deactivated"
+    console.print(f"{user.email}: {user.role}, {state}; tokens issued before no longer work")
+
+
+@users.command("role")
+def role(email: Email, new_role: Annotated[str, typer.Argument(metavar="ROLE")]) -> None:
+    """Give a user another role (viewer, analyst, editor, admin); ends their sessions."""
+    _change(email, role=new_role)
+
+
+@users.command("deactivate")
+def deactivate(email: Email) -> None:
+    """Stop a user from signing in; ends their sessions."""
+    _change(email, active=False)
+
+
+@users.command("activate")
+def activate(email: Email) -> None:
+    """Let a deactivated user sign in again."""
+    _change(email, active=True)
+
+
+@users.command("password")
+def password(email: Email, password_stdin: PasswordStdin = False) -> None:
+    """Set a user's password; ends their sessions."""
+    _change(email, password=_password(password_stdin))
+
+
+@users.command("delete")
+def delete(email: Email) -> None:
+    """Delete a user; ends their sessions."""
+    from serving.auth import AuthError, delete_user
+
+    try:
+        delete_user(warehouse_engine(), email)
+    except AuthError as error:
+        fail(str(error))
+    console.print(f"deleted {email}")
 
 
 def serve(

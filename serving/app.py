@@ -69,6 +69,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         reports.router,
         users.router,
         users.admin,
+        users.accounts,
         recipes.router,
         voting.router,
         bot.router,

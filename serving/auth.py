@@ -1,12 +1,27 @@
 """Users, passwords (argon2) and tokens (JWT, HS256) of the HTTP API.
 
-A sign-in fails the same way for an unknown email and a wrong password; five failures in a
-row lock the account for 15 minutes (tracked in the users table, so every replica agrees).
+Sign-in reveals nothing about which accounts exist, and strangers cannot lock an owner out
+(docs/SECURITY.md):
+- an unknown email and a wrong password get the same 401, after the same password-hash work;
+- attempts are counted before the password is checked, by one atomic upsert per key, in fixed
+  15-minute windows: 5 per account from clients it does not trust (known and unknown emails
+  alike), 5 per trusted device, 50 per client address across accounts. Past a limit the answer is
+  429 with Retry-After, the same for every email;
+- a successful sign-in sets a device cookie (HttpOnly, a year): that browser or client is then
+  counted on its own, so guesses from elsewhere never lock its owner out;
+- registering answers 202 with the same body whether or not the email was taken (an existing
+  account is left as it was), at most 10 per client address per window.
+
+A token carries its user's token version, checked on every request: deleting or deactivating a
+user, changing their role or password ends every token issued before.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import math
 import secrets
 from typing import Annotated, Any
 
@@ -15,14 +30,21 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, case, delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from warehouse.db import as_utc, transaction
-from warehouse.schema import ROLES, User
+from warehouse.schema import ROLES, SignInThrottle, User
 
-MAX_FAILURES = 5
-LOCK = dt.timedelta(minutes=15)
+WINDOW = dt.timedelta(minutes=15)
+ACCOUNT_LIMIT = 5  # attempts per account per window from clients it does not trust
+DEVICE_LIMIT = 5  # attempts per trusted device per window
+CLIENT_LIMIT = 50  # sign-in attempts per client address per window, across accounts
+REGISTER_LIMIT = 10  # registrations per client address per window
+DEVICE_COOKIE = "f1_device"
+DEVICE_DAYS = 365
+DEVICE_AUDIENCE = "f1-device"
 ALGORITHM = "HS256"
 _hasher = PasswordHasher()
 _bearer = HTTPBearer(auto_error=False)
@@ -31,6 +53,19 @@ _DUMMY = _hasher.hash(secrets.token_urlsafe(16))  # verified against for unknown
 
 class AuthError(ValueError):
     """A sign-in or sign-up that cannot be accepted (the message is safe to show)."""
+
+
+class EmailTaken(AuthError):
+    """The email is registered already (said to admins, never to anonymous callers)."""
+
+
+class Throttled(AuthError):
+    """Too many attempts under one key; `retry_after` seconds until its window ends."""
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(f"too many sign-in attempts: try again in {minutes} min")
+        self.retry_after = retry_after
 
 
 def hash_password(password: str) -> str:
@@ -44,9 +79,14 @@ def verify_password(hashed: str, password: str) -> bool:
         return False
 
 
+def normal_email(email: str) -> str:
+    return email.strip().lower()
+
+
 def create_user(engine: Engine, email: str, password: str, role: str = "viewer") -> User:
-    """A new user; AuthError when the email is taken, the role unknown or the password short."""
-    email = email.strip().lower()
+    """A new user; EmailTaken when the email is taken, AuthError when the role is unknown or
+    the password short. The password is hashed first, so a taken email costs the same."""
+    email = normal_email(email)
     if role not in ROLES:
         raise AuthError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     if len(password) < 8:
@@ -58,52 +98,149 @@ def create_user(engine: Engine, email: str, password: str, role: str = "viewer")
         with transaction(engine) as session:
             session.add(user)
     except IntegrityError:
-        raise AuthError(f"{email} is already registered") from None
+        raise EmailTaken(f"{email} is already registered") from None
     return user
 
 
-def authenticate(engine: Engine, email: str, password: str) -> User:
-    """The user for these credentials, counting failures and honouring the lock.
-
-    A guess is counted before its password is checked, by one atomic UPDATE … RETURNING that
-    only succeeds while the account is not locked and fewer than MAX_FAILURES guesses are
-    counted: however many arrive at once, at most MAX_FAILURES are evaluated (on SQLite and
-    PostgreSQL alike). The slow password hash runs outside any transaction."""
-    now = dt.datetime.now(dt.UTC)
+def change_user(
+    engine: Engine,
+    email: str,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+) -> User:
+    """Change a user's role, activity or password, ending every token issued before (the
+    token version goes up). AuthError names what is wrong (unknown user or role, short
+    password)."""
+    if role is not None and role not in ROLES:
+        raise AuthError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    if password is not None and len(password) < 8:
+        raise AuthError("password must have at least 8 characters")
+    changes: dict[str, Any] = {"token_version": User.token_version + 1}
+    if role is not None:
+        changes["role"] = role
+    if active is not None:
+        changes["is_active"] = active
+    if password is not None:
+        changes["password_hash"] = hash_password(password)
     with transaction(engine) as session:
-        user = session.scalar(select(User).where(User.email == email.strip().lower()))
-        if user is None or not user.is_active:
-            verify_password(_DUMMY, password)  # same work whether or not the email exists
-            raise AuthError("wrong email or password")
-        counted = session.execute(
-            update(User)
-            .where(
-                User.id == user.id,
-                or_(User.locked_until.is_(None), User.locked_until <= now),
-                User.failed_logins < MAX_FAILURES,
-            )
-            .values(failed_logins=User.failed_logins + 1)
-            .returning(User.failed_logins)
-            .execution_options(synchronize_session=False)
-        ).scalar_one_or_none()
-        locked = session.scalar(select(User.locked_until).where(User.id == user.id))
+        done = session.execute(
+            update(User).where(User.email == normal_email(email)).values(**changes)
+        )
+        if done.rowcount == 0:  # type: ignore[attr-defined]
+            raise AuthError(f"no user {normal_email(email)}")
+        user = session.scalars(select(User).where(User.email == normal_email(email))).one()
         session.expunge(user)
-    if counted is None:
-        until = f"until {as_utc(locked):%H:%M} UTC" if locked and as_utc(locked) > now else "now"
-        raise AuthError(f"too many failed sign-ins: locked {until}")
-    correct = verify_password(user.password_hash, password)
-    with transaction(engine) as session:
-        if correct:
-            changes: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
-        elif counted >= MAX_FAILURES:
-            changes = {"failed_logins": 0, "locked_until": now + LOCK}
-        else:
-            changes = {}
-        if changes:
-            session.execute(update(User).where(User.id == user.id).values(**changes))
-    if not correct:
-        raise AuthError("wrong email or password")
     return user
+
+
+def delete_user(engine: Engine, email: str) -> None:
+    """Delete a user (their tokens stop working at their next request)."""
+    with transaction(engine) as session:
+        done = session.execute(delete(User).where(User.email == normal_email(email)))
+        if done.rowcount == 0:  # type: ignore[attr-defined]
+            raise AuthError(f"no user {normal_email(email)}")
+
+
+def _key(secret: str, kind: str, value: str) -> str:
+    """A throttle key: the kind and a keyed hash (no email or address is stored)."""
+    digest = hmac.new(secret.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return f"{kind}:{digest}"
+
+
+def _count(session: Session, key: str, now: dt.datetime) -> tuple[int, dt.datetime]:
+    """One more attempt under `key`, atomically (INSERT … ON CONFLICT DO UPDATE … RETURNING
+    on SQLite and PostgreSQL): the attempts in the current window, and when it started."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    table = SignInThrottle.__table__
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    expired = table.c.window_start <= now - WINDOW
+    statement = (
+        dialect.insert(table)
+        .values(key=key, attempts=1, window_start=now)
+        .on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "attempts": case((expired, 1), else_=table.c.attempts + 1),
+                "window_start": case((expired, now), else_=table.c.window_start),
+            },
+        )
+        .returning(table.c.attempts, table.c.window_start)
+    )
+    attempts, start = session.execute(statement).one()
+    return attempts, as_utc(start)
+
+
+def _admit(session: Session, key: str, limit: int, now: dt.datetime) -> None:
+    attempts, start = _count(session, key, now)
+    if attempts > limit:
+        raise Throttled(max(1, math.ceil((start + WINDOW - now).total_seconds())))
+
+
+def issue_device(email: str, secret: str) -> str:
+    """A device token for the client that just signed in to `email`'s account."""
+    now = dt.datetime.now(dt.UTC)
+    claims = {
+        "aud": DEVICE_AUDIENCE,
+        "sub": _key(secret, "a", normal_email(email)),
+        "jti": secrets.token_urlsafe(12),
+        "exp": now + dt.timedelta(days=DEVICE_DAYS),
+    }
+    return sign(claims, secret)
+
+
+def _device_key(device: str | None, account: str, secret: str) -> str | None:
+    """The throttle key of a trusted device, when `device` is a valid device token of this
+    account; None otherwise (the attempt then counts as a stranger's)."""
+    if not device:
+        return None
+    try:
+        claims = jwt.decode(device, secret, algorithms=[ALGORITHM], audience=DEVICE_AUDIENCE)
+    except jwt.InvalidTokenError:
+        return None
+    if claims.get("sub") != account or not isinstance(claims.get("jti"), str):
+        return None
+    return _key(secret, "d", claims["jti"])
+
+
+def authenticate(
+    engine: Engine,
+    email: str,
+    password: str,
+    secret: str,
+    client: str = "local",
+    device: str | None = None,
+) -> User:
+    """The user for these credentials. Throttled (before any password is checked) when the
+    client address, or the account from untrusted clients, or this trusted device, is past
+    its limit; AuthError "wrong email or password" for an unknown email and a wrong password
+    alike. The slow password hash runs outside any transaction."""
+    now = dt.datetime.now(dt.UTC)
+    account = _key(secret, "a", normal_email(email))
+    guard = _device_key(device, account, secret) or account
+    with transaction(engine) as session:  # client first, then account: one lock order
+        _admit(session, _key(secret, "c", client), CLIENT_LIMIT, now)
+        _admit(session, guard, DEVICE_LIMIT if guard != account else ACCOUNT_LIMIT, now)
+    with Session(engine) as session:
+        user = session.scalar(select(User).where(User.email == normal_email(email)))
+        if user is not None:
+            session.expunge(user)
+    if user is None or not user.is_active:
+        verify_password(_DUMMY, password)  # the same work whether or not the email exists
+        raise AuthError("wrong email or password")
+    if not verify_password(user.password_hash, password):
+        raise AuthError("wrong email or password")
+    with transaction(engine) as session:  # a success starts this key's count again
+        session.execute(delete(SignInThrottle).where(SignInThrottle.key == guard))
+    return user
+
+
+def admit_registration(engine: Engine, secret: str, client: str) -> None:
+    """Count a registration from `client`; Throttled past REGISTER_LIMIT in a window."""
+    with transaction(engine) as session:
+        _admit(session, _key(secret, "r", client), REGISTER_LIMIT, dt.datetime.now(dt.UTC))
 
 
 def issue_token(user: User, secret: str, minutes: int) -> str:
@@ -112,6 +249,7 @@ def issue_token(user: User, secret: str, minutes: int) -> str:
         "sub": str(user.id),
         "email": user.email,
         "role": user.role,
+        "ver": user.token_version,
         "iat": now,
         "exp": now + dt.timedelta(minutes=minutes),
     }
@@ -143,14 +281,28 @@ def unauthorized(detail: str) -> HTTPException:
     )
 
 
-async def optional_claims(  # async: CPU only, so no threadpool hop
+def optional_claims(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> dict[str, Any] | None:
-    """The caller's claims when a token is sent (and valid), else None."""
+    """The caller's claims when a token is sent (and valid, and not revoked), else None.
+
+    Revocation is checked on every request: the user must still exist, be active and hold
+    the token version the token was issued under (one primary-key read)."""
     if credentials is None:
         return None
-    return decode_token(credentials.credentials, request.app.state.jwt_secret)
+    claims = decode_token(credentials.credentials, request.app.state.jwt_secret)
+    try:
+        user_id = int(claims.get("sub", ""))
+    except ValueError:
+        raise unauthorized("invalid token") from None
+    with Session(request.app.state.engine) as session:
+        found = session.execute(
+            select(User.is_active, User.token_version).where(User.id == user_id)
+        ).one_or_none()
+    if found is None or not found.is_active or found.token_version != claims.get("ver"):
+        raise unauthorized("token revoked: sign in again")
+    return claims
 
 
 async def current_claims(

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models.registry import PromotionError, alias_version, model_name
 from models.registry import move_champion as registry_move
-from serving.auth import AuthError, authenticate, create_user, issue_token, require
+from serving.auth import (
+    DEVICE_COOKIE,
+    DEVICE_DAYS,
+    AuthError,
+    EmailTaken,
+    Throttled,
+    admit_registration,
+    authenticate,
+    change_user,
+    create_user,
+    current_claims,
+    delete_user,
+    issue_device,
+    issue_token,
+    require,
+)
 from serving.deps import EngineDep
 from serving.served import ServedModels
 from warehouse import model_events as events
+from warehouse.schema import User
 
 router = APIRouter(tags=["auth"])
 admin = APIRouter(prefix="/models", tags=["models"])
@@ -37,31 +55,143 @@ class Token(BaseModel):
     role: str
 
 
+class Registered(BaseModel):
+    email: str
+    detail: str
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _too_many(error: Throttled) -> HTTPException:
+    return HTTPException(429, str(error), headers={"Retry-After": str(error.retry_after)})
+
+
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "too many attempts from this client or for this account"}
+}
+
+
+@router.post("/auth/register", status_code=status.HTTP_202_ACCEPTED, responses=THROTTLED)
+def register(request: Request, engine: EngineDep, body: Credentials) -> Registered:
+    """Create an account with the viewer role (an admin grants more with `f1 users`).
+
+    The answer is the same whether or not the email was registered already, so that nobody
+    learns which accounts exist; an existing account is left as it was. Sign in to use it."""
+    try:
+        admit_registration(engine, request.app.state.jwt_secret, _client(request))
+        create_user(engine, body.email, body.password, "viewer")
+    except Throttled as error:
+        raise _too_many(error) from None
+    except EmailTaken:
+        pass
+    except AuthError as error:
+        raise HTTPException(422, str(error)) from None
+    return Registered(
+        email=body.email.strip().lower(),
+        detail="unless this email was registered already, its viewer account now exists: "
+        "sign in with these credentials",
+    )
+
+
 @router.post(
-    "/auth/register",
-    status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "email already registered"}},
+    "/auth/login",
+    responses={401: {"description": "wrong email or password"}, **THROTTLED},
 )
-def register(engine: EngineDep, body: Credentials) -> UserOut:
-    """Create an account with the viewer role (an admin grants more with `f1 users`)."""
+def login(request: Request, response: Response, engine: EngineDep, body: Credentials) -> Token:
+    """A bearer token for these credentials; the answer also sets a device cookie, so that
+    guesses by others never lock this client out (docs/SECURITY.md)."""
+    secret = request.app.state.jwt_secret
+    device = request.cookies.get(DEVICE_COOKIE)
     try:
-        user = create_user(engine, body.email, body.password, "viewer")
+        user = authenticate(engine, body.email, body.password, secret, _client(request), device)
+    except Throttled as error:
+        raise _too_many(error) from None
     except AuthError as error:
-        raise HTTPException(409, str(error)) from None
-    return UserOut(id=user.id, email=user.email, role=user.role)
-
-
-@router.post("/auth/login", responses={401: {"description": "wrong email or password"}})
-def login(request: Request, engine: EngineDep, body: Credentials) -> Token:
-    """A bearer token for these credentials (5 failures lock the account for 15 minutes)."""
-    try:
-        user = authenticate(engine, body.email, body.password)
-    except AuthError as error:
-        code = 423 if "locked" in str(error) else 401
-        raise HTTPException(code, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+        raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+    response.set_cookie(
+        DEVICE_COOKIE,
+        issue_device(user.email, secret),
+        max_age=DEVICE_DAYS * 86400,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
     minutes = request.app.state.settings.token_minutes
-    token = issue_token(user, request.app.state.jwt_secret, minutes)
+    token = issue_token(user, secret, minutes)
     return Token(access_token=token, expires_in=minutes * 60, role=user.role)
+
+
+class PasswordChange(BaseModel):
+    current: str = Field(min_length=1, max_length=256)
+    new: str = Field(min_length=8, max_length=256)
+
+
+Signed = Annotated[dict[str, Any], Depends(current_claims)]
+
+
+@router.post("/auth/password", responses={401: {"description": "wrong current password"}})
+def change_password(
+    request: Request, engine: EngineDep, claims: Signed, body: PasswordChange
+) -> Token:
+    """Change your password: every token issued before stops working; here is a new one."""
+    secret = request.app.state.jwt_secret
+    try:
+        authenticate(engine, claims["email"], body.current, secret, _client(request))
+    except Throttled as error:
+        raise _too_many(error) from None
+    except AuthError:
+        raise HTTPException(401, "wrong current password") from None
+    user = change_user(engine, claims["email"], password=body.new)
+    minutes = request.app.state.settings.token_minutes
+    return Token(access_token=issue_token(user, secret, minutes), expires_in=minutes * 60,
+                 role=user.role)  # fmt: skip
+
+
+class UserChange(BaseModel):
+    role: Literal["viewer", "analyst", "editor", "admin"] | None = None
+    active: bool | None = None
+
+
+class UserRow(UserOut):
+    active: bool
+
+
+accounts = APIRouter(prefix="/users", tags=["auth"])
+
+
+def _email_of(engine: EngineDep, user_id: int) -> str:
+    with Session(engine) as session:
+        email = session.scalar(select(User.email).where(User.id == user_id))
+    if email is None:
+        raise HTTPException(404, f"no user {user_id}")
+    return email
+
+
+@accounts.get("", dependencies=[ADMIN])
+def list_users(engine: EngineDep) -> list[UserRow]:
+    """Every user, oldest first."""
+    with Session(engine) as session:
+        users = session.scalars(select(User).order_by(User.id)).all()
+    return [UserRow(id=u.id, email=u.email, role=u.role, active=u.is_active) for u in users]
+
+
+@accounts.patch("/{user_id}", dependencies=[ADMIN], responses={404: {"description": "no user"}})
+def update_user(engine: EngineDep, user_id: int, body: UserChange) -> UserRow:
+    """Change a user's role or activity: their tokens stop working at once."""
+    user = change_user(engine, _email_of(engine, user_id), role=body.role, active=body.active)
+    return UserRow(id=user.id, email=user.email, role=user.role, active=user.is_active)
+
+
+@accounts.delete(
+    "/{user_id}", dependencies=[ADMIN], status_code=204,
+    responses={404: {"description": "no user"}},
+)  # fmt: skip
+def remove_user(engine: EngineDep, user_id: int) -> None:
+    """Delete a user: their tokens stop working at once."""
+    delete_user(engine, _email_of(engine, user_id))
 
 
 class Promotion(BaseModel):

@@ -34,10 +34,10 @@ def api(aliases, history, backend: str) -> Iterator[TestClient]:  # type: ignore
     settings = ServiceSettings(database_url=url, jwt_secret=SECRET, ab_share=0.10)
     with TestClient(create_app(settings)) as client:
         yield client
-    from warehouse.schema import ModelEvent, User
+    from warehouse.schema import ModelEvent, SignInThrottle, User
 
     with history.begin() as connection:
-        for table in (ModelEvent, User):
+        for table in (ModelEvent, User, SignInThrottle):
             connection.execute(table.__table__.delete())
 
 
@@ -255,22 +255,24 @@ def test_tokens_missing_forged_expired_and_roles(api: TestClient, history: Any) 
     assert reloaded["models"]["post_quali"] == {"champion": "1", "challenger": "2"}
 
 
-def test_register_login_and_lockout(api: TestClient) -> None:
+def test_register_login_and_throttle(api: TestClient) -> None:
     email = "fan@example.org"
     created = api.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
-    assert created.status_code == 201 and created.json()["role"] == "viewer"
-    again = api.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
-    assert again.status_code == 409
+    assert created.status_code == 202 and created.json()["email"] == email
+    again = api.post("/api/v1/auth/register", json={"email": email, "password": "another-pass"})
+    assert (again.status_code, again.json()) == (202, created.json())  # nothing revealed
     short = api.post("/api/v1/auth/register", json={"email": "a@b.c", "password": "short"})
     assert short.status_code == 422
     token = api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}).json()
     claims = jwt.decode(token["access_token"], SECRET, algorithms=["HS256"])
-    assert claims["role"] == "viewer" and claims["email"] == email
+    assert claims["role"] == "viewer" and claims["email"] == email and claims["ver"] == 0
+    api.cookies.clear()  # a stranger's client: no device cookie
     for _ in range(5):
         wrong = api.post("/api/v1/auth/login", json={"email": email, "password": "wrong-password"})
         assert wrong.status_code == 401
-    locked = api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert locked.status_code == 423 and "locked until" in locked.json()["detail"]
+    refused = api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert refused.status_code == 429 and "try again in 15 min" in refused.json()["detail"]
+    assert 890 <= int(refused.headers["Retry-After"]) <= 900
 
 
 def test_admin_promotes_and_rolls_back_the_served_model(api: TestClient, history: Any) -> None:

@@ -27,7 +27,7 @@ from warehouse.schema.recipes import (
     RecipeStep,
     RecipeTag,
 )
-from warehouse.schema.users import User
+from warehouse.schema.users import SignInThrottle, User
 from warehouse.schema.voting import (
     AuditEntry,
     Ballot,
@@ -88,5 +88,6 @@ __all__ = [
     "SprintResult",
     "Team",
     "User",
+    "SignInThrottle",
     "WeatherData",
 ]

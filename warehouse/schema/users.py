@@ -21,8 +21,21 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16), default="viewer")
     is_active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Raised by every change that must end the user's sessions (role, deactivation, password):
+    # a token carries the version it was issued under and is refused once they differ.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.current_timestamp()
     )
+
+
+class SignInThrottle(Base):
+    """Sign-in attempts counted under one key in a fixed 15-minute window: a keyed hash of an
+    account's email (known or not), of a trusted device, or of a client address. Counted by one
+    atomic upsert, so concurrent attempts cannot slip past the limit."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    attempts: Mapped[int] = mapped_column()
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
