@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from serving.cache import make_cache
+from serving.inputs import InputGuardMiddleware
 from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.routes import bot, data, health, predictions, recipes, reports, users, voting
@@ -89,6 +90,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             log.exception("platform health metrics unavailable: the warehouse did not answer")
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
+    app.add_middleware(InputGuardMiddleware)  # innermost: reads bodies the limit let through
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

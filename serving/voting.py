@@ -14,18 +14,18 @@ import hmac
 import io
 import json
 import logging
-import re
 import secrets
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from serving.auth import sign
+from serving.inputs import email_problem
 from warehouse import csvsafe
 from warehouse.db import as_utc, session_factory, transaction
 from warehouse.schema import (
@@ -48,7 +48,6 @@ MAX_ATTEMPTS = 5
 CODES_PER_WINDOW = 3  # sign-in codes one email may ask for per window
 CODE_WINDOW = dt.timedelta(minutes=15)
 SESSION_MINUTES = 30
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 class VotingError(Exception):
@@ -253,8 +252,8 @@ def import_members(engine: Engine, actor: str, election_id: int, text: str) -> d
     for line, raw in enumerate(reader, start=2):
         row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         email = row.get("email", "").lower()
-        if not re.match(EMAIL, email) or len(email) > 254:
-            problems.append(f"line {line}: {email or '(empty)'!r} is not an email address")
+        if (problem := email_problem(email)) is not None:
+            problems.append(f"line {line}: {problem}")
         elif email not in rows:
             rows[email] = row.get("name", "")[:160]
     if problems:
@@ -628,6 +627,9 @@ def ballot(engine: Engine, election_id: int, member_id: int) -> dict[str, Any]:
     return described
 
 
+BALLOT_TABLES = ("election_ballots", "election_choices")
+
+
 def cast(
     engine: Engine, election_id: int, member_id: int, choices: list[tuple[int, int]]
 ) -> dict[str, Any]:
@@ -649,6 +651,11 @@ def cast(
                 raise NotFound(f"no election {election_id}")
             if election.status != "open":
                 raise Conflict(f"election {election_id} is {election.status}: voting is not open")
+            postgres = session.get_bind().dialect.name == "postgresql"
+            if postgres:  # after the election's row lock (as close takes them): no deadlock
+                session.execute(
+                    text(f"LOCK TABLE {', '.join(BALLOT_TABLES)} IN ACCESS EXCLUSIVE MODE")
+                )
             for i, (position_id, candidate_id) in enumerate(choices):
                 position = session.get(Position, position_id)
                 if position is None or position.election_id != election_id:
@@ -679,6 +686,12 @@ def cast(
                 BallotChoice(ballot_receipt=receipt, position_id=p, candidate_id=c)
                 for p, c in choices
             )
+            if postgres:
+                # a heap keeps rows in the order they were written, which is the order of the
+                # participation rows: rewrite the ballot tables in (random) receipt order
+                session.flush()
+                for table in BALLOT_TABLES:
+                    session.execute(text(f"CLUSTER {table} USING pk_{table}"))
     except IntegrityError:
         # another request of the same voter won the race for one of these positions
         raise Conflict("you have already voted for one of these positions") from None

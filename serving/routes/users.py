@@ -28,6 +28,7 @@ from serving.auth import (
     require,
 )
 from serving.deps import EngineDep
+from serving.inputs import Email
 from serving.served import ServedModels
 from warehouse import model_events as events
 from warehouse.schema import User
@@ -38,7 +39,7 @@ ADMIN = require("admin")
 
 
 class Credentials(BaseModel):
-    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: Email
     password: str = Field(min_length=8, max_length=256)
 
 

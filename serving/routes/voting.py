@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from serving import voting
 from serving.auth import decode_token, require, unauthorized
 from serving.deps import EngineDep
+from serving.inputs import Email
 
 router = APIRouter(prefix="/voting", tags=["voting"])
 Admin = Annotated[dict[str, Any], require("admin")]
@@ -93,7 +94,7 @@ class Created(BaseModel):
 
 
 class CodeRequest(BaseModel):
-    email: str = Field(min_length=3, max_length=254, pattern=voting.EMAIL)
+    email: Email
 
 
 class CodeCheck(CodeRequest):

@@ -547,3 +547,39 @@ def test_the_roll_cannot_be_told_from_the_code_limit(api: Any) -> None:
     with api.engine.connect() as connection:
         hashes = connection.execute(select(SignInRequest.email_hash)).scalars().all()
     assert len(hashes) == 2 * CODES_PER_WINDOW and not any("@" in h for h in hashes)
+
+
+def test_ballots_are_stored_in_receipt_order_not_the_order_they_were_cast(api: Any) -> None:
+    """Issue 18 (9): the physical order of the ballot tables (SQLite's table scan, PostgreSQL's
+    ctid) must not follow the participation rows, or a ballot could be matched to its voter."""
+    e = _election(api, voters=12)
+    president, people = e["positions"]["President"]
+    cast_order = []
+    for i in range(12):
+        token = _sign_in(api, e["id"], f"parent{i}@example.org")
+        choice = {"position_id": president, "candidate_id": people["Ana Lima"]}
+        answer = api.post(
+            f"{V}/elections/{e['id']}/ballot", json={"choices": [choice]}, headers=token
+        )
+        assert answer.status_code == 201, answer.text
+        cast_order.append(answer.json()["receipt"])
+    assert cast_order != sorted(cast_order)  # random receipts (1 chance in 12! otherwise)
+    with api.engine.connect() as connection:
+        if api.engine.dialect.name == "sqlite":
+            with pytest.raises(DBAPIError, match="no such column: rowid"):
+                connection.execute(text("SELECT rowid FROM election_choices"))
+            ballots = connection.scalars(text("SELECT receipt FROM election_ballots NOT INDEXED"))
+            choices = connection.scalars(
+                text("SELECT ballot_receipt FROM election_choices NOT INDEXED")
+            )
+        else:
+            ballots = connection.scalars(text("SELECT receipt FROM election_ballots ORDER BY ctid"))
+            choices = connection.scalars(
+                text("SELECT ballot_receipt FROM election_choices ORDER BY ctid")
+            )
+        stored_ballots, stored_choices = list(ballots), list(choices)
+        voters = list(
+            connection.scalars(select(Participation.member_id).order_by(Participation.id))
+        )
+    assert len(voters) == 12 and sorted(stored_ballots) == sorted(cast_order)
+    assert stored_ballots == sorted(cast_order) and stored_choices == sorted(cast_order)

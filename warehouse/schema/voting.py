@@ -123,10 +123,18 @@ class Participation(Base):
     voted_at: Mapped[dt.datetime] = _now()
 
 
+# Ballots are stored in the order of their random receipts, never in the order they were cast
+# (which the participation rows follow): on SQLite the two ballot tables are WITHOUT ROWID (a
+# B-tree ordered by key), and on PostgreSQL each cast rewrites them in key order (CLUSTER, in
+# serving.voting.cast).
+UNORDERED = {"sqlite_with_rowid": False}
+
+
 class Ballot(Base):
     """One cast ballot, keyed by its random receipt code; no voter, no time."""
 
     __tablename__ = "election_ballots"
+    __table_args__ = UNORDERED
 
     receipt: Mapped[str] = mapped_column(String(32), primary_key=True)
     election_id: Mapped[int] = mapped_column(
@@ -139,6 +147,7 @@ class BallotChoice(Base):
     order would match the participation rows'."""
 
     __tablename__ = "election_choices"
+    __table_args__ = UNORDERED
 
     ballot_receipt: Mapped[str] = mapped_column(
         ForeignKey("election_ballots.receipt", ondelete="CASCADE"), primary_key=True, index=True

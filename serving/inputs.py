@@ -1,0 +1,182 @@
+"""Input checked at the boundary, before any route or database sees it.
+
+Every request's path, query parameters and body (JSON, or text such as an electorate CSV) is
+refused with a 422 in FastAPI's validation-error shape (`{"detail": [{"loc", "msg", "type"}]}`,
+`loc` naming where, as for any other invalid field) when it holds a
+control character: NUL, which PostgreSQL cannot store in text, and the other C0 controls and
+DEL (tab, line feed and carriage return are allowed in bodies). A JSON body holding `NaN` or
+`Infinity` (Python's parser accepts them, JSON does not) is refused the same way. Emails also
+refuse bidirectional-control characters, which make an address display as another.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from pydantic import AfterValidator, Field
+
+# C0 controls and DEL; tab, LF and CR are allowed inside bodies (multi-line text), not in URLs
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+JSON_TYPES = re.compile(r"^application/([\w.+-]+\+)?json\b")
+
+
+class BadInput(ValueError):
+    """Input refused at the boundary: where (`loc`, as in FastAPI's errors) and why."""
+
+    def __init__(self, loc: tuple[str | int, ...], msg: str, kind: str = "control_character"):
+        super().__init__(msg)
+        self.loc, self.msg, self.kind = loc, msg, kind
+
+
+def _codepoint(match: re.Match[str]) -> str:
+    return f"U+{ord(match.group()):04X}"
+
+
+def email_problem(email: str) -> str | None:
+    """Why `email` cannot be an address (None when it can)."""
+    if found := BIDI.search(email):
+        return f"{email!r} holds a bidirectional control character ({_codepoint(found)})"
+    if found := CONTROL.search(email):
+        return f"{email!r} holds a control character ({_codepoint(found)})"
+    if len(email) > 254 or not EMAIL.match(email):
+        return f"{email!r} is not an email address"
+    return None
+
+
+def _check_email(value: str) -> str:
+    problem = email_problem(value.strip())
+    if problem is not None:
+        raise ValueError(problem)
+    return value.strip().lower()
+
+
+Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_check_email)]
+
+
+def _no_nan(constant: str) -> Any:
+    raise BadInput(("body",), f"{constant} is not a number JSON allows", "json_invalid")
+
+
+def _control(found: re.Match[str]) -> str:
+    return f"holds a control character ({_codepoint(found)})"
+
+
+def check_json(value: Any, loc: tuple[str | int, ...] = ("body",)) -> None:
+    """Every key and string inside `value`, free of control characters (bar tab, LF, CR)."""
+    if isinstance(value, str):
+        if found := CONTROL_IN_TEXT.search(value):
+            raise BadInput(loc, _control(found))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if found := CONTROL_IN_TEXT.search(key):
+                raise BadInput(loc, f"a key {_control(found)}")
+            check_json(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_json(item, (*loc, index))
+
+
+def check_body(content_type: str, body: bytes) -> None:
+    """A JSON body parsed strictly and walked; any other body that is UTF-8 text scanned."""
+    if not body:
+        return
+    if JSON_TYPES.match(content_type) or not content_type:  # FastAPI reads both as JSON
+        try:
+            parsed = json.loads(body, parse_constant=_no_nan)
+        except (ValueError, RecursionError) as error:
+            if isinstance(error, BadInput):
+                raise
+            if content_type:
+                return  # not JSON: the route's own parsing answers 422 with the position
+        else:
+            check_json(parsed)
+            return
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return  # not text: for the route to judge
+    if found := CONTROL_IN_TEXT.search(text):
+        line = text.count("\n", 0, found.start()) + 1
+        raise BadInput(("body",), f"line {line} {_control(found)}")
+
+
+def check_url(path: str, query: bytes) -> None:
+    if found := CONTROL.search(path):
+        raise BadInput(("path",), f"the path {_control(found)}")
+    try:
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise BadInput(("query",), "the query string is not UTF-8", "string_unicode") from None
+    for name, value in pairs:
+        if found := CONTROL.search(name):
+            raise BadInput(("query",), f"a parameter's name {_control(found)}")
+        if found := CONTROL.search(value):
+            raise BadInput(("query", name), _control(found))
+
+
+class InputGuardMiddleware:
+    """A pure ASGI middleware refusing bad input with 422 before the app runs. It sits inside
+    the body limit, so the body it reads whole is at most that limit."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            check_url(scope.get("path", ""), scope.get("query_string", b""))
+        except BadInput as error:
+            await _refuse(send, error)
+            return
+        if scope.get("method") not in {"POST", "PUT", "PATCH", "DELETE"}:
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left (or the body limit refused it): nothing to answer
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        content_type = dict(scope.get("headers") or []).get(b"content-type", b"").decode("latin-1")
+        try:
+            check_body(content_type.lower(), body)
+        except BadInput as error:
+            await _refuse(send, error)
+            return
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for the disconnect, as servers do
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(send: Any, error: BadInput) -> None:
+    detail = [{"loc": list(error.loc), "msg": error.msg, "type": error.kind}]
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
