@@ -10,9 +10,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from serving.cache import make_cache
+from serving.capacity import AdmissionMiddleware, DatabaseProbe, busy, set_thread_limit
 from serving.inputs import InputGuardMiddleware
 from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
@@ -34,6 +37,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        set_thread_limit(settings.threads)
         following = None
         if settings.load_models:
             log.info("serving %s", models.reload())
@@ -43,6 +47,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             following.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await following
+        app.state.probe.close()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -58,7 +63,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         log.warning("F1_JWT_SECRET is not set: tokens will not outlive this process")
     app.state.settings = settings
     app.state.jwt_secret = settings.jwt_secret or secrets.token_urlsafe(48)
-    app.state.engine = make_engine(settings.database_url)
+    # a connection for every thread, two for the readiness probe and session teardown, no
+    # overflow: a thread never waits for a connection (serving.capacity)
+    pool = {"pool_size": settings.threads + 2, "max_overflow": 0, "pool_timeout": 10}
+    url = make_url(settings.database_url)
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    app.state.engine = make_engine(settings.database_url, **({} if in_memory else pool))
+    app.state.probe = DatabaseProbe(app.state.engine)
     app.state.models = models
     app.state.metrics = metrics
     app.state.cache = make_cache(settings.redis_url)
@@ -92,5 +103,24 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     app.add_middleware(InputGuardMiddleware)  # innermost: reads bodies the limit let through
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(AdmissionMiddleware, limit=settings.max_inflight)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    @app.exception_handler(SQLAlchemyTimeout)
+    async def pool_timeout(request: Request, error: SQLAlchemyTimeout) -> Response:
+        log.warning("no database connection within the pool timeout: %s", request.url.path)
+        return _busy("the database is busy: retry in 1 s")
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, error: OperationalError) -> Response:
+        if "database is locked" not in str(error.orig):
+            raise error
+        return _busy("the database is busy writing: retry in 1 s")
+
     return app
+
+
+def _busy(detail: str) -> Response:
+    status, headers, body = busy(detail)
+    return Response(body, status, headers={k.decode(): v.decode() for k, v in headers[2:]},
+                    media_type="application/json")  # fmt: skip

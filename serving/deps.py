@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,10 +19,16 @@ async def get_engine(request: Request) -> Engine:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_session(engine: EngineDep) -> Iterator[Session]:
-    """One session per request, closed afterwards."""
-    with Session(engine) as session:
+async def get_session(engine: EngineDep) -> AsyncIterator[Session]:
+    """One session per request. It takes a connection at its first query (in the route's
+    thread) and is closed on the event loop when the route is done: closing hands the
+    connection back at once, where a sync teardown would keep it while waiting for a free
+    thread (serving.capacity)."""
+    session = Session(engine)
+    try:
         yield session
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

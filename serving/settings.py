@@ -33,6 +33,10 @@ class ServiceSettings(BaseSettings):
     # How often the service looks at the registry's aliases (and the published features) and
     # loads what moved: a promotion, a new challenger or a rollback is served within this.
     model_refresh_s: float = Field(default=15.0, gt=0, le=60, validation_alias="F1_MODEL_REFRESH_S")
+    # Load (serving.capacity): threads for sync routes (the database pool is sized to match),
+    # and how many requests are admitted at once before the next gets 503 + Retry-After.
+    threads: int = Field(default=16, ge=1, le=256, validation_alias="F1_SERVICE_THREADS")
+    max_inflight: int = Field(default=64, ge=1, validation_alias="F1_SERVICE_MAX_INFLIGHT")
     # Mail for the voting app's sign-in codes; without a host they go to the outbox table
     # (development), which admins read at GET /api/v1/voting/outbox.
     smtp_host: str | None = Field(default=None, validation_alias="F1_SMTP_HOST")

@@ -6,12 +6,9 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from feature_store.view import STAGES
-from serving.deps import EngineDep
-from warehouse.migrate import SchemaNotReady, require_head
+from serving.capacity import DatabaseProbe
 
 router = APIRouter(tags=["health"])
 
@@ -32,25 +29,21 @@ class Readiness(BaseModel):
 
 
 @router.get("/health")
-def health() -> Health:
-    """Liveness: the process answers."""
+async def health() -> Health:
+    """Liveness: the process answers (on the event loop: no thread, no database)."""
     return Health()
 
 
 @router.get("/ready", responses={503: {"model": Readiness}})
-def ready(request: Request, engine: EngineDep, response: Response) -> Readiness:
+async def ready(request: Request, response: Response) -> Readiness:
     """Readiness: the warehouse is reachable and at the schema revision this code needs, and a
-    champion model is loaded for each stage (`champion`: the versions served)."""
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        revision = require_head(engine)
-    except SchemaNotReady as error:
+    champion model is loaded for each stage (`champion`: the versions served). The database
+    check runs on the probe's own thread, at most once a second (serving.capacity)."""
+    probe: DatabaseProbe = request.app.state.probe
+    revision, problem = await probe.state()
+    if revision is None:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return Readiness(status="not ready", database=str(error))
-    except SQLAlchemyError as error:
-        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return Readiness(status="not ready", database=f"unreachable: {type(error).__name__}")
+        return Readiness(status="not ready", database=problem)
     models = request.app.state.models
     loaded = {stage: models.champion(stage) for stage in STAGES}
     champion = {stage: served.version if served else None for stage, served in loaded.items()}

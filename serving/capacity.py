@@ -1,0 +1,118 @@
+"""How the service holds up under load: sized pools, admission control and probes that never
+wait behind the crowd.
+
+- **Threads and connections sized together.** Sync routes run in anyio's thread pool; its size
+  is `F1_SERVICE_THREADS`, and the database pool has that many connections plus a few for the
+  probes and teardown, with no overflow, so a thread never waits for a connection.
+- **No connection held while waiting.** A request's session is closed on the event loop as soon
+  as the route is done (`serving.deps.get_session`), not in a second thread-pool hop that would
+  keep its connection while it waited for a free thread.
+- **Back-pressure.** At most `F1_SERVICE_MAX_INFLIGHT` requests are admitted at once; the next
+  gets `503` with `Retry-After: 1` at once instead of queueing until the client times out. A
+  pool or lock timeout that still happens is a `503` with `Retry-After` too, never a 500.
+- **Probes outside the crowd.** `/health` is answered on the event loop; `/ready` reads a
+  database check made on its own thread (at most once a second, with a 2-second deadline).
+  Neither is subject to admission.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from warehouse.migrate import SchemaNotReady, require_head
+
+PROBES = frozenset({"/health", "/ready"})
+RETRY_AFTER_S = 1
+
+
+def set_thread_limit(threads: int) -> None:
+    """The number of threads sync routes and dependencies may use at once (in the loop)."""
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+
+
+def busy(detail: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(RETRY_AFTER_S).encode()),
+    ]
+    return 503, headers, body
+
+
+class AdmissionMiddleware:
+    """A pure ASGI middleware admitting at most `limit` requests at once (probes aside); the
+    rest are answered 503 with Retry-After without touching a thread or the database."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.inflight = 0
+        self.refused = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") in PROBES:
+            await self.app(scope, receive, send)
+            return
+        if self.inflight >= self.limit:
+            self.refused += 1
+            status, headers, body = busy(
+                f"the service is at capacity ({self.limit} requests at once): "
+                f"retry in {RETRY_AFTER_S} s"
+            )
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        self.inflight += 1  # one event loop: no lock needed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.inflight -= 1
+
+
+class DatabaseProbe:
+    """The warehouse's readiness, checked on a thread of its own: reachable, and at the
+    schema revision this code needs. Cached for `max_age_s`; checks run one at a time on the
+    probe's thread; one that takes longer than `deadline_s` reports the database unreachable."""
+
+    def __init__(self, engine: Engine, max_age_s: float = 1.0, deadline_s: float = 2.0) -> None:
+        self.engine = engine
+        self.max_age_s = max_age_s
+        self.deadline_s = deadline_s
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ready-probe")
+        self._result: tuple[float, str | None, str] | None = None  # (when, revision, problem)
+
+    def _check(self) -> tuple[str | None, str]:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return require_head(self.engine), "ok"
+        except SchemaNotReady as error:
+            return None, str(error)
+        except SQLAlchemyError as error:
+            return None, f"unreachable: {type(error).__name__}"
+
+    async def state(self) -> tuple[str | None, str]:
+        """(the schema revision, "ok") when ready; else (None, what is wrong)."""
+        if self._result is None or time.monotonic() - self._result[0] > self.max_age_s:
+            loop = asyncio.get_running_loop()
+            try:
+                revision, problem = await asyncio.wait_for(
+                    loop.run_in_executor(self._executor, self._check), self.deadline_s
+                )
+            except TimeoutError:
+                revision, problem = None, f"unreachable: no answer in {self.deadline_s:g} s"
+            self._result = (time.monotonic(), revision, problem)
+        return self._result[1], self._result[2]
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
