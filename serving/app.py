@@ -15,7 +15,14 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from serving.cache import make_cache
-from serving.capacity import AdmissionMiddleware, DatabaseProbe, busy, set_thread_limit
+from serving.capacity import (
+    AdmissionMiddleware,
+    DatabaseProbe,
+    busy,
+    limit_arenas,
+    set_thread_limit,
+    settle_heap,
+)
 from serving.inputs import InputGuardMiddleware
 from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
@@ -32,6 +39,7 @@ API = "/api/v1"
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The service: /health, /ready and /metrics at the root; the API under /api/v1."""
     settings = settings or ServiceSettings()
+    limit_arenas()  # before the request threads start (serving.capacity)
     models = ServedModels()
     metrics = Metrics()
 
@@ -42,11 +50,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         if settings.load_models:
             log.info("serving %s", models.reload())
             following = asyncio.create_task(follow(models, settings.model_refresh_s))
+        settle_heap()  # serving.capacity: start-up's heap out of the collector's reach
+        tidying = asyncio.create_task(app.state.probe.tidy())
         yield
-        if following is not None:
-            following.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await following
+        for task in (following, tidying):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         app.state.probe.close()
         app.state.engine.dispose()
 

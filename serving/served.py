@@ -117,10 +117,14 @@ def features_tag(manifest: Manifest | None) -> str:
 async def follow(models: ServedModels, interval_s: float) -> None:
     """Reload every `interval_s` seconds until cancelled: a promotion, a new challenger or a
     rollback made anywhere (a DAG, the CLI, another replica) is served within one interval."""
+    from serving.capacity import settle_heap
+
     while True:
         await asyncio.sleep(interval_s)
         try:
-            await asyncio.to_thread(models.reload)
+            before = models.describe()["models"]
+            if (await asyncio.to_thread(models.reload))["models"] != before:
+                settle_heap()  # the new models out of the collector's reach, as at start-up
         except Exception:  # noqa: BLE001 (the next round tries again)
             log.exception("following the model registry failed; keeping the loaded models")
 

@@ -14,9 +14,9 @@ from bot.clients import MarketApiError
 from bot.cycle import Bot, ConcurrentCycle, ensure_state, set_status
 from bot.settings import BotSettings
 from serving.auth import current_claims, require
-from serving.deps import EngineDep
+from serving.deps import EngineDep, SessionRoute
 
-router = APIRouter(prefix="/bot", tags=["polymarket bot"])
+router = APIRouter(route_class=SessionRoute, prefix="/bot", tags=["polymarket bot"])
 Reader = Annotated[dict[str, Any], Depends(current_claims)]
 Admin = Annotated[dict[str, Any], require("admin")]
 

@@ -12,10 +12,10 @@ from sqlalchemy import Engine, exists, func, select
 
 from feature_store.build import current_ratings
 from feature_store.frames import load_frames
-from serving.deps import SessionDep
+from serving.deps import SessionDep, SessionRoute
 from warehouse.schema import Circuit, Driver, DriverStanding, Race, RaceResult, Team
 
-router = APIRouter(tags=["data"])
+router = APIRouter(route_class=SessionRoute, tags=["data"])
 Season = Annotated[int | None, Query(ge=1950, le=2100, description="default: the latest")]
 
 

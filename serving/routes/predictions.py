@@ -21,14 +21,14 @@ from feature_store.online import NoEntrants, get_entry_features, prediction_card
 from feature_store.view import feature_names
 from models.registry import CHALLENGER, CHAMPION
 from serving.auth import optional_claims
-from serving.deps import EngineDep
+from serving.deps import EngineDep, SessionRoute
 from serving.predictions import PredictionOut, cache_key, race_prediction
 from serving.served import Served, ServedModels, arm
 from warehouse.calendar import last_scheduled
 from warehouse.db import session_factory
 from warehouse.schema import QualifyingResult, Race
 
-router = APIRouter(prefix="/predictions", tags=["predictions"])
+router = APIRouter(route_class=SessionRoute, prefix="/predictions", tags=["predictions"])
 log = logging.getLogger("serving.ab")
 StageChoice = Literal["auto", "pre_quali", "post_quali"]
 Explain = Annotated[

@@ -10,12 +10,12 @@ from fastapi.exceptions import RequestValidationError
 
 from serving import recipes
 from serving.auth import require
-from serving.deps import EngineDep
+from serving.deps import EngineDep, SessionRoute
 from serving.recipes import RecipeIn, RecipeOut, RecipePage, RecipePatch
 from serving.recipes import SortKey as Sort
 from warehouse.schema.recipes import DietaryTag, Difficulty
 
-router = APIRouter(prefix="/recipes", tags=["recipes"])
+router = APIRouter(route_class=SessionRoute, prefix="/recipes", tags=["recipes"])
 EDITOR = require("editor", "admin")
 Ref = Annotated[str, Path(min_length=1, max_length=160, description="id or slug")]
 MISSING: dict[int | str, dict[str, Any]] = {404: {"description": "no such recipe"}}

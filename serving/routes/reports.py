@@ -14,7 +14,7 @@ from sqlalchemy import Engine, Select, select
 
 from feature_store.view import STAGES
 from serving.auth import require
-from serving.deps import EngineDep, SessionDep
+from serving.deps import EngineDep, SessionDep, SessionRoute
 from serving.served import ALIASES, ServedModels
 from warehouse import csvsafe
 from warehouse.exports import (
@@ -25,7 +25,7 @@ from warehouse.exports import (
 )
 from warehouse.schema import PredictionAccuracy, Race
 
-router = APIRouter(tags=["analytics"])
+router = APIRouter(route_class=SessionRoute, tags=["analytics"])
 Format = Literal["csv", "json"]
 
 

@@ -27,14 +27,14 @@ from serving.auth import (
     issue_token,
     require,
 )
-from serving.deps import EngineDep
+from serving.deps import EngineDep, SessionRoute
 from serving.inputs import Email
 from serving.served import ServedModels
 from warehouse import model_events as events
 from warehouse.schema import User
 
-router = APIRouter(tags=["auth"])
-admin = APIRouter(prefix="/models", tags=["models"])
+router = APIRouter(route_class=SessionRoute, tags=["auth"])
+admin = APIRouter(route_class=SessionRoute, prefix="/models", tags=["models"])
 ADMIN = require("admin")
 
 
@@ -160,7 +160,7 @@ class UserRow(UserOut):
     active: bool
 
 
-accounts = APIRouter(prefix="/users", tags=["auth"])
+accounts = APIRouter(route_class=SessionRoute, prefix="/users", tags=["auth"])
 
 
 def _email_of(engine: EngineDep, user_id: int) -> str:

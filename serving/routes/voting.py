@@ -15,10 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from serving import voting
 from serving.auth import decode_token, require, unauthorized
-from serving.deps import EngineDep
+from serving.deps import EngineDep, SessionRoute
 from serving.inputs import Email
 
-router = APIRouter(prefix="/voting", tags=["voting"])
+router = APIRouter(route_class=SessionRoute, prefix="/voting", tags=["voting"])
 Admin = Annotated[dict[str, Any], require("admin")]
 MAX_ID = 2**31 - 1  # the databases' integer keys
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]

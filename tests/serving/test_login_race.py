@@ -166,3 +166,24 @@ def test_a_token_stops_working_at_the_next_request_after_a_change(migrated: Engi
         assert users({"Authorization": f"Bearer {moved.json()['access_token']}"}) == 200
         delete_user(migrated, "demoted@example.org")
         assert users(token("changed@example.org", "a new password")) == 200
+
+
+def test_a_hash_with_older_parameters_is_redone_at_sign_in(migrated: Engine) -> None:
+    from argon2 import PasswordHasher
+
+    from serving.auth import authenticate
+
+    create_user(migrated, "old@example.org", PASSWORD)
+    legacy = PasswordHasher().hash(PASSWORD)  # argon2-cffi's defaults: m=65536, t=3, p=4
+    with migrated.begin() as connection:
+        connection.execute(
+            text("UPDATE users SET password_hash = :h WHERE email = 'old@example.org'"),
+            {"h": legacy},
+        )
+    authenticate(migrated, "old@example.org", PASSWORD, "s" * 40)
+    with migrated.connect() as connection:
+        stored = connection.scalar(
+            text("SELECT password_hash FROM users WHERE email = 'old@example.org'")
+        )
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert authenticate(migrated, "old@example.org", PASSWORD, "s" * 40).email == "old@example.org"

@@ -1,0 +1,360 @@
+"""The service under mixed load: 16, 200 and 1,000 concurrent connections, SQLite and PostgreSQL.
+
+    python bench/load.py [--seconds 60] [--connections 16,200,1000] [--backends sqlite,postgres]
+                         [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--home DIR]
+
+Builds its own stores in a temporary home (or --home): the bundled 1950–2024 history, the
+published features, both stages' models (a quick recipe: the serving path is what is measured),
+the bundled recipes and 100 users. For each backend and connection count it starts the service
+as `f1 serve` does (uvicorn, one process, default settings), warms it up, then drives it for
+`--seconds` with that many keep-alive connections, each from its own 127.0.x.y address (as many
+clients would be) and each sending a mix of requests back to back:
+
+    predictions 30 · races 20 · recipes 20 · drivers 15 · exports 8 · sign-ins 7 (weights)
+
+A well-behaved client: after a 429 or 503 it waits the Retry-After it was given. A request
+unanswered in 10 s is a client timeout. Meanwhile one more connection asks /health every 50 ms.
+Prints, per run: requests/s, answers by status, p50/p95/p99 per kind of route, /health p99,
+server memory before and 10 s after the load, and whether the targets hold: 0 × 5xx other than
+503 + Retry-After, 0 client timeouts, every refusal with Retry-After, /health p99 ≤ 50 ms,
+memory back within 10 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.serving import BIN, ROOT, free_port, wait  # noqa: E402
+
+PASSWORD = "load-bench-password"
+USERS = 100
+TIMEOUT_S = 10.0
+HEALTH_EVERY_S = 0.05
+WEIGHTS = {
+    "predictions": 30,
+    "races": 20,
+    "recipes": 20,
+    "drivers": 15,
+    "exports": 8,
+    "sign-ins": 7,
+}
+DRIVERS = ["max_verstappen", "norris", "leclerc", "piastri", "sainz", "hamilton", "russell"]
+QUERIES = ["", "q=tomato", "q=guanciale", "tag=vegetarian", "max_minutes=30", "sort=-title"]
+
+
+def prepare(home: Path, backends: list[str], postgres: str) -> dict[str, str]:
+    """The stores: a SQLite warehouse and (if asked) a PostgreSQL one, features, models."""
+    os.environ["F1_HOME"] = str(home)
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{home / 'mlflow.db'}"
+    from models.ensemble import Recipe
+    from pipelines.features import build_features, publish_build
+    from pipelines.snapshot.loader import load_snapshot
+    from pipelines.train import train
+    from serving.auth import create_user
+    from serving.recipes import seed
+    from warehouse.db import make_engine
+    from warehouse.migrate import upgrade
+
+    urls = {"sqlite": f"sqlite:///{home / 'warehouse.db'}"}
+    if "postgres" in backends:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text("DROP DATABASE IF EXISTS f1_load_bench WITH (FORCE)"))
+            connection.execute(text("CREATE DATABASE f1_load_bench"))
+        admin.dispose()
+        urls["postgres"] = postgres.rsplit("/", 1)[0] + "/f1_load_bench"
+    for backend, url in urls.items():
+        started = time.perf_counter()
+        engine = make_engine(url)
+        upgrade(engine)
+        load_snapshot(engine)
+        seed(engine)
+        create_user(engine, "analyst@example.org", PASSWORD, "analyst")
+        for i in range(USERS):
+            create_user(engine, f"fan{i}@example.org", PASSWORD, "viewer")
+        if backend == "sqlite":
+            publish_build(build_features(engine))
+            quick = {"n_estimators": 10, "max_depth": 4, "n_jobs": 2, "random_state": 1}
+            boost = {"num_boost_round": 20, "max_depth": 2, "eta": 0.1, "nthread": 2, "seed": 1}
+            for stage in ("pre_quali", "post_quali"):
+                train(
+                    engine, stage, start=2016, last=2024, recipe=Recipe(stage, rf=quick, xgb=boost)
+                )
+        engine.dispose()
+        print(f"{backend}: warehouse, recipes, users (and models) ready in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+    return urls
+
+
+def request_for(kind: str, rng: random.Random, token: str, user: int) -> bytes:
+    body = b""
+    if kind == "predictions":
+        stage = rng.choice(["pre_quali", "post_quali"])
+        path = f"/api/v1/predictions/2024/{rng.randint(1, 24)}?stage={stage}"
+    elif kind == "races":
+        path = rng.choice(
+            [
+                f"/api/v1/races?season={rng.randint(2000, 2024)}",
+                f"/api/v1/races/2024/{rng.randint(1, 24)}",
+            ]
+        )
+    elif kind == "recipes":
+        path = f"/api/v1/recipes?{rng.choice(QUERIES)}"
+    elif kind == "drivers":
+        path = rng.choice(["/api/v1/drivers?season=2024", f"/api/v1/drivers/{rng.choice(DRIVERS)}"])
+    elif kind == "exports":
+        path = f"/api/v1/export/race-results?season={rng.randint(2015, 2024)}&format=csv"
+    else:
+        path = "/api/v1/auth/login"
+        body = f'{{"email": "fan{user}@example.org", "password": "{PASSWORD}"}}'.encode()
+    head = f"{'POST' if body else 'GET'} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    if kind == "exports":
+        head += f"Authorization: Bearer {token}\r\n"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode() + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
+    """The status and headers of one HTTP/1.1 answer, its body read (length or chunked)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {
+        k.strip().lower(): v.strip() for k, v in (x.split(":", 1) for x in lines[1:] if ":" in x)
+    }
+    if "content-length" in headers:
+        await reader.readexactly(int(headers["content-length"]))
+    elif headers.get("transfer-encoding") == "chunked":
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    return status, headers
+
+
+class Run:
+    def __init__(self) -> None:
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.status: Counter[int] = Counter()
+        self.by_kind: Counter[str] = Counter()
+        self.timeouts = 0
+        self.refusals_without_retry = 0
+        self.server_errors = 0
+        self.health: list[float] = []
+        self.health_failures = 0
+
+
+async def client(port: int, index: int, stop: float, run: Run, token: str) -> None:
+    rng = random.Random(index)
+    kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
+    local = (f"127.0.{index // 250}.{index % 250 + 2}", 0)
+    connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+    while time.perf_counter() < stop:
+        kind = rng.choices(kinds, weights)[0]
+        request = request_for(kind, rng, token, rng.randrange(USERS))
+        started = time.perf_counter()
+        try:
+            if connection is None:
+                connection = await asyncio.wait_for(
+                    asyncio.open_connection("127.0.0.1", port, local_addr=local), TIMEOUT_S
+                )
+            reader, writer = connection
+            writer.write(request)
+            status, headers = await asyncio.wait_for(read_response(reader), TIMEOUT_S)
+        except TimeoutError:
+            run.timeouts += 1
+            connection = _drop(connection)
+            continue
+        except (OSError, asyncio.IncompleteReadError):
+            connection = _drop(connection)  # the server closed a keep-alive connection
+            continue
+        run.latency[kind].append((time.perf_counter() - started) * 1000)
+        run.status[status] += 1
+        run.by_kind[kind] += 1
+        if headers.get("connection") == "close":
+            connection = _drop(connection)
+        if status in (429, 503):
+            if "retry-after" not in headers:
+                run.refusals_without_retry += 1
+            await asyncio.sleep(
+                min(float(headers.get("retry-after", 1)), stop - time.perf_counter(), 5)
+            )
+        elif status >= 500:
+            run.server_errors += 1
+
+
+def _drop(connection: Any) -> None:
+    if connection is not None:
+        connection[1].close()
+
+
+async def health_probe(port: int, stop: float) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    failures = 0
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.9.1", 0))
+    request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    while time.perf_counter() < stop:
+        started = time.perf_counter()
+        try:
+            writer.write(request)
+            status, _ = await asyncio.wait_for(read_response(reader), TIMEOUT_S)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                failures += 1
+        except (TimeoutError, OSError, asyncio.IncompleteReadError):
+            failures += 1
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await asyncio.sleep(HEALTH_EVERY_S)
+    writer.close()
+    return latencies, failures
+
+
+def _probe_process(port: int, seconds: float, out: Any) -> None:
+    out.send(asyncio.run(health_probe(port, time.perf_counter() + seconds)))
+
+
+async def drive(port: int, connections: int, seconds: float, token: str) -> Run:
+    """The load from this process; /health asked from a process of its own, so that what it
+    measures is the service, not this process's busy event loop."""
+    import multiprocessing
+
+    run = Run()
+    receiving, sending = multiprocessing.Pipe(duplex=False)
+    probe = multiprocessing.get_context("fork").Process(
+        target=_probe_process, args=(port, seconds, sending)
+    )
+    probe.start()
+    stop = time.perf_counter() + seconds
+    await asyncio.gather(*(client(port, i, stop, run, token) for i in range(connections)))
+    run.health, run.health_failures = receiving.recv()
+    probe.join()
+    return run
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def login(port: int) -> str:
+    import httpx
+
+    body = {"email": "analyst@example.org", "password": PASSWORD}
+    return str(
+        httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login", json=body).json()["access_token"]
+    )
+
+
+def once(
+    url: str, home: Path, connections: int, seconds: float, extra: dict[str, str]
+) -> dict[str, Any]:
+    port = free_port()
+    env = {
+        **os.environ,
+        **extra,
+        "F1_DATABASE_URL": url,
+        "F1_HOME": str(home),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
+        "F1_JWT_SECRET": "b" * 48,
+    }
+    server = subprocess.Popen(
+        [str(BIN / "uvicorn"), "--factory", "serving.app:create_app", "--port", str(port),
+         "--log-level", "warning", "--no-access-log", "--backlog", "4096"],
+        env=env, cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait(f"http://127.0.0.1:{port}/ready")
+        token = login(port)
+        asyncio.run(drive(port, 16, 10, token))  # warm-up: caches, imports, pools
+        before = rss_mib(server.pid)
+        run = asyncio.run(drive(port, connections, seconds, token))
+        time.sleep(10)
+        after = rss_mib(server.pid)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    return {"run": run, "before": before, "after": after, "seconds": seconds}
+
+
+def report(backend: str, connections: int, result: dict[str, Any]) -> bool:
+    run: Run = result["run"]
+    total = sum(run.status.values())
+    health = np.array(run.health or [float("nan")])
+    refusals = run.status[429] + run.status[503]
+    memory = result["after"] / result["before"] - 1
+    print(f"\n{backend}, {connections} connections, {result['seconds']:.0f} s: "
+          f"{total / result['seconds']:.0f} req/s, answers {dict(sorted(run.status.items()))}, "
+          f"{run.timeouts} client timeouts")  # fmt: skip
+    for kind in WEIGHTS:
+        ms = np.array(run.latency[kind] or [float("nan")])
+        print(f"  {kind:12} {run.by_kind[kind] / result['seconds']:7.1f} req/s  "
+              f"p50 {np.percentile(ms, 50):7.1f} ms  p95 {np.percentile(ms, 95):7.1f} ms  "
+              f"p99 {np.percentile(ms, 99):7.1f} ms")  # fmt: skip
+    print(f"  /health      p50 {np.percentile(health, 50):.1f} ms  "
+          f"p99 {np.percentile(health, 99):.1f} ms "
+          f"({len(run.health)} probes, {run.health_failures} failed)")  # fmt: skip
+    print(f"  memory {result['before']:.0f} MiB before, {result['after']:.0f} MiB 10 s after "
+          f"({memory:+.1%}); refusals {refusals} ({refusals / max(total, 1):.1%})")  # fmt: skip
+    checks = {
+        "0 × 5xx other than 503": run.server_errors == 0,
+        "0 client timeouts": run.timeouts == 0,
+        "every refusal with Retry-After": run.refusals_without_retry == 0,
+        "/health p99 ≤ 50 ms": float(np.percentile(health, 99)) <= 50 and run.health_failures == 0,
+        "memory back within 10 %": memory <= 0.10,
+    }
+    print("  " + "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks.items()))
+    return all(checks.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--connections", default="16,200,1000")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--home", type=Path, help="reuse the stores built there by a run before")
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the service")
+    args = parser.parse_args()
+    extra = dict(item.split("=", 1) for item in args.env)
+    backends = args.backends.split(",")
+    home = args.home or Path(tempfile.mkdtemp(prefix="f1-load-"))
+    if args.home and (home / "warehouse.db").exists():
+        urls = {"sqlite": f"sqlite:///{home / 'warehouse.db'}",
+                "postgres": args.postgres.rsplit("/", 1)[0] + "/f1_load_bench"}  # fmt: skip
+        os.environ["F1_HOME"] = str(home)
+    else:
+        urls = prepare(home, backends, args.postgres)
+    met = True
+    for backend in backends:
+        for connections in (int(n) for n in args.connections.split(",")):
+            print(f"{backend}: {connections} connections for {args.seconds:.0f} s …", flush=True)
+            met &= report(
+                backend, connections, once(urls[backend], home, connections, args.seconds, extra)
+            )
+    print("\nall targets met" if met else "\nsome targets missed")
+
+
+if __name__ == "__main__":
+    main()
