@@ -26,6 +26,7 @@ from serving.capacity import (
 from serving.inputs import InputGuardMiddleware
 from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
+from serving.openapi import install as install_openapi
 from serving.routes import bot, data, health, predictions, recipes, reports, users, voting
 from serving.routes.data import Ratings
 from serving.served import ServedModels, follow
@@ -112,6 +113,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             log.exception("platform health metrics unavailable: the warehouse did not answer")
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
+    install_openapi(app)
     app.add_middleware(InputGuardMiddleware)  # innermost: reads bodies the limit let through
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(AdmissionMiddleware, limit=settings.max_inflight)

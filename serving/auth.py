@@ -334,4 +334,5 @@ def require(*roles: str) -> Any:
             )
         return claims
 
+    check.roles = roles  # type: ignore[attr-defined]  # read by serving.openapi (403)
     return Depends(check)

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import Engine, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from serving.inputs import stripped_text
 from warehouse.db import as_utc, session_factory, transaction
 from warehouse.schema import Recipe, RecipeIngredient, RecipeStep, RecipeTag
 from warehouse.schema.recipes import DietaryTag, Difficulty
@@ -51,7 +53,9 @@ class Ingredient(BaseModel):
 class RecipeIn(BaseModel):
     """A whole recipe, as created or replaced."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=stripped_text
+    )
 
     title: Text
     slug: str | None = Field(
@@ -82,25 +86,37 @@ class RecipeIn(BaseModel):
 
 
 class RecipePatch(BaseModel):
-    """Any subset of a recipe's fields; the lists given replace the stored ones."""
+    """Any subset of a recipe's fields; the lists given replace the stored ones. Only `region`
+    and `image_url` may be null (the schema says so: the others are left out, never null)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    title: Text | None = None
-    slug: str | None = Field(default=None, max_length=160, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-    description: str | None = Field(default=None, max_length=5000)
-    pasta_type: Text | None = None
-    region: str | None = Field(default=None, max_length=64)
-    cuisine: str | None = Field(default=None, min_length=1, max_length=64)
-    difficulty: Difficulty | None = None
-    prep_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
-    cook_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
-    servings: int | None = Field(default=None, ge=1, le=100)
-    ingredients: list[Ingredient] | None = Field(default=None, min_length=1, max_length=100)
-    steps: list[Annotated[str, Field(min_length=1, max_length=5000)]] | None = Field(
-        default=None, min_length=1, max_length=100
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=stripped_text
     )
-    dietary_tags: list[DietaryTag] | None = None
+
+    title: Text | SkipJsonSchema[None] = None
+    slug: (
+        Annotated[str, Field(max_length=160, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+        | (SkipJsonSchema[None])
+    ) = None
+    description: Annotated[str, Field(max_length=5000)] | SkipJsonSchema[None] = None
+    pasta_type: Text | SkipJsonSchema[None] = None
+    region: str | None = Field(default=None, max_length=64)
+    cuisine: Annotated[str, Field(min_length=1, max_length=64)] | SkipJsonSchema[None] = None
+    difficulty: Difficulty | SkipJsonSchema[None] = None
+    prep_minutes: Annotated[int, Field(ge=0, le=24 * 60)] | SkipJsonSchema[None] = None
+    cook_minutes: Annotated[int, Field(ge=0, le=24 * 60)] | SkipJsonSchema[None] = None
+    servings: Annotated[int, Field(ge=1, le=100)] | SkipJsonSchema[None] = None
+    ingredients: (
+        Annotated[list[Ingredient], Field(min_length=1, max_length=100)] | (SkipJsonSchema[None])
+    ) = None
+    steps: (
+        Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=5000)]],
+            Field(min_length=1, max_length=100),
+        ]
+        | SkipJsonSchema[None]
+    ) = None
+    dietary_tags: list[DietaryTag] | SkipJsonSchema[None] = None
     image_url: HttpUrl | None = None
 
 

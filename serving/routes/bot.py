@@ -177,7 +177,9 @@ def markets(
     return views.markets_view(engine, mapped)
 
 
-@router.get("/signals", response_model=SignalsOut)
+@router.get(
+    "/signals", response_model=SignalsOut, responses={404: {"description": "no such cycle yet"}}
+)
 def signals(
     engine: EngineDep,
     _: Reader,
@@ -234,7 +236,14 @@ def stop(engine: EngineDep, _: Admin) -> dict[str, Any]:
     return views.state_view(engine)
 
 
-@router.post("/cycle", response_model=CycleOut)
+@router.post(
+    "/cycle",
+    response_model=CycleOut,
+    responses={
+        409: {"description": "another cycle wrote the books meanwhile"},
+        502: {"description": "a market API (Gamma or the CLOB) failed"},
+    },
+)
 def cycle(engine: EngineDep, _: Admin) -> dict[str, Any]:
     """Run one cycle now (as the DAG does). 502 when a market API fails, 409 when another
     cycle wrote the books meanwhile."""

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, exists, select
 
 from feature_store.online import NoEntrants, get_entry_features, prediction_card, upcoming_race
@@ -42,11 +42,15 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "unknown race
 
 
 class GridSlot(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
+
     driver_id: str = Field(description="Ergast id, e.g. max_verstappen")
     position: int = Field(ge=1, le=40)
 
 
 class WhatIf(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
+
     season: int = Field(ge=1950, le=2100)
     round: int = Field(ge=1, le=40)
     grid: list[GridSlot] = Field(min_length=2, max_length=40)

@@ -162,9 +162,18 @@ def _stream(
 
 
 EXPORT = require("analyst", "admin")
+EXPORTED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the rows as CSV (`format=csv`, with a header line) or a JSON array",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+        },
+    }
+}
 
 
-@router.get("/export/race-results", dependencies=[EXPORT], tags=["export"])
+@router.get("/export/race-results", dependencies=[EXPORT], tags=["export"], responses=EXPORTED)
 def export_results(
     engine: EngineDep,
     season: Annotated[int, Query(ge=1950, le=2100)],
@@ -176,7 +185,7 @@ def export_results(
     )
 
 
-@router.get("/export/predictions", dependencies=[EXPORT], tags=["export"])
+@router.get("/export/predictions", dependencies=[EXPORT], tags=["export"], responses=EXPORTED)
 def export_predictions(
     engine: EngineDep,
     season: Annotated[int, Query(ge=1950, le=2100)],

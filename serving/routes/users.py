@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from pydantic import BaseModel, Field
+from fastapi import Path as FastPath
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,9 +37,12 @@ from warehouse.schema import User
 router = APIRouter(route_class=SessionRoute, tags=["auth"])
 admin = APIRouter(route_class=SessionRoute, prefix="/models", tags=["models"])
 ADMIN = require("admin")
+Admin = Annotated[dict[str, Any], ADMIN]
 
 
 class Credentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
+
     email: Email
     password: str = Field(min_length=8, max_length=256)
 
@@ -126,6 +130,8 @@ def login(request: Request, response: Response, engine: EngineDep, body: Credent
 
 
 class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
+
     current: str = Field(min_length=1, max_length=256)
     new: str = Field(min_length=8, max_length=256)
 
@@ -133,7 +139,9 @@ class PasswordChange(BaseModel):
 Signed = Annotated[dict[str, Any], Depends(current_claims)]
 
 
-@router.post("/auth/password", responses={401: {"description": "wrong current password"}})
+@router.post(
+    "/auth/password", responses={401: {"description": "wrong current password"}, **THROTTLED}
+)
 def change_password(
     request: Request, engine: EngineDep, claims: Signed, body: PasswordChange
 ) -> Token:
@@ -152,6 +160,8 @@ def change_password(
 
 
 class UserChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
+
     role: Literal["viewer", "analyst", "editor", "admin"] | None = None
     active: bool | None = None
 
@@ -160,6 +170,7 @@ class UserRow(UserOut):
     active: bool
 
 
+UserId = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
 accounts = APIRouter(route_class=SessionRoute, prefix="/users", tags=["auth"])
 
 
@@ -179,29 +190,44 @@ def list_users(engine: EngineDep) -> list[UserRow]:
     return [UserRow(id=u.id, email=u.email, role=u.role, active=u.is_active) for u in users]
 
 
-@accounts.patch("/{user_id}", dependencies=[ADMIN], responses={404: {"description": "no user"}})
-def update_user(engine: EngineDep, user_id: int, body: UserChange) -> UserRow:
+def _not_yourself(claims: dict[str, Any], user_id: int, what: str) -> None:
+    if str(user_id) == str(claims.get("sub")):
+        raise HTTPException(409, f"you cannot {what} yourself: ask another admin")
+
+
+USER_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such user"},
+    409: {"description": "an admin cannot demote, deactivate or delete themselves"},
+}
+
+
+@accounts.patch("/{user_id}", responses=USER_ERRORS)
+def update_user(engine: EngineDep, claims: Admin, user_id: UserId, body: UserChange) -> UserRow:
     """Change a user's role or activity: their tokens stop working at once."""
+    if body.role not in (None, "admin") or body.active is False:
+        _not_yourself(claims, user_id, "demote or deactivate")
     user = change_user(engine, _email_of(engine, user_id), role=body.role, active=body.active)
     return UserRow(id=user.id, email=user.email, role=user.role, active=user.is_active)
 
 
-@accounts.delete(
-    "/{user_id}", dependencies=[ADMIN], status_code=204,
-    responses={404: {"description": "no user"}},
-)  # fmt: skip
-def remove_user(engine: EngineDep, user_id: int) -> None:
+@accounts.delete("/{user_id}", status_code=204, responses=USER_ERRORS)
+def remove_user(engine: EngineDep, claims: Admin, user_id: UserId) -> None:
     """Delete a user: their tokens stop working at once."""
+    _not_yourself(claims, user_id, "delete")
     delete_user(engine, _email_of(engine, user_id))
 
 
 class Promotion(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
+
     stage: str = Field(pattern="^(pre_quali|post_quali)$")
     version: str = Field(pattern=r"^\d+$")
     reason: str = Field(default="promoted by an admin", max_length=500)
 
 
 class Rollback(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
+
     stage: str = Field(pattern="^(pre_quali|post_quali)$")
 
 
@@ -251,9 +277,6 @@ def _move(
         action=action,
         served=Served(**_reload(request)),
     )
-
-
-Admin = Annotated[dict[str, Any], ADMIN]
 
 
 @admin.post("/promote", responses={404: {"description": "no such version"}})

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from serving import voting
 from serving.auth import decode_token, require, unauthorized
 from serving.deps import EngineDep, SessionRoute
-from serving.inputs import Email
+from serving.inputs import Email, stripped_text
 
 router = APIRouter(route_class=SessionRoute, prefix="/voting", tags=["voting"])
 Admin = Annotated[dict[str, Any], require("admin")]
@@ -30,7 +30,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class CandidateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=stripped_text
+    )
 
     name: str = Field(min_length=1, max_length=160)
     bio: str = Field(default="", max_length=4000)
@@ -38,14 +40,18 @@ class CandidateIn(BaseModel):
 
 
 class PositionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=stripped_text
+    )
 
     title: str = Field(min_length=1, max_length=120, examples=["President", "Treasurer"])
     candidates: list[CandidateIn] = Field(default_factory=list, max_length=50)
 
 
 class ElectionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=stripped_text
+    )
 
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=4000)
@@ -53,7 +59,9 @@ class ElectionIn(BaseModel):
 
 
 class ElectionPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=stripped_text
+    )
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=4000)
@@ -94,6 +102,8 @@ class Created(BaseModel):
 
 
 class CodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
+
     email: Email
 
 
@@ -109,11 +119,15 @@ class VoterToken(BaseModel):
 
 
 class Choice(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
+
     position_id: Id
     candidate_id: Id
 
 
 class BallotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
+
     choices: list[Choice] = Field(min_length=1, max_length=30)
 
 
@@ -228,6 +242,7 @@ def voter(
     return int(claims["sub"])
 
 
+voter.voter = True  # type: ignore[attr-defined]  # read by serving.openapi (401)
 Voter = Annotated[int, Depends(voter)]
 
 # ---------------------------------------------------------------- public
