@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.utils import get_flat_dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -48,16 +50,42 @@ def _closing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class SessionRoute(APIRoute):
-    """A route whose sync endpoint closes its request session before it returns, in its own
-    thread: FastAPI validates a sync endpoint's answer in a second thread-pool hop, and a
-    session still open then would hold its connection while waiting for a free thread (with
-    more requests than connections, every thread ends up waiting for a connection held by a
-    request waiting for a thread). Loaded objects stay readable after the close."""
+    """The API's routes.
+
+    - A sync endpoint closes its request session before it returns, in its own thread: FastAPI
+      validates a sync endpoint's answer in a second thread-pool hop, and a session still open
+      then would hold its connection while waiting for a free thread (with more requests than
+      connections, every thread ends up waiting for a connection held by a request waiting for
+      a thread). Loaded objects stay readable after the close.
+    - A query parameter the route does not take is a 422 naming it, as an unknown body field is
+      (a misspelt `?seasn=2024` is not silently ignored)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):
             endpoint = _closing(endpoint)
         super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        taken = {p.alias for p in get_flat_dependant(self.dependant).query_params}
+
+        async def checked(request: Request) -> Response:
+            unknown = [name for name in request.query_params if name not in taken]
+            if unknown:
+                raise RequestValidationError(
+                    [
+                        {
+                            "type": "extra_forbidden",
+                            "loc": ("query", name),
+                            "msg": f"unknown query parameter {name!r}",
+                            "input": request.query_params[name],
+                        }
+                        for name in unknown
+                    ]
+                )
+            return await handler(request)
+
+        return checked
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -172,3 +172,17 @@ def test_ordinary_text_still_passes(api: Any) -> None:
     assert created.json()["description"] == NEW_RECIPE["description"]
     found = api.get("/api/v1/recipes", params={"q": "aglio"}).json()
     assert found["total"] == 1
+
+
+def test_an_unknown_query_parameter_is_a_422_naming_it(api: Any) -> None:
+    answer = api.get("/api/v1/recipes", params={"q": "aglio", "sort_by": "title"})
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == [
+        {
+            "type": "extra_forbidden",
+            "loc": ["query", "sort_by"],
+            "msg": "unknown query parameter 'sort_by'",
+            "input": "title",
+        }
+    ]
+    assert api.get("/api/v1/recipes", params={"q": "aglio", "sort": "title"}).status_code == 200

@@ -135,4 +135,5 @@ def _why(error: BaseException) -> str:
         for i, line in enumerate(text)
         if line.strip().startswith("[") and line.strip()[1:4].isdigit()
     ]
-    return "; ".join(titles) + (" | " + " | ".join(answers) if answers else "")
+    sent = [line.strip() for line in text if line.strip().startswith("curl ")]
+    return "; ".join(titles) + "".join(f" | {part}" for part in answers + sent[:1])
