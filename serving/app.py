@@ -122,18 +122,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @app.exception_handler(SQLAlchemyTimeout)
     async def pool_timeout(request: Request, error: SQLAlchemyTimeout) -> Response:
         log.warning("no database connection within the pool timeout: %s", request.url.path)
-        return _busy("the database is busy: retry in 1 s")
+        return busy("the database is busy: retry in 1 s")
 
     @app.exception_handler(OperationalError)
     async def database_busy(request: Request, error: OperationalError) -> Response:
         if "database is locked" not in str(error.orig):
             raise error
-        return _busy("the database is busy writing: retry in 1 s")
+        return busy("the database is busy writing: retry in 1 s")
 
     return app
-
-
-def _busy(detail: str) -> Response:
-    status, headers, body = busy(detail)
-    return Response(body, status, headers={k.decode(): v.decode() for k, v in headers[2:]},
-                    media_type="application/json")  # fmt: skip

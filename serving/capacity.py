@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -81,14 +81,9 @@ def set_thread_limit(threads: int) -> None:
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
 
-def busy(detail: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    body = json.dumps({"detail": detail}).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"retry-after", str(RETRY_AFTER_S).encode()),
-    ]
-    return 503, headers, body
+def busy(detail: str) -> JSONResponse:
+    """A 503 with Retry-After, in the API's error shape."""
+    return JSONResponse({"detail": detail}, 503, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 class AdmissionMiddleware:
@@ -107,12 +102,11 @@ class AdmissionMiddleware:
             return
         if self.inflight >= self.limit:
             self.refused += 1
-            status, headers, body = busy(
+            detail = (
                 f"the service is at capacity ({self.limit} requests at once): "
                 f"retry in {RETRY_AFTER_S} s"
             )
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await busy(detail)(scope, receive, send)
             return
         self.inflight += 1  # one event loop: no lock needed
         try:

@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl
 
 from pydantic import AfterValidator, Field
 
+from serving.limits import send_json
+
 # C0 controls and DEL; tab, LF and CR are allowed inside bodies (multi-line text), not in URLs
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -181,18 +183,7 @@ class InputGuardMiddleware:
 
 async def _refuse(send: Any, error: BadInput) -> None:
     detail = [{"loc": list(error.loc), "msg": error.msg, "type": error.kind}]
-    body = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 422,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, 422, {"detail": detail})
 
 
 # What str.strip() removes (Python's whitespace), and the controls the boundary refuses in text.

@@ -62,16 +62,17 @@ class BodyLimitMiddleware:
 
 async def _refuse(send: Any, size: int | None, limit: int) -> None:
     what = f"of {size:,} bytes" if size is not None else "that keeps coming"
-    body = json.dumps({"detail": f"request body {what} is over the limit of {limit:,} bytes"})
+    detail = f"request body {what} is over the limit of {limit:,} bytes"
+    await send_json(send, 413, {"detail": detail}, [(b"connection", b"close")])
+
+
+async def send_json(
+    send: Any, status: int, payload: Any, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer a request from a pure ASGI middleware: `payload` as JSON, with `headers`."""
+    body = json.dumps(payload).encode()
+    start = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
+        {"type": "http.response.start", "status": status, "headers": start + (headers or [])}
     )
-    await send({"type": "http.response.body", "body": body.encode()})
+    await send({"type": "http.response.body", "body": body})

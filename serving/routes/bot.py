@@ -183,7 +183,9 @@ def markets(
 def signals(
     engine: EngineDep,
     _: Reader,
-    cycle: Annotated[int | None, Query(ge=1, le=2**62, description="Default: the latest.")] = None,
+    cycle: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Default: the latest.")
+    ] = None,
 ) -> dict[str, Any]:
     """Every decision of a cycle, buy or skip, with the model's probability, the best ask, the
     edge and the reason."""
@@ -207,7 +209,7 @@ def trades(
     engine: EngineDep,
     _: Reader,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
     """Orders as placed and filled, newest first."""
     return views.trades_view(engine, limit, offset)

@@ -64,7 +64,8 @@ def test_probes_and_refusals_answer_while_every_thread_is_stuck(migrated: Engine
         _wait(lambda: admission.inflight == ADMITTED, "admitted four requests")
         # every thread is blocked (2 in the database lock, 2 waiting for a thread): the
         # probes still answer at once, on the event loop
-        with httpx.Client(base_url=base, timeout=5) as client:
+        # the stuck sign-ins wait out a 30 s busy timeout: a probe that needed a thread would too
+        with httpx.Client(base_url=base, timeout=20) as client:
             assert client.get("/health").json() == {"status": "ok"}
             ready = client.get("/ready")
             assert ready.status_code == 503 and ready.json()["database"] == "ok"  # no models
