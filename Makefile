@@ -43,6 +43,7 @@ bench: install
 	$(VENV)/bin/python bench/ingest_season.py
 	$(VENV)/bin/python bench/features.py
 	$(VENV)/bin/python bench/train.py
+	$(VENV)/bin/python bench/dag_parse.py
 
 # The season replay through the real DAGs: 7 rounds (target ≤ 10 min), then the whole
 # 2024 season (target ≤ 40 min).

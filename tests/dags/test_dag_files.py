@@ -52,13 +52,13 @@ def test_dag_files_parse_without_errors(dagbag) -> None:
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
-def test_parsing_imports_nothing_heavy_and_is_fast(path) -> None:
+def test_parsing_imports_nothing_heavy(path) -> None:
+    """What parsing imports; how long it takes is measured by bench/dag_parse.py."""
     done = subprocess.run(
         [sys.executable, "-c", PARSE_PROBE, str(path)], capture_output=True, text=True, check=True
     )
     probe = json.loads(done.stdout.strip().splitlines()[-1])
     assert not set(probe["added"]) & set(HEAVY), probe["added"]
-    assert probe["seconds"] < 2.0
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
