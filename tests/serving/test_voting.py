@@ -483,7 +483,7 @@ def test_postgres_fifty_voters_at_once(api: Any) -> None:
             ]
         }
         ballots.append((f"{V}/elections/{e['id']}/ballot", token, body))
-    with LiveServer(_settings(api.engine)) as base:
+    with LiveServer(_settings(api.engine, max_inflight=200)) as base:
         codes = asyncio.run(_post_all(base, ballots))
         turnout = httpx.get(f"{base}{V}/elections/{e['id']}/turnout", headers=api.admin).json()
     assert codes == [201] * 50
@@ -514,7 +514,7 @@ def test_forty_code_guesses_at_once_get_at_most_five_compared(api: Any) -> None:
                 *(client.post(f"{url}/verify", json={"email": email, "code": g}) for g in guesses)
             )
 
-    with LiveServer(_settings(api.engine)) as base:
+    with LiveServer(_settings(api.engine, max_inflight=200)) as base:
         answers = asyncio.run(burst(base))
     details = [a.json()["detail"] for a in answers]
     assert {a.status_code for a in answers} == {401}
