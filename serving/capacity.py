@@ -8,8 +8,13 @@ wait behind the crowd.
   as the route is done (`serving.deps.get_session`), not in a second thread-pool hop that would
   keep its connection while it waited for a free thread.
 - **Back-pressure.** At most `F1_SERVICE_MAX_INFLIGHT` requests are admitted at once; the next
-  gets `503` with `Retry-After: 1` at once instead of queueing until the client times out. A
-  pool or lock timeout that still happens is a `503` with `Retry-After` too, never a 500.
+  gets `503` with `Retry-After` at once instead of queueing until the client times out. The
+  wait asked for follows the crowd: the refusals of the last second over the requests served
+  in it (a refused client's turn comes after that many seconds), at least 1 s and at most 30 s,
+  spread ±25 % so that clients sent away together do not all come back together. With 1,000
+  clients at once, a fixed 1 s kept the event loop busy refusing ~950 requests a second and
+  /health waited behind them. A pool or lock timeout that still happens is a `503` with
+  `Retry-After` too, never a 500.
 - **No stop-the-world pauses from start-up's heap.** The models, features and libraries loaded
   at start-up are millions of objects that every full garbage collection walked, holding the
   GIL for 200 ms and more under load (the event loop, /health included, waited). They are
@@ -25,6 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
+import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -37,6 +44,16 @@ from warehouse.migrate import SchemaNotReady, require_head
 
 PROBES = frozenset({"/health", "/ready"})
 RETRY_AFTER_S = 1
+MAX_RETRY_AFTER_S = 30
+SPREAD = 0.25
+
+
+def retry_after(refused: int, served: int, draw: float = 0.5) -> int:
+    """Seconds a refused client is asked to wait: `refused` requests were turned away while
+    `served` were answered in the last second, so a client's turn comes after about
+    refused / served seconds; spread by `draw` (uniform in [0, 1)) by ±SPREAD."""
+    wait = refused / max(served, 1) * (1 + SPREAD * (2 * draw - 1))
+    return max(RETRY_AFTER_S, min(MAX_RETRY_AFTER_S, math.ceil(wait)))
 
 
 def settle_heap() -> None:
@@ -81,20 +98,34 @@ def set_thread_limit(threads: int) -> None:
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
 
-def busy(detail: str) -> JSONResponse:
+def busy(detail: str, after: int = RETRY_AFTER_S) -> JSONResponse:
     """A 503 with Retry-After, in the API's error shape."""
-    return JSONResponse({"detail": detail}, 503, headers={"Retry-After": str(RETRY_AFTER_S)})
+    return JSONResponse({"detail": detail}, 503, headers={"Retry-After": str(after)})
 
 
 class AdmissionMiddleware:
     """A pure ASGI middleware admitting at most `limit` requests at once (probes aside); the
-    rest are answered 503 with Retry-After without touching a thread or the database."""
+    rest are answered 503 with Retry-After (`retry_after`) without touching a thread or the
+    database."""
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
         self.limit = limit
         self.inflight = 0
         self.refused = 0
+        self.served = 0
+        # refusals and answers in the current second and in the one before it
+        self._second = 0
+        self._now = [0, 0]
+        self._last = [0, 0]
+
+    def _count(self, kind: int) -> tuple[int, int]:
+        second = int(time.monotonic())
+        if second != self._second:
+            self._last = self._now if second == self._second + 1 else [0, 0]
+            self._now, self._second = [0, 0], second
+        self._now[kind] += 1
+        return self._last[0], self._last[1]
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope.get("path") in PROBES:
@@ -102,17 +133,20 @@ class AdmissionMiddleware:
             return
         if self.inflight >= self.limit:
             self.refused += 1
+            refused, served = self._count(0)
+            after = retry_after(refused, served, random.random())  # noqa: S311  # not a secret
             detail = (
-                f"the service is at capacity ({self.limit} requests at once): "
-                f"retry in {RETRY_AFTER_S} s"
+                f"the service is at capacity ({self.limit} requests at once): retry in {after} s"
             )
-            await busy(detail)(scope, receive, send)
+            await busy(detail, after)(scope, receive, send)
             return
         self.inflight += 1  # one event loop: no lock needed
         try:
             await self.app(scope, receive, send)
         finally:
             self.inflight -= 1
+            self.served += 1
+            self._count(1)
 
 
 class DatabaseProbe:
