@@ -20,6 +20,7 @@ from serving.capacity import (
     DatabaseProbe,
     busy,
     limit_arenas,
+    set_switch_interval,
     set_thread_limit,
     settle_heap,
 )
@@ -47,6 +48,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         set_thread_limit(settings.threads)
+        set_switch_interval(settings.switch_interval_ms)
         following = None
         if settings.load_models:
             log.info("serving %s", models.reload())

@@ -36,6 +36,9 @@ class ServiceSettings(BaseSettings):
     # Load (serving.capacity): threads for sync routes (the database pool is sized to match),
     # and how many requests are admitted at once before the next gets 503 + Retry-After.
     threads: int = Field(default=4, ge=1, le=256, validation_alias="F1_SERVICE_THREADS")
+    switch_interval_ms: float = Field(
+        default=1.0, gt=0, le=100, validation_alias="F1_SERVICE_SWITCH_INTERVAL_MS"
+    )
     max_inflight: int = Field(default=32, ge=1, validation_alias="F1_SERVICE_MAX_INFLIGHT")
     # Mail for the voting app's sign-in codes; without a host they go to the outbox table
     # (development), which admins read at GET /api/v1/voting/outbox.
