@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 
 from models.registry import CHAMPION, alias_version, model_name
+from spec import STAGE_NAMES
 from warehouse.db import session_factory
 from warehouse.schema import Driver, Prediction
 
@@ -35,7 +36,7 @@ def race_probabilities(
     """The champion's stored probabilities for the race, post-qualifying first; None when the
     champion has stored none for it (f1_score has not run since the champion changed)."""
     with session_factory(engine)() as session:
-        for stage in ("post_quali", "pre_quali"):
+        for stage in reversed(STAGE_NAMES):  # the freshest stage first
             name = model_name(stage)
             version = champion(name)
             if version is None:

@@ -21,6 +21,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from spec import STAGE_NAMES, TARGET_NAMES
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -96,6 +98,30 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
     errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def known_stage(name: str) -> str:
+    """`name` when the prediction spec declares that stage; otherwise leave with its error."""
+    from spec import UnknownName, stage
+
+    try:
+        return stage(name).name
+    except UnknownName as error:
+        fail(str(error))
+
+
+def known_target(name: str) -> str:
+    """`name` when the prediction spec declares that target; otherwise leave with its error."""
+    from spec import UnknownName, target
+
+    try:
+        return target(name).name
+    except UnknownName as error:
+        fail(str(error))
+
+
+STAGE_HELP = " or ".join(STAGE_NAMES) + "."
+TARGET_HELP = " or ".join(TARGET_NAMES) + "."
 
 
 def warehouse_engine() -> Engine:

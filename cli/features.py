@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from cli.console import console, fail, warehouse_engine
+from cli.console import STAGE_HELP, console, fail, known_stage, warehouse_engine
 
 app = typer.Typer(help="The point-in-time feature store.", no_args_is_help=True)
 
-Stage = Annotated[str | None, typer.Option(help="pre_quali or post_quali (default: both).")]
+Stage = Annotated[str | None, typer.Option(help=f"{STAGE_HELP[:-1]} (default: all).")]
 
 
 @app.command()
@@ -22,14 +22,14 @@ def build(
     validate: Annotated[bool, typer.Option(help="Validate the build before publishing.")] = True,
 ) -> None:
     """Build the view from the warehouse, validate it, and publish it."""
-    from feature_store.view import STAGES
     from pipelines.features import build_features, publish_build, staged_views
     from pipelines.validate import require, validate_features
+    from spec import STAGE_NAMES
 
-    if stage is not None and stage not in STAGES:
-        fail(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
+    if stage is not None:
+        known_stage(stage)
     engine = warehouse_engine()
-    staged = build_features(engine, stages=(stage,) if stage else STAGES, since=since)
+    staged = build_features(engine, stages=(stage,) if stage else STAGE_NAMES, since=since)
     if validate:
         reports = validate_features(staged_views(staged))
         for report in reports:
@@ -56,7 +56,7 @@ def build(
 def show(
     year: Annotated[int, typer.Argument(help="Season.")],
     round_: Annotated[int, typer.Argument(metavar="ROUND", help="Round.")],
-    stage: Annotated[str, typer.Option(help="pre_quali or post_quali.")] = "post_quali",
+    stage: Annotated[str, typer.Option(help=STAGE_HELP)] = "post_quali",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON records.")] = False,
 ) -> None:
     """The feature vectors of a race's entrants (store, or built now for a coming race)."""
@@ -67,7 +67,7 @@ def show(
         rows = get_entry_features(warehouse_engine(), year, round_, stage)
     except (NoEntrants, ValueError) as error:
         fail(str(error))
-    order = "grid" if stage == "post_quali" else "driver_elo"
+    order = "grid" if "grid" in rows else "driver_elo"
     rows = rows.sort_values(order, ascending=order == "grid")
     if as_json:
         typer.echo(rows.to_json(orient="records", indent=2))

@@ -25,8 +25,11 @@ app.add_typer(bot.app, name="bot")
 app.command(name="serve")(service.serve)
 app.command(name="validate")(features.validate)
 app.command(name="backtest")(models.backtest)
+app.command(name="backtest-markets")(models.backtest_markets)
 app.command(name="train")(models.train)
 app.command(name="predict")(models.predict)
+app.command(name="championship")(models.championship)
+app.command(name="backtest-championship")(models.championship_backtest)
 app.command(name="replay")(replay.replay)
 
 

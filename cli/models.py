@@ -7,11 +7,20 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.console import console, fail, progress_callback, warehouse_engine
+from cli.console import (
+    STAGE_HELP,
+    TARGET_HELP,
+    console,
+    fail,
+    known_stage,
+    known_target,
+    progress_callback,
+    warehouse_engine,
+)
 
 
 def backtest(
-    stage: Annotated[str, typer.Option(help="pre_quali or post_quali.")],
+    stage: Annotated[str, typer.Option(help=STAGE_HELP)],
     first: Annotated[int, typer.Option("--from", help="First tested season.")] = 2014,
     last: Annotated[int, typer.Option("--to", help="Last tested season.")] = 2024,
     out: Annotated[
@@ -34,13 +43,11 @@ def backtest(
     """Train on the seasons before each tested season, forecast its races, score everything."""
     from rich.table import Table
 
-    from feature_store.view import STAGES
     from pipelines.artifacts import publish
     from pipelines.backtest import START, log_to_mlflow, report, walk_forward, write_report
     from pipelines.training_data import labelled
 
-    if stage not in STAGES:
-        fail(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
+    known_stage(stage)
     if first > last:
         fail(f"--from {first} is after --to {last}")
     try:
@@ -83,6 +90,85 @@ def backtest(
     console.print(f"logged to MLflow as run {run_id}", soft_wrap=True)
 
 
+def backtest_markets(
+    stage: Annotated[str | None, typer.Option(help=f"{STAGE_HELP[:-1]} (default: all).")] = None,
+    first: Annotated[int, typer.Option("--from", help="First tested season.")] = 2014,
+    last: Annotated[int, typer.Option("--to", help="Last tested season.")] = 2024,
+    out: Annotated[
+        Path,
+        typer.Option(help="Report (JSON); plots beside it; both published under reports/markets/."),
+    ] = Path("markets.json"),
+    develop: Annotated[
+        bool,
+        typer.Option(
+            "--develop",
+            help="Choose α (the placing temperature) instead: each candidate on 2006–2013.",
+        ),
+    ] = False,
+) -> None:
+    """Walk-forward backtest of the finishing-order distribution: every market (win, podium,
+    top 6, points, DNF), positions (RPS) and teammate head-to-heads, against the baselines."""
+    import json
+
+    from rich.table import Table
+
+    from pipelines.artifacts import publish
+    from pipelines.order_backtest import ALPHA, MARKETS, report, walk_forward, write_report
+    from pipelines.order_backtest import develop as choose
+    from pipelines.training_data import labelled
+    from spec import STAGE_NAMES
+
+    if first > last:
+        fail(f"--from {first} is after --to {last}")
+    stages = [known_stage(stage)] if stage else list(STAGE_NAMES)
+    engine = warehouse_engine()
+    results = []
+    for name in stages:
+        try:
+            rows = labelled(engine, name)
+        except FileNotFoundError as error:
+            fail(str(error))
+        with progress_callback() as progress:
+            if develop:
+                result = choose(rows, name, progress)
+                console.print(
+                    f"{name}: mean RPS by α "
+                    + ", ".join(f"{a}: {m['rps']:.4f}" for a, m in result["alphas"].items())
+                    + f"; chosen α = {result['chosen']}"
+                )
+                results.append(result)
+                continue
+            alpha = ALPHA[name]
+            scored = walk_forward(rows, name, first, last, (alpha,), progress)[alpha]
+        result = report(scored, name, alpha)
+        results.append(result)
+        table = Table("forecaster", *[f"{m} LL" for m in MARKETS], "RPS", "h2h LL", "races",
+                      title=f"{name} {first}–{last}: log loss per market")  # fmt: skip
+        for forecaster, m in result["overall"].items():
+            table.add_row(
+                forecaster,
+                *[f"{m[f'{k}_log_loss']:.4f}" for k in MARKETS],
+                f"{m['rps']:.4f}",
+                f"{m['h2h_log_loss']:.4f}",
+                str(int(m["races"])),
+            )
+        console.print(table)
+        briers = Table("forecaster", *[f"{m} Brier" for m in MARKETS], title="Brier per market")
+        for forecaster, m in result["overall"].items():
+            briers.add_row(forecaster, *[f"{m[f'{k}_brier']:.4f}" for k in MARKETS])
+        console.print(briers)
+    if develop:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2))
+        console.print(f"wrote {out}", soft_wrap=True)
+        return
+    paths = write_report(results, out)
+    for path in paths:
+        console.print(f"wrote {path}", soft_wrap=True)
+    for url in publish(paths, f"reports/markets/{first}-{last}"):
+        console.print(f"published {url}", soft_wrap=True)
+
+
 def _develop(rows: Any, stage: str, out: Path, start: int) -> None:
     """`f1 backtest --develop`: the development table and the rule's choice."""
     import json
@@ -115,18 +201,26 @@ def _develop(rows: Any, stage: str, out: Path, start: int) -> None:
 
 
 def train(
-    stage: Annotated[str, typer.Option(help="pre_quali or post_quali.")],
+    stage: Annotated[str, typer.Option(help=STAGE_HELP)],
     start: Annotated[int | None, typer.Option(help="First training season (default 1981).")] = None,
+    target: Annotated[str, typer.Option(help=TARGET_HELP)] = "winner",
 ) -> None:
     """One training run: evaluate, fit on all seasons, log to MLflow, register as challenger."""
-    from feature_store.view import STAGES
     from pipelines.backtest import START
-    from pipelines.train import train as run_training
 
-    if stage not in STAGES:
-        fail(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
+    known_stage(stage)
+    known_target(target)
     try:
-        result = run_training(warehouse_engine(), stage, start or START)
+        if target == "winner":
+            from pipelines.train import train as run_training
+
+            result = run_training(warehouse_engine(), stage, start or START)
+            keys = ("validation_top1", "validation_log_loss", "validation_brier")
+        else:
+            from pipelines.train_order import train_order
+
+            result = train_order(warehouse_engine(), stage, start or START)
+            keys = ("validation_rps", "validation_podium_log_loss", "validation_dnf_log_loss")
     except FileNotFoundError as error:
         fail(str(error))
     console.print(
@@ -134,28 +228,39 @@ def train(
         f"run {result.run_id}, {result.seconds:.0f}s",
         soft_wrap=True,
     )
-    for key in ("validation_top1", "validation_log_loss", "validation_brier"):
+    for key in keys:
         console.print(f"  {key}: {result.metrics[key]:.4f}")
 
 
 def predict(
     year: Annotated[int, typer.Argument(help="Season.")],
     round_: Annotated[int, typer.Argument(metavar="ROUND", help="Round.")],
-    stage: Annotated[str, typer.Option(help="pre_quali or post_quali.")] = "post_quali",
+    stage: Annotated[str, typer.Option(help=STAGE_HELP)] = "post_quali",
     model_alias: Annotated[str, typer.Option(help="Registry alias to use.")] = "champion",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     explain: Annotated[
         bool,
         typer.Option("--explain", help="Each driver's largest contributions to its probability."),
     ] = False,
+    markets: Annotated[
+        bool,
+        typer.Option(
+            "--markets",
+            help="Every market: podium, top 6, points, DNF, expected points, teammate "
+            "head-to-head (the finishing-order model with the same alias).",
+        ),
+    ] = False,
 ) -> None:
     """Win probabilities of a race's entrants from the registered model."""
     import json
 
+    known_stage(stage)
     from pipelines.predict import NoModel, predict_race
 
     try:
-        answer = predict_race(warehouse_engine(), year, round_, stage, model_alias, explain)
+        answer = predict_race(
+            warehouse_engine(), year, round_, stage, model_alias, explain, markets
+        )
     except (NoModel, LookupError, ValueError) as error:
         fail(str(error))
     if as_json:
@@ -167,6 +272,9 @@ def predict(
         f"{model['name']} v{model['version']} @{model['alias']}",
         soft_wrap=True,
     )
+    if markets:
+        _print_markets(answer)
+        return
     for row in answer["predictions"]:
         console.print(f"  {row['probability']:6.1%}  {row['driver_name']:<24} {row['team_id']}")
         for reason in row.get("explanation") or []:
@@ -177,6 +285,106 @@ def predict(
             )
 
 
+def championship(
+    season: Annotated[int, typer.Argument(help="Season.")],
+    after: Annotated[
+        int | None, typer.Option("--after", help="As of this round (default: the last run).")
+    ] = None,
+    model_alias: Annotated[str, typer.Option(help="Registry alias to use.")] = "champion",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    top: Annotated[int, typer.Option(help="Rows to show per table.")] = 10,
+) -> None:
+    """Drivers' and constructors' title odds: the rest of the season simulated 10,000 times."""
+    import json
+
+    from rich.table import Table
+
+    from pipelines.championship import FIRST, SeasonOver, championship_odds
+    from pipelines.predict import NoModel, registered
+
+    try:
+        winner = registered(FIRST, model_alias)
+        order = registered(FIRST, model_alias, "order")
+        answer = championship_odds(warehouse_engine(), season, after, winner, order)
+    except (NoModel, SeasonOver, LookupError, ValueError) as error:
+        fail(str(error))
+    if as_json:
+        typer.echo(json.dumps(answer, indent=2))
+        return
+    for kind in ("drivers", "constructors"):
+        table = Table(kind[:-1], "P(title)", "expected points",
+                      title=f"{season} after round {answer['after_round']}: {kind}")  # fmt: skip
+        for row in answer[kind][:top]:
+            table.add_row(row["id"], f"{row['p_title']:.1%}", f"{row['expected_points']:.1f}")
+        console.print(table)
+
+
+def championship_backtest(
+    first: Annotated[int, typer.Option("--from", help="First season.")] = 2010,
+    last: Annotated[int, typer.Option("--to", help="Last season.")] = 2024,
+    out: Annotated[Path, typer.Option(help="Report (JSON); the plot beside it.")] = Path(
+        "championship.json"
+    ),
+    seasons: Annotated[int, typer.Option(help="Simulated seasons per round.")] = 10_000,
+) -> None:
+    """P(title) of each season's eventual champions after every round, models fitted on
+    earlier seasons only."""
+    import json
+
+    from rich.table import Table
+
+    from pipelines.artifacts import publish
+    from pipelines.championship import FIRST, backtest, plot_backtest
+    from pipelines.training_data import labelled
+
+    engine = warehouse_engine()
+    try:
+        rows = labelled(engine, FIRST)
+    except FileNotFoundError as error:
+        fail(str(error))
+    with progress_callback() as progress:
+        results = backtest(engine, rows, first, last, seasons, progress)
+    table = Table("season", "champion", "P after ¼", "½", "¾", "constructor", "P after ½",
+                  title="P(title) of the eventual champions")  # fmt: skip
+    for season in sorted({row["season"] for row in results}):
+        of = [row for row in results if row["season"] == season]
+        table.add_row(str(season), of[0]["champion"], _at(of, 0.25, "p_champion"),
+                      _at(of, 0.5, "p_champion"), _at(of, 0.75, "p_champion"),
+                      of[0]["constructor"], _at(of, 0.5, "p_constructor"))  # fmt: skip
+    console.print(table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    paths = [out, plot_backtest(results, out.with_suffix(".png"))]
+    for path in paths:
+        console.print(f"wrote {path}", soft_wrap=True)
+    for url in publish(paths, f"reports/championship/{first}-{last}"):
+        console.print(f"published {url}", soft_wrap=True)
+
+
+def _at(rows: list[dict[str, Any]], share: float, key: str) -> str:
+    """`key` of the row nearest `share` of the season run, as a percentage."""
+    row = min(rows, key=lambda r: abs(r["after_round"] / r["rounds"] - share))
+    return f"{row[key]:.0%}"
+
+
+def _print_markets(answer: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    order = answer["order_model"]
+    title = f"markets · {order['name']} v{order['version']}"
+    table = Table("driver", "team", "win", "podium", "top 6", "points", "DNF", "exp. pts",
+                  "ahead of mate", title=title)  # fmt: skip
+    for row in answer["predictions"]:
+        m = row["markets"]
+        mate = m["teammate_ahead"]
+        table.add_row(
+            row["driver_name"], row["team_id"], f"{row['probability']:.1%}",
+            *(f"{m[k]:.1%}" for k in ("podium", "top6", "points", "dnf")),
+            f"{m['expected_points']:.1f}", "—" if mate is None else f"{mate:.0%}",
+        )  # fmt: skip
+    console.print(table)
+
+
 app = typer.Typer(help="Registered models: versions, aliases, promotion and rollback.")
 
 
@@ -185,12 +393,12 @@ def list_models() -> None:
     """Every version of both registered models, with aliases and the champion's history."""
     from rich.table import Table
 
-    from feature_store.view import STAGES
     from models.registry import model_name
     from pipelines.promote import history, versions
+    from spec import STAGE_NAMES
 
     engine = warehouse_engine()
-    for stage in STAGES:
+    for stage in STAGE_NAMES:
         name = model_name(stage)
         table = Table("version", "aliases", "created", "validation log loss", "run", title=name)
         for row in versions(name):

@@ -237,13 +237,13 @@ def ensure_champions() -> None:
     """Train a champion from the bundled history for each stage that has none (the service
     picks it up on its own within half a minute)."""
     from feature_store.store import Manifest, store_root
-    from feature_store.view import STAGES
     from models.registry import CHAMPION, alias_version, model_name
     from pipelines.features import build_features, publish_build
     from pipelines.train import train
+    from spec import STAGE_NAMES
     from warehouse.db import make_engine
 
-    missing = [s for s in STAGES if alias_version(model_name(s), CHAMPION) is None]
+    missing = [s for s in STAGE_NAMES if alias_version(model_name(s), CHAMPION) is None]
     if not missing:
         return
     engine = make_engine()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.console import console, errors, fail, output_to
-from warehouse.schema.predictions import BASELINES
+from spec import stage as spec_stage
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -237,8 +237,9 @@ def _report(
     for stage, row in report["summary"].items():
         if row["races"]:
             console.print(
-                f"{stage}: log loss {row['log_loss']:.3f} ({BASELINES[stage][1]} baseline: "
-                f"{row['baseline_log_loss']:.3f}), Brier {row['brier']:.4f}, top-1 "
+                f"{stage}: log loss {row['log_loss']:.3f} "
+                f"({spec_stage(stage).baseline.rule} baseline: {row['baseline_log_loss']:.3f}), "
+                f"Brier {row['brier']:.4f}, top-1 "
                 f"{row['top1']:.0%} over {row['races']} races"
             )
     console.print(

@@ -21,8 +21,7 @@ from airflow.sdk import dag, task
 
 from dags.assets import CHAMPIONS, MODELS
 from dags.callbacks import CALLBACKS
-
-STAGES = ("pre_quali", "post_quali")
+from spec import STAGE_NAMES
 
 
 @dag(
@@ -53,7 +52,7 @@ def f1_promote() -> None:
         outlet_events[CHAMPIONS].extra = moved
         return moved
 
-    decisions = [gate.override(task_id=f"gate_{stage}")(stage) for stage in STAGES]
+    decisions = [gate.override(task_id=f"gate_{stage}")(stage) for stage in STAGE_NAMES]
     announce(decisions)  # type: ignore[arg-type]  # XComArgs resolve to the dicts at run time
 
 

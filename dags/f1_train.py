@@ -30,8 +30,8 @@ from airflow.sdk import Param, dag, task
 from dags.assets import MODELS
 from dags.callbacks import CALLBACKS
 from plugins.timetables import FutureCronTimetable
+from spec import STAGE_NAMES
 
-STAGES = ("pre_quali", "post_quali")
 log = logging.getLogger(__name__)
 
 
@@ -60,7 +60,7 @@ def f1_train() -> None:
             return True
         engine = make_engine()
         try:
-            reason = training_due(engine, STAGES)
+            reason = training_due(engine, STAGE_NAMES)
         finally:
             engine.dispose()
         log.info("training %s", f"is due: {reason}" if reason else "is not due: nothing new")
@@ -90,7 +90,7 @@ def f1_train() -> None:
         return extra
 
     gate = due()
-    for stage in STAGES:
+    for stage in STAGE_NAMES:
         gate >> train.override(task_id=f"train_{stage}")(stage)
 
 

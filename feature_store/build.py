@@ -15,10 +15,11 @@ from feature_store.view import (
     ERA_FADE_ROUNDS,
     ERA_STARTS,
     IDENTITY,
-    STAGES,
     STREET_CIRCUITS,
     feature_names,
 )
+from spec import STAGE_NAMES
+from spec import stage as spec_stage
 from warehouse.calendar import NO_PRACTICE, NOON, SESSIONS
 
 NOT_STARTED = ("F", "W")  # failed to qualify, withdrew: no start, no rating change
@@ -29,13 +30,13 @@ MIN_CLEAN_LAPS = 10
 
 
 def build_views(
-    frames: Frames, stages: tuple[str, ...] = STAGES, entrants: pd.DataFrame | None = None
+    frames: Frames, stages: tuple[str, ...] = STAGE_NAMES, entrants: pd.DataFrame | None = None
 ) -> dict[str, pd.DataFrame]:
     """The view's rows per stage: one per entrant (default: every qualifying entry)."""
     base = _base(frames, entrants)
     views = {}
     for stage in stages:
-        rows = _qualifying(base, frames) if stage == "post_quali" else base.copy()
+        rows = _qualifying(base, frames) if spec_stage(stage).uses("qualifying") else base.copy()
         rows = _weather(rows, frames, stage)
         rows["stage"] = stage
         names = feature_names(stage)
@@ -247,7 +248,7 @@ def cutoffs(races: pd.DataFrame, stage: str) -> pd.Series:
         return pd.to_datetime(races[day], utc=True) + pd.to_timedelta(clock)
 
     race = start("date", "time")
-    if stage == "post_quali":
+    if spec_stage(stage).cutoff == "race":
         at = race
     else:
         sessions = pd.concat(

@@ -13,7 +13,8 @@ from sqlalchemy import Connection, Engine, exists, select
 from feature_store.build import build_views
 from feature_store.frames import Frames, load_frames
 from feature_store.store import Manifest, read_offline, store_root
-from feature_store.view import STAGES
+from spec import STAGES
+from spec import stage as spec_stage
 from warehouse.db import session_factory
 from warehouse.schema import Driver, Race, RaceResult
 
@@ -51,8 +52,7 @@ def get_entry_features(
 ) -> pd.DataFrame:
     """Rows of the view for the race's entrants: from the published store when the race is in
     it, else built now (entrants: the qualifying list when known, else the previous race's)."""
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
+    known = spec_stage(stage)  # UnknownName (a ValueError) names the choices
     root = root or store_root()
     if Manifest.read(root) is not None:
         rows = read_offline(stage, root, since=season)
@@ -66,8 +66,11 @@ def get_entry_features(
     race_id, idx = (int(race[column].to_numpy()[0]) for column in ("race_id", "idx"))
     entrants = frames.qualifying[frames.qualifying["race_id"] == race_id]
     if entrants.empty:
-        if stage == "post_quali":
-            raise NoEntrants(f"{season} round {round_} has no qualifying yet: use pre_quali")
+        if known.uses("qualifying"):
+            earlier = [s.name for s in STAGES if not s.uses("qualifying")]
+            raise NoEntrants(
+                f"{season} round {round_} has no qualifying yet: use {' or '.join(earlier)}"
+            )
         entrants = _previous_lineup(frames, idx, race_id)
     rows = build_views(frames, (stage,), entrants=entrants)[stage]
     return rows.reset_index(drop=True)

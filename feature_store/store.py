@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from feature_store.view import KEY, NAME, STAGES, VERSION
+from feature_store.view import KEY, NAME, VERSION
+from spec import STAGE_NAMES
 from warehouse.settings import WarehouseSettings
 
 
@@ -81,7 +82,7 @@ def stage_build(views: dict[str, pd.DataFrame], root: Path) -> tuple[str, Path]:
 def publish(staging: Path, root: Path) -> Manifest:
     """Swap a validated staging folder into place (the manifest moves last)."""
     root.mkdir(parents=True, exist_ok=True)
-    for stage in STAGES:
+    for stage in STAGE_NAMES:
         source = staging / f"{stage}.parquet"
         if source.exists():
             os.replace(source, root / f"{stage}.parquet")

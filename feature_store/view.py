@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from spec import STAGE_NAMES
+from spec import STAGES as SPEC_STAGES
+from spec import stage as spec_stage
+
 VIEW = "race_entry_features"
 VERSION = 1
 NAME = f"{VIEW}_v{VERSION}"
-STAGES = ("pre_quali", "post_quali")
+STAGES = STAGE_NAMES  # the spec's stages, by name
 KEY = ("race_id", "driver_id", "stage")
 IDENTITY = ("season", "round", "race_id", "driver_id", "driver_ref", "team_id", "team_ref")
 
@@ -29,10 +33,15 @@ class Feature:
     meaning: str
     unit: str
     as_of: str
-    stages: tuple[str, ...] = STAGES
+    group: str = "history"  # a feature group: the stages whose spec lists it carry it
     nullable: bool = False  # the model needs a value when False
     low: float | None = None
     high: float | None = None
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The stages whose rows carry this feature."""
+        return tuple(s.name for s in SPEC_STAGES if s.uses(self.group))
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -210,15 +219,30 @@ FEATURES: tuple[Feature, ...] = (
         low=0,
         high=10,
     ),
-    Feature("round_number", "round number in the season", "round", "the calendar", low=1, high=30),
     Feature(
-        "races_left", "races of the season after this one", "races", "the calendar", low=0, high=30
+        "round_number",
+        "round number in the season",
+        "round",
+        "the calendar",
+        "calendar",
+        low=1,
+        high=30,
+    ),
+    Feature(
+        "races_left",
+        "races of the season after this one",
+        "races",
+        "the calendar",
+        "calendar",
+        low=0,
+        high=30,
     ),
     Feature(
         "street_circuit",
         "1 when the circuit is a street or park circuit (STREET_CIRCUITS)",
         "flag 0/1",
         "the calendar",
+        "calendar",
         low=0,
         high=1,
     ),
@@ -228,6 +252,7 @@ FEATURES: tuple[Feature, ...] = (
         " to 0 by round 11; 0 in every other race",
         "weight 0–1",
         "the calendar",
+        "calendar",
         low=0,
         high=1,
     ),
@@ -236,6 +261,7 @@ FEATURES: tuple[Feature, ...] = (
         "mean air temperature in the race's first three hours",
         "°C",
         "forecast before the race, observation after",
+        "weather",
         nullable=True,
         low=-20,
         high=55,
@@ -245,6 +271,7 @@ FEATURES: tuple[Feature, ...] = (
         "rain in the race's first three hours",
         "mm",
         "forecast before the race, observation after",
+        "weather",
         nullable=True,
         low=0,
         high=200,
@@ -254,6 +281,7 @@ FEATURES: tuple[Feature, ...] = (
         "1 when any hour of the window had ≥ 0.1 mm of rain",
         "flag 0/1",
         "forecast before the race, observation after",
+        "weather",
         nullable=True,
         low=0,
         high=1,
@@ -263,7 +291,7 @@ FEATURES: tuple[Feature, ...] = (
         "qualifying position (the provisional grid; penalties are not known before the race)",
         "position",
         "this race's qualifying",
-        ("post_quali",),
+        "qualifying",
         low=1,
         high=60,
     ),
@@ -274,7 +302,7 @@ FEATURES: tuple[Feature, ...] = (
         "best qualifying lap's gap to the pole lap",
         "% of pole time",
         "this race's qualifying",
-        ("post_quali",),
+        "qualifying",
         nullable=True,
         low=0,
         high=2000,
@@ -284,7 +312,7 @@ FEATURES: tuple[Feature, ...] = (
         "finishing order in this weekend's sprint",
         "position",
         "this weekend's sprint",
-        ("post_quali",),
+        "qualifying",
         nullable=True,
         low=1,
         high=30,
@@ -327,9 +355,8 @@ STREET_CIRCUITS = frozenset(
 
 def features(stage: str) -> tuple[Feature, ...]:
     """The features of `stage`, in column order."""
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
-    return tuple(f for f in FEATURES if stage in f.stages)
+    known = spec_stage(stage)  # UnknownName (a ValueError) names the choices
+    return tuple(f for f in FEATURES if known.uses(f.group))
 
 
 def feature_names(stage: str) -> list[str]:

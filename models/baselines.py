@@ -10,9 +10,10 @@ A baseline uses only what its stage knows:
 A favourite baseline shares the rest equally among the others. Rates are smoothed (+0.5 wins,
 +1 start) so no entrant is certain to lose.
 
-`STAGE_BASELINE` names the one stored beside the models online and that the live-accuracy alert
-compares the champion with: grid-only after qualifying, the last winner before it (the best of
-the three pre_quali baselines on the 2006–2013 development window, see docs/MODELS.md).
+The spec's `Stage.baseline` names the one stored beside the models online and that the
+live-accuracy alert compares the champion with: grid-only after qualifying, the last winner
+before it (the best of the three pre_quali baselines on the 2006–2013 development window, see
+docs/MODELS.md).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ NAMES = {
     "pre_quali": ("uniform", "leader", "last_winner", "elo_favourite"),
     "post_quali": ("uniform", "pole", "grid"),
 }
-STAGE_BASELINE = {"pre_quali": "last_winner", "post_quali": "grid"}
 
 
 def _rate(wins: float, starts: float) -> float:

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from models.probability import race_softmax
+from spec import stage as spec_stage
 
 GAP_CAP = 10.0  # % of pole; slower laps (or none) count as 10 %
 
@@ -95,7 +96,7 @@ def inputs(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
     era = frame["era_opening"].astype(float).fillna(0.0).to_numpy()
     out["driver_elo_vs_best_era"] = out["driver_elo_vs_best"] * era
     out["team_elo_vs_best_era"] = out["team_elo_vs_best"] * era
-    if stage == "pre_quali":
+    if not spec_stage(stage).uses("qualifying"):
         out["form5_points_vs_best"] = vs_best("form5_points", 10.0)
         out["season_points_vs_best"] = vs_best("season_points", 25.0)
         out["form5_dnf"] = frame["form5_dnf"].astype(float).fillna(0.0)

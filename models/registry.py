@@ -10,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from spec import stage as spec_stage
+from spec import target as spec_target
 from warehouse.settings import WarehouseSettings
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -17,9 +19,10 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-def model_name(stage: str) -> str:
-    """`f1_winner_pre_quali` or `f1_winner_post_quali`."""
-    return f"f1_winner_{stage}"
+def model_name(stage: str, target: str = "winner") -> str:
+    """The registered model of `target` at `stage`, as the spec names it
+    (`f1_winner_post_quali`); UnknownName for a stage or target the spec does not declare."""
+    return spec_target(target).model_name(spec_stage(stage))
 
 
 def tracking_uri() -> str:

@@ -12,9 +12,10 @@ from typing import Any
 import pandas as pd
 
 from feature_store.view import ERA_STARTS
-from models.baselines import NAMES, STAGE_BASELINE, baselines
+from models.baselines import NAMES, baselines
 from models.ensemble import BASES, Ensemble, Recipe
 from models.metrics import paired_bootstrap, score
+from spec import stage as spec_stage
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def report(forecasts: pd.DataFrame, stage: str) -> dict[str, Any]:
     names = [n for n in (*MODELS, *NAMES[stage]) if n in forecasts]
     seasons = sorted(int(s) for s in forecasts["season"].unique())
     models = [n for n in MODELS if n in forecasts and n != "ensemble"]
-    baseline = STAGE_BASELINE[stage]
+    baseline = spec_stage(stage).baseline.rule
     pairs = [(m, baseline) for m in models] + [
         (a, b) for i, a in enumerate(models) for b in models[i + 1 :]
     ]

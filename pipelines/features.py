@@ -26,7 +26,8 @@ from feature_store.store import (
     stage_build,
     store_root,
 )
-from feature_store.view import NAME, STAGES, VERSION
+from feature_store.view import NAME, VERSION
+from spec import STAGE_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class FeatureBuild:
 def build_features(
     engine: Engine | Connection,
     root: Path | None = None,
-    stages: tuple[str, ...] = STAGES,
+    stages: tuple[str, ...] = STAGE_NAMES,
     since: int | None = None,
     after: tuple[int, int] | None = None,
 ) -> FeatureBuild:
@@ -76,7 +77,7 @@ def build_features(
         views = build_views(frames, stages, entrants=entrants)
     full: dict[str, pd.DataFrame] = {}
     changed = {}
-    for stage in STAGES:
+    for stage in STAGE_NAMES:
         old = read_offline(stage, root) if published else None
         if stage not in stages:
             if old is not None:
@@ -159,7 +160,7 @@ def staged_views(build: FeatureBuild) -> dict[str, pd.DataFrame]:
     """The staged frames, for validation."""
     return {
         stage: pd.read_parquet(build.staging / f"{stage}.parquet")
-        for stage in STAGES
+        for stage in STAGE_NAMES
         if (build.staging / f"{stage}.parquet").exists()
     }
 

@@ -1,27 +1,28 @@
-"""A race's win probabilities from a registered model and the feature store's online lookup."""
+"""A race's probabilities from a registered model, by alias: the CLI's and f1_score's way into
+the one prediction path (feature_store/predict.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from feature_store.online import get_entry_features, prediction_card
-from models.pyfunc import explanations, probabilities
-from models.registry import alias_version, load_version, model_name
+from feature_store.predict import forecast_race
+from models.pyfunc import LoadedModel
+from models.registry import CHAMPION, alias_version, load_version, model_name
 
 
 class NoModel(LookupError):
     """No model version carries the alias asked for."""
 
 
-def race_probabilities(
-    engine: Engine | Connection, season: int, round_: int, stage: str, name: str, version: str
-) -> pd.DataFrame:
-    """The race's entrants' feature rows with the version's `probability` (sums to 1)."""
-    rows = get_entry_features(engine, season, round_, stage)
-    return rows.assign(probability=probabilities(load_version(name, version), rows, stage))
+def registered(stage: str, alias: str = CHAMPION, target: str = "winner") -> LoadedModel:
+    """The version of the (target, stage) model carrying `alias`, loaded (NoModel if none)."""
+    name = model_name(stage, target)
+    version = alias_version(name, alias)
+    if version is None:
+        raise NoModel(f"no version of {name} has the alias @{alias}: run `f1 train`")
+    return LoadedModel(name, version, alias, load_version(name, version))
 
 
 def predict_race(
@@ -29,19 +30,14 @@ def predict_race(
     season: int,
     round_: int,
     stage: str,
-    alias: str = "champion",
+    alias: str = CHAMPION,
     explain: bool = False,
+    markets: bool = False,
 ) -> dict[str, Any]:
     """`{"race", "stage", "model", "predictions": [...]}`, sorted by probability; with
-    `explain`, each prediction's largest contributions."""
-    name = model_name(stage)
-    version = alias_version(name, alias)
-    if version is None:
-        raise NoModel(f"no version of {name} has the alias @{alias}: run `f1 train`")
-    rows = race_probabilities(engine, season, round_, stage, name, version)
-    reasons = explanations(load_version(name, version), rows, stage) if explain else None
-    answer = prediction_card(
-        engine, rows, rows["probability"].to_numpy(), season, round_, stage, reasons
-    )
-    answer["model"] = {"name": name, "version": version, "alias": alias}
-    return answer
+    `explain`, each prediction's largest contributions; with `markets`, every market of the
+    finishing-order model carrying the same alias."""
+    model = registered(stage, alias)
+    order = registered(stage, alias, "order") if markets else None
+    forecast = forecast_race(engine, season, round_, stage, model, explain=explain, markets=order)
+    return forecast.card(engine)

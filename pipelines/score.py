@@ -11,15 +11,17 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, func, select
 
+import spec
 from feature_store.online import NoEntrants, RaceRef
-from feature_store.view import STAGES
+from feature_store.predict import forecast_race
 from models.baselines import HISTORY, baselines
-from models.registry import CHALLENGER, CHAMPION, alias_version, model_name
+from models.pyfunc import LoadedModel
+from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
 from pipelines.drift import check_drift
-from pipelines.predict import race_probabilities
+from spec import STAGE_NAMES
 from warehouse.calendar import weekend_of, weekends
 from warehouse.db import session_factory, transaction
-from warehouse.schema import BASELINES, Prediction, PredictionAccuracy, Race, RaceResult
+from warehouse.schema import Prediction, PredictionAccuracy, Race, RaceResult
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +38,10 @@ def open_stages(engine: Engine, race: RaceRef, as_of: dt.datetime | None) -> lis
     """The stages whose prediction of `race` may still be stored at `as_of` (before each
     stage's cut-off: the first session, lights out); every stage when `as_of` is None."""
     if as_of is None:
-        return list(STAGES)
+        return list(STAGE_NAMES)
     with session_factory(engine)() as session:
         weekend = weekend_of(session.get_one(Race, race.race_id))
-    return [stage for stage in STAGES if as_of < weekend.cutoff(stage)]
+    return [stage for stage in STAGE_NAMES if as_of < weekend.cutoff(stage)]
 
 
 def store_predictions(
@@ -57,12 +59,13 @@ def store_predictions(
         champion = alias_version(name, CHAMPION)
         challenger = alias_version(name, CHALLENGER)
         for version in sorted({v for v in (champion, challenger) if v}):
+            alias = CHAMPION if version == champion else CHALLENGER
+            model = LoadedModel(name, version, alias, load_version(name, version))
             try:
-                rows = race_probabilities(engine, race.season, race.round, stage, name, version)
+                rows = forecast_race(engine, race.season, race.round, stage, model).rows
             except NoEntrants as error:
                 log.info("%s v%s: %s", name, version, error)
                 continue
-            alias = CHAMPION if version == champion else CHALLENGER
             with transaction(engine) as session:
                 session.execute(
                     delete(Prediction).where(
@@ -147,7 +150,7 @@ def score_baselines(engine: Engine) -> int:
     the offline backtest; it knows only what its stage knows) on every (race, stage) a model was
     scored on and it was not yet; how many were scored. It is what the live-accuracy alert
     compares the champion with."""
-    names = {name for name, _ in BASELINES.values()}
+    names = {s.baseline.model_name for s in spec.STAGES}
     with session_factory(engine)() as session:
         scored = set(
             session.execute(
@@ -188,7 +191,8 @@ def score_baselines(engine: Engine) -> int:
     records = []
     for race_id, stage, _ in pending:
         race = results[results["race_id"] == race_id]
-        name, which = BASELINES[stage]
+        baseline = spec.stage(stage).baseline
+        name, which = baseline.model_name, baseline.rule
         probs = baselines(results, race, stage, only=(which,))[which]
         records.append(
             PredictionAccuracy(
@@ -230,7 +234,7 @@ def scoring_cycle(engine: Engine, as_of: dt.datetime | None = None) -> dict[str,
     as_of = as_of or dt.datetime.now(dt.UTC)
     summary: dict[str, Any] = {"as_of": as_of.isoformat(), "scored": score_predictions(engine)}
     summary["baseline_scored"] = score_baselines(engine)
-    summary["gates"] = {stage: decision_dict(online_gate(engine, stage)) for stage in STAGES}
+    summary["gates"] = {stage: decision_dict(online_gate(engine, stage)) for stage in STAGE_NAMES}
     race = next_race(engine, as_of)
     summary["next_race"] = None if race is None else f"{race.season} R{race.round} {race.name}"
     summary["stored"] = store_predictions(engine, race, as_of) if race else {}

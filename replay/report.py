@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
-from feature_store.view import STAGES
+from spec import STAGE_NAMES
+from spec import stage as spec_stage
 from warehouse.calendar import Weekend, weekends
 from warehouse.db import as_utc, session_factory
 from warehouse.schema import (
-    BASELINES,
     Driver,
     ModelEvent,
     Prediction,
@@ -47,7 +47,7 @@ def window(
     """When a stage's prediction of the race must be stored: pre_quali after the previous race
     started (or the replay did) and before the first session; post_quali from qualifying to
     lights out."""
-    if stage == "pre_quali":
+    if spec_stage(stage).opens == "previous_race":
         opens = max(start, previous.race_start) if previous else start
     else:
         opens = weekend.start("quali") or weekend.first_session
@@ -86,7 +86,7 @@ def _stored(engine: Engine, race_id: int, stage: str) -> dict[str, Any] | None:
         scores: dict[str, Any] = {}
         for key, (model, model_version) in (
             ("model", (name, version)),
-            ("baseline", BASELINES[stage]),
+            ("baseline", (spec_stage(stage).baseline.model_name, spec_stage(stage).baseline.rule)),
         ):
             scored = session.execute(
                 select(PredictionAccuracy).where(
@@ -111,7 +111,7 @@ def _stored(engine: Engine, race_id: int, stage: str) -> dict[str, Any] | None:
         "winner": winner,
         "winner_probability": round(probabilities.get(winner, 0.0), 4) if winner else None,
         "scores": scores["model"],
-        "baseline": {"name": BASELINES[stage][1], **scores["baseline"]}
+        "baseline": {"name": spec_stage(stage).baseline.rule, **scores["baseline"]}
         if scores["baseline"]
         else None,
     }
@@ -134,7 +134,7 @@ def race_reports(
             "race_start": weekend.race_start.isoformat(),
             "stages": {},
         }
-        for stage in STAGES:
+        for stage in STAGE_NAMES:
             opens, closes = window(weekend, previous, stage, start)
             stored = _stored(engine, weekend.race_id, stage)
             inside = (
@@ -153,7 +153,7 @@ def race_reports(
 def summary(races: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean scores per stage over the scored races, the model's beside the stage baseline's."""
     out: dict[str, Any] = {}
-    for stage in STAGES:
+    for stage in STAGE_NAMES:
         scored = [r["stages"][stage] for r in races if r["stages"][stage].get("scores")]
         row: dict[str, Any] = {"races": len(scored)}
         for who in ("scores", "baseline"):
@@ -219,12 +219,12 @@ def plot(races: list[dict[str, Any]], season: int, folder: Path) -> list[Path]:
     labels = [f"R{r['round']}" for r in races]
     x = np.arange(len(races))
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
-    for axis, stage in zip(axes, STAGES, strict=True):
+    for axis, stage in zip(axes, STAGE_NAMES, strict=True):
         found = [r["stages"][stage] for r in races]
         model = [f["scores"]["log_loss"] if f.get("scores") else np.nan for f in found]
         axis.bar(x - 0.2, model, 0.4, label="champion")
         baseline = [f["baseline"]["log_loss"] if f.get("baseline") else np.nan for f in found]
-        label = f"{BASELINES[stage][1].replace('_', ' ')} baseline"
+        label = f"{spec_stage(stage).baseline.label} (baseline)"
         axis.bar(x + 0.2, baseline, 0.4, label=label, color="#bbbbbb")
         axis.set_xticks(x, labels)
         axis.set_title(f"{stage}: log loss of the winner (lower is better)")

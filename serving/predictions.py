@@ -10,9 +10,8 @@ import pandas as pd
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from feature_store.online import get_entry_features, prediction_card
+from feature_store.predict import forecast_race
 from feature_store.store import Manifest, store_root
-from models.pyfunc import explanations, probabilities
 from serving.cache import Cache
 from serving.served import Served
 
@@ -85,15 +84,12 @@ def race_prediction(
     if hit is not None:
         return hit
     manifest = Manifest.read(store_root())
-    rows = get_entry_features(engine, season, round_, stage)
-    if manifest is not None and _published(rows, manifest):
+    forecast = forecast_race(engine, season, round_, stage, served, explain=explain)
+    if manifest is not None and _published(forecast.rows, manifest):
         as_of = manifest.built_at
     else:
         as_of = dt.datetime.now(dt.UTC).isoformat()
-    reasons = explanations(served.model, rows, stage) if explain else None
-    probs = probabilities(served.model, rows, stage)
-    answer = prediction_card(engine, rows, probs, season, round_, stage, reasons)
-    answer["model"] = {"name": served.name, "version": served.version, "alias": served.alias}
+    answer = forecast.card(engine)
     answer["features_as_of"] = as_of
     body = PredictionOut.model_validate(answer).model_dump_json().encode()
     cache.set(key, body)

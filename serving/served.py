@@ -14,9 +14,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from feature_store.store import Manifest, store_root
-from feature_store.view import STAGES
+from models.pyfunc import explanations, probabilities
 from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
+from spec import STAGE_NAMES
 
 log = logging.getLogger(__name__)
 ALIASES = (CHAMPION, CHALLENGER)
@@ -31,6 +34,13 @@ class Served:
     alias: str
     model: Any
     loaded_at: dt.datetime
+
+    # what feature_store/predict.py's one path asks of a model
+    def probabilities(self, rows: pd.DataFrame, stage: str) -> Any:
+        return probabilities(self.model, rows, stage)
+
+    def explanations(self, rows: pd.DataFrame, stage: str) -> list[list[dict[str, Any]]]:
+        return explanations(self.model, rows, stage)
 
 
 @dataclass
@@ -52,7 +62,7 @@ class ServedModels:
         that (stage, alias). Returns what is served and what failed."""
         fresh: dict[tuple[str, str], Served] = {}
         errors: dict[str, str] = {}
-        for stage in STAGES:
+        for stage in STAGE_NAMES:
             name = model_name(stage)
             for alias in ALIASES:
                 key = (stage, alias)
@@ -103,7 +113,7 @@ class ServedModels:
     def describe(self) -> dict[str, Any]:
         """`{"models": {stage: {alias: version}}, "errors": {...}}`."""
         with self._lock:
-            models: dict[str, dict[str, str]] = {stage: {} for stage in STAGES}
+            models: dict[str, dict[str, str]] = {stage: {} for stage in STAGE_NAMES}
             for (stage, alias), served in self.loaded.items():
                 models[stage][alias] = served.version
             return {"models": models, "errors": dict(self.errors)}

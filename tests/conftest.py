@@ -177,13 +177,16 @@ def history_copy(history_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
 def registry(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """Published features (from `history_file`) and an MLflow registry of real models trained
     once for the session on 2016–2024: `f1_winner_post_quali` v1 from a deliberately crippled
-    recipe (XGBoost alone: one shallow tree, one boosting round), v2 from the real recipe; and
-    `f1_winner_pre_quali` v1. `env` points a test at these stores; `set_aliases` moves
-    champion/challenger (tests set the aliases they need)."""
+    recipe (XGBoost alone: one shallow tree, one boosting round), v2 from the real recipe;
+    `f1_winner_pre_quali` v1; and the finishing-order models `f1_order_{stage}` v1. `env`
+    points a test at these stores; `set_aliases` moves champion/challenger (tests set the
+    aliases they need)."""
     from models.ensemble import Recipe
     from models.registry import client
     from pipelines.features import build_features, publish_build
     from pipelines.train import train
+    from pipelines.train_order import train_order
+    from spec import STAGE_NAMES
     from warehouse.db import make_engine
 
     crippled = Recipe(
@@ -218,8 +221,9 @@ def registry(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> It
             train(engine, "post_quali", start=2016, last=2024).version,
             train(engine, "pre_quali", start=2016, last=2024).version,
         ]
+        orders = [train_order(engine, s, start=2016, last=2024).version for s in STAGE_NAMES]
         engine.dispose()
-    assert versions == ["1", "2", "1"]
+    assert versions == ["1", "2", "1"] and orders == ["1", "1"]
     yield {"env": env, "set_aliases": set_aliases}
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, select
 
+from spec import stage as spec_stage
 from warehouse.db import session_factory
 from warehouse.schema import Race
 
@@ -42,13 +43,12 @@ class Weekend:
         return min(known, default=self.race_start - NO_PRACTICE)
 
     def cutoff(self, stage: str) -> dt.datetime:
-        """The last moment a stage's prediction of this race may be made: pre_quali before
-        the first session, post_quali before lights out."""
-        if stage == "pre_quali":
+        """The last moment a stage's prediction of this race may be made, as the spec says:
+        pre_quali before the first session, post_quali before lights out (UnknownName, a
+        ValueError, for a stage it does not declare)."""
+        if spec_stage(stage).cutoff == "first_session":
             return self.first_session
-        if stage == "post_quali":
-            return self.race_start
-        raise ValueError(f"unknown stage {stage!r}")
+        return self.race_start
 
     def start(self, kind: str) -> dt.datetime | None:
         """When session `kind` starts, or None when the calendar has no such session."""

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from spec import stage as spec_stage
 from warehouse.schema import (
-    BASELINES,
     TASK_STATES,
     DriftCheck,
     PipelineStatus,
@@ -73,7 +73,7 @@ def live_accuracy(
 ) -> dict[str, float | int] | None:
     """Mean log loss and top-1 of `name` v`version` over its last `races` scored races of
     `stage`, beside the stage's baseline's on the same races; None before any such race."""
-    baseline_name = BASELINES[stage][0]
+    baseline_name = spec_stage(stage).baseline.model_name
     model = (
         select(PredictionAccuracy.race_id, PredictionAccuracy.log_loss, PredictionAccuracy.top1)
         .join(Race, Race.id == PredictionAccuracy.race_id)

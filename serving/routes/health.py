@@ -7,8 +7,8 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
-from feature_store.view import STAGES
 from serving.capacity import DatabaseProbe
+from spec import STAGE_NAMES
 
 router = APIRouter(tags=["health"])
 
@@ -45,7 +45,7 @@ async def ready(request: Request, response: Response) -> Readiness:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return Readiness(status="not ready", database=problem)
     models = request.app.state.models
-    loaded = {stage: models.champion(stage) for stage in STAGES}
+    loaded = {stage: models.champion(stage) for stage in STAGE_NAMES}
     champion = {stage: served.version if served else None for stage, served in loaded.items()}
     if not all(champion.values()):
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -17,20 +17,21 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, exists, select
 
-from feature_store.online import NoEntrants, get_entry_features, prediction_card, upcoming_race
-from feature_store.view import feature_names
+from feature_store.online import NoEntrants, upcoming_race
+from feature_store.predict import UnknownEntrant, forecast_race
 from models.registry import CHALLENGER, CHAMPION
 from serving.auth import optional_claims
 from serving.deps import EngineDep, SessionRoute
+from serving.names import AUTO, StageChoice
 from serving.predictions import PredictionOut, cache_key, race_prediction
 from serving.served import Served, ServedModels, arm
+from spec import STAGES
 from warehouse.calendar import last_scheduled
 from warehouse.db import session_factory
 from warehouse.schema import QualifyingResult, Race
 
 router = APIRouter(route_class=SessionRoute, prefix="/predictions", tags=["predictions"])
 log = logging.getLogger("serving.ab")
-StageChoice = Literal["auto", "pre_quali", "post_quali"]
 Explain = Annotated[
     bool,
     Query(
@@ -112,9 +113,10 @@ def no_upcoming_race(engine: Engine) -> str:
     )
 
 
-def resolve_stage(engine: Engine, season: int, round_: int, stage: StageChoice) -> str:
-    """`auto`: post_quali once the race's qualifying is stored, else pre_quali."""
-    if stage != "auto":
+def resolve_stage(engine: Engine, season: int, round_: int, stage: str) -> str:
+    """`auto`: the latest stage the race's stored sessions allow: a stage that needs the grid
+    once the race's qualifying is stored."""
+    if stage != AUTO:
         return stage
     with session_factory(engine)() as session:
         qualified = session.scalar(
@@ -124,7 +126,8 @@ def resolve_stage(engine: Engine, season: int, round_: int, stage: StageChoice) 
                 .where(Race.season == season, Race.round == round_)
             )
         )
-    return "post_quali" if qualified else "pre_quali"
+    usable = [s for s in STAGES if qualified or not s.uses("qualifying")]
+    return max(usable, key=lambda s: s.order).name
 
 
 async def answer(
@@ -138,8 +141,8 @@ async def answer(
 ) -> Response:
     """The prediction as stored in the cache. The event loop itself answers a hit in this
     process; the database, Redis and the model are only touched in the threadpool."""
-    if stage == "auto":
-        stage = await run_in_threadpool(resolve_stage, engine, season, round_, "auto")
+    if stage == AUTO:
+        stage = await run_in_threadpool(resolve_stage, engine, season, round_, AUTO)
     models: ServedModels = request.app.state.models
     if models.get(stage, CHAMPION) is None:  # perhaps trained since: look (in the threadpool)
         await run_in_threadpool(models.champion, stage)
@@ -177,7 +180,7 @@ async def next_race(
     request: Request,
     engine: EngineDep,
     claims: Claims,
-    stage: StageChoice = "auto",
+    stage: StageChoice = AUTO,
     explain: Explain = False,
 ) -> Response:
     """The next race without results (from today, UTC)."""
@@ -194,7 +197,7 @@ async def by_race(
     claims: Claims,
     season: Annotated[int, Path(ge=1950, le=2100)],
     round: Annotated[int, Path(ge=1, le=40)],  # noqa: A002
-    stage: StageChoice = "auto",
+    stage: StageChoice = AUTO,
     explain: Explain = False,
 ) -> Response:
     """Every entrant's win probability for one race (summing to 1)."""
@@ -222,31 +225,15 @@ def what_if(request: Request, engine: EngineDep, claims: Claims, body: WhatIf) -
             raise _invalid(("body", "grid", i, "driver_id"), message, slot.driver_id)
         slots[slot.position] = slot.driver_id
         seen.add(slot.driver_id)
-    drivers = [s.driver_id for s in body.grid]
-    stage = "post_quali"
-    try:
-        rows = get_entry_features(engine, body.season, body.round, stage)
-    except NoEntrants:
-        try:
-            rows = get_entry_features(engine, body.season, body.round, "pre_quali")
-        except NoEntrants as error:
-            raise HTTPException(404, str(error)) from None
-    known = set(rows["driver_ref"])
-    for i, driver in enumerate(drivers):
-        if driver not in known:
-            message = f"driver {driver} is not an entrant of {body.season} round {body.round}"
-            raise _invalid(("body", "grid", i, "driver_id"), message, driver)
-    order = {s.driver_id: s.position for s in body.grid}
-    rows = rows[rows["driver_ref"].isin(order)].copy()
-    rank = rows["driver_ref"].map(order).rank(method="first").astype(float)
-    rows["grid"] = rank.to_numpy()
-    rows["quali_gap_pct"] = float("nan")
-    if "sprint_finish" not in rows:
-        rows["sprint_finish"] = float("nan")
+    stage = next(s.name for s in STAGES if s.uses("qualifying"))  # the stage knowing the grid
     served = choose(request, stage, claims)
-    probs = served.model.predict(rows[["race_id", "driver_id", *feature_names(stage)]])
-    out = prediction_card(
-        engine, rows, probs["probability"].to_numpy(), body.season, body.round, stage
-    )
-    out["model"] = {"name": served.name, "version": served.version, "alias": served.alias}
-    return PredictionOut(**out)
+    grid = {s.driver_id: s.position for s in body.grid}
+    try:
+        forecast = forecast_race(engine, body.season, body.round, stage, served, grid=grid)
+    except NoEntrants as error:
+        raise HTTPException(404, str(error)) from None
+    except UnknownEntrant as error:
+        raise _invalid(
+            ("body", "grid", error.index, "driver_id"), str(error), error.driver
+        ) from None
+    return PredictionOut(**forecast.card(engine))

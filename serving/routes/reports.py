@@ -12,10 +12,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine, Select, select
 
-from feature_store.view import STAGES
 from serving.auth import require
 from serving.deps import EngineDep, SessionDep, SessionRoute
 from serving.served import ALIASES, ServedModels
+from spec import STAGE_NAMES
 from warehouse import csvsafe
 from warehouse.exports import (
     PREDICTION_COLUMNS,
@@ -73,7 +73,7 @@ def accuracy(
     served: ServedModels = request.app.state.models
     aliases = {
         (m.name, m.version): m.alias
-        for m in (served.get(stage, alias) for stage in STAGES for alias in ALIASES)
+        for m in (served.get(stage, alias) for stage in STAGE_NAMES for alias in ALIASES)
         if m is not None
     }
     query = (

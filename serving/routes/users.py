@@ -30,6 +30,7 @@ from serving.auth import (
 )
 from serving.deps import EngineDep, SessionRoute
 from serving.inputs import Email
+from serving.names import StageName
 from serving.served import ServedModels
 from warehouse import model_events as events
 from warehouse.schema import User
@@ -220,7 +221,7 @@ def remove_user(engine: EngineDep, claims: Admin, user_id: UserId) -> None:
 class Promotion(BaseModel):
     model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
 
-    stage: str = Field(pattern="^(pre_quali|post_quali)$")
+    stage: StageName
     version: str = Field(pattern=r"^\d+$")
     reason: str = Field(default="promoted by an admin", max_length=500)
 
@@ -228,7 +229,7 @@ class Promotion(BaseModel):
 class Rollback(BaseModel):
     model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
 
-    stage: str = Field(pattern="^(pre_quali|post_quali)$")
+    stage: StageName
 
 
 class Served(BaseModel):

@@ -186,3 +186,18 @@ def test_an_unknown_query_parameter_is_a_422_naming_it(api: Any) -> None:
         }
     ]
     assert api.get("/api/v1/recipes", params={"q": "aglio", "sort": "title"}).status_code == 200
+
+
+def test_an_unknown_stage_is_a_422_naming_the_spec_s_stages(api: Any) -> None:
+    """Stages are checked by the prediction spec in code (no CHECK constraint, no regex)."""
+    answer = api.get("/api/v1/predictions/2024/24", params={"stage": "race_day"})
+    assert answer.status_code == 422
+    (error,) = answer.json()["detail"]
+    assert error["loc"] == ["query", "stage"]
+    assert "unknown stage 'race_day': use one of pre_quali, post_quali" in error["msg"]
+    body = {"stage": "race_day", "version": "1"}
+    promoted = api.post("/api/v1/models/promote", json=body, headers=api.admin)
+    assert promoted.status_code == 422
+    assert promoted.json()["detail"][0]["loc"] == ["body", "stage"]
+    schema = api.get("/openapi.json").json()["components"]["schemas"]["Promotion"]
+    assert schema["properties"]["stage"]["enum"] == ["pre_quali", "post_quali"]

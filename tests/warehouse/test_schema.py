@@ -107,17 +107,6 @@ def test_a_retirement_keeps_null_position_and_its_status(migrated) -> None:
             ),
             "probability above 1",
         ),
-        (
-            lambda r, d, t: Prediction(
-                race_id=r.id,
-                driver_id=d.id,
-                stage="race_day",
-                model_name="m",
-                model_version="1",
-                probability=0.5,
-            ),
-            "unknown stage",
-        ),
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )

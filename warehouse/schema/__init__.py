@@ -4,7 +4,7 @@ from warehouse.schema.base import ROLES, STAGES, Base
 from warehouse.schema.bot import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
 from warehouse.schema.models import ModelEvent
 from warehouse.schema.operations import TASK_STATES, PipelineStatus
-from warehouse.schema.predictions import BASELINES, DriftCheck, Prediction, PredictionAccuracy
+from warehouse.schema.predictions import DriftCheck, Prediction, PredictionAccuracy
 from warehouse.schema.racing import (
     Circuit,
     ConstructorStanding,
@@ -45,7 +45,6 @@ from warehouse.schema.voting import (
 __all__ = [
     "DIETARY_TAGS",
     "DIFFICULTIES",
-    "BASELINES",
     "DriftCheck",
     "ROLES",
     "TASK_STATES",

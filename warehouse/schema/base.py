@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from spec import ROLES, STAGE_NAMES
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -13,8 +15,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-STAGES = ("pre_quali", "post_quali")
-ROLES = ("viewer", "analyst", "editor", "admin")
+# Stages are stored by name and checked by the spec in code (no CHECK constraint lists them).
+STAGES = STAGE_NAMES
+__all__ = ["ROLES", "STAGES", "Base", "NAMING_CONVENTION", "one_of"]
 
 
 class Base(DeclarativeBase):

@@ -7,15 +7,11 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from warehouse.schema.base import STAGES, Base, one_of
+from warehouse.schema.base import Base
 
-# Each stage's baseline is scored beside the models (same table, this name and version), so
-# live accuracy can be compared with it race by race. A baseline knows only what its stage
-# knows: the last race's winner before qualifying, the grid after it (models/baselines.py).
-BASELINES = {
-    "pre_quali": ("baseline_last_winner", "last_winner"),
-    "post_quali": ("baseline_grid", "grid"),
-}
+# Each stage's baseline (spec/: Stage.baseline) is scored beside the models in
+# prediction_accuracy (its model_name, and its rule as the version), so live accuracy can be
+# compared with it race by race. A baseline knows only what its stage knows.
 
 
 class Prediction(Base):
@@ -25,7 +21,6 @@ class Prediction(Base):
     __table_args__ = (
         UniqueConstraint("race_id", "driver_id", "stage", "model_name", "model_version"),
         CheckConstraint("probability >= 0 AND probability <= 1", name="probability_range"),
-        CheckConstraint(one_of("stage", STAGES), name="stage_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,7 +44,6 @@ class PredictionAccuracy(Base):
     __tablename__ = "prediction_accuracy"
     __table_args__ = (
         UniqueConstraint("race_id", "stage", "model_name", "model_version"),
-        CheckConstraint(one_of("stage", STAGES), name="stage_known"),
         CheckConstraint("log_loss >= 0", name="log_loss_not_negative"),
         CheckConstraint("brier >= 0 AND brier <= 2", name="brier_range"),
     )
@@ -81,7 +75,6 @@ class DriftCheck(Base):
     __tablename__ = "drift_checks"
     __table_args__ = (
         UniqueConstraint("race_id", "stage", "kind", "subject"),
-        CheckConstraint(one_of("stage", STAGES), name="stage_known"),
         CheckConstraint("kind IN ('feature', 'live_log_loss')", name="kind_known"),
     )
 

@@ -1,0 +1,99 @@
+"""Training the finishing-order model of a stage (`f1_order_{stage}`): the DNF model fitted on
+every season from `start`, α as chosen on the development window, evaluated walk-forward on the
+last two complete seasons against the baselines, logged and registered in MLflow with the
+same champion/challenger lifecycle as the winner models."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine
+
+from feature_store.store import Manifest, store_root
+from feature_store.view import NAME, VERSION
+from models.dnf import DnfModel
+from models.order import OrderModel
+from pipelines.order_backtest import ALPHA, report, walk_forward, write_report
+from pipelines.promote import record_initial
+from pipelines.train import REQUIREMENTS, VALIDATION_SEASONS, TrainResult, last_race
+from pipelines.training_data import labelled
+
+log = logging.getLogger(__name__)
+START = 1981
+
+
+def train_order(
+    engine: Engine | Connection, stage: str, start: int = START, last: int | None = None
+) -> TrainResult:
+    """Evaluate, fit, log and register the stage's finishing-order model; the new version is
+    the challenger (and the champion when it is the first)."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from models.pyfunc import FinishingOrderModel, save_order
+    from models.registry import CHALLENGER, CHAMPION, experiment_id, model_name, tracking_uri
+
+    started = time.perf_counter()
+    rows = labelled(engine, stage)
+    last = last or int(rows["season"].max())
+    rows = rows[rows["season"] <= last]
+    alpha = ALPHA[stage]
+    first = last - VALIDATION_SEASONS + 1
+    scored = walk_forward(rows, stage, first, last, (alpha,))[alpha]
+    evaluation = report(scored, stage, alpha)
+    order = OrderModel(stage, DnfModel(stage).fit(rows[rows["season"] >= start]), alpha)
+    name = model_name(stage, "order")
+    ours, baseline = evaluation["overall"]["model"], evaluation["overall"][evaluation["baseline"]]
+    metrics = {f"validation_{k}": float(v) for k, v in ours.items()}
+    metrics |= {f"validation_baseline_{k}": float(v) for k, v in baseline.items()}
+    mlflow.set_tracking_uri(tracking_uri())
+    manifest = Manifest.read(store_root())
+    title = f"train {name.removeprefix('f1_')} {start}–{last}"
+    with (
+        mlflow.start_run(experiment_id=experiment_id(name), run_name=title) as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        mlflow.log_params(
+            {
+                "stage": stage,
+                "target": "order",
+                "train_from": start,
+                "train_to": last,
+                "validation_seasons": f"{first}-{last}",
+                "alpha": alpha,
+                "dnf_coefficients": ", ".join(
+                    f"{n} {c:+.3f}" for n, c in zip(order.dnf.names, order.dnf.coef, strict=True)
+                ),
+                "feature_view": NAME,
+                "feature_view_version": VERSION,
+                "feature_build_id": manifest.build_id if manifest else "unknown",
+                "rows": len(rows),
+                "last_race": last_race(rows),
+            }
+        )
+        mlflow.log_metrics(metrics)
+        for path in write_report([evaluation], Path(tmp) / "validation.json"):
+            mlflow.log_artifact(str(path), artifact_path="validation")
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=FinishingOrderModel(),
+            artifacts={"order": str(save_order(order, Path(tmp) / "order.pkl"))},
+            pip_requirements=[f"{p}=={version(p)}" for p in REQUIREMENTS],
+            metadata={"feature_view": NAME, "stage": stage, "target": "order"},
+            registered_model_name=name,
+        )
+    client = MlflowClient()
+    registered = info.registered_model_version
+    versions = client.search_model_versions(f"name = '{name}'")
+    aliases = [CHALLENGER] + ([CHAMPION] if len(versions) == 1 else [])
+    for alias in aliases:
+        client.set_registered_model_alias(name, alias, str(registered))
+    if CHAMPION in aliases:
+        record_initial(engine, name, str(registered))
+    seconds = time.perf_counter() - started
+    log.info("%s version %s (%s) trained in %.1fs", name, registered, ", ".join(aliases), seconds)
+    return TrainResult(name, str(registered), run.info.run_id, aliases, seconds, metrics)
