@@ -24,8 +24,8 @@ from spec import stage as spec_stage
 from spec import target as spec_target
 
 
-class RaceModel(Protocol):
-    """A loaded model version of one target and stage."""
+class Versioned(Protocol):
+    """A loaded registry version: its model's name, its version and the alias it is used by."""
 
     @property
     def name(self) -> str: ...
@@ -33,6 +33,10 @@ class RaceModel(Protocol):
     def version(self) -> str: ...
     @property
     def alias(self) -> str: ...
+
+
+class RaceModel(Versioned, Protocol):
+    """A loaded model version of one target and stage."""
 
     def probabilities(self, rows: pd.DataFrame, stage: str) -> np.ndarray:
         """One probability per row of one race's feature rows, in their order."""
@@ -43,15 +47,8 @@ class RaceModel(Protocol):
         ...
 
 
-class MarketModel(Protocol):
+class MarketModel(Versioned, Protocol):
     """A loaded finishing-order model version (target `order`)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def version(self) -> str: ...
-    @property
-    def alias(self) -> str: ...
 
     def markets(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Per row (with `p_win`): win, podium, top6, points, dnf, expected_points,

@@ -50,10 +50,9 @@ def train(
     (and the champion when it is the first)."""
     import mlflow
     from mlflow.models import infer_signature
-    from mlflow.tracking import MlflowClient
 
     from models.pyfunc import WinnerModel, save_ensemble, win_probabilities
-    from models.registry import CHALLENGER, CHAMPION, experiment_id, model_name, tracking_uri
+    from models.registry import experiment_id, model_name, tracking_uri
 
     started = time.perf_counter()
     rows = labelled(engine, stage)
@@ -129,17 +128,33 @@ def train(
             metadata={"feature_view": NAME, "feature_view_version": VERSION, "stage": stage},
             registered_model_name=name,
         )
+    return registered(engine, name, str(info.registered_model_version), run.info.run_id,
+                      time.perf_counter() - started, metrics)  # fmt: skip
+
+
+def registered(
+    engine: Engine | Connection,
+    name: str,
+    version: str,
+    run_id: str,
+    seconds: float,
+    metrics: dict[str, float],
+) -> TrainResult:
+    """A version just registered becomes the challenger, and the champion when it is the
+    first (recorded as the initial champion)."""
+    from mlflow.tracking import MlflowClient
+
+    from models.registry import CHALLENGER, CHAMPION
+
     client = MlflowClient()
-    registered = info.registered_model_version
     versions = client.search_model_versions(f"name = '{name}'")
     aliases = [CHALLENGER] + ([CHAMPION] if len(versions) == 1 else [])
     for alias in aliases:
-        client.set_registered_model_alias(name, alias, str(registered))
+        client.set_registered_model_alias(name, alias, version)
     if CHAMPION in aliases:
-        record_initial(engine, name, str(registered))
-    seconds = time.perf_counter() - started
-    log.info("%s version %s (%s) trained in %.1fs", name, registered, ", ".join(aliases), seconds)
-    return TrainResult(name, str(registered), run.info.run_id, aliases, seconds, metrics)
+        record_initial(engine, name, version)
+    log.info("%s version %s (%s) trained in %.1fs", name, version, ", ".join(aliases), seconds)
+    return TrainResult(name, version, run_id, aliases, seconds, metrics)
 
 
 def last_race(rows: pd.DataFrame) -> str:

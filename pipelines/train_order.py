@@ -18,8 +18,7 @@ from feature_store.view import NAME, VERSION
 from models.dnf import DnfModel
 from models.order import OrderModel
 from pipelines.order_backtest import ALPHA, report, walk_forward, write_report
-from pipelines.promote import record_initial
-from pipelines.train import REQUIREMENTS, VALIDATION_SEASONS, TrainResult, last_race
+from pipelines.train import REQUIREMENTS, VALIDATION_SEASONS, TrainResult, last_race, registered
 from pipelines.training_data import labelled
 
 log = logging.getLogger(__name__)
@@ -32,10 +31,9 @@ def train_order(
     """Evaluate, fit, log and register the stage's finishing-order model; the new version is
     the challenger (and the champion when it is the first)."""
     import mlflow
-    from mlflow.tracking import MlflowClient
 
     from models.pyfunc import FinishingOrderModel, save_order
-    from models.registry import CHALLENGER, CHAMPION, experiment_id, model_name, tracking_uri
+    from models.registry import experiment_id, model_name, tracking_uri
 
     started = time.perf_counter()
     rows = labelled(engine, stage)
@@ -86,14 +84,5 @@ def train_order(
             metadata={"feature_view": NAME, "stage": stage, "target": "order"},
             registered_model_name=name,
         )
-    client = MlflowClient()
-    registered = info.registered_model_version
-    versions = client.search_model_versions(f"name = '{name}'")
-    aliases = [CHALLENGER] + ([CHAMPION] if len(versions) == 1 else [])
-    for alias in aliases:
-        client.set_registered_model_alias(name, alias, str(registered))
-    if CHAMPION in aliases:
-        record_initial(engine, name, str(registered))
-    seconds = time.perf_counter() - started
-    log.info("%s version %s (%s) trained in %.1fs", name, registered, ", ".join(aliases), seconds)
-    return TrainResult(name, str(registered), run.info.run_id, aliases, seconds, metrics)
+    return registered(engine, name, str(info.registered_model_version), run.info.run_id,
+                      time.perf_counter() - started, metrics)  # fmt: skip

@@ -11,21 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from feature_store.store import store_root
 from models.ensemble import SERVED, Ensemble, Recipe
 from pipelines.backtest import report, walk_forward
-from pipelines.features import build_features, publish_build
 from pipelines.training_data import labelled
 from tests.servers.s3 import S3
 from warehouse.db import make_engine
-
-
-@pytest.fixture
-def published(history_copy: Path) -> Path:
-    engine = make_engine()
-    publish_build(build_features(engine))
-    engine.dispose()
-    return store_root()
 
 
 def test_labelled_rows_have_one_winner_per_race(published: Path) -> None:

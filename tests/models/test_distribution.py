@@ -9,11 +9,9 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from feature_store.store import store_root
 from models.distribution import Distribution, distribution
 from models.dnf import DnfModel
 from models.ensemble import Ensemble, Recipe
-from pipelines.features import build_features, publish_build
 from pipelines.training_data import labelled
 from spec import STAGE_NAMES
 from spec.points import points_system
@@ -79,14 +77,6 @@ def test_points_markets_follow_the_season(season: int, paying: int, first: float
     assert d.paying == paying and d.points_table[0] == first
     assert np.allclose(d.points, d.position[:, :paying].sum(axis=1))
     assert_consistent(d)
-
-
-@pytest.fixture
-def published(history_copy: Path) -> Path:
-    engine = make_engine()
-    publish_build(build_features(engine))
-    engine.dispose()
-    return store_root()
 
 
 @pytest.mark.slow
