@@ -25,6 +25,7 @@ import pandas as pd
 
 from models.baselines import HISTORY
 from models.distribution import distribution
+from models.dnf import HISTORY as DNF_HISTORY
 from models.dnf import DnfModel
 from models.ensemble import Ensemble, Recipe
 from models.market_baselines import (
@@ -77,7 +78,8 @@ def season_inputs(
         return None
     winner = Ensemble(Recipe(stage)).fit(train)
     test["p_win"] = winner.predict(test)["ensemble"].to_numpy()
-    test["q"] = DnfModel(stage).fit(train).predict(test)
+    recent_train = train[train["season"] >= season - DNF_HISTORY]
+    test["q"] = DnfModel(stage).fit(recent_train).predict(test)
     recent = rows[(rows["season"] >= season - HISTORY) & (rows["season"] < season)]
     column, name = reference_key(stage)
     references = [fit_keyed(recent, column, name), fit_uniform(recent)]

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine
 
 from feature_store.store import Manifest, store_root
 from feature_store.view import NAME, VERSION
+from models.dnf import HISTORY as DNF_HISTORY
 from models.dnf import DnfModel
 from models.order import OrderModel
 from pipelines.order_backtest import ALPHA, report, walk_forward, write_report
@@ -43,7 +44,8 @@ def train_order(
     first = last - VALIDATION_SEASONS + 1
     scored = walk_forward(rows, stage, first, last, (alpha,))[alpha]
     evaluation = report(scored, stage, alpha)
-    order = OrderModel(stage, DnfModel(stage).fit(rows[rows["season"] >= start]), alpha)
+    fitted = rows[rows["season"] >= max(start, last - DNF_HISTORY + 1)]  # the last 10 seasons
+    order = OrderModel(stage, DnfModel(stage).fit(fitted), alpha)
     name = model_name(stage, "order")
     ours, baseline = evaluation["overall"]["model"], evaluation["overall"][evaluation["baseline"]]
     metrics = {f"validation_{k}": float(v) for k, v in ours.items()}
