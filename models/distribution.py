@@ -97,6 +97,12 @@ def fit_strengths(p_win: np.ndarray, finishes: np.ndarray) -> np.ndarray:
     return s
 
 
+def _gumbel(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """Standard Gumbel noise as −log of Exp(1) draws (the same law as `rng.gumbel`, at a third
+    of its cost)."""
+    return -np.log(rng.standard_exponential(shape))
+
+
 @dataclass(frozen=True)
 class Draws:
     """Simulated finishing orders of one race: who is classified, and each entrant's place in
@@ -128,8 +134,8 @@ def sample(
     finishes = classified_draws(q, rng, draws)
     s = fit_strengths(p, finishes)
     log_s = np.log(np.maximum(s, 1e-300))
-    winner = np.argmax(np.where(finishes, log_s + rng.gumbel(size=(draws, n)), -np.inf), axis=1)
-    key = np.where(finishes, alpha * log_s + rng.gumbel(size=(draws, n)), 0.0)
+    winner = np.argmax(np.where(finishes, log_s + _gumbel(rng, (draws, n)), -np.inf), axis=1)
+    key = np.where(finishes, alpha * log_s + _gumbel(rng, (draws, n)), 0.0)
     key = np.where(finishes, key + 1e6, rng.random((draws, n)))  # the classified first
     key[np.arange(draws), winner] = np.inf
     order = np.argsort(-key, axis=1)  # order[m, k]: the driver k-th in draw m
@@ -154,6 +160,7 @@ def distribution(
     counted = np.where(finishes, rank, n)  # n: not classified
     cells = (np.arange(n)[None, :] * (n + 1) + counted).ravel()
     position = np.bincount(cells, minlength=n * (n + 1)).reshape(n, n + 1)[:, :n] / draws
-    ahead = (rank[:, :, None] < rank[:, None, :]).sum(axis=0, dtype=np.int32) / draws
+    small = rank.astype(np.int8) if n < 128 else rank  # a quarter of the memory traffic
+    ahead = (small[:, :, None] < small[:, None, :]).sum(axis=0, dtype=np.int32) / draws
     table = np.asarray(system.table(n, last_round), dtype=float)
     return Distribution(position, 1.0 - finishes.mean(axis=0), ahead, table, system.paying)
