@@ -95,12 +95,14 @@ class RaceForecast:
             by_driver = dict(
                 zip(self.rows["driver_ref"], self.markets.to_dict("records"), strict=True)
             )
-            n = len(self.rows)
+            # p1, p2, … up to the field's size (the model gives at most 40 positions)
+            positions = [f"p{k}" for k in range(1, len(self.rows) + 1)]
+            positions = [c for c in positions if c in self.markets.columns]
             for entry in answer["predictions"]:
                 row = by_driver[entry["driver_id"]]
                 entry["markets"] = {
                     **{k: _number(row[k]) for k in MARKET_FIELDS},
-                    "positions": [float(row[f"p{k}"]) for k in range(1, n + 1)],
+                    "positions": [float(row[c]) for c in positions],
                 }
             answer["order_model"] = dict(self.order_model or {})
         return answer

@@ -21,7 +21,10 @@ def registered(stage: str, alias: str = CHAMPION, target: str = "winner") -> Loa
     name = model_name(stage, target)
     version = alias_version(name, alias)
     if version is None:
-        raise NoModel(f"no version of {name} has the alias @{alias}: run `f1 train`")
+        raise NoModel(
+            f"no version of {name} has the alias @{alias}: run "
+            f"`f1 train --stage {stage} --target {target}`"
+        )
     return LoadedModel(name, version, alias, load_version(name, version))
 
 
