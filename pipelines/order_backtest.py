@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import spec
 from models.baselines import HISTORY
 from models.distribution import distribution
 from models.dnf import HISTORY as DNF_HISTORY
@@ -42,7 +43,7 @@ from spec.points import points_system
 
 log = logging.getLogger(__name__)
 START = 1981
-MARKETS = ("win", "podium", "top6", "points", "dnf")
+MARKETS = tuple(spec.MARKETS)  # win, podium, top6, points, dnf
 ALPHAS = (0.6, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5)
 DEVELOPMENT = (2006, 2013)
 # The placing temperature per stage, chosen by `develop` on DEVELOPMENT (docs/MODELS.md).
