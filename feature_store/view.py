@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spec import STAGE_NAMES
-from spec import STAGES as SPEC_STAGES
+from spec import STAGES
 from spec import stage as spec_stage
 
 VIEW = "race_entry_features"
 VERSION = 1
 NAME = f"{VIEW}_v{VERSION}"
-STAGES = STAGE_NAMES  # the spec's stages, by name
 KEY = ("race_id", "driver_id", "stage")
 IDENTITY = ("season", "round", "race_id", "driver_id", "driver_ref", "team_id", "team_ref")
 
@@ -41,7 +39,7 @@ class Feature:
     @property
     def stages(self) -> tuple[str, ...]:
         """The stages whose rows carry this feature."""
-        return tuple(s.name for s in SPEC_STAGES if s.uses(self.group))
+        return tuple(s.name for s in STAGES if s.uses(self.group))
 
 
 FEATURES: tuple[Feature, ...] = (

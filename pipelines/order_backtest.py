@@ -283,11 +283,7 @@ def write_report(results: list[dict[str, Any]], out: Path) -> list[Path]:
         axes[1].set_xticks(np.arange(len(MARKETS)) + 0.4 - 0.4 / len(names), list(MARKETS))
         axes[1].set_title("Brier per market (lower is better)")
         axes[0].legend()
-        figure.tight_layout()
-        path = out.with_name(f"{out.stem}_{stage}_scores.png")
-        figure.savefig(path, dpi=110)
-        plt.close(figure)
-        paths.append(path)
+        paths.append(_save(figure, out.with_name(f"{out.stem}_{stage}_scores.png")))
         figure, axes = plt.subplots(1, len(MARKETS), figsize=(4 * len(MARKETS), 4))
         for axis, market in zip(axes, MARKETS, strict=True):
             axis.plot([0, 1], [0, 1], color="grey", linestyle=":")
@@ -298,9 +294,14 @@ def write_report(results: list[dict[str, Any]], out: Path) -> list[Path]:
             axis.set_xlabel("forecast probability")
         axes[0].set_ylabel("observed rate")
         axes[0].legend()
-        figure.tight_layout()
-        path = out.with_name(f"{out.stem}_{stage}_reliability.png")
-        figure.savefig(path, dpi=110)
-        plt.close(figure)
-        paths.append(path)
+        paths.append(_save(figure, out.with_name(f"{out.stem}_{stage}_reliability.png")))
     return paths
+
+
+def _save(figure: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

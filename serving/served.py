@@ -14,10 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from feature_store.store import Manifest, store_root
-from models.pyfunc import explanations, probabilities
+from models.pyfunc import LoadedModel
 from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
 from spec import STAGE_NAMES
 
@@ -26,21 +24,11 @@ ALIASES = (CHAMPION, CHALLENGER)
 
 
 @dataclass(frozen=True)
-class Served:
-    """One loaded model version."""
+class Served(LoadedModel):
+    """One loaded model version (what feature_store/predict.py's one path asks of a model,
+    as for the CLI's), and when the service loaded it."""
 
-    name: str
-    version: str
-    alias: str
-    model: Any
     loaded_at: dt.datetime
-
-    # what feature_store/predict.py's one path asks of a model
-    def probabilities(self, rows: pd.DataFrame, stage: str) -> Any:
-        return probabilities(self.model, rows, stage)
-
-    def explanations(self, rows: pd.DataFrame, stage: str) -> list[list[dict[str, Any]]]:
-        return explanations(self.model, rows, stage)
 
 
 @dataclass

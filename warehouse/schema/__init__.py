@@ -1,6 +1,6 @@
 """The warehouse schema: every table the platform stores (SQLAlchemy 2.0, typed)."""
 
-from warehouse.schema.base import ROLES, STAGES, Base
+from warehouse.schema.base import ROLES, Base
 from warehouse.schema.bot import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
 from warehouse.schema.models import ModelEvent
 from warehouse.schema.operations import TASK_STATES, PipelineStatus
@@ -70,7 +70,6 @@ __all__ = [
     "RecipeTag",
     "SignInCode",
     "SignInRequest",
-    "STAGES",
     "Base",
     "Circuit",
     "ConstructorStanding",

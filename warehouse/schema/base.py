@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from spec import ROLES, STAGE_NAMES
+from spec import ROLES
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -16,8 +16,7 @@ NAMING_CONVENTION = {
 }
 
 # Stages are stored by name and checked by the spec in code (no CHECK constraint lists them).
-STAGES = STAGE_NAMES
-__all__ = ["ROLES", "STAGES", "Base", "NAMING_CONVENTION", "one_of"]
+__all__ = ["ROLES", "Base", "NAMING_CONVENTION", "one_of"]
 
 
 class Base(DeclarativeBase):
