@@ -293,21 +293,33 @@ def championship(
     model_alias: Annotated[str, typer.Option(help="Registry alias to use.")] = "champion",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     top: Annotated[int, typer.Option(help="Rows to show per table.")] = 10,
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store", help="Store the odds as the service serves them (GET /championship)."
+        ),
+    ] = False,
 ) -> None:
     """Drivers' and constructors' title odds: the rest of the season simulated 10,000 times."""
     import json
 
     from rich.table import Table
 
-    from pipelines.championship import FIRST, SeasonOver, championship_odds
+    from pipelines.championship import FIRST, SeasonOver, championship_odds, standings
+    from pipelines.markets import store_odds
     from pipelines.predict import NoModel, registered
 
+    engine = warehouse_engine()
     try:
         winner = registered(FIRST, model_alias)
         order = registered(FIRST, model_alias, "order")
-        answer = championship_odds(warehouse_engine(), season, after, winner, order)
+        answer = championship_odds(engine, season, after, winner, order)
     except (NoModel, SeasonOver, LookupError, ValueError) as error:
         fail(str(error))
+    if store:
+        drivers, teams, _, _ = standings(engine, season, answer["after_round"])
+        rows = store_odds(engine, answer, {"driver": drivers, "constructor": teams})
+        console.print(f"stored {rows} rows: {season} after round {answer['after_round']}")
     if as_json:
         typer.echo(json.dumps(answer, indent=2))
         return

@@ -1,7 +1,8 @@
 """
 ### f1_train
 
-Trains the race-winner ensemble of both stages once a quarter: the first Monday of January,
+Trains the models of every target and stage (the race-winner ensemble and the finishing-order
+model, `spec.TARGETS`) once a quarter: the first Monday of January,
 April, July and October, 07:00 UTC (after the Monday backstop ingest), when races were run
 since the newest version was trained (otherwise the run is skipped: nothing new to learn; the
 param `force` trains anyway). Every race reaches the features, and so the predictions, within
@@ -12,9 +13,9 @@ timetable never starts a catch-up run when unpaused.
 
 Each run evaluates the recipe walk-forward on the two most recent seasons, fits it on every
 season from 1981, logs parameters, metrics, plots and the model to MLflow, registers a
-new version of `f1_winner_pre_quali` / `f1_winner_post_quali` and gives it the alias
-`challenger` (the very first version also becomes `champion`). Emits `f1/models` with
-`extra` `{"name", "version", "run_id"}` per stage.
+new version of `f1_{target}_{stage}` (`f1_winner_post_quali`, `f1_order_pre_quali`, …) and
+gives it the alias `challenger` (the very first version also becomes `champion`). Emits
+`f1/models` with `extra` `{"name", "version", "run_id"}` per model.
 
 Params `start` and `last` narrow the seasons (tests train on a short range).
 """
@@ -30,7 +31,7 @@ from airflow.sdk import Param, dag, task
 from dags.assets import MODELS
 from dags.callbacks import CALLBACKS
 from plugins.timetables import FutureCronTimetable
-from spec import STAGE_NAMES
+from spec import STAGE_NAMES, TARGET_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def f1_train() -> None:
             return True
         engine = make_engine()
         try:
-            reason = training_due(engine, STAGE_NAMES)
+            reason = training_due(engine, STAGE_NAMES, TARGET_NAMES)
         finally:
             engine.dispose()
         log.info("training %s", f"is due: {reason}" if reason else "is not due: nothing new")
@@ -69,20 +70,22 @@ def f1_train() -> None:
     @task(outlets=[MODELS])
     def train(
         stage: str,
+        target: str,
         params: dict[str, Any] | None = None,
         outlet_events: Any = None,
     ) -> dict[str, Any]:
-        """One MLflow training run of `stage`; the registered version becomes the challenger."""
+        """One MLflow training run of `target` at `stage`; the registered version becomes the
+        challenger."""
         from pipelines.train import result_dict
         from pipelines.train import train as run_training
+        from pipelines.train_order import train_order
         from warehouse.db import make_engine
 
         p = params or {}
+        run = train_order if target == "order" else run_training
         engine = make_engine()
         try:
-            result = result_dict(
-                run_training(engine, stage, int(p.get("start") or 1981), p.get("last"))
-            )
+            result = result_dict(run(engine, stage, int(p.get("start") or 1981), p.get("last")))
         finally:
             engine.dispose()
         extra = {k: result[k] for k in ("name", "version", "run_id")}
@@ -90,8 +93,11 @@ def f1_train() -> None:
         return extra
 
     gate = due()
-    for stage in STAGE_NAMES:
-        gate >> train.override(task_id=f"train_{stage}")(stage)
+    for target in TARGET_NAMES:
+        for stage in STAGE_NAMES:
+            # task ids of the winner models kept as they were (`train_post_quali`)
+            task_id = f"train_{stage}" if target == "winner" else f"train_{target}_{stage}"
+            gate >> train.override(task_id=task_id)(stage, target)
 
 
 f1_train()

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
+import spec
 from feature_store.view import NAME, feature_names
 from models.registry import (
     CHALLENGER,
@@ -30,7 +31,7 @@ from models.registry import client as registry_client
 from models.registry import move_champion as registry_move
 from warehouse import model_events as events
 from warehouse.db import session_factory
-from warehouse.schema import ModelEvent, PredictionAccuracy
+from warehouse.schema import MarketAccuracy, ModelEvent, PredictionAccuracy
 
 log = logging.getLogger(__name__)
 CONFIDENCE = 0.90
@@ -65,16 +66,20 @@ def paired_bootstrap(
 
 
 def compare(
-    champion: pd.DataFrame, challenger: pd.DataFrame, on: tuple[str, ...] = ("season", "round")
+    champion: pd.DataFrame,
+    challenger: pd.DataFrame,
+    on: tuple[str, ...] = ("season", "round"),
+    score: str = "log_loss",
 ) -> dict[str, Any]:
-    """Paired comparison of per-race log losses (`log_loss`) on the races both forecast,
-    matched on the key columns `on`."""
+    """Paired comparison of a per-race score (`score`, lower is better: the target's first
+    metric) on the races both forecast, matched on the key columns `on`."""
     both = champion.merge(challenger, on=list(on), suffixes=("_champion", "_challenger"))
-    a, b = both["log_loss_champion"].to_numpy(), both["log_loss_challenger"].to_numpy()
+    a, b = both[f"{score}_champion"].to_numpy(), both[f"{score}_challenger"].to_numpy()
     return {
+        "score": score,
         "races": len(both),
-        "champion_log_loss": float(a.mean()) if len(both) else None,
-        "challenger_log_loss": float(b.mean()) if len(both) else None,
+        f"champion_{score}": float(a.mean()) if len(both) else None,
+        f"challenger_{score}": float(b.mean()) if len(both) else None,
         "confidence": paired_bootstrap(a, b),
     }
 
@@ -94,9 +99,13 @@ def per_race_validation(name: str, version: str) -> pd.DataFrame:
 
 def sanity(name: str, version: str, stage: str, rows: pd.DataFrame) -> list[str]:
     """Problems that forbid serving this version (empty when it is fit to serve): its inputs
-    must be the feature view's, and on `rows` its probabilities must be finite and sum to 1."""
+    must be the feature view's, and on `rows` its probabilities must be finite and sum to 1
+    (a finishing-order version: its markets must be coherent, `market_problems`)."""
     problems = []
     model = load_version(name, version)
+    if spec.parse_model_name(name)[0].normalisation == "finishing_order":
+        sizes = rows.groupby("race_id")["race_id"].transform("size")
+        return market_problems(model.predict(rows.assign(p_win=1.0 / sizes)), rows)
     wanted = ["race_id", "driver_id", *feature_names(stage)]
     schema = model.metadata.get_input_schema()
     inputs = schema.input_names() if schema is not None else []
@@ -115,6 +124,27 @@ def sanity(name: str, version: str, stage: str, rows: pd.DataFrame) -> list[str]
     if not np.allclose(sums.to_numpy(), 1.0, atol=1e-6):
         worst = float((sums - 1).abs().max())
         problems.append(f"probabilities do not sum to 1 per race (off by up to {worst:.2e})")
+    return problems
+
+
+def market_problems(markets: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
+    """What is incoherent in a finishing-order version's markets of `rows`' races: each
+    entrant's positions and DNF must sum to 1, and P(win) ≤ P(podium) ≤ P(top 6) ≤ P(points)."""
+    problems = []
+    numbers = markets.drop(columns=["teammate_ahead"], errors="ignore")
+    if not np.isfinite(numbers.select_dtypes("number").to_numpy(dtype=float)).all():
+        problems.append("markets contain NaN or infinity")
+        return problems
+    sizes = rows.groupby("race_id")["race_id"].transform("size").to_numpy()
+    position = np.array(
+        [markets[[f"p{k}" for k in range(1, n + 1)]].iloc[i].sum() for i, n in enumerate(sizes)]
+    )
+    worst = float(np.abs(position + markets["dnf"].to_numpy() - 1).max())
+    if worst > 1e-6:
+        problems.append(f"positions and DNF do not sum to 1 (off by up to {worst:.2e})")
+    ladder = markets[["win", "podium", "top6", "points"]].to_numpy()
+    if (np.diff(ladder, axis=1) < -1e-9).any():
+        problems.append("P(win) ≤ P(podium) ≤ P(top 6) ≤ P(points) does not hold")
     return problems
 
 
@@ -189,17 +219,24 @@ def rollback(engine: Engine | Connection, name: str, actor: str) -> ModelEvent:
 # --- the gates -----------------------------------------------------------------------------
 
 
-def offline_gate(engine: Engine, stage: str, rows: pd.DataFrame) -> Decision:
-    """Promote the challenger when its per-race validation log loss beats the champion's on
-    the same races with ≥ 90% paired-bootstrap confidence and it passes the sanity checks.
+def offline_gate(
+    engine: Engine, stage: str, rows: pd.DataFrame, target: str = "winner"
+) -> Decision:
+    """Promote the challenger when its per-race validation score (the target's first metric:
+    log loss of the winner, RPS of the finishing order) beats the champion's on the same races
+    with ≥ 90% paired-bootstrap confidence and it passes the sanity checks.
 
     `rows`: feature rows of at least one race (with race_id) for the sanity check."""
-    name, champion, challenger = _contenders(stage)
+    name, champion, challenger = _contenders(stage, target)
     if champion is None or challenger is None or challenger == champion:
         return Decision(name, champion, challenger, False, "no distinct challenger to judge")
     evidence: dict[str, Any] = {"gate": "offline"}
     evidence.update(
-        compare(per_race_validation(name, champion), per_race_validation(name, challenger))
+        compare(
+            per_race_validation(name, champion),
+            per_race_validation(name, challenger),
+            score=spec.target(target).metrics[0],
+        )
     )
     problems = sanity(name, challenger, stage, rows)
     evidence["sanity"] = problems or "ok"
@@ -211,34 +248,43 @@ def offline_gate(engine: Engine, stage: str, rows: pd.DataFrame) -> Decision:
     return _judge(engine, name, champion, challenger, evidence, refusal)
 
 
-def online_gate(engine: Engine, stage: str) -> Decision:
-    """Promote the challenger when, over ≥ 5 races scored for both, its live log loss beats
-    the champion's with ≥ 90% paired-bootstrap confidence."""
-    name, champion, challenger = _contenders(stage)
+def online_gate(engine: Engine, stage: str, target: str = "winner") -> Decision:
+    """Promote the challenger when, over ≥ 5 races scored for both, its live score (log loss
+    of the winner; RPS of the finishing order, `market_accuracy`) beats the champion's with
+    ≥ 90% paired-bootstrap confidence."""
+    name, champion, challenger = _contenders(stage, target)
     if champion is None or challenger is None or challenger == champion:
         return Decision(name, champion, challenger, False, "no distinct challenger to judge")
+    score = spec.target(target).metrics[0]
     frames = {}
     with session_factory(engine)() as session:
         for version in (champion, challenger):
-            scored = session.execute(
-                select(PredictionAccuracy.race_id, PredictionAccuracy.log_loss).where(
+            query: Any
+            if score == "rps":
+                query = select(MarketAccuracy.race_id, MarketAccuracy.rps).where(
+                    MarketAccuracy.model_name == name,
+                    MarketAccuracy.model_version == version,
+                    MarketAccuracy.stage == stage,
+                    MarketAccuracy.market == "position",
+                )
+            else:
+                query = select(PredictionAccuracy.race_id, PredictionAccuracy.log_loss).where(
                     PredictionAccuracy.model_name == name,
                     PredictionAccuracy.model_version == version,
                     PredictionAccuracy.stage == stage,
                 )
-            ).all()
-            frames[version] = pd.DataFrame(scored, columns=["race_id", "log_loss"])
+            frames[version] = pd.DataFrame(session.execute(query).all(), columns=["race_id", score])
     evidence: dict[str, Any] = {"gate": "online"}
-    evidence.update(compare(frames[champion], frames[challenger], on=("race_id",)))
+    evidence.update(compare(frames[champion], frames[challenger], on=("race_id",), score=score))
     refusal = None
     if evidence["races"] < MIN_ONLINE_RACES:
         refusal = f"only {evidence['races']} races scored for both (needs {MIN_ONLINE_RACES})"
     return _judge(engine, name, champion, challenger, evidence, refusal)
 
 
-def _contenders(stage: str) -> tuple[str, str | None, str | None]:
-    """The stage's model name and the versions behind champion and challenger."""
-    name = model_name(stage)
+def _contenders(stage: str, target: str = "winner") -> tuple[str, str | None, str | None]:
+    """The stage's model name of `target` and the versions behind champion and challenger."""
+    name = model_name(stage, target)
     return name, alias_version(name, CHAMPION), alias_version(name, CHALLENGER)
 
 
@@ -260,9 +306,10 @@ def _judge(
     if refusal is not None:
         log.info("%s: challenger v%s stays: %s", name, challenger, refusal)
         return Decision(name, champion, challenger, False, refusal, evidence)
+    score = evidence.get("score", "log_loss")
     reason = (
-        f"{gate}: log loss {evidence['challenger_log_loss']:.3f} vs "
-        f"{evidence['champion_log_loss']:.3f} over {races} races, {confidence:.1%} confidence"
+        f"{gate}: {score.replace('_', ' ')} {evidence[f'challenger_{score}']:.3f} vs "
+        f"{evidence[f'champion_{score}']:.3f} over {races} races, {confidence:.1%} confidence"
     )
     move_champion(engine, name, challenger, "promote", reason, evidence)
     return Decision(name, champion, challenger, True, reason, evidence)
@@ -308,12 +355,13 @@ def sanity_rows(stage: str, races: int = 3) -> pd.DataFrame:
     return rows[rows["race_id"].isin(recent.tail(races))].reset_index(drop=True)
 
 
-def offline_gate_task(stage: str) -> dict[str, Any]:
-    """The `f1_promote` DAG's task: the offline gate of one stage on the configured stores."""
+def offline_gate_task(stage: str, target: str = "winner") -> dict[str, Any]:
+    """The `f1_promote` DAG's task: the offline gate of one (stage, target) on the configured
+    stores."""
     from warehouse.db import make_engine
 
     engine = make_engine()
     try:
-        return decision_dict(offline_gate(engine, stage, sanity_rows(stage)))
+        return decision_dict(offline_gate(engine, stage, sanity_rows(stage), target))
     finally:
         engine.dispose()

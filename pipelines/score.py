@@ -18,6 +18,7 @@ from models.baselines import HISTORY, baselines
 from models.pyfunc import LoadedModel
 from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
 from pipelines.drift import check_drift
+from pipelines.markets import score_markets, store_markets, update_championship
 from spec import STAGE_NAMES
 from warehouse.calendar import weekend_of, weekends
 from warehouse.db import session_factory, transaction
@@ -89,7 +90,52 @@ def store_predictions(
                     for driver, p in zip(rows["driver_id"], rows["probability"], strict=True)
                 )
             stored[f"{name} v{version}"] = len(rows)
+        stored |= _store_stage_markets(engine, race, stage, when)
     return stored
+
+
+def _store_stage_markets(
+    engine: Engine, race: RaceRef, stage: str, when: dt.datetime
+) -> dict[str, int]:
+    """The markets of the stage's finishing-order champion and challenger, each from the
+    P(win) of the stage's winner champion (nothing when either has no version yet)."""
+    winner_name, order_name = model_name(stage), model_name(stage, "order")
+    winner_version = alias_version(winner_name, CHAMPION)
+    champion = alias_version(order_name, CHAMPION)
+    challenger = alias_version(order_name, CHALLENGER)
+    if winner_version is None or champion is None:
+        return {}
+    winner = LoadedModel(
+        winner_name, winner_version, CHAMPION, load_version(winner_name, winner_version)
+    )
+    stored: dict[str, int] = {}
+    for version in sorted({v for v in (champion, challenger) if v}):
+        alias = CHAMPION if version == champion else CHALLENGER
+        order = LoadedModel(order_name, version, alias, load_version(order_name, version))
+        try:
+            forecast = forecast_race(engine, race.season, race.round, stage, winner, markets=order)
+        except NoEntrants as error:
+            log.info("%s v%s: %s", order_name, version, error)
+            continue
+        stored[f"{order_name} v{version}"] = store_markets(
+            engine, race.race_id, forecast, when, alias
+        )
+    return stored
+
+
+def update_championship_odds(engine: Engine, race: RaceRef) -> dict[str, Any] | None:
+    """The odds of `race`'s season after its last round with results, stored when new (with
+    the pre_quali champions of both targets; None without them, or when already stored)."""
+    first = spec.STAGES[0].name
+    versions = {t: alias_version(model_name(first, t), CHAMPION) for t in spec.TARGET_NAMES}
+    if not all(versions.values()):
+        return None
+    winner, order = (
+        LoadedModel(model_name(first, t), str(versions[t]), CHAMPION,
+                    load_version(model_name(first, t), str(versions[t])))
+        for t in ("winner", "order")
+    )  # fmt: skip
+    return update_championship(engine, race.season, winner, order)
 
 
 def score_predictions(engine: Engine) -> int:
@@ -234,11 +280,16 @@ def scoring_cycle(engine: Engine, as_of: dt.datetime | None = None) -> dict[str,
     as_of = as_of or dt.datetime.now(dt.UTC)
     summary: dict[str, Any] = {"as_of": as_of.isoformat(), "scored": score_predictions(engine)}
     summary["baseline_scored"] = score_baselines(engine)
+    summary["markets_scored"] = score_markets(engine)
     summary["gates"] = {stage: decision_dict(online_gate(engine, stage)) for stage in STAGE_NAMES}
+    summary["order_gates"] = {
+        stage: decision_dict(online_gate(engine, stage, "order")) for stage in STAGE_NAMES
+    }
     race = next_race(engine, as_of)
     summary["next_race"] = None if race is None else f"{race.season} R{race.round} {race.name}"
     summary["stored"] = store_predictions(engine, race, as_of) if race else {}
     summary["drift"] = check_drift(engine, race, as_of) if race else {}
+    summary["championship"] = update_championship_odds(engine, race) if race else None
     for stage, found in summary["drift"].items():
         log.info(
             "drift %s: %d checks, alerts: %s", stage, found["checked"], found["alerts"] or "none"

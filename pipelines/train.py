@@ -163,15 +163,17 @@ def last_race(rows: pd.DataFrame) -> str:
     return f"{int(latest['season'])}-{int(latest['round'])}"
 
 
-def training_due(engine: Engine | Connection, stages: tuple[str, ...]) -> str | None:
-    """Why a scheduled training should run (a stage has no version, or races were run since
-    its newest version was trained), or None when nothing new could be learnt."""
+def training_due(
+    engine: Engine | Connection, stages: tuple[str, ...], targets: tuple[str, ...] = ("winner",)
+) -> str | None:
+    """Why a scheduled training should run (a stage's model of a target has no version, or
+    races were run since its newest version was trained), or None when nothing new could be
+    learnt."""
     from models.registry import client, model_name
 
     latest = last_race(labelled(engine, stages[0]))
     registry = client()
-    for stage in stages:
-        name = model_name(stage)
+    for name in (model_name(stage, target) for target in targets for stage in stages):
         found = registry.search_model_versions(f"name = '{name}'")
         if not found:
             return f"{name} has no version yet"

@@ -11,6 +11,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from feature_store.store import Manifest, store_root
@@ -78,6 +79,8 @@ def train_order(
         mlflow.log_metrics(metrics)
         for path in write_report([evaluation], Path(tmp) / "validation.json"):
             mlflow.log_artifact(str(path), artifact_path="validation")
+        per_race_rps(scored, rows).to_csv(Path(tmp) / "per_race.csv", index=False)
+        mlflow.log_artifact(str(Path(tmp) / "per_race.csv"), artifact_path="validation")
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=FinishingOrderModel(),
@@ -88,3 +91,12 @@ def train_order(
         )
     return registered(engine, name, str(info.registered_model_version), run.info.run_id,
                       time.perf_counter() - started, metrics)  # fmt: skip
+
+
+def per_race_rps(scored: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """season, round, race_id and the model's mean RPS of each validation race (what the
+    promotion gate compares champion and challenger on, race by race)."""
+    ours = scored[(scored["forecaster"] == "model") & scored["rps"].notna()]
+    per_race = ours.groupby("race_id", as_index=False)["rps"].mean()
+    keys = rows[["race_id", "season", "round"]].drop_duplicates("race_id")
+    return keys.merge(per_race, on="race_id")[["season", "round", "race_id", "rps"]]

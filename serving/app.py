@@ -28,7 +28,17 @@ from serving.inputs import InputGuardMiddleware
 from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.openapi import install as install_openapi
-from serving.routes import bot, data, health, predictions, recipes, reports, users, voting
+from serving.routes import (
+    bot,
+    championship,
+    data,
+    health,
+    predictions,
+    recipes,
+    reports,
+    users,
+    voting,
+)
 from serving.routes.data import Ratings
 from serving.served import ServedModels, follow
 from serving.settings import ServiceSettings, secret_problem
@@ -92,6 +102,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     for router in (
         data.router,
         predictions.router,
+        championship.router,
         reports.router,
         users.router,
         users.admin,

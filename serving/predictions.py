@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from feature_store.predict import forecast_race
@@ -37,12 +37,30 @@ class Reason(BaseModel):
     contribution: float  # log-odds against the race's average entrant
 
 
+class Markets(BaseModel):
+    """The driver's markets, read off the race's finishing-order distribution (its P(win) is
+    the entry's `probability`)."""
+
+    podium: float = Field(description="P(finishes in the top 3)")
+    top6: float = Field(description="P(finishes in the top 6)")
+    points: float = Field(description="P(finishes in a paying position, that season's system)")
+    dnf: float = Field(description="P(not classified)")
+    expected_points: float
+    teammate_ahead: float | None = Field(
+        description="P(finishes ahead of the teammate); null without exactly one teammate"
+    )
+    positions: list[float] = Field(
+        description="P(finishes k-th) for k = 1…entrants; with `dnf` they sum to 1"
+    )
+
+
 class Entry(BaseModel):
     driver_id: str
     driver_name: str
     team_id: str
     probability: float
     explanation: list[Reason] | None = None
+    markets: Markets | None = None
 
 
 class PredictionOut(BaseModel):
@@ -51,10 +69,19 @@ class PredictionOut(BaseModel):
     model: ModelRef
     features_as_of: str | None = None
     predictions: list[Entry]
+    order_model: ModelRef | None = Field(
+        default=None, description="the finishing-order version of the markets (`markets=true`)"
+    )
 
 
 def cache_key(
-    served: Served, features: str, season: int, round_: int, stage: str, explain: bool = False
+    served: Served,
+    features: str,
+    season: int,
+    round_: int,
+    stage: str,
+    explain: bool = False,
+    order: Served | None = None,
 ) -> str:
     # The alias is part of the answer, so a version promoted from challenger to champion gets
     # a new entry rather than an answer naming its old alias; the feature build is part of
@@ -63,6 +90,7 @@ def cache_key(
     return (
         f"prediction:{season}:{round_}:{stage}:{served.name}:{served.version}:{served.alias}"
         f":{features}{':explain' if explain else ''}"
+        f"{f':markets:{order.version}:{order.alias}' if order is not None else ''}"
     )
 
 
@@ -75,16 +103,18 @@ def race_prediction(
     round_: int,
     stage: str,
     explain: bool = False,
+    order: Served | None = None,
 ) -> tuple[bytes, Found]:
-    """Every entrant's win probability from `served`, as the encoded `PredictionOut`, and where
-    it came from (raises NoEntrants for an unknown race or one nobody is known to enter; with
-    `explain`, ValueError when the model cannot explain itself)."""
-    key = cache_key(served, features, season, round_, stage, explain)
+    """Every entrant's win probability from `served` (with `order`, a finishing-order version,
+    every market too), as the encoded `PredictionOut`, and where it came from (raises
+    NoEntrants for an unknown race or one nobody is known to enter; with `explain`,
+    ValueError when the model cannot explain itself)."""
+    key = cache_key(served, features, season, round_, stage, explain, order)
     hit = cache.get(key)
     if hit is not None:
         return hit
     manifest = Manifest.read(store_root())
-    forecast = forecast_race(engine, season, round_, stage, served, explain=explain)
+    forecast = forecast_race(engine, season, round_, stage, served, explain=explain, markets=order)
     if manifest is not None and _published(forecast.rows, manifest):
         as_of = manifest.built_at
     else:

@@ -16,8 +16,9 @@ from typing import Any
 
 from feature_store.store import Manifest, store_root
 from models.pyfunc import LoadedModel
-from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
-from spec import STAGE_NAMES
+from models.registry import CHALLENGER, CHAMPION, alias_version, load_version
+from spec import STAGE_NAMES, TARGETS
+from spec import target as spec_target
 
 log = logging.getLogger(__name__)
 ALIASES = (CHAMPION, CHALLENGER)
@@ -33,7 +34,9 @@ class Served(LoadedModel):
 
 @dataclass
 class ServedModels:
-    """Thread-safe holder of the loaded versions, by (stage, alias)."""
+    """Thread-safe holder of the loaded versions, by (registered name, alias): every target's
+    model of every stage (the winner models answer; the finishing-order models add the
+    markets)."""
 
     loaded: dict[tuple[str, str], Served] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
@@ -47,13 +50,12 @@ class ServedModels:
 
     def reload(self) -> dict[str, Any]:
         """Resolve every alias and load what changed; on any failure keep the old model of
-        that (stage, alias). Returns what is served and what failed."""
+        that (name, alias). Returns what is served and what failed."""
         fresh: dict[tuple[str, str], Served] = {}
         errors: dict[str, str] = {}
-        for stage in STAGE_NAMES:
-            name = model_name(stage)
+        for name in (t.model_name(stage) for t in TARGETS for stage in STAGE_NAMES):
             for alias in ALIASES:
-                key = (stage, alias)
+                key = (name, alias)
                 try:
                     version = alias_version(name, alias)
                     if version is None:
@@ -80,31 +82,41 @@ class ServedModels:
             }
             self.loaded, self.errors = fresh, errors
             self.features = features_tag(manifest)
-        for (stage, alias), (old, new) in changed.items():
-            log.info("now serving %s@%s v%s (was %s)", model_name(stage), alias, new, old)
+        for (name, alias), (old, new) in changed.items():
+            log.info("now serving %s@%s v%s (was %s)", name, alias, new, old)
         return self.describe()
 
-    def get(self, stage: str, alias: str) -> Served | None:
+    def get(self, stage: str, alias: str, target: str = "winner") -> Served | None:
+        name = spec_target(target).model_name(stage)
         with self._lock:
-            return self.loaded.get((stage, alias))
+            return self.loaded.get((name, alias))
 
-    def champion(self, stage: str, retry_seconds: float = 30.0) -> Served | None:
+    def champion(
+        self, stage: str, retry_seconds: float = 30.0, target: str = "winner"
+    ) -> Served | None:
         """The stage's champion; when none is loaded, look in the registry again (at most
         every `retry_seconds`), so a service started before the first training picks it up."""
-        served = self.get(stage, CHAMPION)
+        served = self.get(stage, CHAMPION, target)
         if served is None and time.monotonic() - self._last_try > retry_seconds:
             self._last_try = time.monotonic()
             self.reload()
-            served = self.get(stage, CHAMPION)
+            served = self.get(stage, CHAMPION, target)
         return served
 
     def describe(self) -> dict[str, Any]:
-        """`{"models": {stage: {alias: version}}, "errors": {...}}`."""
+        """`{"models": {stage: {alias: version}}, "order_models": {…}, "errors": {...}}`:
+        the winner models, and the finishing-order models that add the markets."""
         with self._lock:
-            models: dict[str, dict[str, str]] = {stage: {} for stage in STAGE_NAMES}
-            for (stage, alias), served in self.loaded.items():
-                models[stage][alias] = served.version
-            return {"models": models, "errors": dict(self.errors)}
+            out: dict[str, Any] = {"errors": dict(self.errors)}
+            for key, target in (("models", "winner"), ("order_models", "order")):
+                table: dict[str, dict[str, str]] = {stage: {} for stage in STAGE_NAMES}
+                for stage in STAGE_NAMES:
+                    for alias in ALIASES:
+                        served = self.loaded.get((spec_target(target).model_name(stage), alias))
+                        if served is not None:
+                            table[stage][alias] = served.version
+                out[key] = table
+            return out
 
 
 def features_tag(manifest: Manifest | None) -> str:

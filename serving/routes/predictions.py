@@ -39,6 +39,13 @@ Explain = Annotated[
         "against the race's average entrant), named as in the feature view's documentation."
     ),
 ]
+WithMarkets = Annotated[
+    bool,
+    Query(
+        description="Add each driver's markets (podium, top 6, points, DNF, expected points, "
+        "the teammate head-to-head, P(finishes k-th)) from the stage's finishing-order model."
+    ),
+]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "unknown race or entrants"}}
 
 
@@ -74,6 +81,20 @@ def caller(request: Request, claims: dict[str, Any] | None) -> str:
 
 
 Claims = Annotated[dict[str, Any] | None, Depends(optional_claims)]
+
+
+def order_model(request: Request, stage: str, served: Served) -> Served:
+    """The finishing-order version adding the markets to `served`'s answer: the challenger
+    on the challenger's side of the A/B split when there is one, else the champion."""
+    models: ServedModels = request.app.state.models
+    order = models.get(stage, served.alias, "order") or models.get(stage, CHAMPION, "order")
+    if order is None:
+        raise HTTPException(
+            503,
+            f"no finishing-order model is loaded for {stage}: run "
+            f"`f1 train --stage {stage} --target order`",
+        )
+    return order
 
 
 def choose(request: Request, stage: str, claims: dict[str, Any] | None) -> Served:
@@ -138,6 +159,7 @@ async def answer(
     stage: str,
     claims: Any,
     explain: bool = False,
+    markets: bool = False,
 ) -> Response:
     """The prediction as stored in the cache. The event loop itself answers a hit in this
     process; the database, Redis and the model are only touched in the threadpool."""
@@ -147,8 +169,10 @@ async def answer(
     if models.get(stage, CHAMPION) is None:  # perhaps trained since: look (in the threadpool)
         await run_in_threadpool(models.champion, stage)
     served = choose(request, stage, claims)
+    order = order_model(request, stage, served) if markets else None
     features = models.features
-    body = request.app.state.cache.peek(cache_key(served, features, season, round_, stage, explain))
+    key = cache_key(served, features, season, round_, stage, explain, order)
+    body = request.app.state.cache.peek(key)
     found = "local"
     if body is None:
         try:
@@ -162,6 +186,7 @@ async def answer(
                 round_,
                 stage,
                 explain,
+                order,
             )
         except NoEntrants as error:
             raise HTTPException(404, str(error)) from None
@@ -182,12 +207,13 @@ async def next_race(
     claims: Claims,
     stage: StageChoice = AUTO,
     explain: Explain = False,
+    markets: WithMarkets = False,
 ) -> Response:
     """The next race without results (from today, UTC)."""
     race = await run_in_threadpool(upcoming_race, engine)
     if race is None:
         raise HTTPException(404, await run_in_threadpool(no_upcoming_race, engine))
-    return await answer(request, engine, race.season, race.round, stage, claims, explain)
+    return await answer(request, engine, race.season, race.round, stage, claims, explain, markets)
 
 
 @router.get("/{season}/{round}", responses=NOT_FOUND, response_model=PredictionOut)
@@ -199,9 +225,11 @@ async def by_race(
     round: Annotated[int, Path(ge=1, le=40)],  # noqa: A002
     stage: StageChoice = AUTO,
     explain: Explain = False,
+    markets: WithMarkets = False,
 ) -> Response:
-    """Every entrant's win probability for one race (summing to 1)."""
-    return await answer(request, engine, season, round, stage, claims, explain)
+    """Every entrant's win probability for one race (summing to 1); with `markets`, every
+    market of the race's finishing-order distribution."""
+    return await answer(request, engine, season, round, stage, claims, explain, markets)
 
 
 @router.post(

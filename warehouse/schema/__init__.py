@@ -4,7 +4,14 @@ from warehouse.schema.base import ROLES, Base
 from warehouse.schema.bot import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
 from warehouse.schema.models import ModelEvent
 from warehouse.schema.operations import TASK_STATES, PipelineStatus
-from warehouse.schema.predictions import DriftCheck, Prediction, PredictionAccuracy
+from warehouse.schema.predictions import (
+    ChampionshipOdds,
+    DriftCheck,
+    MarketAccuracy,
+    MarketPrediction,
+    Prediction,
+    PredictionAccuracy,
+)
 from warehouse.schema.racing import (
     Circuit,
     ConstructorStanding,
@@ -45,7 +52,10 @@ from warehouse.schema.voting import (
 __all__ = [
     "DIETARY_TAGS",
     "DIFFICULTIES",
+    "ChampionshipOdds",
     "DriftCheck",
+    "MarketAccuracy",
+    "MarketPrediction",
     "ROLES",
     "TASK_STATES",
     "AuditEntry",

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from warehouse.schema.base import Base
@@ -61,6 +71,98 @@ class PredictionAccuracy(Base):
     scored_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.current_timestamp()
     )
+
+
+class MarketPrediction(Base):
+    """One driver's markets for one race and stage, read off the race's finishing-order
+    distribution by a finishing-order model version (`f1_order_{stage}`) from the P(win) of
+    the winner version `winner_version` (the stage's champion when it was stored)."""
+
+    __tablename__ = "market_predictions"
+    __table_args__ = (
+        UniqueConstraint("race_id", "driver_id", "stage", "model_name", "model_version"),
+        CheckConstraint(
+            "win >= 0 AND win <= 1 AND podium >= 0 AND podium <= 1 AND top6 >= 0 AND top6 <= 1"
+            " AND points >= 0 AND points <= 1 AND dnf >= 0 AND dnf <= 1",
+            name="probabilities_range",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    race_id: Mapped[int] = mapped_column(ForeignKey("races.id"), index=True)
+    driver_id: Mapped[int] = mapped_column(ForeignKey("drivers.id"))
+    stage: Mapped[str] = mapped_column(String(16))
+    model_name: Mapped[str] = mapped_column(String(128))
+    model_version: Mapped[str] = mapped_column(String(32))
+    winner_version: Mapped[str] = mapped_column(String(32))
+    win: Mapped[float] = mapped_column(Float)
+    podium: Mapped[float] = mapped_column(Float)
+    top6: Mapped[float] = mapped_column(Float)
+    points: Mapped[float] = mapped_column(Float)
+    dnf: Mapped[float] = mapped_column(Float)
+    expected_points: Mapped[float] = mapped_column(Float)
+    teammate_ahead: Mapped[float | None] = mapped_column(Float)  # null: no single teammate
+    # P(finishes k-th) for k = 1…entrants (P(DNF) is the rest)
+    positions: Mapped[list[float]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    alias: Mapped[str | None] = mapped_column(String(16))
+
+
+class MarketAccuracy(Base):
+    """How one finishing-order version's markets for one race scored against the result.
+
+    `market`: one of spec.MARKETS (each entrant a yes/no event: mean log loss and Brier over
+    the entrants), `position` (the finishing place, not classified as the last category:
+    `log_loss` of the place that happened, `rps` the ranked probability score, both means over
+    the entrants; `brier` the multi-category Brier) or `h2h` (teammate pairs: P(the first
+    ahead of the second) against what happened)."""
+
+    __tablename__ = "market_accuracy"
+    __table_args__ = (
+        UniqueConstraint("race_id", "stage", "model_name", "model_version", "market"),
+        CheckConstraint("log_loss >= 0", name="log_loss_not_negative"),
+        CheckConstraint("brier >= 0 AND brier <= 2", name="brier_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    race_id: Mapped[int] = mapped_column(ForeignKey("races.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    model_name: Mapped[str] = mapped_column(String(128))
+    model_version: Mapped[str] = mapped_column(String(32))
+    market: Mapped[str] = mapped_column(String(16))
+    log_loss: Mapped[float] = mapped_column(Float)
+    brier: Mapped[float] = mapped_column(Float)
+    rps: Mapped[float | None] = mapped_column(Float)
+    events: Mapped[int] = mapped_column(Integer)  # entrants, or teammate pairs for h2h
+    scored_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
+
+
+class ChampionshipOdds(Base):
+    """One driver's or constructor's title odds after a round of a season (`after_round` 0:
+    before the first race): the rest of the season simulated `seasons` times from the
+    pre-qualifying distribution of the winner and order versions named."""
+
+    __tablename__ = "championship_odds"
+    __table_args__ = (
+        UniqueConstraint("season", "after_round", "kind", "ref"),
+        CheckConstraint("kind IN ('driver', 'constructor')", name="kind_known"),
+        CheckConstraint("p_title >= 0 AND p_title <= 1", name="p_title_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season: Mapped[int] = mapped_column(Integer, index=True)
+    after_round: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(64))  # the driver's or team's Ergast id
+    p_title: Mapped[float] = mapped_column(Float)
+    expected_points: Mapped[float] = mapped_column(Float)
+    points: Mapped[float] = mapped_column(Float)  # the standings after the round
+    seasons: Mapped[int] = mapped_column(Integer)
+    winner_model: Mapped[str] = mapped_column(String(160))  # name@version
+    order_model: Mapped[str] = mapped_column(String(160))
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class DriftCheck(Base):
