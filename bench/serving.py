@@ -4,8 +4,14 @@
 
 Needs a trained champion in the configured stores (`f1 train --stage post_quali`). Starts both
 servers on free local ports, warms each up, then drives each with N concurrent clients for S
-seconds: ours with `GET /api/v1/predictions/{season}/{round}?stage=post_quali`, MLflow's with
-`POST /invocations` carrying that race's feature rows. Prints requests/s and p50/p95/p99.
+seconds and prints requests/s and p50/p95/p99:
+
+- MLflow's `POST /invocations` carrying one race's feature rows;
+- ours, cached: `GET /api/v1/predictions/{season}/{round}?stage=post_quali`, the same race;
+- ours, first answers: every (race, stage) of the published store once, shuffled (no answer
+  can come from the cache: each is computed: features, model, names, encoding);
+- ours, what-if: `POST /api/v1/predictions/what-if`, a random 2014–2024 race's entrants in a
+  random grid order each time (never cached).
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,19 +62,26 @@ def request_bytes(method: str, path: str, body: bytes = b"") -> bytes:
     return (head + "\r\n").encode() + body
 
 
-async def drive(port: int, request: bytes, clients: int, seconds: float) -> tuple[int, Any, int]:
-    """(requests done, latencies in ms, errors) of `clients` keep-alive connections sending
-    `request` back to back for `seconds`. A bare asyncio HTTP/1.1 client (like wrk): a Python
-    HTTP library would spend more of the two cores than the servers under test."""
+async def drive(
+    port: int, requests: Callable[[], bytes | None], clients: int, seconds: float
+) -> tuple[int, Any, int, float]:
+    """(requests done, latencies in ms, errors, seconds taken) of `clients` keep-alive
+    connections each sending the next of `requests()` back to back for `seconds` (or until it
+    gives None). A bare asyncio HTTP/1.1 client (like wrk): a Python HTTP library would spend
+    more of the two cores than the servers under test."""
     latencies: list[float] = []
     errors = 0
-    stop = time.perf_counter() + seconds
+    began = time.perf_counter()
+    stop = began + seconds
 
     async def connection() -> None:
         nonlocal errors
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             while time.perf_counter() < stop:
+                request = requests()
+                if request is None:
+                    break
                 started = time.perf_counter()
                 writer.write(request)
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -79,7 +94,50 @@ async def drive(port: int, request: bytes, clients: int, seconds: float) -> tupl
             writer.close()
 
     await asyncio.gather(*(connection() for _ in range(clients)))
-    return len(latencies), np.array(latencies), errors
+    return len(latencies), np.array(latencies), errors, time.perf_counter() - began
+
+
+def repeat(request: bytes) -> Callable[[], bytes | None]:
+    return lambda: request
+
+
+def each(requests: list[bytes]) -> Callable[[], bytes | None]:
+    """Every request of the list once, in turn (None when all were sent)."""
+    items = iter(requests)
+    return lambda: next(items, None)
+
+
+MLFLOW = "mlflow models serve (POST /invocations)"
+CACHED = "ours, cached (GET /predictions/{s}/{r})"
+FIRST = "ours, first answers (GET, each race once)"
+WHAT_IF = "ours, what-if (POST, a new grid each time)"
+
+
+def first_answers(races: list[tuple[int, int, str]], rng: random.Random) -> list[bytes]:
+    """One GET per (season, round, stage), shuffled: none can be answered from the cache."""
+    order = list(races)
+    rng.shuffle(order)
+    return [
+        request_bytes("GET", f"/api/v1/predictions/{season}/{round_}?stage={stage}")
+        for season, round_, stage in order
+    ]
+
+
+def what_ifs(
+    entrants: dict[tuple[int, int], list[str]], rng: random.Random
+) -> Callable[[], bytes | None]:
+    """Endless what-if requests: a random race of those given, its entrants in a random order."""
+    keys = list(entrants)
+
+    def next_request() -> bytes:
+        season, round_ = rng.choice(keys)
+        drivers = list(entrants[(season, round_)])
+        rng.shuffle(drivers)
+        grid = [{"driver_id": d, "position": i} for i, d in enumerate(drivers, start=1)]
+        body = json.dumps({"season": season, "round": round_, "grid": grid}).encode()
+        return request_bytes("POST", "/api/v1/predictions/what-if", body)
+
+    return next_request
 
 
 def main() -> None:
@@ -99,7 +157,17 @@ def main() -> None:
     version = alias_version(name, CHAMPION)
     if version is None:
         raise SystemExit(f"{name} has no champion: run `f1 train --stage post_quali` first")
+    from feature_store.store import read_offline
+
     rows = get_entry_features(make_engine(), args.season, args.round, "post_quali")
+    races: list[tuple[int, int, str]] = []
+    entrants: dict[tuple[int, int], list[str]] = {}
+    for stage in ("pre_quali", "post_quali"):
+        published = read_offline(stage)
+        for (season, round_), race in published.groupby(["season", "round"]):
+            races.append((int(season), int(round_), stage))
+            if stage == "post_quali" and int(season) >= 2014:
+                entrants[(int(season), int(round_))] = list(race["driver_ref"])
     payload = {
         "dataframe_split": json.loads(
             rows[["race_id", "driver_id", *feature_names("post_quali")]].to_json(orient="split")
@@ -153,13 +221,6 @@ def main() -> None:
         wait(f"http://127.0.0.1:{ours}/ready")
         wait(f"http://127.0.0.1:{theirs}/ping")
         path = f"/api/v1/predictions/{args.season}/{args.round}?stage=post_quali"
-        targets = {
-            "ours (GET /api/v1/predictions)": (ours, request_bytes("GET", path)),
-            "mlflow models serve (POST /invocations)": (
-                theirs,
-                request_bytes("POST", "/invocations", json.dumps(payload).encode()),
-            ),
-        }
         started = time.perf_counter()
         first = httpx.get(f"http://127.0.0.1:{ours}{path}").json()
         cold = (time.perf_counter() - started) * 1000
@@ -168,22 +229,29 @@ def main() -> None:
         mlflow_probs = [r["probability"] for r in check["predictions"]]
         same = np.allclose(sorted(served.values()), sorted(mlflow_probs), atol=1e-9)
         print(f"{name} v{version}, race {args.season} R{args.round}: same probabilities: {same}")
-        print(f"ours, first request (features, model, encoding; then cached): {cold:.1f} ms")
+        print(f"ours, first request of the race (then cached): {cold:.1f} ms")
+        mlflow_request = request_bytes("POST", "/invocations", json.dumps(payload).encode())
+        phases: dict[str, tuple[int, Callable[[], Callable[[], bytes | None]]]] = {
+            MLFLOW: (theirs, lambda: repeat(mlflow_request)),
+            CACHED: (ours, lambda: repeat(request_bytes("GET", path))),
+            FIRST: (ours, lambda: each(first_answers(races, random.Random(1)))),
+            WHAT_IF: (ours, lambda: what_ifs(entrants, random.Random(2))),
+        }
         results = {}
-        for label, (port, request) in targets.items():
-            asyncio.run(drive(port, request, args.clients, 3))  # warm-up
-            done, ms, errors = asyncio.run(drive(port, request, args.clients, args.seconds))
-            results[label] = done / args.seconds
-            print(
-                f"{label:42} {done / args.seconds:8.1f} req/s  p50 {np.percentile(ms, 50):6.1f} ms"
-                f"  p95 {np.percentile(ms, 95):6.1f} ms  p99 {np.percentile(ms, 99):6.1f} ms"
-                f"  errors {errors}  ({args.clients} clients, {args.seconds:.0f}s)"
+        for label, (port, requests) in phases.items():
+            if label != FIRST:  # every first answer is asked once: no warm-up of those
+                asyncio.run(drive(port, requests(), args.clients, 3))
+            done, ms, errors, took = asyncio.run(
+                drive(port, requests(), args.clients, args.seconds)
             )
-        ratio = (
-            results["ours (GET /api/v1/predictions)"]
-            / results["mlflow models serve (POST /invocations)"]
-        )
-        print(f"throughput ratio: {ratio:.1f}×")
+            results[label] = done / took
+            print(
+                f"{label:46} {done / took:8.1f} req/s  p50 {np.percentile(ms, 50):6.1f} ms"
+                f"  p95 {np.percentile(ms, 95):6.1f} ms  p99 {np.percentile(ms, 99):6.1f} ms"
+                f"  errors {errors}  ({done} requests, {args.clients} clients, {took:.0f}s)"
+            )
+        for label in (CACHED, FIRST, WHAT_IF):
+            print(f"{label}: {results[label] / results[MLFLOW]:.1f}× mlflow models serve")
     finally:
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)

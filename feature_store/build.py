@@ -46,6 +46,40 @@ def build_views(
     return views
 
 
+class NoLineup(LookupError):
+    """No race before the one asked about has a qualifying list to take the line-up from."""
+
+
+def previous_lineup(frames: Frames, idx: int, race_id: int) -> pd.DataFrame:
+    """The entrants of the latest earlier race that has a qualifying list, moved to `race_id`
+    (a race's entrants before its qualifying: the current line-ups)."""
+    earlier = frames.races[frames.races["idx"] < idx].sort_values("idx", ascending=False)
+    for previous in earlier["race_id"]:
+        lineup = frames.qualifying[frames.qualifying["race_id"] == previous]
+        if not lineup.empty:
+            return lineup.assign(race_id=race_id, position=pd.NA, q1=None, q2=None, q3=None)
+    raise NoLineup("no earlier race has a lineup")
+
+
+def upcoming_lineup(frames: Frames) -> pd.DataFrame | None:
+    """The entrants of the next race, when it has no qualifying list yet: the race after the
+    last one with results, its entrants the current line-ups (None when there is no such race,
+    or it has its qualifying list, or no race before it has one). The published build carries
+    its rows for the stages that do not know the grid, so no request builds them."""
+    done = frames.races[frames.races["race_id"].isin(frames.results["race_id"])]
+    last = int(done["idx"].max()) if not done.empty else -1
+    later = frames.races[frames.races["idx"] > last].sort_values("idx")
+    if later.empty:
+        return None
+    race_id, idx = int(later["race_id"].iloc[0]), int(later["idx"].iloc[0])
+    if (frames.qualifying["race_id"] == race_id).any():
+        return None
+    try:
+        return previous_lineup(frames, idx, race_id)
+    except NoLineup:
+        return None
+
+
 def _base(frames: Frames, entrants: pd.DataFrame | None) -> pd.DataFrame:
     """Entrants with every feature both stages share."""
     races = frames.races

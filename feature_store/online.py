@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, exists, select
 
-from feature_store.build import build_views
-from feature_store.frames import Frames, load_frames
+from feature_store.build import NoLineup, build_views, previous_lineup
+from feature_store.frames import load_frames
 from feature_store.store import Manifest, read_offline, store_root
-from spec import STAGES
+from spec import STAGE_NAMES, STAGES
 from spec import stage as spec_stage
 from warehouse.db import session_factory
 from warehouse.schema import Driver, Race, RaceResult
@@ -54,11 +55,11 @@ def get_entry_features(
     it, else built now (entrants: the qualifying list when known, else the previous race's)."""
     known = spec_stage(stage)  # UnknownName (a ValueError) names the choices
     root = root or store_root()
-    if Manifest.read(root) is not None:
-        rows = read_offline(stage, root, since=season)
-        rows = rows[(rows["season"] == season) & (rows["round"] == round_)]
-        if not rows.empty:
-            return rows.reset_index(drop=True)
+    manifest = Manifest.read(root)
+    if manifest is not None:
+        rows = published(root, manifest).race(stage, season, round_)
+        if rows is not None:
+            return rows
     frames = load_frames(engine)
     race = frames.races[(frames.races["season"] == season) & (frames.races["round"] == round_)]
     if race.empty:
@@ -71,19 +72,56 @@ def get_entry_features(
             raise NoEntrants(
                 f"{season} round {round_} has no qualifying yet: use {' or '.join(earlier)}"
             )
-        entrants = _previous_lineup(frames, idx, race_id)
+        try:
+            entrants = previous_lineup(frames, idx, race_id)
+        except NoLineup as error:
+            raise NoEntrants(str(error)) from None
     rows = build_views(frames, (stage,), entrants=entrants)[stage]
     return rows.reset_index(drop=True)
 
 
-def _previous_lineup(frames: Frames, idx: int, race_id: int) -> pd.DataFrame:
-    """The entrants of the latest earlier race that has a qualifying list, moved to `race_id`."""
-    earlier = frames.races[frames.races["idx"] < idx].sort_values("idx", ascending=False)
-    for previous in earlier["race_id"]:
-        lineup = frames.qualifying[frames.qualifying["race_id"] == previous]
-        if not lineup.empty:
-            return lineup.assign(race_id=race_id, position=pd.NA, q1=None, q2=None, q3=None)
-    raise NoEntrants("no earlier race has a lineup")
+class Published:
+    """One published build in memory, indexed by race: a race's rows are a slice away (the
+    service answers a race it has not answered yet without reading Parquet)."""
+
+    def __init__(self, root: Path, manifest: Manifest) -> None:
+        self.build_id = manifest.build_id
+        self.stages: dict[str, tuple[pd.DataFrame, dict[tuple[int, int], Any]]] = {}
+        for stage in STAGE_NAMES:
+            if not (root / f"{stage}.parquet").exists():
+                continue
+            rows = read_offline(stage, root)
+            self.stages[stage] = (rows, rows.groupby(["season", "round"]).indices)
+
+    def race(self, stage: str, season: int, round_: int) -> pd.DataFrame | None:
+        found = self.stages.get(stage)
+        if found is None:
+            return None
+        rows, index = found
+        at = index.get((season, round_))
+        return None if at is None else rows.iloc[at].reset_index(drop=True)
+
+
+KEPT_ROOTS = 2  # a process serves one store; tests and tools may open a few
+_PUBLISHED: dict[Path, Published] = {}
+_PUBLISHED_LOCK = threading.Lock()
+
+
+def published(root: Path, manifest: Manifest) -> Published:
+    """The build `manifest` names, in memory (read once per build; the last build of the
+    last KEPT_ROOTS store roots is kept)."""
+    held = _PUBLISHED.get(root)
+    if held is not None and held.build_id == manifest.build_id:
+        return held
+    with _PUBLISHED_LOCK:  # one thread reads a new build; the others wait for it
+        held = _PUBLISHED.get(root)
+        if held is None or held.build_id != manifest.build_id:
+            held = Published(root, manifest)
+            _PUBLISHED.pop(root, None)
+            while len(_PUBLISHED) >= KEPT_ROOTS:  # the least recently loaded goes
+                _PUBLISHED.pop(next(iter(_PUBLISHED)))
+            _PUBLISHED[root] = held
+        return held
 
 
 def prediction_card(

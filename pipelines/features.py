@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from feature_store.build import build_views
+from feature_store.build import build_views, upcoming_lineup
 from feature_store.frames import Frames, load_frames
 from feature_store.store import (
     Manifest,
@@ -28,6 +28,7 @@ from feature_store.store import (
 )
 from feature_store.view import NAME, VERSION
 from spec import STAGE_NAMES
+from spec import stage as spec_stage
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,26 @@ def build_features(
     published = Manifest.read(root) is not None
     incremental = after is not None and published
     entrants = _entrants_from(frames, after) if incremental and after else None
+    lineup = upcoming_lineup(frames)  # the next race's entrants before its qualifying
+    if lineup is not None and incremental and after is not None:
+        race = frames.races[frames.races["race_id"] == lineup["race_id"].iloc[0]]
+        if _before(race, after).any():
+            lineup = None  # before the rebuilt races: the published rows stay
+    if lineup is not None:
+        entrants = pd.concat(
+            [frames.qualifying if entrants is None else entrants, lineup], ignore_index=True
+        )
     if entrants is not None and entrants.empty:
         views: dict[str, pd.DataFrame] = {}  # no race from `after` on has entrants yet
     else:
         views = build_views(frames, stages, entrants=entrants)
+    if lineup is not None:  # a stage knowing the grid has no rows before the qualifying
+        upcoming = int(lineup["race_id"].iloc[0])
+        views = {
+            stage: rows[rows["race_id"] != upcoming] if spec_stage(stage).uses("qualifying")
+            else rows
+            for stage, rows in views.items()
+        }  # fmt: skip
     full: dict[str, pd.DataFrame] = {}
     changed = {}
     for stage in STAGE_NAMES:

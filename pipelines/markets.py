@@ -158,7 +158,8 @@ def market_scores(
     """Per market of SCORED: `log_loss`, `brier`, `rps` (positions only) and `events`, of one
     version's stored rows of one race (`driver_id`, `positions`, `team_ahead`) against the
     race's result rows (`driver_id`, `team_id`, `position`, `finish_order`). An entrant
-    missing from the result did not start: not classified."""
+    missing from the result did not start: not classified, and a head-to-head with them is
+    void (as bookmakers settle it)."""
     race = stored.reset_index(drop=True).merge(
         result[["driver_id", "team_id", "position", "finish_order"]], on="driver_id", how="left"
     )
@@ -198,7 +199,7 @@ def market_scores(
     }
     p_pairs, y_pairs = [], []
     order = race["finish_order"].fillna(race["finish_order"].max() + 1).fillna(n + 1)
-    for _, team in race[race["team_id"].notna()].groupby("team_id"):
+    for _, team in race[race["team_id"].notna()].groupby("team_id"):  # both started
         if len(team) != 2 or team["team_ahead"].isna().any():
             continue  # teammate_ahead is the head-to-head of a two-car team
         a, b = team.index

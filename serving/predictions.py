@@ -50,7 +50,9 @@ class Markets(BaseModel):
         description="P(finishes ahead of the teammate); null without exactly one teammate"
     )
     positions: list[float] = Field(
-        description="P(finishes k-th) for k = 1…entrants; with `dnf` they sum to 1"
+        description="P(finishes k-th) for k = 1…entrants; with `dnf` they sum to 1 (from "
+        "20,000 simulated orders: P(finishes 1st) is the entry's `probability` within "
+        "sampling error)"
     )
 
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from feature_store.online import published
 from feature_store.store import Manifest, store_root
 from models.pyfunc import LoadedModel
 from models.registry import CHALLENGER, CHAMPION, alias_version, load_version
@@ -74,6 +75,8 @@ class ServedModels:
                     if key in self.loaded:
                         fresh[key] = self.loaded[key]
         manifest = Manifest.read(store_root())
+        if manifest is not None:
+            published(store_root(), manifest)  # the build in memory before a request needs it
         with self._lock:
             changed = {
                 key: (self.loaded[key].version if key in self.loaded else None, served.version)

@@ -75,12 +75,14 @@ def championship(
                 select(Driver.ref, Driver.forename + " " + Driver.surname).where(
                     Driver.ref.in_(refs["driver"])
                 )
-            ).tuples()
+            )
+            .tuples()
+            .all()
         ),
         "constructor": dict(
-            session.execute(
-                select(Team.ref, Team.name).where(Team.ref.in_(refs["constructor"]))
-            ).tuples()
+            session.execute(select(Team.ref, Team.name).where(Team.ref.in_(refs["constructor"])))
+            .tuples()
+            .all()
         ),
     }
     rounds: dict[int, RoundOdds] = {}

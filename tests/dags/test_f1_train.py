@@ -20,7 +20,7 @@ def f1_train(airflow_db):  # type: ignore[no-untyped-def]
     return DagBag(dag_folder=str(DAGS / "f1_train.py")).dags["f1_train"]
 
 
-def test_trains_both_stages_registers_and_announces(
+def test_trains_every_target_and_stage_registers_and_announces(
     f1_train, history_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import mlflow
@@ -36,8 +36,21 @@ def test_trains_both_stages_registers_and_announces(
     assert run.state == "success"
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     client = MlflowClient()
-    events = {e["name"]: e for e in asset_events("f1/models")[-2:]}
-    assert set(events) == {"f1_winner_pre_quali", "f1_winner_post_quali"}
+    events = {e["name"]: e for e in asset_events("f1/models")[-4:]}
+    assert set(events) == {
+        "f1_winner_pre_quali",
+        "f1_winner_post_quali",
+        "f1_order_pre_quali",
+        "f1_order_post_quali",
+    }
+    for name in ("f1_order_pre_quali", "f1_order_post_quali"):  # the finishing-order models
+        event = events.pop(name)
+        champion = client.get_model_version_by_alias(name, "champion")
+        assert str(champion.version) == event["version"] == "1"
+        params = client.get_run(event["run_id"]).data.params
+        assert (params["target"], params["train_to"]) == ("order", "2024")
+        per_race = client.list_artifacts(event["run_id"], "validation")
+        assert "validation/per_race.csv" in {a.path for a in per_race}  # what the gate reads
     for name, event in events.items():
         champion = client.get_model_version_by_alias(name, "champion")
         challenger = client.get_model_version_by_alias(name, "challenger")

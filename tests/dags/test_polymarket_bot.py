@@ -72,7 +72,9 @@ def test_polymarket_bot_runs_a_cycle_against_the_champion(
         session.flush()
         ref = RaceRef(race.id, race.season, race.round, race.name)
     stored = store_predictions(engine, ref)  # what f1_score stores for the next race
-    assert stored and all(name.startswith("f1_winner_pre_quali") for name in stored)
+    # before qualifying: the pre_quali winner champion, and the finishing-order champion's
+    # markets
+    assert set(stored) == {"f1_winner_pre_quali v1", "f1_order_pre_quali v1"}
     data = Polymarket()
     data.move_to(race_day)
     with session_factory(engine)() as session:

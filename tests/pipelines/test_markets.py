@@ -1,0 +1,231 @@
+"""The finishing-order markets in the online evidence: stored before a race from the registry's
+real models, scored per market after it, and the championship odds stored once however many
+writers store them at once (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import delete, func, select, text
+
+from feature_store.online import RaceRef
+from models.market_baselines import EPS
+from models.pyfunc import LoadedModel
+from models.registry import load_version
+from pipelines.markets import market_scores, score_markets, store_odds, update_championship
+from pipelines.score import store_predictions
+from warehouse.db import make_engine, session_factory
+from warehouse.schema import (
+    ChampionshipOdds,
+    MarketAccuracy,
+    MarketPrediction,
+    Prediction,
+    PredictionAccuracy,
+    Race,
+    RaceResult,
+)
+
+
+def test_market_scores_of_a_race_forecast_with_certainty() -> None:
+    """Four entrants, two teams: A won, B second, C did not finish, D did not start (absent
+    from the result: not classified). The forecast was certain and right about A, B and C,
+    certain and wrong about D (third)."""
+    stored = pd.DataFrame(
+        {
+            "driver_id": [1, 2, 3, 4],
+            "positions": [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0]],
+            "team_ahead": [1.0, 0.0, 0.5, 0.5],
+        }
+    )
+    result = pd.DataFrame(
+        {
+            "driver_id": [1, 2, 3],
+            "team_id": [10, 10, 20],
+            "position": [1, 2, None],
+            "finish_order": [1, 2, 3],
+        }
+    )
+    scores = market_scores(stored, result, paying=10)
+    wrong = -math.log(EPS) / 4  # one certain miss among four entrants
+    assert scores["win"]["brier"] == 0 and scores["win"]["log_loss"] < 1e-5
+    assert scores["podium"]["brier"] == pytest.approx(0.25)  # D: podium 1, did not start
+    assert scores["podium"]["log_loss"] == pytest.approx(wrong, rel=1e-4)
+    assert scores["dnf"]["brier"] == pytest.approx(0.25)
+    assert scores["points"]["brier"] == pytest.approx(0.25)
+    assert scores["position"]["log_loss"] == pytest.approx(wrong, rel=1e-4)
+    assert scores["position"]["brier"] == pytest.approx(2 / 4)  # D: two categories off by 1
+    # D's cumulative forecast is 1 from the third place on; it happened at "not classified"
+    assert scores["position"]["rps"] == pytest.approx((2 / 4) / 4)
+    assert all(s["events"] == 4 for m, s in scores.items() if m != "h2h")
+    # team 10: A ahead of B as forecast (p 1.0); team 20's pair is void: D did not start
+    assert scores["h2h"] == {
+        "log_loss": pytest.approx(-math.log(1 - EPS)),
+        "brier": 0.0,
+        "rps": None,
+        "events": 1,
+    }
+
+
+@pytest.fixture
+def evidence(history, registry: dict, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The shared history warehouse with the session registry's models; what the test stores
+    is removed after it."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry["env"]["MLFLOW_TRACKING_URI"])
+    monkeypatch.setenv("F1_HOME", registry["env"]["F1_HOME"])
+    for name in ("f1_order_pre_quali", "f1_order_post_quali", "f1_winner_pre_quali"):
+        registry["set_aliases"](name, "1", None)
+    registry["set_aliases"]("f1_winner_post_quali", "2", None)
+    yield history
+    with history.begin() as connection:
+        for table in (MarketAccuracy, MarketPrediction, PredictionAccuracy, Prediction):
+            connection.execute(delete(table))
+
+
+def test_markets_stored_before_the_race_and_scored_per_market_after(evidence: Any) -> None:
+    engine = evidence
+    with session_factory(engine)() as session:
+        race = session.execute(
+            select(Race.id, Race.season, Race.round, Race.name).where(
+                Race.season == 2024, Race.round == 24
+            )
+        ).one()
+    stored = store_predictions(engine, RaceRef(*race))
+    assert stored["f1_order_post_quali v1"] == stored["f1_order_pre_quali v1"] == 20
+    with session_factory(engine)() as session:
+        markets = session.scalars(
+            select(MarketPrediction).where(MarketPrediction.stage == "post_quali")
+        ).all()
+        winner = dict(
+            session.execute(
+                select(Prediction.driver_id, Prediction.probability).where(
+                    Prediction.stage == "post_quali", Prediction.model_version == "2"
+                )
+            )
+            .tuples()
+            .all()
+        )
+        results = dict(
+            session.execute(
+                select(RaceResult.driver_id, RaceResult.position).where(
+                    RaceResult.race_id == race.id
+                )
+            )
+            .tuples()
+            .all()
+        )
+    for m in markets:
+        assert sum(m.positions) + m.dnf == pytest.approx(1, abs=1e-4)
+        assert m.win <= m.podium + 1e-9 <= m.top6 + 2e-9 <= m.points + 3e-9
+        # the champion's P(win), as 20,000 simulated orders give it back
+        assert m.win == pytest.approx(winner[m.driver_id], abs=0.01)
+        assert m.winner_version == "2" and m.alias == "champion"
+    assert score_markets(engine) == 2  # (race, stage, version) pairs
+    assert score_markets(engine) == 0  # scored once
+    with session_factory(engine)() as session:
+        rows = session.scalars(
+            select(MarketAccuracy).where(MarketAccuracy.stage == "post_quali")
+        ).all()
+    by_market = {r.market: r for r in rows}
+    assert set(by_market) == {"win", "podium", "top6", "points", "dnf", "position", "h2h"}
+    # the win market scored independently: each entrant a yes/no event
+    p = np.array([m.win for m in markets])
+    y = np.array([results.get(m.driver_id) == 1 for m in markets], dtype=float)
+    p = np.clip(p, EPS, 1 - EPS)
+    expected = float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+    assert by_market["win"].log_loss == pytest.approx(expected, rel=1e-9)
+    assert by_market["h2h"].events == 10 and by_market["position"].events == 20
+    assert 0 < by_market["position"].rps < 0.2  # a real forecast of a real race
+
+
+ODDS = {
+    "season": 2030,
+    "after_round": 3,
+    "seasons": 10_000,
+    "computed_at": "2030-04-01T12:00:00+00:00",
+    "models": {
+        "winner": {"name": "f1_winner_pre_quali", "version": "4"},
+        "order": {"name": "f1_order_pre_quali", "version": "2"},
+    },
+    "drivers": [
+        {"id": "norris", "p_title": 0.7, "expected_points": 400.0},
+        {"id": "piastri", "p_title": 0.3, "expected_points": 380.0},
+    ],
+    "constructors": [{"id": "mclaren", "p_title": 1.0, "expected_points": 780.0}],
+}
+POINTS = {"driver": {"norris": 75.0, "piastri": 68.0}, "constructor": {"mclaren": 143.0}}
+
+
+@pytest.mark.parametrize("writers", [8])
+def test_odds_of_a_round_stored_once_by_concurrent_writers(migrated: Any, writers: int) -> None:
+    engine = migrated
+    start = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            start.wait()
+            store_odds(engine, ODDS, POINTS)
+        except BaseException as error:  # noqa: BLE001 (the assertion reports it)
+            errors.append(error)
+
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with session_factory(engine)() as session:
+        rows = session.scalars(select(ChampionshipOdds).order_by(ChampionshipOdds.ref)).all()
+    assert [(r.kind, r.ref, r.p_title, r.points) for r in rows] == [
+        ("constructor", "mclaren", 1.0, 143.0),
+        ("driver", "norris", 0.7, 75.0),
+        ("driver", "piastri", 0.3, 68.0),
+    ]
+    assert {r.winner_model for r in rows} == {"f1_winner_pre_quali@4"}
+    # stored again with new figures: the round's rows are replaced, not added to
+    store_odds(engine, {**ODDS, "drivers": ODDS["drivers"][:1]}, POINTS)
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(ChampionshipOdds)) == 2
+
+
+def test_the_season_odds_are_stored_after_its_last_race_with_results_once(
+    history_copy: Path, registry: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2024 with its last three races not run yet: the odds after round 21, from the
+    registry's pre-qualifying models, stored once; P(title) sums to 1."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry["env"]["MLFLOW_TRACKING_URI"])
+    monkeypatch.setenv("F1_HOME", registry["env"]["F1_HOME"])  # its published features
+    for name in ("f1_order_pre_quali", "f1_winner_pre_quali"):
+        registry["set_aliases"](name, "1", None)
+    engine = make_engine(f"sqlite:///{history_copy}")
+    with engine.begin() as connection:
+        for table in ("race_results", "sprint_results"):
+            connection.execute(
+                text(
+                    f"DELETE FROM {table} WHERE race_id IN "  # noqa: S608 (our table names)
+                    "(SELECT id FROM races WHERE season = 2024 AND round > 21)"
+                )
+            )
+    models = [
+        LoadedModel(name, "1", "champion", load_version(name, "1"))
+        for name in ("f1_winner_pre_quali", "f1_order_pre_quali")
+    ]
+    first = update_championship(engine, 2024, *models)
+    assert first == {"season": 2024, "after_round": 21, "rows": first["rows"]} and first["rows"]
+    assert update_championship(engine, 2024, *models) is None  # stored already
+    with session_factory(engine)() as session:
+        rows = session.scalars(select(ChampionshipOdds)).all()
+    for kind in ("driver", "constructor"):
+        assert sum(r.p_title for r in rows if r.kind == kind) == pytest.approx(1.0, abs=1e-9)
+    leader = max((r for r in rows if r.kind == "driver"), key=lambda r: r.points)
+    assert (leader.ref, leader.points) == ("max_verstappen", 393.0)  # the standings then
+    assert {r.after_round for r in rows} == {21}
+    assert rows[0].computed_at.date() == dt.datetime.now(dt.UTC).date()
+    engine.dispose()
