@@ -6,8 +6,9 @@ import datetime as dt
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, exists, select
 
@@ -86,20 +87,25 @@ class Published:
 
     def __init__(self, root: Path, manifest: Manifest) -> None:
         self.build_id = manifest.build_id
-        self.stages: dict[str, tuple[pd.DataFrame, dict[tuple[int, int], Any]]] = {}
+        self.races: dict[tuple[str, int, int], pd.DataFrame] = {}
         for stage in STAGE_NAMES:
             if not (root / f"{stage}.parquet").exists():
                 continue
             rows = read_offline(stage, root)
-            self.stages[stage] = (rows, rows.groupby(["season", "round"]).indices)
+            # the refs as Python strings: a race's rows are filtered and taken per request,
+            # which costs Arrow-backed strings more than the whole rest of the answer
+            text = [c for c in rows.columns if pd.api.types.is_string_dtype(rows[c])]
+            rows = rows.astype(dict.fromkeys(text, object))
+            for key, race in rows.groupby(["season", "round"], sort=False):
+                season, round_ = cast(tuple[int, int], key)
+                self.races[(stage, int(season), int(round_))] = race.reset_index(drop=True)
 
     def race(self, stage: str, season: int, round_: int) -> pd.DataFrame | None:
-        found = self.stages.get(stage)
-        if found is None:
-            return None
-        rows, index = found
-        at = index.get((season, round_))
-        return None if at is None else rows.iloc[at].reset_index(drop=True)
+        """The race's rows at `stage`, None when the build does not hold it. A new frame on
+        the same data: pandas' copy-on-write copies what a caller changes, and a column a
+        caller adds is its own."""
+        rows = self.races.get((stage, season, round_))
+        return None if rows is None else rows.copy(deep=False)
 
 
 KEPT_ROOTS = 2  # a process serves one store; tests and tools may open a few
@@ -135,30 +141,29 @@ def prediction_card(
 ) -> dict[str, Any]:
     """`{"race", "stage", "predictions"}` with driver names, sorted by probability; each
     prediction with its `explanation` when `explanations` (one per row of `rows`) is given."""
-    with session_factory(engine)() as session:  # type: ignore[arg-type]  # a Connection binds too
-        race = session.execute(
-            select(Race.name).where(Race.season == season, Race.round == round_)
-        ).scalar_one()
-        names = dict(
-            session.execute(
-                select(Driver.id, Driver.forename + " " + Driver.surname).where(
-                    Driver.id.in_([int(d) for d in rows["driver_id"]])
-                )
-            )
-            .tuples()
-            .all()
-        )
-    ordered = rows.assign(probability=probs, _row=range(len(rows))).sort_values(
-        "probability", ascending=False
-    )
-    columns = ("driver_id", "driver_ref", "team_ref", "probability", "_row")
+    ids = [int(d) for d in rows["driver_id"]]
+    race_name = select(Race.name).where(Race.season == season, Race.round == round_)
+    query = select(
+        Driver.id, Driver.forename + " " + Driver.surname, race_name.scalar_subquery()
+    ).where(Driver.id.in_(ids))
+    if isinstance(engine, Connection):
+        found = engine.execute(query).all()
+    else:
+        with engine.connect() as connection:  # one round trip, no ORM session
+            found = connection.execute(query).all()
+    if not found or found[0][2] is None:
+        raise NoEntrants(f"race {season} round {round_} is not in the warehouse")
+    names = {int(ident): str(name) for ident, name, _ in found}
+    race = str(found[0][2])
+    p = np.asarray(probs, dtype=float)
+    refs, teams = rows["driver_ref"].tolist(), rows["team_ref"].tolist()
     predictions = []
-    for ident, ref, team, p, row in zip(*(ordered[c].tolist() for c in columns), strict=True):
+    for row in np.argsort(-p, kind="stable"):  # the most likely first; ties in row order
         entry = {
-            "driver_id": ref,
-            "driver_name": names.get(int(ident), ref),
-            "team_id": team,
-            "probability": float(p),
+            "driver_id": refs[row],
+            "driver_name": names.get(ids[row], refs[row]),
+            "team_id": teams[row],
+            "probability": float(p[row]),
         }
         if explanations is not None:
             entry["explanation"] = explanations[row]

@@ -161,13 +161,18 @@ def _grid_rows(
         rows = get_entry_features(engine, season, round_, stage)
     except NoEntrants:
         rows = get_entry_features(engine, season, round_, STAGES[0].name)  # may raise too
-    known = set(rows["driver_ref"])
+    refs = rows["driver_ref"].tolist()
+    known = set(refs)
     for index, driver in enumerate(grid):
         if driver not in known:
             raise UnknownEntrant(index, driver, season, round_)
-    rows = rows[rows["driver_ref"].isin(grid)].copy()
-    rank = rows["driver_ref"].map(dict(grid)).rank(method="first").astype(float)
-    rows["grid"] = rank.to_numpy()
+    named = [i for i, ref in enumerate(refs) if ref in grid]
+    rows = rows.iloc[named].copy()
+    slots = np.array([grid[refs[i]] for i in named], dtype=float)
+    order = np.argsort(slots, kind="stable")  # ranked by slot; equal slots in row order
+    rank = np.empty(len(slots))
+    rank[order] = np.arange(1, len(slots) + 1)
+    rows["grid"] = rank
     rows["quali_gap_pct"] = float("nan")
     if "sprint_finish" not in rows:
         rows["sprint_finish"] = float("nan")

@@ -9,6 +9,7 @@ same id, and a rebuild that changes nothing changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -25,8 +26,17 @@ from warehouse.settings import WarehouseSettings
 
 
 def store_root(home: Path | None = None) -> Path:
-    """Where the view's published files live."""
-    return (home or WarehouseSettings().f1_home).resolve() / "features" / NAME
+    """Where the view's published files live (under `home`, default F1_HOME)."""
+    if home is not None:
+        return home.resolve() / "features" / NAME
+    return _root_of(os.environ.get("F1_HOME"), os.getcwd())
+
+
+@functools.lru_cache(maxsize=8)
+def _root_of(f1_home: str | None, cwd: str) -> Path:
+    # F1_HOME is the only setting the root depends on (a relative one on the working
+    # directory): the settings are read once per value, not on every request
+    return WarehouseSettings().f1_home.resolve() / "features" / NAME
 
 
 def build_id(views: dict[str, pd.DataFrame]) -> str:
@@ -53,9 +63,22 @@ class Manifest:
     def read(cls, root: Path) -> Manifest | None:
         """The published manifest, or None when nothing is published."""
         path = root / "manifest.json"
-        if not path.exists():
+        try:
+            seen = path.stat()
+        except FileNotFoundError:
             return None
-        return cls(**json.loads(path.read_text()))
+        # read once per file: publishing swaps in a new file (a new inode), so the key moves
+        key = (str(path), seen.st_ino, seen.st_mtime_ns, seen.st_size)
+        held = _MANIFESTS.get(key)
+        if held is None:
+            held = cls(**json.loads(path.read_text()))
+            if len(_MANIFESTS) > 64:
+                _MANIFESTS.clear()
+            _MANIFESTS[key] = held
+        return held
+
+
+_MANIFESTS: dict[tuple[str, int, int, int], Manifest] = {}
 
 
 def stage_build(views: dict[str, pd.DataFrame], root: Path) -> tuple[str, Path]:

@@ -72,10 +72,10 @@ SHOWN = {
 }
 
 
-def inputs(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
-    """The stage's logit inputs for feature rows of races (race_id and the view's features),
-    each compared within its race. In numpy (a race's best by `ufunc.at` on race codes): the
-    service computes one race per request, where pandas' groupby costs milliseconds."""
+def _inputs(frame: pd.DataFrame, stage: str) -> dict[str, np.ndarray]:
+    """The stage's logit inputs by name, each compared within its race. In numpy (a race's
+    best by `ufunc.at` on race codes): the service computes one race per request, where
+    pandas' groupby costs milliseconds."""
     codes, uniques = pd.factorize(frame["race_id"].to_numpy())
 
     def column(name: str) -> np.ndarray:
@@ -117,7 +117,20 @@ def inputs(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
         out["p2"] = (grid == 2).astype(float)
         out["quali_gap"] = np.clip(np.nan_to_num(column("quali_gap_pct"), nan=GAP_CAP), None,
                                    GAP_CAP)  # fmt: skip
+    return out
+
+
+def inputs(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """The stage's logit inputs for feature rows of races (race_id and the view's features),
+    each compared within its race."""
+    out = _inputs(frame, stage)
     return pd.DataFrame({name: out[name] for name in INPUTS[stage]}, index=frame.index)
+
+
+def input_matrix(frame: pd.DataFrame, stage: str) -> np.ndarray:
+    """`inputs` as a (rows, inputs) array, without building a frame."""
+    out = _inputs(frame, stage)
+    return np.column_stack([out[name] for name in INPUTS[stage]])
 
 
 @dataclass
@@ -172,7 +185,9 @@ class ConditionalLogit:
         return pd.DataFrame(z * self.coef, index=frame.index, columns=self.columns)
 
     def logits(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.contributions(frame).sum(axis=1).to_numpy()
+        """β·z per row (the contributions' sum, in numpy: the service's path)."""
+        z = (input_matrix(frame, self.stage) - self.mean) / self.scale
+        return np.asarray(z @ self.coef)
 
     def coefficients(self) -> dict[str, float]:
         """β per input, per standard deviation of the input."""

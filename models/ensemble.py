@@ -175,8 +175,6 @@ class Ensemble:
 
     def predict_bases(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         """Each fitted base model's per-race probabilities."""
-        import xgboost as xgb
-
         races = frame["race_id"].to_numpy()
         out: dict[str, np.ndarray] = {}
         if "elo" in self.bases:
@@ -186,6 +184,8 @@ class Ensemble:
         if "rf" in self.bases:
             out["rf"] = per_race(races, self._rf.predict_proba(x)[:, 1])
         if "xgb" in self.bases:
+            import xgboost as xgb  # only when served (a second to import)
+
             margin = self._xgb.predict(
                 xgb.DMatrix(x, feature_names=self.columns), output_margin=True
             )

@@ -102,6 +102,16 @@ class LoadedModel:
     model: Any
 
     def probabilities(self, rows: pd.DataFrame, stage: str) -> Any:
+        """The model's win probabilities, asked of the fitted ensemble directly: what the
+        pyfunc's `predict` computes, without MLflow's input-schema enforcement on every call
+        (a third of a race's answer); promotion checked the signature is the view's."""
+        if isinstance(self.model, mlflow.pyfunc.PyFuncModel) and isinstance(
+            self.model.unwrap_python_model(), WinnerModel
+        ):
+            frame = rows[["race_id", "driver_id", *feature_names(stage)]]
+            return win_probabilities(ensemble_of(self.model), frame)["probability"].to_numpy(
+                dtype=float
+            )
         return probabilities(self.model, rows, stage)
 
     def explanations(self, rows: pd.DataFrame, stage: str) -> list[list[dict[str, Any]]]:
