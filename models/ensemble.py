@@ -204,6 +204,13 @@ class Ensemble:
             out["pool"] = _pool(races, bases, self.weights, self.power)
         return pd.DataFrame({**out, "ensemble": out[self.serve]}, index=frame.index)
 
+    def forecast(self, frame: pd.DataFrame) -> np.ndarray:
+        """The served forecast alone (`predict(frame)["ensemble"]`): the conditional logit
+        without the frame of every base (what the service computes per request)."""
+        if self.serve == "clogit" and self._clogit is not None:
+            return softmax(frame["race_id"].to_numpy(), self._clogit.logits(frame))
+        return self.predict(frame)["ensemble"].to_numpy(dtype=float)
+
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Each input's share of each row's logit, relative to the average entrant of its race
         (the race's softmax ignores what all entrants share): β·(x − race mean) for the logit,

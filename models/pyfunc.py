@@ -108,10 +108,11 @@ class LoadedModel:
         if isinstance(self.model, mlflow.pyfunc.PyFuncModel) and isinstance(
             self.model.unwrap_python_model(), WinnerModel
         ):
-            frame = rows[["race_id", "driver_id", *feature_names(stage)]]
-            return win_probabilities(ensemble_of(self.model), frame)["probability"].to_numpy(
-                dtype=float
-            )
+            ensemble = ensemble_of(self.model)
+            missing = set(ensemble.features) - set(rows.columns)
+            if missing:
+                raise ValueError(f"input lacks feature columns: {', '.join(sorted(missing))}")
+            return ensemble.forecast(rows)
         return probabilities(self.model, rows, stage)
 
     def explanations(self, rows: pd.DataFrame, stage: str) -> list[list[dict[str, Any]]]:

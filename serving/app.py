@@ -28,6 +28,7 @@ from serving.inputs import InputGuardMiddleware
 from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.openapi import install as install_openapi
+from serving.predictions import computing
 from serving.routes import (
     bot,
     championship,
@@ -59,6 +60,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         set_thread_limit(settings.threads)
         set_switch_interval(settings.switch_interval_ms)
+        computing.resize(settings.compute_slots)
         following = None
         if settings.load_models:
             log.info("serving %s", models.reload())

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Literal
 
 import pandas as pd
@@ -16,6 +17,35 @@ from serving.cache import Cache
 from serving.served import Served
 
 Found = Literal["local", "shared", "computed"]
+
+
+class Computing:
+    """At most `slots` answers computed at once (`F1_SERVICE_COMPUTE_SLOTS`, default 1).
+
+    Computing an answer is Python holding the GIL for milliseconds (pandas, the model, the
+    encoding); four threads computing at once take turns every switch interval and each
+    answer takes four times longer, plus the cost of the switching (on 2 cores: 119 what-ifs
+    a second with the pool's four threads computing together, against the figures in the
+    README with one). A request past the slots waits for one without holding the GIL; the
+    other routes' threads are not held back."""
+
+    def __init__(self, slots: int = 1) -> None:
+        self.resize(slots)
+        self._held = threading.local()  # the semaphore a thread acquired (resize swaps it)
+
+    def resize(self, slots: int) -> None:
+        self.slots = threading.BoundedSemaphore(slots)
+
+    def __enter__(self) -> None:
+        slots = self.slots
+        slots.acquire()
+        self._held.slots = slots
+
+    def __exit__(self, *exc: object) -> None:
+        self._held.slots.release()
+
+
+computing = Computing()
 
 
 class RaceRef(BaseModel):
@@ -116,14 +146,16 @@ def race_prediction(
     if hit is not None:
         return hit
     manifest = Manifest.read(store_root())
-    forecast = forecast_race(engine, season, round_, stage, served, explain=explain, markets=order)
-    if manifest is not None and _published(forecast.rows, manifest):
-        as_of = manifest.built_at
-    else:
-        as_of = dt.datetime.now(dt.UTC).isoformat()
-    answer = forecast.card(engine)
-    answer["features_as_of"] = as_of
-    body = PredictionOut.model_validate(answer).model_dump_json().encode()
+    with computing:
+        forecast = forecast_race(
+            engine, season, round_, stage, served, explain=explain, markets=order
+        )
+        answer = forecast.card(engine)
+        if manifest is not None and _published(forecast.rows, manifest):
+            answer["features_as_of"] = manifest.built_at
+        else:
+            answer["features_as_of"] = dt.datetime.now(dt.UTC).isoformat()
+        body = PredictionOut.model_validate(answer).model_dump_json().encode()
     cache.set(key, body)
     return body, "computed"
 

@@ -23,7 +23,7 @@ from models.registry import CHALLENGER, CHAMPION
 from serving.auth import optional_claims
 from serving.deps import EngineDep, SessionRoute
 from serving.names import AUTO, StageChoice
-from serving.predictions import PredictionOut, cache_key, race_prediction
+from serving.predictions import PredictionOut, cache_key, computing, race_prediction
 from serving.served import Served, ServedModels, arm
 from spec import STAGES
 from warehouse.calendar import last_scheduled
@@ -257,11 +257,12 @@ def what_if(request: Request, engine: EngineDep, claims: Claims, body: WhatIf) -
     served = choose(request, stage, claims)
     grid = {s.driver_id: s.position for s in body.grid}
     try:
-        forecast = forecast_race(engine, body.season, body.round, stage, served, grid=grid)
+        with computing:
+            forecast = forecast_race(engine, body.season, body.round, stage, served, grid=grid)
+            return PredictionOut(**forecast.card(engine))
     except NoEntrants as error:
         raise HTTPException(404, str(error)) from None
     except UnknownEntrant as error:
         raise _invalid(
             ("body", "grid", error.index, "driver_id"), str(error), error.driver
         ) from None
-    return PredictionOut(**forecast.card(engine))
