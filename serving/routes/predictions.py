@@ -235,8 +235,9 @@ async def by_race(
 @router.post(
     "/what-if",
     responses={**NOT_FOUND, 422: {"description": "unknown driver or repeated grid slot"}},
+    response_model=PredictionOut,
 )
-def what_if(request: Request, engine: EngineDep, claims: Claims, body: WhatIf) -> PredictionOut:
+def what_if(request: Request, engine: EngineDep, claims: Claims, body: WhatIf) -> Response:
     """Probabilities for the race's entrants starting in the grid order given (post_quali
     model; each driver's other features as of the race; the lap-time gap left unknown)."""
     slots: dict[int, str] = {}
@@ -259,10 +260,14 @@ def what_if(request: Request, engine: EngineDep, claims: Claims, body: WhatIf) -
     try:
         with computing:
             forecast = forecast_race(engine, body.season, body.round, stage, served, grid=grid)
-            return PredictionOut(**forecast.card(engine))
+            answer = PredictionOut.model_validate(forecast.card(engine)).model_dump_json()
     except NoEntrants as error:
         raise HTTPException(404, str(error)) from None
     except UnknownEntrant as error:
         raise _invalid(
             ("body", "grid", error.index, "driver_id"), str(error), error.driver
         ) from None
+    # encoded once, as the cached answers are (no second validation of the response model)
+    return Response(
+        answer.encode(), media_type="application/json", headers={"X-Model-Version": served.version}
+    )
