@@ -82,10 +82,15 @@ def evidence(history, registry: dict, monkeypatch: pytest.MonkeyPatch):  # type:
     for name in ("f1_order_pre_quali", "f1_order_post_quali", "f1_winner_pre_quali"):
         registry["set_aliases"](name, "1", None)
     registry["set_aliases"]("f1_winner_post_quali", "2", None)
+
+    def clear() -> None:
+        with history.begin() as connection:
+            for table in (MarketAccuracy, MarketPrediction, PredictionAccuracy, Prediction):
+                connection.execute(delete(table))
+
+    clear()  # whatever an earlier test of the shared warehouse left
     yield history
-    with history.begin() as connection:
-        for table in (MarketAccuracy, MarketPrediction, PredictionAccuracy, Prediction):
-            connection.execute(delete(table))
+    clear()
 
 
 def test_markets_stored_before_the_race_and_scored_per_market_after(evidence: Any) -> None:
@@ -100,12 +105,17 @@ def test_markets_stored_before_the_race_and_scored_per_market_after(evidence: An
     assert stored["f1_order_post_quali v1"] == stored["f1_order_pre_quali v1"] == 20
     with session_factory(engine)() as session:
         markets = session.scalars(
-            select(MarketPrediction).where(MarketPrediction.stage == "post_quali")
+            select(MarketPrediction).where(
+                MarketPrediction.stage == "post_quali", MarketPrediction.race_id == race.id
+            )
         ).all()
         winner = dict(
             session.execute(
                 select(Prediction.driver_id, Prediction.probability).where(
-                    Prediction.stage == "post_quali", Prediction.model_version == "2"
+                    Prediction.race_id == race.id,
+                    Prediction.stage == "post_quali",
+                    Prediction.model_name == "f1_winner_post_quali",
+                    Prediction.model_version == "2",
                 )
             )
             .tuples()
@@ -126,6 +136,7 @@ def test_markets_stored_before_the_race_and_scored_per_market_after(evidence: An
         # the champion's P(win), as 20,000 simulated orders give it back
         assert m.win == pytest.approx(winner[m.driver_id], abs=0.01)
         assert m.winner_version == "2" and m.alias == "champion"
+    assert len(markets) == 20
     assert score_markets(engine) == 2  # (race, stage, version) pairs
     assert score_markets(engine) == 0  # scored once
     with session_factory(engine)() as session:

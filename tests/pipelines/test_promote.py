@@ -22,7 +22,15 @@ from models.registry import client as registry_client
 from pipelines import promote
 from pipelines.score import RaceRef, score_predictions, store_predictions
 from warehouse.db import make_engine
-from warehouse.schema import ModelEvent, Prediction, PredictionAccuracy, QualifyingResult, Race
+from warehouse.schema import (
+    MarketAccuracy,
+    MarketPrediction,
+    ModelEvent,
+    Prediction,
+    PredictionAccuracy,
+    QualifyingResult,
+    Race,
+)
 
 NAME = "f1_winner_post_quali"
 
@@ -113,7 +121,8 @@ def scored_warehouse(history) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     """The shared history warehouse, with this test's predictions and events removed after."""
     yield history
     with history.begin() as connection:
-        for table in (PredictionAccuracy, Prediction, ModelEvent):
+        # the finishing-order models' markets are stored beside the predictions
+        for table in (MarketAccuracy, MarketPrediction, PredictionAccuracy, Prediction, ModelEvent):
             connection.execute(delete(table))
 
 
