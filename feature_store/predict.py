@@ -167,13 +167,11 @@ def _grid_rows(
         if driver not in known:
             raise UnknownEntrant(index, driver, season, round_)
     named = [i for i, ref in enumerate(refs) if ref in grid]
-    rows = rows.iloc[named].copy()
     slots = np.array([grid[refs[i]] for i in named], dtype=float)
     order = np.argsort(slots, kind="stable")  # ranked by slot; equal slots in row order
     rank = np.empty(len(slots))
     rank[order] = np.arange(1, len(slots) + 1)
-    rows["grid"] = rank
-    rows["quali_gap_pct"] = float("nan")
+    put: dict[str, Any] = {"grid": rank, "quali_gap_pct": np.nan}
     if "sprint_finish" not in rows:
-        rows["sprint_finish"] = float("nan")
-    return rows.reset_index(drop=True)
+        put["sprint_finish"] = np.nan
+    return rows.iloc[named].reset_index(drop=True).assign(**put)  # one new frame

@@ -29,6 +29,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, case, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -288,16 +289,21 @@ def unauthorized(detail: str) -> HTTPException:
     )
 
 
-def optional_claims(
+async def optional_claims(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> dict[str, Any] | None:
     """The caller's claims when a token is sent (and valid, and not revoked), else None.
 
     Revocation is checked on every request: the user must still exist, be active and hold
-    the token version the token was issued under (one primary-key read)."""
+    the token version the token was issued under (one primary-key read, in the thread pool).
+    An anonymous request is answered on the event loop: no thread-pool hop for nothing."""
     if credentials is None:
         return None
+    return await run_in_threadpool(_verified_claims, request, credentials)
+
+
+def _verified_claims(request: Request, credentials: HTTPAuthorizationCredentials) -> dict[str, Any]:
     claims = decode_token(credentials.credentials, request.app.state.jwt_secret)
     try:
         user_id = int(claims.get("sub", ""))
