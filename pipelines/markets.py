@@ -263,6 +263,11 @@ def stored_rounds(engine: Engine, season: int) -> list[int]:
         )
 
 
+def odds_due(engine: Engine, season: int) -> bool:
+    """Whether the season's odds after its last round with results are not stored yet."""
+    return last_round_with_results(engine, season) not in stored_rounds(engine, season)
+
+
 def update_championship(
     engine: Engine, season: int, winner: Any, order: MarketModel
 ) -> dict[str, Any] | None:

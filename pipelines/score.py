@@ -18,7 +18,7 @@ from models.baselines import HISTORY, baselines
 from models.pyfunc import LoadedModel
 from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
 from pipelines.drift import check_drift
-from pipelines.markets import score_markets, store_markets, update_championship
+from pipelines.markets import odds_due, score_markets, store_markets, update_championship
 from spec import STAGE_NAMES
 from warehouse.calendar import weekend_of, weekends
 from warehouse.db import session_factory, transaction
@@ -128,8 +128,8 @@ def update_championship_odds(engine: Engine, race: RaceRef) -> dict[str, Any] | 
     the pre_quali champions of both targets; None without them, or when already stored)."""
     first = spec.STAGES[0].name
     versions = {t: alias_version(model_name(first, t), CHAMPION) for t in spec.TARGET_NAMES}
-    if not all(versions.values()):
-        return None
+    if not all(versions.values()) or not odds_due(engine, race.season):
+        return None  # no models to load, or nothing new to compute
     winner, order = (
         LoadedModel(model_name(first, t), str(versions[t]), CHAMPION,
                     load_version(model_name(first, t), str(versions[t])))

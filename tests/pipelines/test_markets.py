@@ -20,7 +20,9 @@ from models.market_baselines import EPS
 from models.pyfunc import LoadedModel
 from models.registry import load_version
 from pipelines.markets import market_scores, score_markets, store_odds, update_championship
+from pipelines.promote import market_problems, offline_gate, sanity_rows
 from pipelines.score import store_predictions
+from pipelines.train_order import train_order
 from warehouse.db import make_engine, session_factory
 from warehouse.schema import (
     ChampionshipOdds,
@@ -240,3 +242,57 @@ def test_the_season_odds_are_stored_after_its_last_race_with_results_once(
     assert {r.after_round for r in rows} == {21}
     assert rows[0].computed_at.date() == dt.datetime.now(dt.UTC).date()
     engine.dispose()
+
+
+def test_market_problems_names_what_is_incoherent() -> None:
+    rows = pd.DataFrame({"race_id": [1, 1, 1]})
+    good = pd.DataFrame(
+        {
+            "win": [0.6, 0.3, 0.1],
+            "podium": [0.9, 0.8, 0.5],
+            "top6": [0.9, 0.8, 0.5],
+            "points": [0.9, 0.8, 0.5],
+            "dnf": [0.1, 0.2, 0.5],
+            "p1": [0.6, 0.3, 0.1],
+            "p2": [0.2, 0.3, 0.2],
+            "p3": [0.1, 0.2, 0.2],
+            "teammate_ahead": [0.7, 0.3, np.nan],  # NaN: no single teammate, not a problem
+        }
+    )
+    assert market_problems(good, rows) == []
+    bad = good.assign(podium=[0.5, 0.8, 0.5], dnf=[0.2, 0.2, 0.5])
+    assert market_problems(bad, rows) == [
+        "positions and DNF do not sum to 1 (off by up to 1.00e-01)",
+        "P(win) ≤ P(podium) ≤ P(top 6) ≤ P(points) does not hold",
+    ]
+    assert market_problems(good.assign(win=[np.nan, 0.3, 0.1]), rows) == [
+        "markets contain NaN or infinity"
+    ]
+
+
+def test_the_order_models_offline_gate_compares_per_race_rps(
+    history_copy: Path, registry: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second finishing-order version trained on the same seasons: the gate reads both
+    training runs' per-race RPS and, with nothing between them, keeps the champion."""
+    for key, value in registry["env"].items():
+        monkeypatch.setenv(key, value)
+    engine = make_engine()
+    registry["set_aliases"]("f1_order_post_quali", "1", None)
+    version = train_order(engine, "post_quali", start=2016, last=2024).version
+    registry["set_aliases"]("f1_order_post_quali", "1", version)
+    try:
+        decision = offline_gate(engine, "post_quali", sanity_rows("post_quali"), "order")
+    finally:
+        registry["set_aliases"]("f1_order_post_quali", "1", None)
+        engine.dispose()
+    evidence = decision.evidence
+    assert (decision.name, decision.champion, decision.challenger) == (
+        "f1_order_post_quali",
+        "1",
+        version,
+    )
+    assert not decision.promoted and evidence["sanity"] == "ok"
+    assert evidence["score"] == "rps" and evidence["races"] == 46  # 2023 and 2024
+    assert evidence["champion_rps"] == pytest.approx(evidence["challenger_rps"])
+    assert 0.05 < evidence["champion_rps"] < 0.2
