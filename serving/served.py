@@ -76,7 +76,10 @@ class ServedModels:
                         fresh[key] = self.loaded[key]
         manifest = Manifest.read(store_root())
         if manifest is not None:
-            published(store_root(), manifest)  # the build in memory before a request needs it
+            try:  # the build in memory before a request needs it
+                published(store_root(), manifest)
+            except Exception:  # noqa: BLE001 (a request loads it, or says what is wrong)
+                log.exception("loading the published feature build %s failed", manifest.build_id)
         with self._lock:
             changed = {
                 key: (self.loaded[key].version if key in self.loaded else None, served.version)
