@@ -305,7 +305,7 @@ def championship(
 
     from rich.table import Table
 
-    from pipelines.championship import FIRST, SeasonOver, championship_odds, standings
+    from pipelines.championship import FIRST, SeasonOver, championship_odds
     from pipelines.markets import store_odds
     from pipelines.predict import NoModel, registered
 
@@ -317,8 +317,7 @@ def championship(
     except (NoModel, SeasonOver, LookupError, ValueError) as error:
         fail(str(error))
     if store:
-        drivers, teams, _, _ = standings(engine, season, answer["after_round"])
-        rows = store_odds(engine, answer, {"driver": drivers, "constructor": teams})
+        rows = store_odds(engine, answer)
         console.print(f"stored {rows} rows: {season} after round {answer['after_round']}")
     if as_json:
         typer.echo(json.dumps(answer, indent=2))

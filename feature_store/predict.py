@@ -101,7 +101,7 @@ class RaceForecast:
             for entry in answer["predictions"]:
                 row = by_driver[entry["driver_id"]]
                 entry["markets"] = {
-                    **{k: _number(row[k]) for k in MARKET_FIELDS},
+                    **{k: number_or_none(row[k]) for k in MARKET_FIELDS},
                     "positions": [float(row[c]) for c in positions],
                 }
             answer["order_model"] = dict(self.order_model or {})
@@ -111,7 +111,8 @@ class RaceForecast:
 MARKET_FIELDS = ("podium", "top6", "points", "dnf", "expected_points", "teammate_ahead")
 
 
-def _number(value: Any) -> float | None:
+def number_or_none(value: Any) -> float | None:
+    """A float, or None for NaN (no single teammate: null in JSON and in the warehouse)."""
     return None if value != value else float(value)  # NaN (no single teammate): null
 
 

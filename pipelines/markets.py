@@ -13,8 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
-import spec
-from feature_store.predict import MarketModel, RaceForecast
+from feature_store.predict import MarketModel, RaceForecast, number_or_none
 from models.market_baselines import EPS, brier, categories, log_loss, rps
 from pipelines.championship import (
     SeasonOver,
@@ -33,8 +32,6 @@ from warehouse.schema import (
 )
 
 log = logging.getLogger(__name__)
-MARKETS = tuple(spec.MARKETS)  # win, podium, top6, points, dnf
-SCORED = (*MARKETS, "position", "h2h")  # what market_accuracy holds per (race, version)
 
 
 def store_markets(
@@ -61,8 +58,7 @@ def store_markets(
             points=float(row["points"]),
             dnf=float(row["dnf"]),
             expected_points=float(row["expected_points"]),
-            teammate_ahead=None if row["teammate_ahead"] != row["teammate_ahead"] else
-            float(row["teammate_ahead"]),
+            teammate_ahead=number_or_none(row["teammate_ahead"]),
             positions=[round(float(row[c]), 6) for c in positions],
             created_at=when,
             alias=alias,
@@ -155,9 +151,10 @@ def score_markets(engine: Engine) -> int:
 def market_scores(
     stored: pd.DataFrame, result: pd.DataFrame, paying: int
 ) -> dict[str, dict[str, Any]]:
-    """Per market of SCORED: `log_loss`, `brier`, `rps` (positions only) and `events`, of one
-    version's stored rows of one race (`driver_id`, `positions`, `team_ahead`) against the
-    race's result rows (`driver_id`, `team_id`, `position`, `finish_order`). An entrant
+    """Per market (spec.MARKETS, then `position` and `h2h`): `log_loss`, `brier`, `rps`
+    (positions only) and `events`, of one version's stored rows of one race (`driver_id`,
+    `positions`, `team_ahead`) against the race's result rows (`driver_id`, `team_id`,
+    `position`, `finish_order`). An entrant
     missing from the result did not start: not classified, and a head-to-head with them is
     void (as bookmakers settle it)."""
     race = stored.reset_index(drop=True).merge(
@@ -212,12 +209,18 @@ def market_scores(
     return out
 
 
-def store_odds(engine: Engine, odds: dict[str, Any], points: dict[str, dict[str, float]]) -> int:
+def store_odds(
+    engine: Engine, odds: dict[str, Any], points: dict[str, dict[str, float]] | None = None
+) -> int:
     """Store `odds` (pipelines/championship.py's answer) as the season's odds after its round,
     replacing what was stored for that round; `points` the standings then (`driver` and
-    `constructor` ref -> points). Two writers of the same round at once: one's rows stay,
-    the other's write is dropped (the same figures, from the same models). Rows stored."""
+    `constructor` ref -> points; default: the warehouse's). Two writers of the same round at
+    once: one's rows stay, the other's write is dropped (the same figures, from the same
+    models). Rows stored."""
     season, after = int(odds["season"]), int(odds["after_round"])
+    if points is None:
+        drivers, teams, _, _ = standings(engine, season, after)
+        points = {"driver": drivers, "constructor": teams}
     when = dt.datetime.fromisoformat(odds["computed_at"])
     winner, order = odds["models"]["winner"], odds["models"]["order"]
     records = [
@@ -280,6 +283,4 @@ def update_championship(
         odds = championship_odds(engine, season, after, winner, order)
     except SeasonOver:
         return None
-    drivers, teams, _, _ = standings(engine, season, after)
-    stored = store_odds(engine, odds, {"driver": drivers, "constructor": teams})
-    return {"season": season, "after_round": after, "rows": stored}
+    return {"season": season, "after_round": after, "rows": store_odds(engine, odds)}

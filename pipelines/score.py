@@ -17,8 +17,10 @@ from feature_store.predict import forecast_race
 from models.baselines import HISTORY, baselines
 from models.pyfunc import LoadedModel
 from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
+from pipelines.championship import FIRST
 from pipelines.drift import check_drift
 from pipelines.markets import odds_due, score_markets, store_markets, update_championship
+from pipelines.predict import NoModel, registered
 from spec import STAGE_NAMES
 from warehouse.calendar import weekend_of, weekends
 from warehouse.db import session_factory, transaction
@@ -99,19 +101,18 @@ def _store_stage_markets(
 ) -> dict[str, int]:
     """The markets of the stage's finishing-order champion and challenger, each from the
     P(win) of the stage's winner champion (nothing when either has no version yet)."""
-    winner_name, order_name = model_name(stage), model_name(stage, "order")
-    winner_version = alias_version(winner_name, CHAMPION)
-    champion = alias_version(order_name, CHAMPION)
-    challenger = alias_version(order_name, CHALLENGER)
-    if winner_version is None or champion is None:
+    order_name = model_name(stage, "order")
+    if alias_version(model_name(stage), CHAMPION) is None:
         return {}
-    winner = LoadedModel(
-        winner_name, winner_version, CHAMPION, load_version(winner_name, winner_version)
-    )
+    versions = {alias: alias_version(order_name, alias) for alias in (CHAMPION, CHALLENGER)}
+    if versions[CHAMPION] is None:
+        return {}
+    winner = registered(stage)
     stored: dict[str, int] = {}
-    for version in sorted({v for v in (champion, challenger) if v}):
-        alias = CHAMPION if version == champion else CHALLENGER
-        order = LoadedModel(order_name, version, alias, load_version(order_name, version))
+    for alias, version in versions.items():
+        if version is None or (alias == CHALLENGER and version == versions[CHAMPION]):
+            continue  # no challenger, or the champion itself
+        order = registered(stage, alias, "order")
         try:
             forecast = forecast_race(engine, race.season, race.round, stage, winner, markets=order)
         except NoEntrants as error:
@@ -126,15 +127,12 @@ def _store_stage_markets(
 def update_championship_odds(engine: Engine, race: RaceRef) -> dict[str, Any] | None:
     """The odds of `race`'s season after its last round with results, stored when new (with
     the pre_quali champions of both targets; None without them, or when already stored)."""
-    first = spec.STAGES[0].name
-    versions = {t: alias_version(model_name(first, t), CHAMPION) for t in spec.TARGET_NAMES}
-    if not all(versions.values()) or not odds_due(engine, race.season):
-        return None  # no models to load, or nothing new to compute
-    winner, order = (
-        LoadedModel(model_name(first, t), str(versions[t]), CHAMPION,
-                    load_version(model_name(first, t), str(versions[t])))
-        for t in ("winner", "order")
-    )  # fmt: skip
+    if not odds_due(engine, race.season):
+        return None  # nothing new to compute: no model loaded
+    try:
+        winner, order = registered(FIRST), registered(FIRST, CHAMPION, "order")
+    except NoModel:
+        return None
     return update_championship(engine, race.season, winner, order)
 
 
