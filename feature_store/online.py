@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, exists, select
+from sqlalchemy import Connection, Engine, exists, null, select
 
 from feature_store.build import NoLineup, build_views, previous_lineup
 from feature_store.frames import load_frames
@@ -98,7 +98,9 @@ class Published:
             rows = rows.astype(dict.fromkeys(text, object))
             for key, race in rows.groupby(["season", "round"], sort=False):
                 season, round_ = cast(tuple[int, int], key)
-                self.races[(stage, int(season), int(round_))] = race.reset_index(drop=True)
+                # a deep copy holds each dtype's columns in one block (the groupby's slices
+                # hold one per column, and every per-request copy copies each block)
+                self.races[(stage, int(season), int(round_))] = race.reset_index(drop=True).copy()
 
     def race(self, stage: str, season: int, round_: int) -> pd.DataFrame | None:
         """The race's rows at `stage`, None when the build does not hold it. A new frame on
@@ -130,6 +132,108 @@ def published(root: Path, manifest: Manifest) -> Published:
         return held
 
 
+class Names:
+    """Every driver's and race's name by warehouse, read in one go and kept until the published
+    build changes (every ingestion is followed by a build): an answer's names without a query.
+    A name missing then (a driver or race added since) is read on its own."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, _HeldNames] = {}
+
+    def ready(self, engine: Engine | Connection) -> bool:
+        """Whether the names of the current build are held (a lookup reads no database)."""
+        held = self._held.get(_url(engine))
+        return held is not None and held.build == _build_id()
+
+    def lookup(
+        self, engine: Engine | Connection, ids: list[int], season: int, round_: int
+    ) -> tuple[dict[int, str], str]:
+        """The drivers' names (those the warehouse holds) and the race's name (NoEntrants for
+        a race the warehouse does not hold)."""
+        url, build = _url(engine), _build_id()
+        held = self._held.get(url)
+        if held is None or held.build != build:
+            with self._lock:  # one thread reads them; the others wait
+                held = self._held.get(url)
+                if held is None or held.build != build:
+                    held = self._held[url] = _HeldNames(build, *_read_all_names(engine))
+        drivers, race = held.drivers, held.races.get((season, round_))
+        missing = [i for i in ids if i not in drivers]
+        if missing or race is None:  # added since the names were read
+            found = _read_names(engine, missing, season, round_)
+            if not found or found[0][2] is None:
+                raise NoEntrants(f"race {season} round {round_} is not in the warehouse")
+            race = held.races[(season, round_)] = str(found[0][2])
+            drivers.update((int(i), str(name)) for i, name, _ in found if i is not None)
+        return drivers, race
+
+
+@dataclass
+class _HeldNames:
+    build: str | None
+    drivers: dict[int, str]
+    races: dict[tuple[int, int], str]
+
+
+def _url(engine: Engine | Connection) -> str:
+    return (engine.engine if isinstance(engine, Connection) else engine).url.render_as_string()
+
+
+def _build_id() -> str | None:
+    manifest = Manifest.read(store_root())
+    return manifest.build_id if manifest is not None else None
+
+
+def _execute(engine: Engine | Connection, query: Any) -> list[Any]:
+    if isinstance(engine, Connection):
+        return list(engine.execute(query).all())
+    with engine.connect() as connection:  # no ORM session
+        return list(connection.execute(query).all())
+
+
+def _read_all_names(
+    engine: Engine | Connection,
+) -> tuple[dict[int, str], dict[tuple[int, int], str]]:
+    drivers = _execute(engine, select(Driver.id, Driver.forename + " " + Driver.surname))
+    races = _execute(engine, select(Race.season, Race.round, Race.name))
+    return (
+        {int(i): str(name) for i, name in drivers},
+        {(int(season), int(round_)): str(name) for season, round_, name in races},
+    )
+
+
+def _read_names(engine: Engine | Connection, ids: list[int], season: int, round_: int) -> list[Any]:
+    """(driver id, name, race name) per driver of `ids` found (one row of Nones and the race's
+    name when none is asked); the race's name None when the warehouse does not hold it."""
+    race_name = select(Race.name).where(Race.season == season, Race.round == round_)
+    query = (
+        select(
+            Driver.id, Driver.forename + " " + Driver.surname, race_name.scalar_subquery()
+        ).where(Driver.id.in_(ids))
+        if ids
+        else select(null(), null(), race_name.scalar_subquery())
+    )
+    return _execute(engine, query)
+
+
+NAMES = Names()
+
+
+def in_memory(
+    engine: Engine | Connection, season: int, round_: int, stages: tuple[str, ...]
+) -> bool:
+    """Whether an answer for the race at one of `stages` reads only this process's memory:
+    the published build is loaded and holds the race, and the names are held (the service
+    computes such an answer on its event loop; anything else goes to a thread)."""
+    root = store_root()
+    manifest = Manifest.read(root)
+    held = _PUBLISHED.get(root)
+    if manifest is None or held is None or held.build_id != manifest.build_id:
+        return False
+    return any((stage, season, round_) in held.races for stage in stages) and NAMES.ready(engine)
+
+
 def prediction_card(
     engine: Engine | Connection,
     rows: pd.DataFrame,
@@ -142,19 +246,7 @@ def prediction_card(
     """`{"race", "stage", "predictions"}` with driver names, sorted by probability; each
     prediction with its `explanation` when `explanations` (one per row of `rows`) is given."""
     ids = [int(d) for d in rows["driver_id"]]
-    race_name = select(Race.name).where(Race.season == season, Race.round == round_)
-    query = select(
-        Driver.id, Driver.forename + " " + Driver.surname, race_name.scalar_subquery()
-    ).where(Driver.id.in_(ids))
-    if isinstance(engine, Connection):
-        found = engine.execute(query).all()
-    else:
-        with engine.connect() as connection:  # one round trip, no ORM session
-            found = connection.execute(query).all()
-    if not found or found[0][2] is None:
-        raise NoEntrants(f"race {season} round {round_} is not in the warehouse")
-    names = {int(ident): str(name) for ident, name, _ in found}
-    race = str(found[0][2])
+    names, race = NAMES.lookup(engine, ids, season, round_)
     p = np.asarray(probs, dtype=float)
     refs, teams = rows["driver_ref"].tolist(), rows["team_ref"].tolist()
     predictions = []

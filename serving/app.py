@@ -74,6 +74,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         app.state.probe.close()
+        await app.state.cache.close()
         app.state.engine.dispose()
 
     app = FastAPI(

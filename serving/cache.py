@@ -24,6 +24,15 @@ class Cache(Protocol):
 
     def set(self, key: str, value: bytes) -> None: ...
 
+    async def fetch(self, key: str) -> tuple[bytes, Source] | None:
+        """`get` on the event loop, waiting on the network without holding it."""
+
+    async def store(self, key: str, value: bytes) -> None:
+        """`set` on the event loop, likewise."""
+
+    async def close(self) -> None:
+        """Hand back the event loop's connections (at shutdown)."""
+
 
 class MemoryCache:
     """A bounded LRU dict, safe across the threads that serve requests."""
@@ -51,6 +60,15 @@ class MemoryCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
+    async def fetch(self, key: str) -> tuple[bytes, Source] | None:
+        return self.get(key)
+
+    async def store(self, key: str, value: bytes) -> None:
+        self.set(key, value)
+
+    async def close(self) -> None:
+        pass
+
 
 class RedisCache:
     """Answers in Redis under `f1:`, shared by every replica, with an in-process copy in front.
@@ -58,8 +76,14 @@ class RedisCache:
 
     def __init__(self, url: str, ttl_seconds: int = 7 * 24 * 3600) -> None:
         import redis
+        import redis.asyncio
 
-        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.client = redis.Redis.from_url(  # the threads'
+            url, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+        self.aclient = redis.asyncio.Redis.from_url(  # the event loop's
+            url, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
         self.ttl = ttl_seconds
         self.local = MemoryCache()
 
@@ -86,6 +110,30 @@ class RedisCache:
             self.client.set(f"f1:{key}", value, ex=self.ttl)
         except Exception as error:  # noqa: BLE001
             log.warning("redis set failed: %s", error)
+
+    async def fetch(self, key: str) -> tuple[bytes, Source] | None:
+        hit = self.local.peek(key)
+        if hit is not None:
+            return hit, "local"
+        try:
+            raw = await self.aclient.get(f"f1:{key}")
+        except Exception as error:  # noqa: BLE001 (any Redis failure: compute instead)
+            log.warning("redis get failed: %s", error)
+            return None
+        if not isinstance(raw, bytes):
+            return None
+        self.local.set(key, raw)
+        return raw, "shared"
+
+    async def store(self, key: str, value: bytes) -> None:
+        self.local.set(key, value)
+        try:
+            await self.aclient.set(f"f1:{key}", value, ex=self.ttl)
+        except Exception as error:  # noqa: BLE001
+            log.warning("redis set failed: %s", error)
+
+    async def close(self) -> None:
+        await self.aclient.aclose()
 
 
 def make_cache(redis_url: str | None) -> Cache:

@@ -140,24 +140,36 @@ def race_prediction(
     """Every entrant's win probability from `served` (with `order`, a finishing-order version,
     every market too), as the encoded `PredictionOut`, and where it came from (raises
     NoEntrants for an unknown race or one nobody is known to enter; with `explain`,
-    ValueError when the model cannot explain itself)."""
+    ValueError when the model cannot explain itself). In a thread: it may wait on the
+    database, Redis and the other computing threads."""
     key = cache_key(served, features, season, round_, stage, explain, order)
     hit = cache.get(key)
     if hit is not None:
         return hit
-    manifest = Manifest.read(store_root())
     with computing:
-        forecast = forecast_race(
-            engine, season, round_, stage, served, explain=explain, markets=order
-        )
-        answer = forecast.card(engine)
-        if manifest is not None and _published(forecast.rows, manifest):
-            answer["features_as_of"] = manifest.built_at
-        else:
-            answer["features_as_of"] = dt.datetime.now(dt.UTC).isoformat()
-        body = PredictionOut.model_validate(answer).model_dump_json().encode()
+        body = encoded_prediction(engine, served, season, round_, stage, explain, order)
     cache.set(key, body)
     return body, "computed"
+
+
+def encoded_prediction(
+    engine: Engine,
+    served: Served,
+    season: int,
+    round_: int,
+    stage: str,
+    explain: bool = False,
+    order: Served | None = None,
+) -> bytes:
+    """The encoded `PredictionOut`, computed now (no cache)."""
+    manifest = Manifest.read(store_root())
+    forecast = forecast_race(engine, season, round_, stage, served, explain=explain, markets=order)
+    answer = forecast.card(engine)
+    if manifest is not None and _published(forecast.rows, manifest):
+        answer["features_as_of"] = manifest.built_at
+    else:
+        answer["features_as_of"] = dt.datetime.now(dt.UTC).isoformat()
+    return PredictionOut.model_validate(answer).model_dump_json().encode()
 
 
 def _published(rows: pd.DataFrame, manifest: Manifest) -> bool:
