@@ -1,10 +1,12 @@
 """Our prediction API against the same champion behind `mlflow models serve`.
 
     python bench/serving.py [--seconds 30] [--clients 16] [--season 2024 --round 24]
+                            [--redis redis://127.0.0.1:6379/15]
 
 Needs a trained champion in the configured stores (`f1 train --stage post_quali`). Starts both
 servers on free local ports, warms each up, then drives each with N concurrent clients for S
-seconds and prints requests/s and p50/p95/p99:
+seconds and prints requests/s and p50/p95/p99 (with `--redis`, our answers are shared through
+that Redis as in a deployment; its `f1:` keys are deleted first, so nothing is found there):
 
 - MLflow's `POST /invocations` carrying one race's feature rows;
 - ours, cached: `GET /api/v1/predictions/{season}/{round}?stage=post_quali`, the same race;
@@ -146,7 +148,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--season", type=int, default=2024)
     parser.add_argument("--round", type=int, default=24)
+    parser.add_argument("--redis", help="share our answers through this Redis (a spare db)")
     args = parser.parse_args()
+    if args.redis:
+        import redis
+
+        shared = redis.Redis.from_url(args.redis)
+        for key in shared.scan_iter("f1:*", count=1000):
+            shared.delete(key)
 
     from feature_store.online import get_entry_features
     from feature_store.view import feature_names
@@ -177,6 +186,7 @@ def main() -> None:
         **os.environ,
         "MLFLOW_TRACKING_URI": tracking_uri(),
         "F1_AB_SHARE": "0",
+        **({"REDIS_URL": args.redis} if args.redis else {}),
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",  # mlflow runs a bare `uvicorn`
     }
     ours, theirs = free_port(), free_port()
@@ -230,6 +240,7 @@ def main() -> None:
         same = np.allclose(sorted(served.values()), sorted(mlflow_probs), atol=1e-9)
         print(f"{name} v{version}, race {args.season} R{args.round}: same probabilities: {same}")
         print(f"ours, first request of the race (then cached): {cold:.1f} ms")
+        print(f"our cache: {'Redis at ' + args.redis if args.redis else 'in-process'}")
         mlflow_request = request_bytes("POST", "/invocations", json.dumps(payload).encode())
         phases: dict[str, tuple[int, Callable[[], Callable[[], bytes | None]]]] = {
             MLFLOW: (theirs, lambda: repeat(mlflow_request)),
