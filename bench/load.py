@@ -64,12 +64,12 @@ def prepare(home: Path, backends: list[str], postgres: str) -> dict[str, str]:
     """The stores: a SQLite warehouse and (if asked) a PostgreSQL one, features, models."""
     os.environ["F1_HOME"] = str(home)
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{home / 'mlflow.db'}"
+    from apps.recipes import seed
     from models.ensemble import Recipe
     from pipelines.features import build_features, publish_build
     from pipelines.snapshot.loader import load_snapshot
     from pipelines.train import train
     from serving.auth import create_user
-    from serving.recipes import seed
     from warehouse.db import make_engine
     from warehouse.migrate import upgrade
 

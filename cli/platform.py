@@ -148,7 +148,7 @@ def prepare_stores(home: Path, env: dict[str, str], load_history: bool) -> None:
             f"[green]✓[/] bundled history loaded: {report.total.changed:,} rows changed, "
             f"{report.total.unchanged:,} unchanged ({report.seconds:.1f}s)"
         )
-    from serving.recipes import seed
+    from apps.recipes import seed
 
     counts = seed(engine)
     console.print(

@@ -114,8 +114,8 @@ def seed() -> None:
     """Load the bundled pasta recipes (a re-run changes only what differs)."""
     from pydantic import ValidationError
 
-    from serving.recipes import SEED
-    from serving.recipes import seed as seed_recipes
+    from apps.recipes import SEED
+    from apps.recipes import seed as seed_recipes
 
     try:
         counts = seed_recipes(warehouse_engine())

@@ -35,6 +35,7 @@ from sqlalchemy import Engine, case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from apps.tokens import ALGORITHM, sign
 from warehouse.db import as_utc, transaction
 from warehouse.schema import ROLES, SignInThrottle, User
 
@@ -46,7 +47,6 @@ REGISTER_LIMIT = 10  # registrations per client address per window
 DEVICE_COOKIE = "f1_device"
 DEVICE_DAYS = 365
 DEVICE_AUDIENCE = "f1-device"
-ALGORITHM = "HS256"
 # OWASP's argon2id parameters (19 MiB, 2 passes, 1 lane): 22 ms of one core per hash here,
 # where argon2-cffi's defaults (64 MiB, 3 passes, 4 lanes) took 165 ms of CPU across both cores
 # and starved everything else under a burst of sign-ins. Older hashes are redone at sign-in.
@@ -262,11 +262,6 @@ def issue_token(user: User, secret: str, minutes: int) -> str:
         "exp": now + dt.timedelta(minutes=minutes),
     }
     return sign(claims, secret)
-
-
-def sign(claims: dict[str, Any], secret: str) -> str:
-    """A signed token carrying `claims` (which must hold `exp`)."""
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 def decode_token(token: str, secret: str, audience: str | None = None) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
-from serving import recipes
+from apps import recipes
+from apps.recipes import RecipeIn, RecipeOut, RecipePage, RecipePatch
+from apps.recipes import SortKey as Sort
 from serving.auth import require
 from serving.deps import EngineDep, SessionRoute
-from serving.recipes import RecipeIn, RecipeOut, RecipePage, RecipePatch
-from serving.recipes import SortKey as Sort
 from warehouse.schema.recipes import DietaryTag, Difficulty
 
 router = APIRouter(route_class=SessionRoute, prefix="/recipes", tags=["recipes"])

@@ -13,10 +13,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from serving import voting
+from apps import voting
+from apps.text import stripped_text
 from serving.auth import decode_token, require, unauthorized
 from serving.deps import EngineDep, SessionRoute
-from serving.inputs import Email, stripped_text
+from serving.inputs import Email
 
 router = APIRouter(route_class=SessionRoute, prefix="/voting", tags=["voting"])
 Admin = Annotated[dict[str, Any], require("admin")]

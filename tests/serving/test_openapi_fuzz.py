@@ -34,8 +34,8 @@ PASSWORD = "fuzz admin password"
 
 @pytest.fixture
 def service(migrated: Engine, aliases: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from apps.recipes import seed
     from pipelines.snapshot.loader import load_snapshot
-    from serving.recipes import seed
 
     aliases(champion="2", challenger="1")
     market = LocalServer(Polymarket().route).__enter__()  # the bot's cycles trade against it

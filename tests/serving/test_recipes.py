@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from apps.recipes import SEED, seed
 from serving.app import create_app
 from serving.auth import create_user
-from serving.recipes import SEED, seed
 from serving.settings import ServiceSettings
 
 BUNDLED: list[dict[str, Any]] = json.loads(SEED.read_text())

@@ -22,10 +22,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from apps.voting import CODES_PER_WINDOW, MAX_ATTEMPTS
 from serving.app import create_app
 from serving.auth import create_user
 from serving.settings import ServiceSettings
-from serving.voting import CODES_PER_WINDOW, MAX_ATTEMPTS
 from warehouse.schema import Ballot, BallotChoice, Participation, SignInCode, SignInRequest
 
 SECRET = "v" * 48

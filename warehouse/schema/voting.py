@@ -126,7 +126,7 @@ class Participation(Base):
 # Ballots are stored in the order of their random receipts, never in the order they were cast
 # (which the participation rows follow): on SQLite the two ballot tables are WITHOUT ROWID (a
 # B-tree ordered by key), and on PostgreSQL each cast rewrites them in key order (CLUSTER, in
-# serving.voting.cast).
+# apps.voting.cast).
 UNORDERED = {"sqlite_with_rowid": False}
 
 

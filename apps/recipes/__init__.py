@@ -17,12 +17,12 @@ from sqlalchemy import Engine, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from serving.inputs import stripped_text
+from apps.text import stripped_text
 from warehouse.db import as_utc, session_factory, transaction
 from warehouse.schema import Recipe, RecipeIngredient, RecipeStep, RecipeTag
 from warehouse.schema.recipes import DietaryTag, Difficulty
 
-SEED = Path(__file__).resolve().parents[1] / "data" / "recipes" / "recipes.json"
+SEED = Path(__file__).resolve().parents[2] / "data" / "recipes" / "recipes.json"
 Text = Annotated[str, Field(min_length=1, max_length=160)]
 SortKey = Literal[
     "title",

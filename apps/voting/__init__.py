@@ -24,8 +24,8 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from serving.auth import sign
-from serving.inputs import email_problem
+from apps.text import email_problem
+from apps.tokens import sign
 from warehouse import csvsafe
 from warehouse.db import as_utc, session_factory, transaction
 from warehouse.schema import (
