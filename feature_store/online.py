@@ -88,6 +88,8 @@ class Published:
     def __init__(self, root: Path, manifest: Manifest) -> None:
         self.build_id = manifest.build_id
         self.races: dict[tuple[str, int, int], pd.DataFrame] = {}
+        self._series: dict[tuple[str, str, str], dict[str, list[tuple[int, int, float]]]] = {}
+        self._lock = threading.Lock()
         for stage in STAGE_NAMES:
             if not (root / f"{stage}.parquet").exists():
                 continue
@@ -101,6 +103,24 @@ class Published:
                 # a deep copy holds each dtype's columns in one block (the groupby's slices
                 # hold one per column, and every per-request copy copies each block)
                 self.races[(stage, int(season), int(round_))] = race.reset_index(drop=True).copy()
+
+    def series(self, stage: str, key: str, ref: str, column: str) -> list[tuple[int, int, float]]:
+        """(season, round, `column`) of every race at `stage` whose row `key` is `ref`, in
+        race order (an index over the whole build, made once per key and column)."""
+        wanted = (stage, key, column)
+        index = self._series.get(wanted)
+        if index is None:
+            with self._lock:
+                index = self._series.get(wanted)
+                if index is None:
+                    index = {}
+                    for (at, season, round_), rows in sorted(self.races.items()):
+                        if at != stage:
+                            continue
+                        for who, value in zip(rows[key], rows[column], strict=True):
+                            index.setdefault(str(who), []).append((season, round_, float(value)))
+                    self._series[wanted] = index
+        return index.get(ref, [])
 
     def race(self, stage: str, season: int, round_: int) -> pd.DataFrame | None:
         """The race's rows at `stage`, None when the build does not hold it. A new frame on

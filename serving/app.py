@@ -8,11 +8,16 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.cache import make_cache
 from serving.capacity import (
@@ -43,10 +48,15 @@ from serving.routes import (
 from serving.routes.data import Ratings
 from serving.served import ServedModels, follow
 from serving.settings import ServiceSettings, secret_problem
+from serving.web import docs, pages
+from serving.web import recipes as web_recipes
+from serving.web.pages import is_page, page_error
+from serving.web.session import HERE
 from warehouse.db import make_engine, session_factory
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
+STATIC = HERE / "static"
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
@@ -82,6 +92,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         version="0.2.0",
         summary="Win probabilities for every Formula 1 race, and the data behind them.",
         lifespan=lifespan,
+        docs_url=None,  # served from the vendored assets (serving.web.docs): offline too
+        redoc_url=None,
     )
     problem = secret_problem(settings)
     if settings.environment == "production" and problem is not None:
@@ -128,6 +140,21 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             metrics.warehouse_up.set(0)
             log.exception("platform health metrics unavailable: the warehouse did not answer")
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in (docs.router, pages.router, web_recipes.router):
+        app.include_router(router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        """A page's error as a page (a sign-in asked for: the sign-in form); the API's as
+        JSON."""
+        if not is_page(request):
+            return await http_exception_handler(request, error)
+        if error.status_code == 401 and request.method == "GET":
+            target = quote(request.url.path, safe="/")
+            return RedirectResponse(f"/signin?next={target}", status_code=303)
+        return page_error(request, error.status_code, str(error.detail))
 
     install_openapi(app)
     app.add_middleware(InputGuardMiddleware)  # innermost: reads bodies the limit let through

@@ -300,11 +300,17 @@ async def optional_claims(
 
 def _verified_claims(request: Request, credentials: HTTPAuthorizationCredentials) -> dict[str, Any]:
     claims = decode_token(credentials.credentials, request.app.state.jwt_secret)
+    return verified_user(request.app.state.engine, claims)
+
+
+def verified_user(engine: Engine, claims: dict[str, Any]) -> dict[str, Any]:
+    """`claims` when their user still exists, is active and holds the token's version (401
+    otherwise): a bearer token and the web app's session cookie alike."""
     try:
         user_id = int(claims.get("sub", ""))
     except ValueError:
         raise unauthorized("invalid token") from None
-    with Session(request.app.state.engine) as session:
+    with Session(engine) as session:
         found = session.execute(
             select(User.is_active, User.token_version).where(User.id == user_id)
         ).one_or_none()

@@ -50,6 +50,10 @@ class ServiceSettings(BaseSettings):
     smtp_password: str | None = Field(default=None, validation_alias="F1_SMTP_PASSWORD")
     smtp_starttls: bool = Field(default=True, validation_alias="F1_SMTP_STARTTLS")
     mail_from: str = Field(default="pta-elections@localhost", validation_alias="F1_MAIL_FROM")
+    # The other UIs, linked from the web app's footer when set (`f1 up` sets the first two).
+    airflow_url: str | None = Field(default=None, validation_alias="F1_AIRFLOW_URL")
+    mlflow_url: str | None = Field(default=None, validation_alias="F1_MLFLOW_URL")
+    grafana_url: str | None = Field(default=None, validation_alias="F1_GRAFANA_URL")
 
 
 WEAK_SECRETS = {"change-me", "changeme", "secret", "password", "jwt-secret", "dev"}

@@ -1,0 +1,448 @@
+"""The web app's F1 pages and its sign-in: server-rendered HTML (Jinja2), charts drawn by
+vega-embed, what-if through htmx. The pages answer from the same cache and A/B assignment as
+the API (serving.predictions), signed in with the same users (serving.web.session)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine, Integer, and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from feature_store.online import NoEntrants, upcoming_race
+from feature_store.predict import UnknownEntrant, forecast_race
+from serving.auth import AuthError, Throttled, authenticate, issue_token
+from serving.predictions import PredictionOut, race_prediction
+from serving.routes import data
+from serving.routes.predictions import choose, no_upcoming_race
+from serving.web import charts
+from serving.web.session import (
+    check_csrf,
+    render,
+    sign_in_cookie,
+    sign_out_cookie,
+    web_claims,
+)
+from spec import STAGES
+from warehouse.schema import Driver, QualifyingResult, Race, RaceResult, Team
+
+router = APIRouter(include_in_schema=False)
+Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
+Season = Annotated[int, Path(ge=1950, le=2100)]
+Round = Annotated[int, Path(ge=1, le=40)]
+GRID_STAGE = next(s.name for s in STAGES if s.uses("qualifying"))
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def prediction(
+    request: Request,
+    season: int,
+    round_: int,
+    stage: str,
+    claims: dict[str, Any] | None,
+    markets: bool = False,
+) -> dict[str, Any] | None:
+    """The API's answer for the race at `stage` (cached as the API caches it), or None when
+    the stage has no model or no entrants yet."""
+    models = request.app.state.models
+    if models.champion(stage) is None:
+        return None
+    served = choose(request, stage, claims)
+    order = None
+    if markets:
+        order = models.get(stage, served.alias, "order") or models.get(stage, "champion", "order")
+    try:
+        body, _ = race_prediction(
+            _engine(request),
+            request.app.state.cache,
+            served,
+            models.features,
+            season,
+            round_,
+            stage,
+            False,
+            order,
+        )
+    except NoEntrants:
+        return None
+    answer: dict[str, Any] = json.loads(body)
+    return answer
+
+
+def _stages_known(engine: Engine, season: int, round_: int) -> list[str]:
+    """The stages whose inputs the race's stored sessions allow."""
+    with Session(engine) as session:
+        qualified = session.scalar(
+            select(
+                exists()
+                .where(QualifyingResult.race_id == Race.id)
+                .where(Race.season == season, Race.round == round_)
+            )
+        )
+    return [s.name for s in STAGES if qualified or not s.uses("qualifying")]
+
+
+def _race_detail(engine: Engine, season: int, round_: int) -> data.RaceDetail | None:
+    with Session(engine) as session:
+        try:
+            return data.race(session, season, round_)
+        except HTTPException:
+            return None
+
+
+def _qualifying(engine: Engine, season: int, round_: int) -> list[dict[str, Any]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(
+                QualifyingResult.position, Driver.ref, Driver.forename, Driver.surname, Team.name
+            )
+            .join(Race, Race.id == QualifyingResult.race_id)
+            .join(Driver, Driver.id == QualifyingResult.driver_id)
+            .join(Team, Team.id == QualifyingResult.team_id)
+            .where(Race.season == season, Race.round == round_)
+            .order_by(QualifyingResult.position)
+        ).all()
+    return [
+        {"position": p, "driver_id": ref, "driver_name": f"{f} {s}", "team": team}
+        for p, ref, f, s, team in rows
+    ]
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, claims: Claims) -> HTMLResponse:
+    """The next race with a countdown and each stage's probabilities as they become known;
+    the last race, prediction against result."""
+    engine = _engine(request)
+    upcoming = upcoming_race(engine)
+    nxt: dict[str, Any] | None = None
+    if upcoming is not None:
+        detail = _race_detail(engine, upcoming.season, upcoming.round)
+        stages = {
+            stage: prediction(request, upcoming.season, upcoming.round, stage, claims)
+            for stage in _stages_known(engine, upcoming.season, upcoming.round)
+        }
+        nxt = {"race": detail, "stages": stages, "charts": _stage_charts(stages)}
+    with Session(engine) as session:
+        last = session.execute(
+            select(Race.season, Race.round)
+            .where(exists().where(RaceResult.race_id == Race.id))
+            .order_by(Race.season.desc(), Race.round.desc())
+            .limit(1)
+        ).first()
+    previous = None
+    if last is not None:
+        detail = _race_detail(engine, last.season, last.round)
+        answer = prediction(request, last.season, last.round, GRID_STAGE, claims)
+        previous = {"race": detail, "prediction": _with_results(answer, detail)}
+    return render(
+        request,
+        "home.html",
+        {
+            "next": nxt,
+            "no_next": None if upcoming else no_upcoming_race(engine),
+            "previous": previous,
+            "models": request.app.state.models.describe(),
+        },
+        claims,
+    )
+
+
+def _stage_charts(stages: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+    return {
+        stage: charts.probability_bars(answer["predictions"], f"P(win), {stage}")
+        for stage, answer in stages.items()
+        if answer is not None
+    }
+
+
+def _with_results(
+    answer: dict[str, Any] | None, detail: data.RaceDetail | None
+) -> dict[str, Any] | None:
+    """The prediction's entries with each driver's finishing place."""
+    if answer is None or detail is None:
+        return answer
+    finished = {r.driver_id: r.position_text for r in detail.results}
+    for entry in answer["predictions"]:
+        entry["finished"] = finished.get(entry["driver_id"], "–")
+    return answer
+
+
+@router.get("/season/{season}", response_class=HTMLResponse)
+def calendar(request: Request, claims: Claims, season: Season) -> HTMLResponse:
+    """A season's races and where each stands: scheduled, qualifying done, result in."""
+    engine = _engine(request)
+    with Session(engine) as session:
+        races = data.calendar(session, season)
+        qualified = set(
+            session.scalars(
+                select(Race.round)
+                .where(Race.season == season)
+                .where(exists().where(QualifyingResult.race_id == Race.id))
+            ).all()
+        )
+        seasons = session.scalars(select(Race.season).distinct().order_by(Race.season)).all()
+    if not races:
+        raise HTTPException(404, f"no races of {season} in the warehouse")
+    rows = [
+        {
+            "race": race,
+            "status": "result in"
+            if race.has_results
+            else "qualifying done"
+            if race.round in qualified
+            else "scheduled",
+        }
+        for race in races
+    ]
+    return render(
+        request, "calendar.html", {"season": season, "rows": rows, "seasons": seasons}, claims
+    )
+
+
+@router.get("/season", response_class=HTMLResponse)
+def this_season(request: Request) -> Response:
+    with Session(_engine(request)) as session:
+        latest = session.scalar(select(func.max(Race.season)))
+    if latest is None:
+        raise HTTPException(404, "the warehouse holds no races yet: run `f1 ingest snapshot`")
+    return RedirectResponse(f"/season/{latest}", status_code=302)
+
+
+@router.get("/races/{season}/{round}", response_class=HTMLResponse)
+def race_page(request: Request, claims: Claims, season: Season, round: Round) -> HTMLResponse:  # noqa: A002
+    """Every entrant's probabilities at each known stage (bars, and the markets' podium,
+    points and position heat map), the grid, the result and a what-if form."""
+    engine = _engine(request)
+    detail = _race_detail(engine, season, round)
+    if detail is None:
+        raise HTTPException(404, f"no race {season} round {round} in the warehouse")
+    stages = {
+        stage: prediction(request, season, round, stage, claims, markets=True)
+        for stage in _stages_known(engine, season, round)
+    }
+    latest = next((a for a in reversed(list(stages.values())) if a is not None), None)
+    heatmap = (
+        charts.position_heatmap(latest["predictions"], "P(finishing place), latest stage")
+        if latest is not None and latest["predictions"] and latest["predictions"][0].get("markets")
+        else None
+    )
+    grid = _qualifying(engine, season, round)
+    entrants = latest["predictions"] if latest else []
+    slots = {g["driver_id"]: g["position"] for g in grid}
+    what_if = sorted(
+        ({"driver_id": e["driver_id"], "driver_name": e["driver_name"],
+          "slot": slots.get(e["driver_id"])} for e in entrants),
+        key=lambda e: (e["slot"] is None, e["slot"] or 0, e["driver_name"]),
+    )  # fmt: skip
+    for i, entry in enumerate(what_if, start=1):
+        entry["slot"] = i
+    return render(
+        request,
+        "race.html",
+        {
+            "race": detail,
+            "stages": stages,
+            "charts": _stage_charts(stages),
+            "heatmap": heatmap,
+            "grid": grid,
+            "what_if": what_if,
+        },
+        claims,
+    )
+
+
+@router.post("/races/{season}/{round}/what-if", response_class=HTMLResponse)
+async def what_if(request: Request, claims: Claims, season: Season, round: Round) -> HTMLResponse:  # noqa: A002
+    """The race's probabilities with the grid chosen in the form (an htmx fragment)."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf") or "") or None)
+    grid: dict[str, int] = {}
+    problems: list[str] = []
+    for key, value in form.multi_items():
+        if not key.startswith("slot-"):
+            continue
+        driver = key.removeprefix("slot-")
+        try:
+            slot = int(str(value))
+        except ValueError:
+            problems.append(f"{driver}: the grid slot must be a number, not {value!r}")
+            continue
+        if not 1 <= slot <= 40:
+            problems.append(f"{driver}: the grid slot must be between 1 and 40")
+        grid[driver] = slot
+    taken: dict[int, str] = {}
+    for driver, slot in grid.items():
+        if slot in taken:
+            problems.append(f"slot {slot} is given to both {taken[slot]} and {driver}")
+        taken[slot] = driver
+    if len(grid) < 2:
+        problems.append("put at least two drivers on the grid")
+    answer = None
+    if not problems:
+        served = choose(request, GRID_STAGE, claims)
+        try:
+            forecast = forecast_race(_engine(request), season, round, GRID_STAGE, served, grid=grid)
+            answer = PredictionOut.model_validate(forecast.card(_engine(request))).model_dump()
+        except (NoEntrants, UnknownEntrant) as error:
+            problems.append(str(error))
+    chart = charts.probability_bars(answer["predictions"], "P(win), what if") if answer else None
+    return render(
+        request,
+        "_what_if.html",
+        {"answer": answer, "chart": chart, "problems": problems},
+        claims,
+        status=200 if not problems else 422,
+    )
+
+
+@router.get("/drivers/{driver_id}", response_class=HTMLResponse)
+def driver_page(request: Request, claims: Claims, driver_id: str) -> HTMLResponse:
+    """A driver: career figures, ELO over the career, recent results, teammates compared."""
+    engine = _engine(request)
+    with Session(engine) as session:
+        try:
+            detail = data.driver(request, session, driver_id)
+        except HTTPException:
+            raise HTTPException(404, f"no driver {driver_id!r} in the warehouse") from None
+        me = session.scalar(select(Driver.id).where(Driver.ref == driver_id))
+        results = session.execute(
+            select(Race.season, Race.round, Race.name, Team.name, RaceResult.grid,
+                   RaceResult.position_text, RaceResult.points)
+            .join(Race, Race.id == RaceResult.race_id)
+            .join(Team, Team.id == RaceResult.team_id)
+            .where(RaceResult.driver_id == me)
+            .order_by(Race.season.desc(), Race.round.desc())
+            .limit(20)
+        ).all()  # fmt: skip
+        mate = aliased(RaceResult)
+        rivals = session.execute(
+            select(
+                Race.season,
+                Driver.ref,
+                Driver.forename,
+                Driver.surname,
+                func.count(),
+                func.sum((RaceResult.position_order < mate.position_order).cast(Integer)),
+            )
+            .join(mate, and_(mate.race_id == RaceResult.race_id, mate.team_id == RaceResult.team_id,
+                             mate.driver_id != RaceResult.driver_id))
+            .join(Race, Race.id == RaceResult.race_id)
+            .join(Driver, Driver.id == mate.driver_id)
+            .where(RaceResult.driver_id == me)
+            .group_by(Race.season, Driver.ref, Driver.forename, Driver.surname)
+            .order_by(Race.season.desc(), func.count().desc())
+        ).all()  # fmt: skip
+    history = elo_history(request, "driver", driver_id)
+    chart = charts.rating_line(history, f"{detail.name}: ELO before each race") if history else None
+    return render(
+        request,
+        "driver.html",
+        {
+            "driver": detail,
+            "results": results,
+            "teammates": [
+                {
+                    "season": s,
+                    "driver_id": ref,
+                    "name": f"{f} {n}",
+                    "races": races,
+                    "ahead": int(ahead or 0),
+                }
+                for s, ref, f, n, races, ahead in rivals
+            ],  # fmt: skip
+            "chart": chart,
+            "history": history,
+        },
+        claims,
+    )
+
+
+def elo_history(request: Request, kind: str, ref: str) -> list[dict[str, Any]]:
+    """The ELO a driver or team carried into each of its races, from the published build (one
+    point per race; a team's is the same for both its cars)."""
+    from feature_store.online import published
+    from feature_store.store import Manifest, store_root
+
+    root = store_root()
+    manifest = Manifest.read(root)
+    if manifest is None:
+        return []
+    held = published(root, manifest)
+    series = held.series(STAGES[0].name, f"{kind}_ref", ref, f"{kind}_elo")
+    if not series:
+        return []
+    with Session(_engine(request)) as session:
+        dates = {
+            (s, r): (d, name)
+            for s, r, d, name in session.execute(
+                select(Race.season, Race.round, Race.date, Race.name)
+            ).all()
+        }
+    return [
+        {"date": dates[(s, r)][0].isoformat(), "race": f"{s} {dates[(s, r)][1]}", "elo": elo}
+        for s, r, elo in series
+        if (s, r) in dates and elo == elo  # NaN: no rating yet
+    ]
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_form(request: Request, claims: Claims, next: str = "/") -> HTMLResponse:  # noqa: A002
+    return render(request, "signin.html", {"next": _local(next), "error": None}, claims)
+
+
+def _local(target: str) -> str:
+    """Only a path on this site (no open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.post("/signin", response_class=HTMLResponse)
+def signin(
+    request: Request,
+    claims: Claims,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=512)] = "/",  # noqa: A002
+) -> Response:
+    check_csrf(request, csrf or None)
+    secret = request.app.state.jwt_secret
+    client = request.client.host if request.client else "unknown"
+    try:
+        user = authenticate(_engine(request), email, password, secret, client)
+    except Throttled as error:
+        context = {"next": _local(next), "error": str(error), "email": email}
+        return render(request, "signin.html", context, None, status=429)
+    except AuthError as error:
+        context = {"next": _local(next), "error": str(error), "email": email}
+        return render(request, "signin.html", context, None, status=401)
+    minutes = request.app.state.settings.token_minutes
+    response = RedirectResponse(_local(next), status_code=303)
+    sign_in_cookie(response, request, issue_token(user, secret, minutes), minutes)
+    return response
+
+
+@router.post("/signout")
+def signout(request: Request, csrf: Annotated[str, Form(max_length=128)] = "") -> Response:
+    check_csrf(request, csrf or None)
+    response = RedirectResponse("/", status_code=303)
+    sign_out_cookie(response, request)
+    return response
+
+
+NOT_PAGES = ("/api/", "/static/", "/health", "/ready", "/metrics", "/openapi.json")
+
+
+def is_page(request: Request) -> bool:
+    """Whether the request is for a page of the web app (its errors are pages too)."""
+    return not request.url.path.startswith(NOT_PAGES)
+
+
+def page_error(request: Request, status: int, detail: str) -> HTMLResponse:
+    return render(request, "error.html", {"status": status, "detail": detail}, None, status=status)

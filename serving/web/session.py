@@ -1,0 +1,133 @@
+"""The browser's sign-in and the pages' shared plumbing.
+
+The web app signs in the API's users: the sign-in form checks the password as `POST
+/auth/login` does (same throttles) and sets the same signed token in an HttpOnly, SameSite=Lax
+cookie (Secure under HTTPS); every request checks it as a bearer token is checked (still
+active, same token version). The JSON API keeps bearer tokens and ignores the cookie.
+
+Every form and every htmx request carries a CSRF token: an HMAC of a random per-browser
+cookie, put in the form (or the `X-CSRF-Token` header) by the page; a post without the right
+one is a 403."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from serving.auth import decode_token, unauthorized, verified_user
+
+HERE = Path(__file__).resolve().parents[1]
+SESSION_COOKIE = "f1_session"
+CSRF_COOKIE = "f1_csrf"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals["csrf_field"] = CSRF_FIELD
+
+
+def secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+async def web_claims(request: Request) -> dict[str, Any] | None:
+    """The signed-in user's claims from the session cookie (None when absent, expired or
+    revoked: the page is shown signed out)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    secret = request.app.state.jwt_secret
+    try:
+        claims = decode_token(token, secret)
+        return await run_in_threadpool(verified_user, request.app.state.engine, claims)
+    except HTTPException:
+        return None
+
+
+def _csrf_for(request: Request, seed: str) -> str:
+    secret = request.app.state.jwt_secret.encode()
+    return hmac.new(secret, f"csrf:{seed}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_seed(request: Request) -> tuple[str, bool]:
+    """This browser's CSRF seed, and whether it is new (to be set as a cookie)."""
+    seed = request.cookies.get(CSRF_COOKIE)
+    if seed and 16 <= len(seed) <= 64:
+        return seed, False
+    return secrets.token_urlsafe(24), True
+
+
+def check_csrf(request: Request, sent: str | None) -> None:
+    """403 unless `sent` (the form field or the htmx header) matches this browser's seed."""
+    sent = sent or request.headers.get(CSRF_HEADER)
+    seed = request.cookies.get(CSRF_COOKIE)
+    if not seed or not sent or not hmac.compare_digest(sent, _csrf_for(request, seed)):
+        raise HTTPException(403, "the form has expired or did not come from this site: reload")
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    claims: dict[str, Any] | None,
+    status: int = 200,
+) -> HTMLResponse:
+    """A page: the template with the signed-in user, the CSRF token and the other UIs' links."""
+    seed, new = csrf_seed(request)
+    settings = request.app.state.settings
+    links = {
+        "Airflow": settings.airflow_url,
+        "MLflow": settings.mlflow_url,
+        "Grafana": settings.grafana_url,
+    }
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            **context,
+            "user": claims,
+            "csrf": _csrf_for(request, seed),
+            "links": {name: url for name, url in links.items() if url},
+        },
+        status_code=status,
+    )
+    if new:
+        response.set_cookie(
+            CSRF_COOKIE, seed, path="/", httponly=True, samesite="lax", secure=secure(request)
+        )
+    return response
+
+
+def sign_in_cookie(response: Response, request: Request, token: str, minutes: int) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=minutes * 60,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure(request),
+    )
+
+
+def sign_out_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure(request)
+    )
+
+
+def need_role(claims: dict[str, Any] | None, *roles: str) -> dict[str, Any]:
+    """The claims when the user holds one of `roles` (401 signed out, 403 otherwise)."""
+    if claims is None:
+        raise unauthorized("sign in first")
+    if roles and claims.get("role") not in roles:
+        raise HTTPException(403, f"this needs the {' or '.join(roles)} role")
+    return claims
