@@ -48,7 +48,7 @@ from serving.routes import (
 from serving.routes.data import Ratings
 from serving.served import ServedModels, follow
 from serving.settings import ServiceSettings, secret_problem
-from serving.web import docs, pages
+from serving.web import docs, model, pages, standings
 from serving.web import recipes as web_recipes
 from serving.web.pages import is_page, page_error
 from serving.web.session import HERE
@@ -142,7 +142,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (docs.router, pages.router, web_recipes.router):
+    for router in (docs.router, pages.router, standings.router, model.router, web_recipes.router):
         app.include_router(router)
 
     @app.exception_handler(StarletteHTTPException)

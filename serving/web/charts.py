@@ -118,3 +118,19 @@ def calibration(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
         )
     )
     return _spec((diagonal + dots).properties(height=260), title)
+
+
+def title_odds(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
+    """P(title) after each round per driver: rows of {round, driver, p_title}."""
+    chart = (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("round:Q", title="after round"),
+            y=alt.Y("p_title:Q", axis=alt.Axis(format="%"), title="P(title)"),
+            color=alt.Color("driver:N", title=None),
+            tooltip=["driver", "round", alt.Tooltip("p_title:Q", format=".1%")],
+        )
+        .properties(height=240)
+    )
+    return _spec(chart, title)

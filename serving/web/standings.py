@@ -1,0 +1,144 @@
+"""Teams, the ELO rankings and the championship odds in the browser."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from serving.routes import championship as odds_routes
+from serving.routes import data
+from serving.web import charts
+from serving.web.pages import elo_history
+from serving.web.session import render, web_claims
+from warehouse.schema import Driver, Race, RaceResult, Team
+
+router = APIRouter(include_in_schema=False)
+Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
+SeasonQuery = Annotated[int | None, Query(ge=1950, le=2100)]
+
+
+def _seasons(session: Session) -> list[int]:
+    return list(session.scalars(select(Race.season).distinct().order_by(Race.season.desc())))
+
+
+@router.get("/teams/{team_id}", response_class=HTMLResponse)
+def team_page(request: Request, claims: Claims, team_id: str) -> HTMLResponse:
+    """A team: its ELO over time, its drivers per season, its results."""
+    with Session(request.app.state.engine) as session:
+        team = session.scalar(select(Team).where(Team.ref == team_id))
+        if team is None:
+            raise HTTPException(404, f"no team {team_id!r} in the warehouse")
+        seasons = session.execute(
+            select(
+                Race.season,
+                func.count(func.distinct(Race.id)),
+                func.count().filter(RaceResult.position == 1),
+                func.count().filter(RaceResult.position <= 3),
+                func.sum(RaceResult.points),
+            )
+            .select_from(RaceResult)
+            .join(Race, Race.id == RaceResult.race_id)
+            .where(RaceResult.team_id == team.id)
+            .group_by(Race.season)
+            .order_by(Race.season.desc())
+        ).all()
+        drivers = session.execute(
+            select(Race.season, Driver.ref, Driver.forename, Driver.surname, func.count())
+            .select_from(RaceResult)
+            .join(Race, Race.id == RaceResult.race_id)
+            .join(Driver, Driver.id == RaceResult.driver_id)
+            .where(RaceResult.team_id == team.id)
+            .group_by(Race.season, Driver.ref, Driver.forename, Driver.surname)
+            .order_by(Race.season.desc(), func.count().desc())
+        ).all()
+        elo = data._ratings(request, session)["team"].get(team.id)  # noqa: SLF001
+    by_season: dict[int, list[dict[str, Any]]] = {}
+    for season, ref, forename, surname, races in drivers:
+        by_season.setdefault(season, []).append(
+            {"driver_id": ref, "name": f"{forename} {surname}", "races": races}
+        )
+    seen: set[str] = set()
+    history = []
+    for point in elo_history(request, "team", team_id):  # two cars, one rating per race
+        if point["race"] not in seen:
+            seen.add(point["race"])
+            history.append(point)
+    chart = charts.rating_line(history, f"{team.name}: ELO before each race") if history else None
+    return render(
+        request,
+        "team.html",
+        {
+            "team": team,
+            "elo": elo,
+            "seasons": [
+                {
+                    "season": s,
+                    "races": n,
+                    "wins": w,
+                    "podiums": p,
+                    "points": float(pts or 0),
+                    "drivers": by_season.get(s, []),
+                }
+                for s, n, w, p, pts in seasons
+            ],  # fmt: skip
+            "chart": chart,
+            "history": history,
+        },
+        claims,
+    )
+
+
+@router.get("/rankings", response_class=HTMLResponse)
+def rankings(request: Request, claims: Claims, season: SeasonQuery = None) -> HTMLResponse:
+    """A season's drivers and teams by current ELO, with their points and wins."""
+    with Session(request.app.state.engine) as session:
+        try:
+            ranked = data.driver_rankings(request, session, season, limit=100)
+            teams = sorted(data.teams(request, session, season), key=lambda t: -(t.elo or 0))
+            year = data._season(session, season)  # noqa: SLF001
+        except HTTPException:
+            raise HTTPException(404, f"no races of {season} in the warehouse") from None
+        seasons = _seasons(session)
+    return render(
+        request,
+        "rankings.html",
+        {"ranked": ranked, "teams": teams, "season": year, "seasons": seasons},
+        claims,
+    )
+
+
+@router.get("/championship/{season}", response_class=HTMLResponse)
+def championship(
+    request: Request, claims: Claims, season: Annotated[int, Path(ge=1950, le=2100)]
+) -> HTMLResponse:
+    """The title odds after each stored round: the latest as a table, the drivers' P(title)
+    round by round as a chart."""
+    with Session(request.app.state.engine) as session:
+        try:
+            stored = odds_routes.championship(session, season)
+        except HTTPException as error:
+            return render(
+                request,
+                "championship.html",
+                {"season": season, "odds": None, "missing": error.detail},
+                claims,
+            )
+    latest = stored.rounds[-1]
+    leaders = {c.id for c in latest.drivers[:6]}
+    points = [
+        {"round": r.after_round, "driver": c.name, "p_title": c.p_title}
+        for r in stored.rounds
+        for c in r.drivers
+        if c.id in leaders
+    ]
+    chart = charts.title_odds(points, f"{season}: P(title) after each round") if points else None
+    return render(
+        request,
+        "championship.html",
+        {"season": season, "odds": stored, "latest": latest, "chart": chart, "missing": None},
+        claims,
+    )
