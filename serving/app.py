@@ -48,8 +48,10 @@ from serving.routes import (
 from serving.routes.data import Ratings
 from serving.served import ServedModels, follow
 from serving.settings import ServiceSettings, secret_problem
+from serving.web import bot as web_bot
 from serving.web import docs, model, pages, standings
 from serving.web import recipes as web_recipes
+from serving.web import voting as web_voting
 from serving.web.pages import is_page, page_error
 from serving.web.session import HERE
 from warehouse.db import make_engine, session_factory
@@ -142,7 +144,15 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (docs.router, pages.router, standings.router, model.router, web_recipes.router):
+    for router in (
+        docs.router,
+        pages.router,
+        standings.router,
+        model.router,
+        web_recipes.router,
+        web_bot.router,
+        web_voting.router,
+    ):
         app.include_router(router)
 
     @app.exception_handler(StarletteHTTPException)

@@ -134,3 +134,18 @@ def title_odds(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
         .properties(height=240)
     )
     return _spec(chart, title)
+
+
+def equity_curve(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
+    """The bot's equity after each cycle: rows of {when, equity, race}."""
+    chart = (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("when:T", title=None),
+            y=alt.Y("equity:Q", scale=alt.Scale(zero=False), title="equity (USDC)"),
+            tooltip=["race", alt.Tooltip("equity:Q", format=",.2f")],
+        )
+        .properties(height=220)
+    )
+    return _spec(chart, title)

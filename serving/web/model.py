@@ -38,11 +38,7 @@ def _record(
         {
             "race": f"{season} {race}",
             "when": date.isoformat(),
-            "forecaster": f"v{version}"
-            if model == name
-            else "grid-only"
-            if baseline == "baseline_grid"
-            else baseline,
+            "forecaster": f"v{version}" if model == name else f"baseline ({label})",
             "log_loss": loss,
             "season": season,
             "round": round_,

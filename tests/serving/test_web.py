@@ -292,3 +292,168 @@ def test_forms_without_the_csrf_token_are_refused(site) -> None:  # type: ignore
         assert client.post("/signout", data={"csrf": theirs.group(1)}).status_code == 403
         # the API ignores the cookie: bearer tokens only
         assert client.get("/api/v1/users").status_code == 401
+
+
+def _scored_history(engine: Any) -> None:
+    """Predictions of 2024's last five races stored and scored as f1_score does (the model
+    page's track record and calibration), and the title odds after rounds 20 and 21."""
+    from feature_store.online import RaceRef
+    from pipelines.championship import FIRST, championship_odds
+    from pipelines.markets import store_odds
+    from pipelines.predict import registered
+    from pipelines.score import score_baselines, score_predictions, store_predictions
+
+    with engine.connect() as connection:
+        races = connection.execute(
+            text("SELECT id, season, round, name FROM races WHERE season = 2024 AND round >= 20")
+        ).all()
+    for race in races:
+        store_predictions(engine, RaceRef(*race))
+    assert score_predictions(engine) > 0 and score_baselines(engine) > 0
+    winner, order = registered(FIRST), registered(FIRST, target="order")
+    for after in (20, 21):
+        store_odds(engine, championship_odds(engine, 2024, after, winner, order))
+
+
+def test_model_team_rankings_and_championship_pages(page, site) -> None:  # type: ignore[no-untyped-def]
+    base, engine = site["base"], site["engine"]
+    _scored_history(engine)
+    _visit(page, f"{base}/model")
+    _marks(page, figures=2)  # post_quali: track record and calibration at least
+    record = page.locator("section[aria-labelledby=record-post_quali]")
+    rows = record.locator("details table tbody tr")
+    assert rows.count() == 10  # 5 races × (v2, the grid baseline)
+    assert "baseline (the grid)" in (record.locator("details").text_content() or "")
+    with engine.connect() as connection:
+        entries = connection.execute(
+            text("SELECT count(*) FROM predictions WHERE model_name = 'f1_winner_post_quali'")
+        ).scalar_one()
+    shown = record.locator("table").last.locator("tbody td:nth-child(4)").all_inner_texts()
+    assert sum(int(n) for n in shown) == entries  # every stored entry in one calibration bin
+    _clean(page)
+
+    _visit(page, f"{base}/teams/red_bull")
+    assert page.locator("h1").inner_text() == "Red Bull"
+    _marks(page)
+    assert "Max Verstappen" in page.locator("table.numbers tbody tr").first.inner_text()
+    _clean(page)
+
+    _visit(page, f"{base}/rankings?season=2024")
+    first = page.locator("table.numbers").first.locator("tbody tr").first
+    assert first.locator("td").first.inner_text() == "1"
+    _clean(page)
+
+    _visit(page, f"{base}/championship/2024")
+    _marks(page)
+    drivers = page.locator("table.numbers").first.locator("tbody tr")
+    assert "Max Verstappen" in drivers.first.inner_text()
+    _clean(page)
+    _visit(page, f"{base}/championship/2023")
+    assert "no championship odds are stored for 2023" in page.locator(".notice").inner_text()
+
+
+def test_the_bot_page_for_signed_in_users_and_admin_controls(page, site) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    base, engine = site["base"], site["engine"]
+    create_user(engine, "admin@example.org", PASSWORD, "admin")
+    start = dt.datetime(2024, 12, 6, 12, tzinfo=dt.UTC)
+    equity = [1000.0, 1004.5, 998.25, 1012.0]
+    with engine.begin() as connection:  # four recorded cycles
+        for i, value in enumerate(equity):
+            at = start + dt.timedelta(minutes=15 * i)
+            connection.execute(
+                text(
+                    "INSERT INTO bot_cycles (started_at, finished_at, status, markets, mapped,"
+                    " orders, settled, cash, equity, exposure, realised_pnl, unrealised_pnl, fees)"
+                    " VALUES (:at, :at, 'ok', 0, 0, 0, 0, :e, :e, 0, 0, 0, 0)"
+                ),
+                {"at": at, "e": value},
+            )
+    answer = page.goto(f"{base}/bot")  # signed out: the sign-in form
+    assert answer is not None and page.locator("h1").inner_text() == "Sign in"
+    page.get_by_label("Email").fill("admin@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/bot")
+    assert page.locator("#bot-status").inner_text() == "stopped"
+    _marks(page)
+    curve = page.locator("details table tbody tr td:nth-child(3)").all_text_contents()
+    assert curve == [f"{v:.2f}" for v in equity]
+    page.get_by_role("button", name="Start placing orders").click()
+    page.wait_for_url(f"{base}/bot")
+    assert page.locator("#bot-status").inner_text() == "running"
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT status FROM bot_state")).scalar_one() == "running"
+    page.get_by_role("button", name="Stop placing orders").click()
+    page.wait_for_url(f"{base}/bot")
+    assert page.locator("#bot-status").inner_text() == "stopped"
+    _clean(page)
+
+
+def test_an_election_from_creation_to_results(page, site) -> None:  # type: ignore[no-untyped-def]
+    """The admin creates an election, uploads the electorate and opens it; a parent signs in
+    with the emailed code, votes and checks the receipt; turnout moves; the admin closes it
+    and reads the results and the audit log."""
+    base, engine = site["base"], site["engine"]
+    create_user(engine, "admin@example.org", PASSWORD, "admin")
+    _visit(page, f"{base}/signin?next=/voting")
+    page.get_by_label("Email").fill("admin@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/voting")
+    page.get_by_label("Title").fill("Spring board")
+    page.get_by_label("Positions, one per line").fill(
+        "President: Ann Lee, Bob Ray\nTreasurer: Cy Ode"
+    )
+    page.get_by_role("button", name="Create draft").click()
+    page.wait_for_url(re.compile(rf"{re.escape(base)}/voting/\d+$"))
+    election = page.url.rsplit("/", 1)[1]
+    csv = ARTIFACTS.parent / f".electorate-{election}.csv"
+    csv.write_text("email,name\nparent@example.org,A Parent\nother@example.org,Another\n")
+    try:
+        page.get_by_label("Electorate CSV (columns email, name)").set_input_files(str(csv))
+        page.get_by_role("button", name="Upload").click()
+        page.get_by_text("Electorate uploaded").wait_for()
+    finally:
+        csv.unlink()
+    page.get_by_role("button", name="Open voting").click()
+    page.wait_for_url(f"{base}/voting/{election}")
+    assert page.locator("#election-status").inner_text() == "open"
+    assert page.locator("#turnout-count").inner_text() == "0 of 2"
+
+    parent = page.context.browser.new_context()  # another browser: the parent's
+    voter = parent.new_page()
+    voter.goto(f"{base}/voting/{election}")
+    voter.get_by_label("Your email (as the PTA has it)").fill("parent@example.org")
+    voter.get_by_role("button", name="Email me a code").click()
+    voter.get_by_text("a 6-digit code is on its way").wait_for()
+    with engine.connect() as connection:
+        mail = connection.execute(
+            text("SELECT body FROM outbox WHERE recipient = 'parent@example.org' ORDER BY id DESC")
+        ).first()
+    assert mail is not None
+    code = re.search(r"\b(\d{6})\b", mail[0])
+    assert code is not None
+    voter.get_by_label("The 6-digit code from the email").fill(code.group(1))
+    voter.get_by_role("button", name="Open my ballot").click()
+    voter.wait_for_url(f"{base}/voting/{election}/ballot")
+    voter.get_by_label("Bob Ray").check()
+    voter.get_by_label("Cy Ode").check()
+    voter.get_by_role("button", name="Cast my vote").click()
+    receipt = voter.locator("#receipt-code").inner_text()
+    voter.goto(f"{base}/voting/{election}")
+    voter.get_by_label("Receipt", exact=True).fill(receipt)
+    voter.get_by_role("button", name="Check").click()
+    assert "was counted, for President, Treasurer" in voter.locator("#receipt-answer").inner_text()
+    parent.close()
+
+    page.locator("#turnout-count", has_text="1 of 2").wait_for(timeout=15_000)  # htmx polling
+    page.get_by_role("button", name="Close voting").click()
+    page.wait_for_url(f"{base}/voting/{election}")
+    president = page.locator("table.numbers caption", has_text="President")
+    assert president.inner_text() == "President: Bob Ray elected"
+    page.locator("summary", has_text="Audit log").click()
+    actions = page.locator("details table tbody td:nth-child(3)").all_text_contents()
+    assert {"create", "import_members", "open", "closed", "results"} <= set(actions)
+    _clean(page)
