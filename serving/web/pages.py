@@ -48,6 +48,7 @@ def prediction(
     stage: str,
     claims: dict[str, Any] | None,
     markets: bool = False,
+    explain: bool = False,
 ) -> dict[str, Any] | None:
     """The API's answer for the race at `stage` (cached as the API caches it), or None when
     the stage has no model or no entrants yet."""
@@ -67,11 +68,13 @@ def prediction(
             season,
             round_,
             stage,
-            False,
+            explain,
             order,
         )
     except NoEntrants:
         return None
+    except ValueError:  # a model that cannot explain itself: the answer without reasons
+        return prediction(request, season, round_, stage, claims, markets) if explain else None
     answer: dict[str, Any] = json.loads(body)
     return answer
 
@@ -227,6 +230,10 @@ def race_page(request: Request, claims: Claims, season: Season, round: Round) ->
         stage: prediction(request, season, round, stage, claims, markets=True)
         for stage in _stages_known(engine, season, round)
     }
+    known = [stage for stage, answer in stages.items() if answer is not None]
+    explained = (
+        prediction(request, season, round, known[-1], claims, explain=True) if known else None
+    )
     latest = next((a for a in reversed(list(stages.values())) if a is not None), None)
     heatmap = (
         charts.position_heatmap(latest["predictions"], "P(finishing place), latest stage")
@@ -253,6 +260,11 @@ def race_page(request: Request, claims: Claims, season: Season, round: Round) ->
             "heatmap": heatmap,
             "grid": grid,
             "what_if": what_if,
+            "explained": explained
+            if explained
+            and explained["predictions"]
+            and explained["predictions"][0].get("explanation")
+            else None,
         },
         claims,
     )

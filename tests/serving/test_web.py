@@ -154,6 +154,8 @@ def test_every_page_renders_with_real_data(page, site) -> None:  # type: ignore[
     assert (
         page.locator("section[aria-labelledby=result] tbody tr").first.inner_text().startswith("1")
     )
+    why = page.locator("section[aria-labelledby=why]")
+    assert why.locator("tbody tr").count() == 20 and "grid position" in why.inner_text()
     _clean(page)
 
     _visit(page, f"{base}/drivers/hamilton")
