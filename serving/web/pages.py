@@ -343,8 +343,12 @@ def driver_page(request: Request, claims: Claims, driver_id: str) -> HTMLRespons
                 func.count(),
                 func.sum((RaceResult.position_order < mate.position_order).cast(Integer)),
             )
+            # the teammates' rows among this driver's races (said twice: SQLite would otherwise
+            # walk every result of the team, 79 ms for Hamilton against 2.4 ms)
             .join(mate, and_(mate.race_id == RaceResult.race_id, mate.team_id == RaceResult.team_id,
-                             mate.driver_id != RaceResult.driver_id))
+                             mate.driver_id != RaceResult.driver_id,
+                             mate.race_id.in_(select(RaceResult.race_id)
+                                              .where(RaceResult.driver_id == me))))
             .join(Race, Race.id == RaceResult.race_id)
             .join(Driver, Driver.id == mate.driver_id)
             .where(RaceResult.driver_id == me)
