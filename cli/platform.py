@@ -87,6 +87,9 @@ def components(home: Path, env: dict[str, str]) -> list[Component]:
     mlflow_port = int(env.get("F1_MLFLOW_PORT", "5000"))
     service_port = int(env.get("F1_SERVICE_PORT", "8000"))
     host = "127.0.0.1"
+    # the web app links to the other UIs
+    env.setdefault("F1_AIRFLOW_URL", f"http://{host}:{airflow_port}")
+    env.setdefault("F1_MLFLOW_URL", f"http://{host}:{mlflow_port}")
     return [
         Component(
             "airflow",
@@ -128,7 +131,7 @@ def components(home: Path, env: dict[str, str]) -> list[Component]:
             ],
             service_port,
             f"http://{host}:{service_port}/health",
-            f"http://{host}:{service_port}/docs",
+            f"http://{host}:{service_port}/",
         ),
     ]
 
