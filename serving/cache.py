@@ -99,10 +99,7 @@ class RedisCache:
         except Exception as error:  # noqa: BLE001 (any Redis failure: compute instead)
             log.warning("redis get failed: %s", error)
             return None
-        if not isinstance(raw, bytes):
-            return None
-        self.local.set(key, raw)
-        return raw, "shared"
+        return self._kept(key, raw)
 
     def set(self, key: str, value: bytes) -> None:
         self.local.set(key, value)
@@ -120,6 +117,10 @@ class RedisCache:
         except Exception as error:  # noqa: BLE001 (any Redis failure: compute instead)
             log.warning("redis get failed: %s", error)
             return None
+        return self._kept(key, raw)
+
+    def _kept(self, key: str, raw: object) -> tuple[bytes, Source] | None:
+        """A value found in Redis, copied into this process (None: not there)."""
         if not isinstance(raw, bytes):
             return None
         self.local.set(key, raw)

@@ -12,7 +12,7 @@ from bot import views
 from bot.cycle import ensure_state, set_status
 from bot.settings import BotSettings
 from serving.web import charts
-from serving.web.session import check_csrf, need_role, render, web_claims
+from serving.web.session import PostedForm, need_role, render, web_claims
 
 router = APIRouter(include_in_schema=False, prefix="/bot")
 Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
@@ -51,11 +51,9 @@ def bot_page(request: Request, claims: Claims) -> HTMLResponse:
 
 
 @router.post("/{action}")
-async def switch(request: Request, claims: Claims, action: str) -> Response:
+def switch(request: Request, claims: Claims, form: PostedForm, action: str) -> Response:
     """Start or stop placing orders (admins)."""
     need_role(claims, "admin")
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf") or "") or None)
     wanted = {"start": "running", "stop": "stopped"}.get(action)
     if wanted is None:
         raise HTTPException(404, f"no bot action {action!r}: start or stop")

@@ -20,6 +20,7 @@ from serving.routes import data
 from serving.routes.predictions import choose, no_upcoming_race
 from serving.web import charts
 from serving.web.session import (
+    PostedForm,
     check_csrf,
     render,
     sign_in_cookie,
@@ -271,10 +272,10 @@ def race_page(request: Request, claims: Claims, season: Season, round: Round) ->
 
 
 @router.post("/races/{season}/{round}/what-if", response_class=HTMLResponse)
-async def what_if(request: Request, claims: Claims, season: Season, round: Round) -> HTMLResponse:  # noqa: A002
+def what_if(  # noqa: A002
+    request: Request, claims: Claims, form: PostedForm, season: Season, round: Round
+) -> HTMLResponse:
     """The race's probabilities with the grid chosen in the form (an htmx fragment)."""
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf") or "") or None)
     grid: dict[str, int] = {}
     problems: list[str] = []
     for key, value in form.multi_items():

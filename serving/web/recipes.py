@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from apps import recipes
 from apps.recipes import RecipeConflict, RecipeIn, RecipeOut
-from serving.web.session import check_csrf, need_role, render, web_claims
+from serving.web.session import PostedForm, need_role, render, web_claims
 from warehouse.schema.recipes import DIETARY_TAGS, DIFFICULTIES
 
 router = APIRouter(include_in_schema=False, prefix="/recipes")
@@ -66,10 +66,8 @@ def new_form(request: Request, claims: Claims) -> HTMLResponse:
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def create(request: Request, claims: Claims) -> Response:
+def create(request: Request, claims: Claims, form: PostedForm) -> Response:
     claims = need_role(claims, *EDITORS)
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf") or "") or None)
     values, errors, body = _parse(form)
     if body is not None:
         try:
@@ -109,13 +107,11 @@ def edit_form(request: Request, claims: Claims, slug: str) -> HTMLResponse:
 
 
 @router.post("/{slug}/edit", response_class=HTMLResponse)
-async def edit(request: Request, claims: Claims, slug: str) -> Response:
+def edit(request: Request, claims: Claims, form: PostedForm, slug: str) -> Response:
     claims = need_role(claims, *EDITORS)
     found = recipes.get(request.app.state.engine, slug)
     if found is None:
         raise HTTPException(404, f"no recipe {slug!r}")
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf") or "") or None)
     values, errors, body = _parse(form)
     if body is not None:
         data = body.model_dump()
@@ -132,10 +128,8 @@ async def edit(request: Request, claims: Claims, slug: str) -> Response:
 
 
 @router.post("/{slug}/delete")
-async def remove(request: Request, claims: Claims, slug: str) -> Response:
+def remove(request: Request, claims: Claims, form: PostedForm, slug: str) -> Response:
     need_role(claims, *EDITORS)
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf") or "") or None)
     if not recipes.delete(request.app.state.engine, slug):
         raise HTTPException(404, f"no recipe {slug!r}")
     return RedirectResponse("/recipes", status_code=303)

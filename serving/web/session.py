@@ -15,12 +15,13 @@ import hashlib
 import hmac
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 
 from serving.auth import decode_token, unauthorized, verified_user
 
@@ -71,6 +72,18 @@ def check_csrf(request: Request, sent: str | None) -> None:
     seed = request.cookies.get(CSRF_COOKIE)
     if not seed or not sent or not hmac.compare_digest(sent, _csrf_for(request, seed)):
         raise HTTPException(403, "the form has expired or did not come from this site: reload")
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, its CSRF token checked (403 otherwise). A dependency: read on the event
+    loop, so that the page itself can be a plain function run in a thread (its database work
+    never holds the loop)."""
+    form = await request.form()
+    check_csrf(request, str(form.get(CSRF_FIELD) or "") or None)
+    return form
+
+
+PostedForm = Annotated[FormData, Depends(checked_form)]
 
 
 def render(

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 
 from apps import voting
 from serving.auth import decode_token
-from serving.web.session import check_csrf, need_role, render, secure, web_claims
+from serving.web.session import PostedForm, need_role, render, secure, web_claims
 
 router = APIRouter(include_in_schema=False, prefix="/voting")
 Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
@@ -53,12 +53,6 @@ def _is_admin(claims: dict[str, Any] | None) -> bool:
     return claims is not None and claims.get("role") == "admin"
 
 
-async def _form(request: Request) -> Any:
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf") or "") or None)
-    return form
-
-
 @router.get("", response_class=HTMLResponse)
 def elections(request: Request, claims: Claims) -> HTMLResponse:
     listed = voting.list_elections(request.app.state.engine)
@@ -71,10 +65,9 @@ def elections(request: Request, claims: Claims) -> HTMLResponse:
 
 
 @router.post("", response_class=HTMLResponse)
-async def create(request: Request, claims: Claims) -> Response:
+def create(request: Request, claims: Claims, form: PostedForm) -> Response:
     """A draft election from the admin's form: a position per line, `Title: A, B, C`."""
     claims = need_role(claims, "admin")
-    form = await _form(request)
     title = str(form.get("title") or "").strip()
     description = str(form.get("description") or "").strip()
     lines = [x.strip() for x in str(form.get("positions") or "").splitlines() if x.strip()]
@@ -156,8 +149,9 @@ def receipt(request: Request, claims: Claims, election_id: Id, receipt: str = ""
 
 
 @router.post("/{election_id}/code", response_class=HTMLResponse)
-async def request_code(request: Request, claims: Claims, election_id: Id) -> HTMLResponse:
-    form = await _form(request)
+def request_code(
+    request: Request, claims: Claims, form: PostedForm, election_id: Id
+) -> HTMLResponse:
     email = str(form.get("email") or "").strip()
     try:
         voting.request_code(
@@ -173,8 +167,7 @@ async def request_code(request: Request, claims: Claims, election_id: Id) -> HTM
 
 
 @router.post("/{election_id}/verify", response_class=HTMLResponse)
-async def verify(request: Request, claims: Claims, election_id: Id) -> Response:
-    form = await _form(request)
+def verify(request: Request, claims: Claims, form: PostedForm, election_id: Id) -> Response:
     email = str(form.get("email") or "").strip()
     code = str(form.get("code") or "").strip()
     try:
@@ -206,11 +199,10 @@ def ballot(request: Request, claims: Claims, election_id: Id) -> Response:
 
 
 @router.post("/{election_id}/ballot", response_class=HTMLResponse)
-async def cast(request: Request, claims: Claims, election_id: Id) -> Response:
+def cast(request: Request, claims: Claims, form: PostedForm, election_id: Id) -> Response:
     member = _member(request, election_id)
     if member is None:
         return RedirectResponse(f"/voting/{election_id}", status_code=303)
-    form = await _form(request)
     choices = []
     for key, value in form.multi_items():
         if key.startswith("position-") and str(value):
@@ -231,14 +223,13 @@ async def cast(request: Request, claims: Claims, election_id: Id) -> Response:
 
 
 @router.post("/{election_id}/electorate", response_class=HTMLResponse)
-async def electorate(request: Request, claims: Claims, election_id: Id) -> HTMLResponse:
+def electorate(request: Request, claims: Claims, form: PostedForm, election_id: Id) -> HTMLResponse:
     claims = need_role(claims, "admin")
-    form = await _form(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         return _election_page(request, claims, election_id, error="choose a CSV file", status=422)
     try:
-        text = (await upload.read()).decode("utf-8")
+        text = upload.file.read().decode("utf-8")
         added = voting.import_members(request.app.state.engine, _actor(claims), election_id, text)
     except UnicodeDecodeError:
         return _election_page(
@@ -251,9 +242,10 @@ async def electorate(request: Request, claims: Claims, election_id: Id) -> HTMLR
 
 
 @router.post("/{election_id}/{action}", response_class=HTMLResponse)
-async def open_or_close(request: Request, claims: Claims, election_id: Id, action: str) -> Response:
+def open_or_close(
+    request: Request, claims: Claims, form: PostedForm, election_id: Id, action: str
+) -> Response:
     claims = need_role(claims, "admin")
-    await _form(request)
     target = {"open": "open", "close": "closed"}.get(action)
     if target is None:
         raise HTTPException(404, f"no election action {action!r}: open or close")
