@@ -9,10 +9,14 @@ STAMP := $(VENV)/.installed-from-lock
 
 export F1_HOME ?= $(CURDIR)/.local
 
-.PHONY: up test install lint typecheck bench bench-replay clean
+.PHONY: up down test install lint typecheck bench bench-replay clean
 
 up: install
 	$(VENV)/bin/f1 up
+
+# stops what `make up` started, from another terminal
+down: install
+	$(VENV)/bin/f1 down
 
 # One pytest worker per CPU; a test file stays on one worker (its fixtures are shared there).
 TEST_WORKERS ?= auto

@@ -81,3 +81,13 @@ def up(
     from cli.platform import run_platform
 
     raise typer.Exit(run_platform(load_history=not no_load, train=not no_train))
+
+
+@app.command()
+def down(
+    wait: Annotated[float, typer.Option(help="Seconds to wait for everything to stop.")] = 90,
+) -> None:
+    """Stop the platform `f1 up` (or `make up`) started, from any terminal: what Ctrl-C does."""
+    from cli.platform import stop_platform
+
+    raise typer.Exit(stop_platform(wait))

@@ -49,9 +49,11 @@ def platform_env(home: Path) -> dict[str, str]:
         MLFLOW_TRACKING_URI=env.get("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}"),
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
     )
-    port = env.get("AIRFLOW__API__PORT")
-    if port:  # tasks reach the execution API through base_url, so it must follow the port
-        env.setdefault("AIRFLOW__API__BASE_URL", f"http://localhost:{port}/")
+    # the API server on the loopback as the other components (Airflow's default: 0.0.0.0);
+    # tasks reach the execution API through base_url, so it follows the host and port
+    env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")
+    port = env.get("AIRFLOW__API__PORT", "8080")
+    env.setdefault("AIRFLOW__API__BASE_URL", f"http://{env['AIRFLOW__API__HOST']}:{port}/")
     for name, value in _secrets(home).items():
         env.setdefault(name, value)
     return env
@@ -266,6 +268,45 @@ def ensure_champions() -> None:
         engine.dispose()
 
 
+PIDFILE = "up.pid"
+
+
+def stop_platform(wait_s: float = 90) -> int:
+    """Ask the running `f1 up` of this F1_HOME to stop (SIGTERM: what Ctrl-C does) and wait
+    until it has stopped everything; the exit code."""
+    from warehouse.settings import WarehouseSettings
+
+    pidfile = WarehouseSettings().f1_home.resolve() / PIDFILE
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        console.print(f"the platform is not running ({pidfile} is absent)")
+        return 0
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pidfile.unlink(missing_ok=True)
+        console.print(f"the platform is not running (process {pid} is gone); removed {pidfile}")
+        return 0
+    deadline = time.monotonic() + wait_s
+    with console.status(f"stopping the platform (process {pid})"):
+        while _alive(pid):
+            if time.monotonic() > deadline:
+                errors.print(f"[red]process {pid} did not stop within {wait_s:.0f}s[/]")
+                return 1
+            time.sleep(0.5)
+    console.print("[green]✓[/] the platform is stopped")
+    return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def run_platform(load_history: bool = True, train: bool = True) -> int:
     """Bring the platform up and keep it up until Ctrl-C; the exit code."""
     from warehouse.settings import WarehouseSettings
@@ -278,6 +319,19 @@ def run_platform(load_history: bool = True, train: bool = True) -> int:
     if taken:
         errors.print(f"[red]port in use: {', '.join(taken)}; is the platform already running?[/]")
         return 1
+    pidfile = home / PIDFILE
+    home.mkdir(parents=True, exist_ok=True)
+    pidfile.write_text(str(os.getpid()))  # for `f1 down` in another terminal
+    try:
+        return _run(home, env, parts, load_history, train)
+    finally:
+        if pidfile.exists() and pidfile.read_text().strip() == str(os.getpid()):
+            pidfile.unlink()
+
+
+def _run(
+    home: Path, env: dict[str, str], parts: list[Component], load_history: bool, train: bool
+) -> int:
     prepare_stores(home, env, load_history)
     logs = home / "logs"
     procs: dict[str, subprocess.Popen[bytes]] = {}

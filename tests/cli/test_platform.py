@@ -17,6 +17,17 @@ import pytest
 from cli.platform import ROOT, platform_env, run_platform
 
 
+def _listening(port: int) -> set[str]:
+    """The IPv4 addresses a TCP socket listens on at `port` (Linux's /proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, at = local.split(":")
+        if state == "0A" and int(at, 16) == port:  # 0A: LISTEN
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,7 +78,7 @@ def _ready(url: str) -> bool:
 
 
 @pytest.mark.slow
-def test_up_serves_every_health_url_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+def test_up_serves_every_health_url_and_f1_down_stops_everything(tmp_path: Path) -> None:
     ports = {name: _free_port() for name in ("airflow", "mlflow", "service", "logs", "triggerer")}
     env = {
         **os.environ,
@@ -132,9 +143,22 @@ def test_up_serves_every_health_url_and_ctrl_c_stops_everything(tmp_path: Path) 
             "alias": "champion",
         }
         assert abs(sum(p["probability"] for p in answer["predictions"]) - 1) < 1e-6
+        # every component listens on the loopback only (Airflow's own default is 0.0.0.0)
+        for name in ("airflow", "mlflow", "service"):
+            assert _listening(ports[name]) == {"127.0.0.1"}, name
+        # `f1 down` from another terminal stops it as Ctrl-C does
+        down = subprocess.run(
+            [str(f1), "down"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert down.returncode == 0 and "the platform is stopped" in down.stdout, down.stdout
+        code = proc.wait(timeout=10)
+        assert not (tmp_path / "home" / "up.pid").exists()
+        again = subprocess.run([str(f1), "down"], env=env, cwd=ROOT, capture_output=True, text=True)
+        assert again.returncode == 0 and "not running" in again.stdout
     finally:
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
-        code = proc.wait(timeout=60)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the process group
+            proc.wait(timeout=60)
     assert code == 0
     for port in (ports["airflow"], ports["mlflow"], ports["service"]):
         with socket.socket() as sock:
