@@ -232,6 +232,24 @@ def train(
         console.print(f"  {key}: {result.metrics[key]:.4f}")
 
 
+def _known_race(engine: Any, season: int, round_: int) -> None:
+    """Fail at once, naming the season's rounds, when the warehouse has no such race."""
+    from sqlalchemy import func, select
+
+    from warehouse.schema import Race
+
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(func.count()).where(Race.season == season, Race.round == round_)
+        ).scalar()
+        if found:
+            return
+        last = connection.execute(select(func.max(Race.round)).where(Race.season == season))
+        rounds = last.scalar()
+    held = f"{season} has rounds 1–{rounds}" if rounds else f"it holds no race of {season}"
+    fail(f"race {season} round {round_} is not in the warehouse: {held}")
+
+
 def predict(
     year: Annotated[int, typer.Argument(help="Season.")],
     round_: Annotated[int, typer.Argument(metavar="ROUND", help="Round.")],
@@ -255,12 +273,12 @@ def predict(
     import json
 
     known_stage(stage)
+    engine = warehouse_engine()
+    _known_race(engine, year, round_)  # before the seconds a model takes to load
     from pipelines.predict import NoModel, predict_race
 
     try:
-        answer = predict_race(
-            warehouse_engine(), year, round_, stage, model_alias, explain, markets
-        )
+        answer = predict_race(engine, year, round_, stage, model_alias, explain, markets)
     except (NoModel, LookupError, ValueError) as error:
         fail(str(error))
     if as_json:

@@ -97,12 +97,12 @@ class Published:
             # the refs as Python strings: a race's rows are filtered and taken per request,
             # which costs Arrow-backed strings more than the whole rest of the answer
             text = [c for c in rows.columns if pd.api.types.is_string_dtype(rows[c])]
-            rows = rows.astype(dict.fromkeys(text, object))
+            # one block per dtype (Parquet gives one per column): each race's slice is then
+            # a few blocks too, and the copy a request takes of it cheap
+            rows = rows.astype(dict.fromkeys(text, object)).copy()
             for key, race in rows.groupby(["season", "round"], sort=False):
                 season, round_ = cast(tuple[int, int], key)
-                # a deep copy holds each dtype's columns in one block (the groupby's slices
-                # hold one per column, and every per-request copy copies each block)
-                self.races[(stage, int(season), int(round_))] = race.reset_index(drop=True).copy()
+                self.races[(stage, int(season), int(round_))] = race.reset_index(drop=True)
 
     def series(self, stage: str, key: str, ref: str, column: str) -> list[tuple[int, int, float]]:
         """(season, round, `column`) of every race at `stage` whose row `key` is `ref`, in
