@@ -31,8 +31,11 @@ $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
+# Bytecode compiled at install (about 20 s once): every later start of `f1`, a DAG task or the
+# service skips compiling the stack's sources (f1 predict 11 s -> 3.6 s where Python writes no
+# cache, e.g. with PYTHONDONTWRITEBYTECODE set).
 $(STAMP): $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 lint: install
