@@ -300,11 +300,17 @@ def stop_platform(wait_s: float = 90) -> int:
 
 
 def _alive(pid: int) -> bool:
+    """Whether the process runs (an exited one its parent has not reaped yet, a zombie, does
+    not: its `f1 up` is done)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): the signal's answer is all there is
+    return state != "Z"
 
 
 def run_platform(load_history: bool = True, train: bool = True) -> int:
