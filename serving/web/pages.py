@@ -416,7 +416,9 @@ def signin_form(request: Request, claims: Claims, next: str = "/") -> HTMLRespon
 
 def _local(target: str) -> str:
     """Only a path on this site (no open redirect)."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    # "//host" and "/\\host" are other sites to a browser
+    local = target.startswith("/") and not target.startswith(("//", "/\\"))
+    return target if local and "\n" not in target and "\r" not in target else "/"
 
 
 @router.post("/signin", response_class=HTMLResponse)
