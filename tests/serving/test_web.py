@@ -477,3 +477,31 @@ def test_an_election_from_creation_to_results(page, site) -> None:  # type: igno
     actions = page.locator("details table tbody td:nth-child(3)").all_text_contents()
     assert {"create", "import_members", "open", "closed", "results"} <= set(actions)
     _clean(page)
+
+
+def test_home_counts_down_to_the_next_race_with_its_probabilities(page, site) -> None:  # type: ignore[no-untyped-def]
+    """A calendar that goes on: the next race (a year ahead, before its qualifying) with its
+    countdown and the pre-qualifying probabilities (entrants: the current line-ups)."""
+    import datetime as dt
+
+    base, engine = site["base"], site["engine"]
+    day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=365)
+    with engine.begin() as connection:
+        circuit = connection.execute(text("SELECT id FROM circuits WHERE ref = 'bahrain'"))
+        connection.execute(
+            text(
+                "INSERT INTO races (season, round, circuit_id, name, date, time) "
+                "VALUES (:s, 1, :c, 'Test Grand Prix', :d, '15:00:00')"
+            ),
+            {"s": day.year, "c": circuit.scalar_one(), "d": day},
+        )
+    _visit(page, f"{base}/")
+    assert page.locator("#next-race").inner_text() == f"{day.year} Test Grand Prix"
+    page.locator(".countdown", has_text="starts in").wait_for()
+    assert re.match(r"starts in (36[45]) d ", page.locator(".countdown").inner_text())
+    _marks(page)  # the pre_quali bars
+    section = page.locator("section[aria-labelledby=next-race]")
+    assert "f1_winner_pre_quali v1 (champion)" in section.inner_text()
+    assert section.locator("table tbody tr").count() == 20  # the 2024 finale's line-up
+    assert "No post_quali prediction" not in section.inner_text()  # no stage before its time
+    _clean(page)
