@@ -50,8 +50,30 @@ def experiment_id(name: str) -> str:
     mlflow.set_tracking_uri(tracking_uri())
     experiment = mlflow.get_experiment_by_name(name)
     if experiment is not None:
+        if experiment.tags.get(KIND_TAG) != KIND:
+            mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, KIND_TAG, KIND)
         return str(experiment.experiment_id)
-    return str(mlflow.create_experiment(name, artifact_location=artifact_location(name)))
+    return str(
+        mlflow.create_experiment(
+            name, artifact_location=artifact_location(name), tags={KIND_TAG: KIND}
+        )
+    )
+
+
+# MLflow 3's UI opens an experiment of this kind on its runs (not on the GenAI traces view)
+KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
+
+
+def training_run(name: str, title: str, started_at: float) -> Any:
+    """An active MLflow run in experiment `name`, called `title` (e.g. "train post_quali
+    2016–2024"), dated from `started_at` (epoch seconds, when the training began): the UI
+    shows the training's real duration, not only the logging at its end."""
+    import mlflow
+
+    run = mlflow.MlflowClient().create_run(
+        experiment_id(name), start_time=int(started_at * 1000), run_name=title
+    )
+    return mlflow.start_run(run_id=run.info.run_id)
 
 
 def client() -> Any:

@@ -52,9 +52,9 @@ def train(
     from mlflow.models import infer_signature
 
     from models.pyfunc import WinnerModel, save_ensemble, win_probabilities
-    from models.registry import experiment_id, model_name, tracking_uri
+    from models.registry import model_name, tracking_uri, training_run
 
-    started = time.perf_counter()
+    started, began = time.perf_counter(), time.time()
     rows = labelled(engine, stage)
     last = last or int(rows["season"].max())
     rows = rows[rows["season"] <= last]
@@ -83,7 +83,7 @@ def train(
         "log_loss"
     ]
     with (
-        mlflow.start_run(experiment_id=experiment_id(name)) as run,
+        training_run(name, f"train {stage} {start}–{last}", began) as run,
         tempfile.TemporaryDirectory() as tmp,
     ):
         mlflow.log_params(

@@ -35,9 +35,9 @@ def train_order(
     import mlflow
 
     from models.pyfunc import FinishingOrderModel, save_order
-    from models.registry import experiment_id, model_name, tracking_uri
+    from models.registry import model_name, tracking_uri, training_run
 
-    started = time.perf_counter()
+    started, began = time.perf_counter(), time.time()
     rows = labelled(engine, stage)
     last = last or int(rows["season"].max())
     rows = rows[rows["season"] <= last]
@@ -55,7 +55,7 @@ def train_order(
     manifest = Manifest.read(store_root())
     title = f"train {name.removeprefix('f1_')} {start}–{last}"
     with (
-        mlflow.start_run(experiment_id=experiment_id(name), run_name=title) as run,
+        training_run(name, title, began) as run,
         tempfile.TemporaryDirectory() as tmp,
     ):
         mlflow.log_params(

@@ -226,15 +226,15 @@ def registry(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> It
             patch.setenv(key, value)
         engine = make_engine()
         publish_build(build_features(engine))
-        versions = [
-            train(engine, "post_quali", start=2016, last=2024, recipe=crippled).version,
-            train(engine, "post_quali", start=2016, last=2024).version,
-            train(engine, "pre_quali", start=2016, last=2024).version,
+        trained = [
+            train(engine, "post_quali", start=2016, last=2024, recipe=crippled),
+            train(engine, "post_quali", start=2016, last=2024),
+            train(engine, "pre_quali", start=2016, last=2024),
+            *(train_order(engine, s, start=2016, last=2024) for s in STAGE_NAMES),
         ]
-        orders = [train_order(engine, s, start=2016, last=2024).version for s in STAGE_NAMES]
         engine.dispose()
-    assert versions == ["1", "2", "1"] and orders == ["1", "1"]
-    yield {"env": env, "set_aliases": set_aliases}
+    assert [t.version for t in trained] == ["1", "2", "1", "1", "1"]
+    yield {"env": env, "set_aliases": set_aliases, "trained": trained}
 
 
 @pytest.fixture
