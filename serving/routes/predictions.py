@@ -142,11 +142,9 @@ def no_upcoming_race(engine: Engine) -> str:
     )
 
 
-def resolve_stage(engine: Engine, season: int, round_: int, stage: str) -> str:
-    """`auto`: the latest stage the race's stored sessions allow: a stage that needs the grid
+def stages_known(engine: Engine, season: int, round_: int) -> list[str]:
+    """The stages the race's stored sessions allow, in order: a stage that needs the grid
     once the race's qualifying is stored."""
-    if stage != AUTO:
-        return stage
     with session_factory(engine)() as session:
         qualified = session.scalar(
             select(
@@ -155,8 +153,16 @@ def resolve_stage(engine: Engine, season: int, round_: int, stage: str) -> str:
                 .where(Race.season == season, Race.round == round_)
             )
         )
-    usable = [s for s in STAGES if qualified or not s.uses("qualifying")]
-    return max(usable, key=lambda s: s.order).name
+    usable = sorted((s for s in STAGES if qualified or not s.uses("qualifying")),
+                    key=lambda s: s.order)  # fmt: skip
+    return [s.name for s in usable]
+
+
+def resolve_stage(engine: Engine, season: int, round_: int, stage: str) -> str:
+    """`auto`: the latest of `stages_known`."""
+    if stage != AUTO:
+        return stage
+    return stages_known(engine, season, round_)[-1]
 
 
 async def answer(

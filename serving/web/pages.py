@@ -17,7 +17,7 @@ from feature_store.predict import UnknownEntrant, forecast_race
 from serving.auth import AuthError, Throttled, authenticate, issue_token
 from serving.predictions import PredictionOut, race_prediction
 from serving.routes import data
-from serving.routes.predictions import choose, no_upcoming_race
+from serving.routes.predictions import choose, no_upcoming_race, stages_known
 from serving.web import charts
 from serving.web.session import (
     PostedForm,
@@ -80,19 +80,6 @@ def prediction(
     return answer
 
 
-def _stages_known(engine: Engine, season: int, round_: int) -> list[str]:
-    """The stages whose inputs the race's stored sessions allow."""
-    with Session(engine) as session:
-        qualified = session.scalar(
-            select(
-                exists()
-                .where(QualifyingResult.race_id == Race.id)
-                .where(Race.season == season, Race.round == round_)
-            )
-        )
-    return [s.name for s in STAGES if qualified or not s.uses("qualifying")]
-
-
 def _race_detail(engine: Engine, season: int, round_: int) -> data.RaceDetail | None:
     with Session(engine) as session:
         try:
@@ -130,7 +117,7 @@ def home(request: Request, claims: Claims) -> HTMLResponse:
         detail = _race_detail(engine, upcoming.season, upcoming.round)
         stages = {
             stage: prediction(request, upcoming.season, upcoming.round, stage, claims)
-            for stage in _stages_known(engine, upcoming.season, upcoming.round)
+            for stage in stages_known(engine, upcoming.season, upcoming.round)
         }
         nxt = {"race": detail, "stages": stages, "charts": _stage_charts(stages)}
     with Session(engine) as session:
@@ -229,7 +216,7 @@ def race_page(request: Request, claims: Claims, season: Season, round: Round) ->
         raise HTTPException(404, f"no race {season} round {round} in the warehouse")
     stages = {
         stage: prediction(request, season, round, stage, claims, markets=True)
-        for stage in _stages_known(engine, season, round)
+        for stage in stages_known(engine, season, round)
     }
     known = [stage for stage, answer in stages.items() if answer is not None]
     explained = (
