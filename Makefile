@@ -9,10 +9,16 @@ STAMP := $(VENV)/.installed-from-lock
 
 export F1_HOME ?= $(CURDIR)/.local
 
-.PHONY: up down test install lint typecheck bench bench-replay clean
+.PHONY: up up-distributed down test install lint typecheck bench bench-replay clean
 
 up: install
 	$(VENV)/bin/f1 up
+
+# The same platform as on many machines: CeleryExecutor with a Redis broker and two workers,
+# PostgreSQL for Airflow, MLflow and the warehouse, two service replicas sharing Redis
+# (PostgreSQL and Redis on 127.0.0.1 by default; F1_DATABASE_URL, REDIS_URL, ... move them).
+up-distributed: install
+	$(VENV)/bin/f1 up --distributed
 
 # stops what `make up` started, from another terminal
 down: install

@@ -75,12 +75,21 @@ def up(
     no_train: Annotated[
         bool, typer.Option(help="Do not train a first champion when a stage has none.")
     ] = False,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            help="Airflow's CeleryExecutor (Redis broker, two workers), PostgreSQL for every "
+            "database and two service replicas sharing Redis (make up-distributed)."
+        ),
+    ] = False,
 ) -> None:
     """Migrate every store, load the bundled history, run the platform (and train a first
     champion per stage when there is none) until Ctrl-C."""
     from cli.platform import run_platform
 
-    raise typer.Exit(run_platform(load_history=not no_load, train=not no_train))
+    raise typer.Exit(
+        run_platform(load_history=not no_load, train=not no_train, distributed=distributed)
+    )
 
 
 @app.command()

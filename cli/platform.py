@@ -15,12 +15,13 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from cli.console import console, errors
+from cli.console import console, errors, libraries_to
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -29,13 +30,24 @@ READY_TIMEOUT_S = 180
 
 @dataclass(frozen=True)
 class Component:
-    """A process of the platform and the URL that says it is healthy."""
+    """A process of the platform and what says it is healthy: its health URL answering 200,
+    or `probe` (a process without an HTTP port of its own, e.g. a Celery worker)."""
 
     name: str
     command: list[str]
-    port: int
+    port: int | None
     health: str
-    ui: str
+    ui: str = ""
+    probe: Callable[[], bool] | None = None
+    env: dict[str, str] = field(default_factory=dict)  # on top of the platform's
+
+    def healthy(self) -> bool:
+        if self.probe is not None:
+            return self.probe()
+        try:
+            return httpx.get(self.health, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
 
 def platform_env(home: Path) -> dict[str, str]:
@@ -198,12 +210,9 @@ def _wait_healthy(parts: list[Component], procs: dict[str, subprocess.Popen[byte
                 if procs[name].poll() is not None:
                     errors.print(f"[red]{name} exited with code {procs[name].returncode}[/]")
                     return False
-                try:
-                    if httpx.get(part.health, timeout=2).status_code == 200:
-                        console.print(f"[green]✓[/] {name} healthy at {part.health}")
-                        del pending[name]
-                except httpx.HTTPError:
-                    pass
+                if part.healthy():
+                    console.print(f"[green]✓[/] {name} healthy ({part.health})")
+                    del pending[name]
             status.update("waiting for " + ", ".join(pending))
             time.sleep(1)
     if pending:
@@ -241,7 +250,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 def ensure_champions() -> None:
     """Train a champion from the bundled history for each stage that has none (the service
     picks it up on its own within half a minute)."""
-    from feature_store.store import Manifest, store_root
+    from feature_store.store import pull
     from models.registry import CHAMPION, alias_version, model_name
     from pipelines.features import build_features, publish_build
     from pipelines.train import train
@@ -253,7 +262,7 @@ def ensure_champions() -> None:
         return
     engine = make_engine()
     try:
-        if Manifest.read(store_root()) is None:
+        if pull() is None:
             with console.status("building features from the warehouse"):
                 publish_build(build_features(engine))
             console.print("[green]✓[/] features built and published")
@@ -313,15 +322,21 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def run_platform(load_history: bool = True, train: bool = True) -> int:
-    """Bring the platform up and keep it up until Ctrl-C; the exit code."""
+def run_platform(load_history: bool = True, train: bool = True, distributed: bool = False) -> int:
+    """Bring the platform up and keep it up until Ctrl-C; the exit code. `distributed`: the
+    CeleryExecutor shape on PostgreSQL and Redis (cli/distributed.py)."""
     from warehouse.settings import WarehouseSettings
 
     home = WarehouseSettings().f1_home.resolve()
+    if distributed:
+        from cli.distributed import distributed_components, distributed_env
+
+        os.environ.update(distributed_env(dict(os.environ)))
     env = platform_env(home)
-    os.environ.update({k: env[k] for k in ("F1_HOME", "MLFLOW_TRACKING_URI")})
-    parts = components(home, env)
-    taken = [f"{c.name} ({c.port})" for c in parts if _port_taken(c.port)]
+    shared = ("F1_HOME", "MLFLOW_TRACKING_URI", "F1_DATABASE_URL", "REDIS_URL")
+    os.environ.update({k: env[k] for k in shared if k in env})
+    parts = distributed_components(home, env) if distributed else components(home, env)
+    taken = [f"{c.name} ({c.port})" for c in parts if c.port and _port_taken(c.port)]
     if taken:
         errors.print(f"[red]port in use: {', '.join(taken)}; is the platform already running?[/]")
         return 1
@@ -329,6 +344,10 @@ def run_platform(load_history: bool = True, train: bool = True) -> int:
     home.mkdir(parents=True, exist_ok=True)
     pidfile.write_text(str(os.getpid()))  # for `f1 down` in another terminal
     try:
+        if distributed:
+            from cli.distributed import announce, ensure_databases
+
+            announce(env, ensure_databases(env))
         return _run(home, env, parts, load_history, train)
     finally:
         if pidfile.exists() and pidfile.read_text().strip() == str(os.getpid()):
@@ -338,8 +357,9 @@ def run_platform(load_history: bool = True, train: bool = True) -> int:
 def _run(
     home: Path, env: dict[str, str], parts: list[Component], load_history: bool, train: bool
 ) -> int:
-    prepare_stores(home, env, load_history)
     logs = home / "logs"
+    with libraries_to(logs / "f1-up.log"):  # MLflow's and pip's chatter: the log, not here
+        prepare_stores(home, env, load_history)
     procs: dict[str, subprocess.Popen[bytes]] = {}
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
@@ -348,7 +368,7 @@ def _run(
             log = (logs / f"{part.name}.log").open("ab")
             procs[part.name] = subprocess.Popen(
                 part.command,
-                env=env,
+                env={**env, **part.env},
                 cwd=ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -357,13 +377,17 @@ def _run(
         if not _wait_healthy(parts, procs):
             errors.print(f"logs: {logs}")
             return 1
-        console.rule("[bold]F1 platform is up")
-        for part in parts:
-            console.print(f"  {part.name:8} {part.ui}")
-        console.print(f"  Airflow login: {_airflow_login(env)}")
-        console.print(f"  logs: {logs}   (Ctrl-C stops everything)")
+        _summary("F1 platform is up", parts, env, logs)
         if train:
-            ensure_champions()
+            with libraries_to(logs / "f1-up.log"):
+                ensure_champions()
+            _summary("F1 platform is ready: both stages have a champion", parts, env, logs)
+            service = next(p for p in parts if p.name.startswith("service"))
+            console.print(
+                "  Try: "
+                f"{service.ui}races/2024/24 · {service.ui}docs · "
+                "f1 predict 2024 24 --stage post_quali"
+            )
         while all(p.poll() is None for p in procs.values()):
             time.sleep(1)
         dead = [n for n, p in procs.items() if p.poll() is not None]
@@ -374,3 +398,12 @@ def _run(
         return 0
     finally:
         _stop(procs)
+
+
+def _summary(title: str, parts: list[Component], env: dict[str, str], logs: Path) -> None:
+    console.rule(f"[bold]{title}")
+    for part in parts:
+        if part.ui:
+            console.print(f"  {part.name:9} {part.ui}")
+    console.print(f"  Airflow login: {_airflow_login(env)}")
+    console.print(f"  logs: {logs}   (Ctrl-C or `make down` stops everything)")

@@ -7,7 +7,9 @@ import datetime as dt
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass, field
+import tempfile
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 EXAMPLES = 5
+KEEP_RUNS = 20  # the newest results of each suite kept on the Data Docs site
 
 
 @dataclass(frozen=True)
@@ -54,21 +57,63 @@ class Report:
         return "\n".join(lines)
 
 
-def run_suite(dataset: str, frame: pd.DataFrame, suite: Any, out_dir: Path) -> Report:
-    """Validate `frame` against `suite`; write `out_dir`/results/*.json and data_docs/."""
-    return run_suites([(dataset, frame, suite)], out_dir)[0]
+def run_suite(dataset: str, frame: pd.DataFrame, suite: Any, out: Path | str) -> Report:
+    """Validate `frame` against `suite`; write `out`/results/*.json and data_docs/."""
+    return run_suites([(dataset, frame, suite)], out)[0]
 
 
-def run_suites(batches: list[tuple[str, pd.DataFrame, Any]], out_dir: Path) -> list[Report]:
+def run_suites(batches: list[tuple[str, pd.DataFrame, Any]], out: Path | str) -> list[Report]:
     """Validate each (dataset, frame, suite) in one ephemeral context and one checkpoint,
     so the Data Docs are rendered once for all of them (rendering, not validating, is what
-    costs: about a second per build); write `out_dir`/results/*.json and data_docs/."""
+    costs: about a second per build); write `out`/results/*.json and data_docs/, where `out` is
+    a folder or an S3 prefix (`s3://bucket/prefix`: the site is pulled, rebuilt and pushed back,
+    so builds on every machine add to the same site)."""
+    if isinstance(out, str) and out.startswith("s3://"):
+        with tempfile.TemporaryDirectory(prefix="f1-validation-") as scratch:
+            return _run_on_s3(batches, out.rstrip("/"), Path(scratch))
+    return _run(batches, Path(out))
+
+
+def _run_on_s3(
+    batches: list[tuple[str, pd.DataFrame, Any]], url: str, scratch: Path
+) -> list[Report]:
+    from pipelines.artifacts import publish, pull_tree, push_tree
+
+    shared = ("gx", "data_docs")  # the stored results and the site rendered from them
+    pulled = {part: pull_tree(f"{url}/{part}", scratch / part) for part in shared}
+    reports = _run(batches, scratch, announce=False)
+    for part in shared:
+        push_tree(scratch / part, f"{url}/{part}", pulled[part])
+    shown = []
+    for report in reports:
+        (written,) = publish([Path(report.result_json)], "results", url)
+        report = replace(report, result_json=written, data_docs=f"{url}/data_docs/index.html")
+        (log.info if report.success else log.error)("%s", report)
+        shown.append(report)
+    return shown
+
+
+def _run(
+    batches: list[tuple[str, pd.DataFrame, Any]],
+    out_dir: Path,
+    announce: bool = True,
+) -> list[Report]:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
     docs = out_dir / "data_docs"
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    # The results live beside the site, so every build renders every suite's results (an
+    # ephemeral context alone holds only this run's, and GX removes the pages of results its
+    # store does not hold). Each result page lists its suite's expectations, so the site has
+    # no separate expectations section (it would show this run's suites alone).
+    results = {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(out_dir / "gx")}
+    context.add_store(
+        "f1_results",
+        {"class_name": "ValidationResultsStore", "store_backend": results},  # type: ignore[typeddict-item]
+    )
+    context.variables.validation_results_store_name = "f1_results"
     context.add_data_docs_site(
         site_name="f1",
         site_config={
@@ -78,6 +123,7 @@ def run_suites(batches: list[tuple[str, pd.DataFrame, Any]], out_dir: Path) -> l
                 "base_directory": str(docs),
             },
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "site_section_builders": {"expectations": "None", "profiling": "None"},
         },
     )
     source = context.data_sources.add_pandas("f1")
@@ -112,8 +158,10 @@ def run_suites(batches: list[tuple[str, pd.DataFrame, Any]], out_dir: Path) -> l
                 default=str,
             )
         )
-        (log.info if report.success else log.error)("%s", report)
+        if announce:
+            (log.info if report.success else log.error)("%s", report)
         reports.append(report)
+    prune(context.validation_results_store.store_backend, KEEP_RUNS)
     context.build_data_docs(site_names=["f1"])  # every result of this call, rendered once
     return reports
 
@@ -132,3 +180,17 @@ def _failure(result: Any, frame: pd.DataFrame) -> Failure:
         examples = [str(v) for v in (details.get("partial_unexpected_list") or [])[:EXAMPLES]]
     count = details.get("unexpected_count")
     return Failure(name, config.type, int(count if count is not None else len(frame)), examples)
+
+
+def prune(backend: Any, keep: int) -> list[tuple[str, ...]]:
+    """Remove all but the newest `keep` stored results of each suite (their pages go with them
+    when the site is built); the keys removed."""
+    by_suite: dict[tuple[str, ...], list[tuple[str, ...]]] = defaultdict(list)
+    for key in backend.list_keys():
+        by_suite[tuple(key[:-3])].append(tuple(key))  # (*suite, run name, run time, batch)
+    removed = []
+    for keys in by_suite.values():
+        for key in sorted(keys, key=lambda k: k[-2], reverse=True)[keep:]:
+            backend.remove_key(key)
+            removed.append(key)
+    return removed

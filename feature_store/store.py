@@ -4,6 +4,12 @@ A build is written to a staging folder first and published (renamed into place, 
 only after it passed validation, so the features in service are never half-written or
 replaced by a failed build. The build id is a hash of the content: the same data gives the
 same id, and a rebuild that changes nothing changes nothing.
+
+With `F1_ARTIFACTS_URL` on S3 the published builds are shared: `publish` also uploads the build
+to `<url>/features/<view>/builds/<build id>/` and then the manifest to
+`<url>/features/<view>/manifest.json` (last: a reader never sees a manifest before its files),
+and `pull` brings the build that manifest names into the local folder, which is then a cache.
+Workers and service replicas on other machines read the same builds.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,11 +106,69 @@ def stage_build(views: dict[str, pd.DataFrame], root: Path) -> tuple[str, Path]:
         }
     manifest = Manifest(NAME, VERSION, ident, dt.datetime.now(dt.UTC).isoformat(), stages)
     (staging / "manifest.json").write_text(json.dumps(manifest.__dict__, indent=2, default=int))
+    url = shared_url()
+    if url is not None:  # the next task (validate, publish) may run on another machine
+        _upload_build(staging, manifest, url)
     return ident, staging
 
 
+def staged(ident: str, staging: Path) -> Path:
+    """The staging folder of build `ident`, fetched from the shared store when this machine
+    does not hold it (the build ran on another worker)."""
+    url = shared_url()
+    if (staging / "manifest.json").exists() or url is None:
+        return staging
+    from pipelines.artifacts import s3_client, split_s3
+
+    bucket, prefix = split_s3(url)
+    client = s3_client()
+    fetched = Path(tempfile.mkdtemp(prefix=f".{NAME}-fetch-", dir=_parent(staging)))
+    body = client.get_object(Bucket=bucket, Key=f"{prefix}/builds/{ident}/manifest.json")
+    manifest = Manifest(**json.loads(body["Body"].read()))
+    for stage in manifest.stages:
+        key = f"{prefix}/builds/{ident}/{stage}.parquet"
+        client.download_file(bucket, key, str(fetched / f"{stage}.parquet"))
+    (fetched / "manifest.json").write_text(json.dumps(manifest.__dict__, indent=2, default=int))
+    try:
+        os.rename(fetched, staging)
+    except OSError:  # another task of this machine fetched it meanwhile
+        shutil.rmtree(fetched, ignore_errors=True)
+    return staging
+
+
+def _parent(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.parent
+
+
+def _upload_build(folder: Path, manifest: Manifest, url: str) -> None:
+    from pipelines.artifacts import s3_client, split_s3
+
+    bucket, prefix = split_s3(url)
+    client = s3_client()
+    for name in [*(f"{stage}.parquet" for stage in manifest.stages), "manifest.json"]:
+        client.upload_file(
+            str(folder / name), bucket, f"{prefix}/builds/{manifest.build_id}/{name}"
+        )
+
+
 def publish(staging: Path, root: Path) -> Manifest:
-    """Swap a validated staging folder into place (the manifest moves last)."""
+    """Swap a validated staging folder into place (the manifest moves last); with
+    F1_ARTIFACTS_URL on S3, the shared manifest then names this build (its files were uploaded
+    when it was staged)."""
+    _swap_in(staging, root)
+    manifest = Manifest.read(root)
+    assert manifest is not None
+    url = shared_url()
+    if url is not None:
+        from pipelines.artifacts import s3_client, split_s3
+
+        bucket, prefix = split_s3(url)
+        s3_client().upload_file(str(root / "manifest.json"), bucket, f"{prefix}/manifest.json")
+    return manifest
+
+
+def _swap_in(staging: Path, root: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
     for stage in STAGE_NAMES:
         source = staging / f"{stage}.parquet"
@@ -111,15 +176,47 @@ def publish(staging: Path, root: Path) -> Manifest:
             os.replace(source, root / f"{stage}.parquet")
     os.replace(staging / "manifest.json", root / "manifest.json")
     shutil.rmtree(staging, ignore_errors=True)
-    manifest = Manifest.read(root)
-    assert manifest is not None
-    return manifest
+
+
+def shared_url() -> str | None:
+    """Where builds are shared (`<F1_ARTIFACTS_URL>/features/<view>`), when that is on S3."""
+    url = WarehouseSettings().artifacts_url
+    return f"{url}/features/{NAME}" if url.startswith("s3://") else None
+
+
+def pull(root: Path | None = None, client: Any = None) -> Manifest | None:
+    """The published manifest, after bringing the shared build (F1_ARTIFACTS_URL on S3) into
+    the local folder when it is another; without S3, the local one."""
+    root = root or store_root()
+    url = shared_url()
+    if url is None:
+        return Manifest.read(root)
+    from pipelines.artifacts import s3_client, split_s3
+
+    bucket, prefix = split_s3(url)
+    client = client or s3_client()
+    try:
+        body = client.get_object(Bucket=bucket, Key=f"{prefix}/manifest.json")["Body"].read()
+    except client.exceptions.NoSuchKey:
+        return Manifest.read(root)  # nothing shared yet
+    remote = Manifest(**json.loads(body))
+    local = Manifest.read(root)
+    if local is not None and local.build_id == remote.build_id:
+        return local
+    staging = Path(tempfile.mkdtemp(prefix=f".{NAME}-pull-", dir=_parent(root)))
+    for stage in remote.stages:
+        key = f"{prefix}/builds/{remote.build_id}/{stage}.parquet"
+        client.download_file(bucket, key, str(staging / f"{stage}.parquet"))
+    (staging / "manifest.json").write_bytes(body)
+    _swap_in(staging, root)
+    return Manifest.read(root)
 
 
 def read_offline(stage: str, root: Path | None = None, since: int | None = None) -> pd.DataFrame:
-    """The published rows of `stage` (seasons ≥ `since`); training reads only this."""
+    """The published rows of `stage` (seasons ≥ `since`); training reads only this (the shared
+    build first, with F1_ARTIFACTS_URL on S3)."""
     root = root or store_root()
-    manifest = Manifest.read(root)
+    manifest = pull(root)
     if manifest is None:
         raise FileNotFoundError(f"no published {NAME} under {root}: run `f1 features build`")
     filters = [("season", ">=", since)] if since is not None else None

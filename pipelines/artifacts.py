@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from warehouse.settings import WarehouseSettings
 
@@ -67,3 +68,49 @@ def publish(
             shutil.copy2(path, target)
         written.append(str(target))
     return written
+
+
+def s3_client() -> Any:
+    """boto3's S3 client, configured by the standard AWS variables (AWS_ENDPOINT_URL_S3 for
+    MinIO)."""
+    import boto3
+
+    return boto3.client("s3")
+
+
+def pull_tree(url: str, folder: Path, client: Any = None) -> list[str]:
+    """Copy every object under the S3 prefix `url` into `folder` (same relative paths); the
+    relative paths copied."""
+    bucket, prefix = split_s3(url)
+    client = client or s3_client()
+    copied = []
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=f"{prefix}/" if prefix else ""
+    ):
+        for item in page.get("Contents", []):
+            relative = item["Key"][len(prefix) :].lstrip("/")
+            target = folder / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            client.download_file(bucket, item["Key"], str(target))
+            copied.append(relative)
+    return copied
+
+
+def push_tree(
+    folder: Path, url: str, pulled: list[str] | None = None, client: Any = None
+) -> tuple[int, int]:
+    """Upload every file of `folder` under the S3 prefix `url` and remove the objects that were
+    `pulled` from there but are gone from `folder` now (objects others wrote meanwhile stay);
+    (files uploaded, objects removed)."""
+    bucket, prefix = split_s3(url)
+    client = client or s3_client()
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    for relative in sorted(present):
+        client.upload_file(
+            str(folder / relative), bucket, "/".join(filter(None, (prefix, relative)))
+        )
+    gone = sorted(set(pulled or []) - present)
+    for start in range(0, len(gone), 1000):  # delete_objects takes up to 1,000 keys
+        keys = [{"Key": "/".join(filter(None, (prefix, r)))} for r in gone[start : start + 1000]]
+        client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+    return len(present), len(gone)

@@ -22,8 +22,10 @@ from feature_store.store import (
     Manifest,
     changed_races,
     publish,
+    pull,
     read_offline,
     stage_build,
+    staged,
     store_root,
 )
 from feature_store.view import NAME, VERSION
@@ -69,7 +71,7 @@ def build_features(
     ones are computed (the incremental path)."""
     root = root or store_root()
     frames = load_frames(engine)
-    published = Manifest.read(root) is not None
+    published = pull(root) is not None  # the shared build first (F1_ARTIFACTS_URL on S3)
     incremental = after is not None and published
     entrants = _entrants_from(frames, after) if incremental and after else None
     lineup = upcoming_lineup(frames)  # the next race's entrants before its qualifying
@@ -215,7 +217,7 @@ def validate_features_task(summary: dict[str, object]) -> list[str]:
     (ValidationFailed otherwise)."""
     from pipelines.validate import require, validate_features
 
-    build = FeatureBuild(str(summary["build_id"]), Path(str(summary["staging"])))
+    build = _staged(summary)
     races = {(int(s), int(r)) for s, r in summary["races"]}  # type: ignore[attr-defined]
     if not races:
         return []
@@ -230,11 +232,17 @@ def validate_features_task(summary: dict[str, object]) -> list[str]:
     return [str(r) for r in reports]
 
 
+def _staged(summary: dict[str, object]) -> FeatureBuild:
+    """The build a summary names, fetched when it was staged on another machine."""
+    ident = str(summary["build_id"])
+    return FeatureBuild(ident, staged(ident, Path(str(summary["staging"]))))
+
+
 def publish_task(summary: dict[str, object]) -> dict[str, object]:
     """Publish the validated build; the `f1/features` extra (`races` empty when no row
     changed: the features are current with the warehouse either way)."""
-    build = FeatureBuild(str(summary["build_id"]), Path(str(summary["staging"])))
-    before = Manifest.read(store_root())
+    build = _staged(summary)
+    before = pull()
     manifest = publish_build(build)
     changed = before is None or before.build_id != manifest.build_id
     return {

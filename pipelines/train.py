@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from feature_store.store import Manifest, store_root
+from feature_store.store import pull
 from feature_store.view import NAME, VERSION
 from models.ensemble import Ensemble, Recipe
 from pipelines.backtest import START, explanation_plots, report, walk_forward, write_report
@@ -58,7 +58,7 @@ def train(
     rows = labelled(engine, stage)
     last = last or int(rows["season"].max())
     rows = rows[rows["season"] <= last]
-    manifest = Manifest.read(store_root())
+    manifest = pull()  # the shared build first (F1_ARTIFACTS_URL on S3)
     recipe = recipe or Recipe(stage)
     validation_models: dict[int, Ensemble] = {}
     forecasts, _ = walk_forward(

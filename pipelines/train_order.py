@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from feature_store.store import Manifest, store_root
+from feature_store.store import pull
 from feature_store.view import NAME, VERSION
 from models.dnf import HISTORY as DNF_HISTORY
 from models.dnf import DnfModel
@@ -52,7 +52,7 @@ def train_order(
     metrics = {f"validation_{k}": float(v) for k, v in ours.items()}
     metrics |= {f"validation_baseline_{k}": float(v) for k, v in baseline.items()}
     mlflow.set_tracking_uri(tracking_uri())
-    manifest = Manifest.read(store_root())
+    manifest = pull()  # the shared build first (F1_ARTIFACTS_URL on S3)
     title = f"train {name.removeprefix('f1_')} {start}–{last}"
     with (
         training_run(name, title, began) as run,

@@ -23,16 +23,20 @@ class ValidationFailed(RuntimeError):
         super().__init__("\n".join(str(r) for r in reports if not r.success))
 
 
-def validation_dir(home: Path | None = None) -> Path:
-    """Where results (JSON) and Data Docs (HTML) are kept."""
-    return (home or WarehouseSettings().f1_home).resolve() / "validation"
+def validation_dir(home: Path | None = None) -> Path | str:
+    """Where results (JSON) and Data Docs (HTML) are kept: `validation/` of the artifact store
+    (F1_ARTIFACTS_URL: an S3 prefix, or a folder, by default F1_HOME), or of `home`."""
+    if home is not None:
+        return home.resolve() / "validation"
+    url = WarehouseSettings().artifacts_url
+    return f"{url}/validation" if url.startswith("s3://") else Path(url) / "validation"
 
 
 def validate_raw(
     engine: Engine | Connection,
     datasets: tuple[str, ...] = RAW,
     season: int | None = None,
-    out_dir: Path | None = None,
+    out_dir: Path | str | None = None,
     seasons: list[int] | None = None,
 ) -> list[Any]:
     """Run the suites of the warehouse datasets (of `season`, or `seasons`, else all);
@@ -55,7 +59,7 @@ def validate_raw(
 
 
 def validate_features(
-    views: dict[str, pd.DataFrame], season: int | None = None, out_dir: Path | None = None
+    views: dict[str, pd.DataFrame], season: int | None = None, out_dir: Path | str | None = None
 ) -> list[Any]:
     """Run the features suite on each stage of a build (each with its own columns)."""
     from expectations import features

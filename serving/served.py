@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from feature_store.online import published
-from feature_store.store import Manifest, store_root
+from feature_store.store import Manifest, pull, store_root
 from models.pyfunc import LoadedModel
 from models.registry import CHALLENGER, CHAMPION, alias_version, load_version
 from spec import STAGE_NAMES, TARGETS
@@ -74,7 +74,11 @@ class ServedModels:
                     )
                     if key in self.loaded:
                         fresh[key] = self.loaded[key]
-        manifest = Manifest.read(store_root())
+        try:  # the shared build first (F1_ARTIFACTS_URL on S3), then the local one
+            manifest = pull()
+        except Exception as error:  # noqa: BLE001 (S3 away: keep serving the local build)
+            log.error("fetching the shared feature build failed: %s", error)
+            manifest = Manifest.read(store_root())
         if manifest is not None:
             try:  # the build in memory before a request needs it
                 published(store_root(), manifest)

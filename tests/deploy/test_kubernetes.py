@@ -95,7 +95,6 @@ def test_airflow_chart_values_use_our_image_stores_and_secrets() -> None:
     lock = (ROOT / "uv.lock").read_text()
     locked = re.search(r'name = "apache-airflow"\nversion = "([^"]+)"', lock)
     assert locked and VALUES["airflowVersion"] == locked[1]
-    assert VALUES["executor"] in {"LocalExecutor", "KubernetesExecutor", "CeleryExecutor"}
     assert not VALUES["postgresql"]["enabled"] and not VALUES["redis"]["enabled"]
     keys = _secret("f1-airflow")
     assert VALUES["data"]["metadataSecretName"] == "f1-airflow" and "connection" in keys
@@ -115,7 +114,30 @@ def test_airflow_chart_values_use_our_image_stores_and_secrets() -> None:
     assert dags == "/app/dags" and (ROOT / "dags" / "f1_ingest.py").exists()  # COPY . /app
     assert not VALUES["dags"]["gitSync"]["enabled"]
     assert VALUES["config"]["logging"]["remote_base_log_folder"].startswith("s3://")
-    claim = VALUES["scheduler"]["extraVolumes"][0]["persistentVolumeClaim"]["claimName"]
-    assert claim == _one("PersistentVolumeClaim")["metadata"]["name"]
-    mount = VALUES["scheduler"]["extraVolumeMounts"][0]["mountPath"]
-    assert mount == _one("ConfigMap")["data"]["F1_HOME"]
+    # nothing shared on a volume: every pod reads the builds and reports from S3
+    assert not [d for d in DOCS if d["kind"] == "PersistentVolumeClaim"]
+    assert "extraVolumes" not in VALUES["scheduler"]
+    assert VALUES["workers"]["persistence"]["enabled"] is False
+
+
+def test_celery_workers_and_the_service_scale_on_cpu() -> None:
+    assert VALUES["executor"] == "CeleryExecutor"
+    broker = _secret(VALUES["data"]["brokerUrlSecretName"])
+    assert broker["connection"].startswith("redis://")
+    workers = VALUES["workers"]
+    hpa = workers["hpa"]
+    assert hpa["enabled"] and 2 <= hpa["minReplicaCount"] < hpa["maxReplicaCount"]
+    assert workers["replicas"] == hpa["minReplicaCount"]
+    assert workers["resources"]["requests"]["cpu"]  # utilisation is relative to the request
+    (metric,) = hpa["metrics"]
+    assert metric["resource"]["name"] == "cpu"
+
+    deployment, autoscaler = _one("Deployment"), _one("HorizontalPodAutoscaler")
+    target = autoscaler["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"])
+    assert autoscaler["spec"]["minReplicas"] == deployment["spec"]["replicas"]
+    assert autoscaler["spec"]["maxReplicas"] > autoscaler["spec"]["minReplicas"]
+    (metric,) = autoscaler["spec"]["metrics"]
+    assert metric["resource"]["name"] == "cpu"
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["resources"]["requests"]["cpu"]
