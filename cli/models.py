@@ -43,9 +43,9 @@ def backtest(
     """Train on the seasons before each tested season, forecast its races, score everything."""
     from rich.table import Table
 
-    from pipelines.artifacts import publish
     from pipelines.backtest import START, log_to_mlflow, report, walk_forward, write_report
     from pipelines.training_data import labelled
+    from warehouse.artifacts import publish
 
     known_stage(stage)
     if first > last:
@@ -112,11 +112,11 @@ def backtest_markets(
 
     from rich.table import Table
 
-    from pipelines.artifacts import publish
     from pipelines.order_backtest import ALPHA, MARKETS, report, walk_forward, write_report
     from pipelines.order_backtest import develop as choose
     from pipelines.training_data import labelled
     from spec import STAGE_NAMES
+    from warehouse.artifacts import publish
 
     if first > last:
         fail(f"--from {first} is after --to {last}")
@@ -362,9 +362,9 @@ def championship_backtest(
 
     from rich.table import Table
 
-    from pipelines.artifacts import publish
     from pipelines.championship import FIRST, backtest, plot_backtest
     from pipelines.training_data import labelled
+    from warehouse.artifacts import publish
 
     engine = warehouse_engine()
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # parsing a DAG file must not import the pipelines
-    from pipelines.artifacts import Upload
+    from warehouse.artifacts import Upload
 
 
 def hook_upload() -> Upload:

@@ -77,7 +77,7 @@ def run_suites(batches: list[tuple[str, pd.DataFrame, Any]], out: Path | str) ->
 def _run_on_s3(
     batches: list[tuple[str, pd.DataFrame, Any]], url: str, scratch: Path
 ) -> list[Report]:
-    from pipelines.artifacts import publish, pull_tree, push_tree
+    from warehouse.artifacts import publish, pull_tree, push_tree
 
     shared = ("gx", "data_docs")  # the stored results and the site rendered from them
     pulled = {part: pull_tree(f"{url}/{part}", scratch / part) for part in shared}

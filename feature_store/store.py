@@ -118,7 +118,7 @@ def staged(ident: str, staging: Path) -> Path:
     url = shared_url()
     if (staging / "manifest.json").exists() or url is None:
         return staging
-    from pipelines.artifacts import s3_client, split_s3
+    from warehouse.artifacts import s3_client, split_s3
 
     bucket, prefix = split_s3(url)
     client = s3_client()
@@ -142,7 +142,7 @@ def _parent(path: Path) -> Path:
 
 
 def _upload_build(folder: Path, manifest: Manifest, url: str) -> None:
-    from pipelines.artifacts import s3_client, split_s3
+    from warehouse.artifacts import s3_client, split_s3
 
     bucket, prefix = split_s3(url)
     client = s3_client()
@@ -161,7 +161,7 @@ def publish(staging: Path, root: Path) -> Manifest:
     assert manifest is not None
     url = shared_url()
     if url is not None:
-        from pipelines.artifacts import s3_client, split_s3
+        from warehouse.artifacts import s3_client, split_s3
 
         bucket, prefix = split_s3(url)
         s3_client().upload_file(str(root / "manifest.json"), bucket, f"{prefix}/manifest.json")
@@ -191,7 +191,7 @@ def pull(root: Path | None = None, client: Any = None) -> Manifest | None:
     url = shared_url()
     if url is None:
         return Manifest.read(root)
-    from pipelines.artifacts import s3_client, split_s3
+    from warehouse.artifacts import s3_client, split_s3
 
     bucket, prefix = split_s3(url)
     client = client or s3_client()

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from pipelines.artifacts import Upload, publish
+from warehouse.artifacts import Upload, publish
 from warehouse.exports import (
     PREDICTION_COLUMNS,
     RESULT_COLUMNS,

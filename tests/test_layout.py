@@ -16,7 +16,7 @@ OURS = {
 ALLOWED: dict[str, set[str]] = {
     "spec": set(),
     "warehouse": {"spec"},
-    "expectations": {"spec"},
+    "expectations": {"spec", "warehouse.artifacts"},
     "feature_store": {"spec", "warehouse"},
     "models": {"spec", "feature_store", "warehouse.settings"},
     "apps": {"spec", "warehouse"},

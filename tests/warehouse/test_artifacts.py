@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.artifacts import publish, split_s3
 from tests.servers.s3 import S3
+from warehouse.artifacts import publish, split_s3
 
 
 def test_publish_puts_files_under_the_prefix_and_replaces_them(s3: S3, tmp_path: Path) -> None:
