@@ -16,6 +16,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    SpinnerColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
@@ -52,6 +53,20 @@ def stage_progress() -> Iterator[Progress]:
         transient=False,
     ) as progress:
         yield progress
+
+
+@contextmanager
+def working(description: str) -> Iterator[None]:
+    """A spinner with the time elapsed, for a step whose length is not known in advance."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        progress.add_task(description, total=None)
+        yield
 
 
 @contextmanager

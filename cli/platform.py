@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from cli.console import console, errors, libraries_to
+from cli.console import console, errors, libraries_to, working
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -263,11 +263,12 @@ def ensure_champions() -> None:
     engine = make_engine()
     try:
         if pull() is None:
-            with console.status("building features from the warehouse"):
+            with working("building features from the warehouse"):
                 publish_build(build_features(engine))
             console.print("[green]✓[/] features built and published")
         for stage in missing:
-            with console.status(f"training the first {stage} model (about a minute)"):
+            # 20-30 s each on an idle machine (bench/train.py), longer while Airflow starts
+            with working(f"training the first {stage} model from 1981–2024"):
                 result = train(engine, stage)
             console.print(
                 f"[green]✓[/] {result.name} v{result.version} trained in {result.seconds:.0f}s "

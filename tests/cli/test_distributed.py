@@ -273,6 +273,9 @@ def test_the_chain_runs_on_two_celery_workers_and_both_replicas_serve_its_champi
         assert abs(sum(p["probability"] for p in first["predictions"]) - 1) < 1e-6
         cache = redis.Redis(host="127.0.0.1", port=6379, db=CACHE_DB)
         assert cache.dbsize() > 0  # the replicas' shared cache holds answers
+        # the second replica answered from what the first stored in Redis
+        metrics = httpx.get(f"http://127.0.0.1:{service + 1}/metrics", timeout=10).text
+        assert re.search(r'f1_prediction_cache_total\{result="shared"\} [1-9]', metrics), metrics
         print(f"distributed chain timings (s): {timings}")
     finally:
         down = subprocess.run(

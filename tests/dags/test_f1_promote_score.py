@@ -63,10 +63,10 @@ def test_f1_promote_promotes_a_better_challenger(aliases, warehouse) -> None:  #
 def test_f1_score_scores_stores_the_next_race_and_promotes(
     aliases, warehouse, s3, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    """…and exports the season to S3 through the S3Hook: only the Airflow connection
-    (`F1_AWS_CONN_ID`) knows the endpoint of moto's server."""
+    """…and exports the season to S3 through the S3Hook on the Airflow connection
+    `F1_AWS_CONN_ID` (moto's server; the feature store reads it with boto3's own variables, as
+    MLflow does; tests/dags/test_storage.py shows the hook needs nothing but the connection)."""
     aliases(champion="1", challenger="2")
-    monkeypatch.delenv("AWS_ENDPOINT_URL_S3")
     monkeypatch.setenv("F1_AWS_CONN_ID", "f1_s3")
     monkeypatch.setenv(
         "AIRFLOW_CONN_F1_S3",
