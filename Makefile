@@ -57,6 +57,7 @@ bench: install
 	$(VENV)/bin/python bench/features.py
 	$(VENV)/bin/python bench/train.py
 	$(VENV)/bin/python bench/dag_parse.py
+	$(VENV)/bin/python bench/first_run.py
 
 # The season replay through the real DAGs: 7 rounds (target ≤ 10 min), then the whole
 # 2024 season (target ≤ 40 min).

@@ -387,7 +387,7 @@ def _run(
             console.print(
                 "  Try: "
                 f"{service.ui}races/2024/24 · {service.ui}docs · "
-                "f1 predict 2024 24 --stage post_quali"
+                f"{os.path.relpath(BIN / 'f1')} predict 2024 24 --stage post_quali"
             )
         while all(p.poll() is None for p in procs.values()):
             time.sleep(1)
