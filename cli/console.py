@@ -111,29 +111,13 @@ def output_to(log: Path) -> Iterator[Console]:
 def libraries_to(log: Path) -> Iterator[None]:
     """Whatever libraries print (warnings, their logging, a subprocess's output) goes to `log`,
     while this program's `console` and `errors` keep the terminal."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    out = os.fdopen(os.dup(1), "w", buffering=1)
-    err = os.fdopen(os.dup(2), "w", buffering=1)
-    before = console.file, errors.file
-    with log.open("ab") as handle:
-        os.dup2(handle.fileno(), 1)
-        os.dup2(handle.fileno(), 2)
-        console.file, errors.file = out, err
+    with output_to(log) as terminal:
+        before = console.file, errors.file
+        console.file = errors.file = terminal.file
         try:
             yield
         finally:
             console.file, errors.file = before
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for descriptor in saved:
-                os.close(descriptor)
-            out.close()
-            err.close()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from sqlalchemy import func, select
 
 from models.registry import alias_version
 from pipelines.score import store_predictions
-from tests.servers.s3 import KEYS
+from tests.servers.s3 import airflow_connection
 from warehouse.db import make_engine, transaction
 from warehouse.exports import PREDICTION_COLUMNS
 from warehouse.model_events import history
@@ -68,17 +67,7 @@ def test_f1_score_scores_stores_the_next_race_and_promotes(
     MLflow does; tests/dags/test_storage.py shows the hook needs nothing but the connection)."""
     aliases(champion="1", challenger="2")
     monkeypatch.setenv("F1_AWS_CONN_ID", "f1_s3")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_F1_S3",
-        json.dumps(
-            {
-                "conn_type": "aws",
-                "login": KEYS["AWS_ACCESS_KEY_ID"],
-                "password": KEYS["AWS_SECRET_ACCESS_KEY"],
-                "extra": {"endpoint_url": s3.endpoint, "region_name": "us-east-1"},
-            }
-        ),
-    )
+    monkeypatch.setenv("AIRFLOW_CONN_F1_S3", airflow_connection(s3.endpoint))
     with warehouse.connect() as connection:
         races = connection.execute(
             select(Race.id, Race.season, Race.round, Race.name)

@@ -3,12 +3,11 @@ only the Airflow connection knowing where it is."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.servers.s3 import KEYS, S3
+from tests.servers.s3 import KEYS, S3, airflow_connection
 
 
 def test_the_hook_upload_needs_only_the_airflow_connection(
@@ -19,17 +18,7 @@ def test_the_hook_upload_needs_only_the_airflow_connection(
     for name in (*KEYS, "AWS_ENDPOINT_URL_S3"):  # boto3 alone would not find the server
         monkeypatch.delenv(name)
     monkeypatch.setenv("F1_AWS_CONN_ID", "f1_s3")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_F1_S3",
-        json.dumps(
-            {
-                "conn_type": "aws",
-                "login": KEYS["AWS_ACCESS_KEY_ID"],
-                "password": KEYS["AWS_SECRET_ACCESS_KEY"],
-                "extra": {"endpoint_url": s3.endpoint, "region_name": "us-east-1"},
-            }
-        ),
-    )
+    monkeypatch.setenv("AIRFLOW_CONN_F1_S3", airflow_connection(s3.endpoint))
     path = tmp_path / "results.csv"
     path.write_text("season,round\n2024,24\n")
 

@@ -3,6 +3,7 @@ S3Hook talk to exactly as they would to S3 or MinIO."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,18 @@ KEYS = {
     "AWS_SECRET_ACCESS_KEY": "test-secret-key",  # nosec B105 (moto accepts any key)
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+
+
+def airflow_connection(endpoint: str) -> str:
+    """An Airflow AWS connection (as AIRFLOW_CONN_… JSON) to the server at `endpoint`."""
+    return json.dumps(
+        {
+            "conn_type": "aws",
+            "login": KEYS["AWS_ACCESS_KEY_ID"],
+            "password": KEYS["AWS_SECRET_ACCESS_KEY"],
+            "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+        }
+    )
 
 
 @dataclass
