@@ -412,7 +412,7 @@ class Bot:
 
 def _market_row(item: _Seen, now: dt.datetime) -> BotMarket:
     market = item.market
-    fields: dict[str, Any] = market.model_dump()
+    fields: dict[str, Any] = market.model_dump(exclude={"fees_enabled", "fee_schedule"})
     return BotMarket(event_title=item.event_title, mapping=item.mapping, seen_at=now, **fields)
 
 

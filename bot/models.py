@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.fees import NO_FEES, SPORTS_RATE, FeeSchedule
+
 Side = Literal["buy", "sell"]
 
 
@@ -21,6 +23,15 @@ def _json_list(value: Any) -> Any:
         except json.JSONDecodeError:
             raise ValueError(f"not a JSON list: {value[:60]!r}") from None
     return value
+
+
+class FeeScheduleData(BaseModel):
+    """Gamma's `feeSchedule` of a market: the taker rate and the curve's exponent."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    rate: float = Field(ge=0, lt=1)
+    exponent: float = Field(default=1.0, gt=0)
 
 
 class MarketData(BaseModel):
@@ -47,6 +58,8 @@ class MarketData(BaseModel):
     tick_size: float = Field(default=0.01, alias="orderPriceMinTickSize", gt=0, lt=1)
     min_size: float = Field(default=5.0, alias="orderMinSize", ge=0)
     neg_risk: bool = Field(default=False, alias="negRisk")
+    fees_enabled: bool | None = Field(default=None, alias="feesEnabled")
+    fee_schedule: FeeScheduleData | None = Field(default=None, alias="feeSchedule")
     race_id: int | None = None
     driver_ref: str | None = None
 
@@ -80,6 +93,15 @@ class MarketData(BaseModel):
 
     def has_token(self, token: str) -> bool:
         return token in self.clob_token_ids
+
+    def fees(self, default_rate: float) -> FeeSchedule:
+        """The market's taker fees: its own schedule, none when fees are off, else
+        `default_rate` (Polymarket's sports rate unless configured otherwise)."""
+        if self.fees_enabled is False:
+            return NO_FEES
+        if self.fee_schedule is not None:
+            return FeeSchedule(self.fee_schedule.rate, self.fee_schedule.exponent)
+        return FeeSchedule(default_rate)
 
 
 class Level(BaseModel):
@@ -185,4 +207,10 @@ class Limits(BaseModel):
     daily_loss: float = Field(default=100.0, gt=0)
     max_drawdown: float = Field(default=0.25, gt=0, lt=1, description="from peak equity; halts")
     min_liquidity: float = Field(default=1000.0, ge=0)
-    fee_rate: float = Field(default=0.0, ge=0, lt=0.2, description="on each fill's notional")
+    fee_rate: float = Field(
+        default=SPORTS_RATE,
+        ge=0,
+        lt=1,
+        description="taker rate in fee = shares × rate × p(1 − p), for a market without its own "
+        "feeSchedule (bot/fees.py)",
+    )

@@ -68,19 +68,20 @@ class PaperBroker:
             raise ValueError(f"the order book is for {book.asset_id}, the order for {order.token}")
         if order.side != "buy":
             raise ValueError("the paper broker only buys; positions are closed by settlement")
-        remaining, spent, filled = order.size, 0.0, 0.0
+        fees = market.fees(self.fee_rate)  # the bot takes liquidity: a taker's fee
+        remaining, spent, filled, fee = order.size, 0.0, 0.0, 0.0
         for level in book.asks:
             if level.price > order.price + 1e-12 or remaining <= 0:
                 break
-            unit = level.price * (1 + self.fee_rate)
-            affordable = math.floor((self.cash - spent * (1 + self.fee_rate)) / unit * 100) / 100
+            unit = fees.cost(level.price)
+            affordable = math.floor((self.cash - spent - fee) / unit * 100) / 100
             take = min(level.size, remaining, max(affordable, 0.0))
             if take <= 0:
                 break
             spent += take * level.price
+            fee += fees.fee(take, level.price)
             filled += take
             remaining -= take
-        fee = spent * self.fee_rate
         status: Literal["filled", "partial", "unfilled"] = (
             "filled" if remaining <= 1e-9 else ("partial" if filled > 0 else "unfilled")
         )

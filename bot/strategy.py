@@ -8,6 +8,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from bot.fees import FeeSchedule
 from bot.models import Limits, MarketData, Order, OrderBook
 from bot.paper import PaperBroker
 
@@ -72,7 +73,8 @@ def decide(
     if book is None or book.best_ask is None:
         return skip("no asks in the order book", probability=probability)
     ask = book.best_ask
-    cost = ask * (1 + limits.fee_rate)
+    fees = market.fees(limits.fee_rate)
+    cost = fees.cost(ask)
     edge = probability - cost
     seen = (probability, ask, edge)
     if edge < limits.min_edge:
@@ -89,15 +91,24 @@ def decide(
     stake = room[binding]
     # the highest price (on the tick grid) that still leaves the minimum edge after fees
     tick = book.tick_size or market.tick_size
-    limit = math.floor((probability - limits.min_edge) / (1 + limits.fee_rate) / tick) * tick
+    limit = _highest_price(probability - limits.min_edge, fees, tick)
     limit = round(min(max(limit, ask), 1 - tick), 6)
-    shares = math.floor(stake / (limit * (1 + limits.fee_rate)) * 100) / 100
+    shares = math.floor(stake / fees.cost(limit) * 100) / 100
     minimum = book.min_order_size or market.min_size
     if shares <= 0 or shares < minimum:
         return skip(f"{shares:.2f} shares ({binding} limit) below the minimum {minimum:g}", *seen)
     order = Order(market_id=market.id, token=market.token("Yes"), price=limit, size=shares)
     reason = f"edge {edge:+.3f}, sized by {binding}"
     return Decision(market.id, "buy", reason, probability, ask, edge, order)
+
+
+def _highest_price(budget: float, fees: FeeSchedule, tick: float) -> float:
+    """The highest price on the tick grid whose cost with the fee is at most `budget` (the
+    cost rises with the price: its slope is 1 + rate × (1 − 2p) > 0)."""
+    steps = min(math.floor(round(budget / tick, 9)), round(1 / tick) - 1)
+    while steps > 1 and fees.cost(steps * tick) > budget + 1e-12:
+        steps -= 1
+    return steps * tick
 
 
 def blocked(

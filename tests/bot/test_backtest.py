@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.backtest import load, run
+from bot.fees import FeeSchedule
 from cli.main import app
 from tests.servers.polymarket import EVENTS
 
@@ -41,18 +42,23 @@ def replay(tmp_path: Path, **overrides: Any) -> Path:
 
 def test_a_replay_buys_settles_and_reports(tmp_path: Path) -> None:
     report = run(load(replay(tmp_path)))
+    fees = FeeSchedule(0.03)  # Polymarket's sports taker fee: 0.03 × p(1 − p) a share
     ask = 0.41  # 0.40 + half the spread
-    limit = math.floor((0.6 - 0.05) / 0.01) * 0.01  # the highest price keeping a 0.05 edge
-    shares = math.floor(50 / limit * 100) / 100  # per-order limit 50 binds (Kelly says ~80)
-    cost = 2 * shares * ask  # bought at both time points (per market 100 leaves room)
+    limit = 0.54  # the highest price keeping a 0.05 edge after its fee: 0.54745 ≤ 0.55
+    assert fees.cost(limit) <= 0.55 < fees.cost(0.55)
+    shares = math.floor(50 / fees.cost(limit) * 100) / 100  # per-order limit 50 binds
+    fee = fees.fee(shares, ask)
+    cost = 2 * (shares * ask + fee)  # bought at both time points (per market 100 leaves room)
     assert report.trades == 2 and (report.settled, report.won) == (1, 1)
+    assert report.fees == pytest.approx(2 * fee, abs=1e-4)
     assert report.pnl == pytest.approx(2 * shares - cost)
-    # the low point: both lots marked at 0.40, bought at 0.41
-    assert report.max_drawdown == pytest.approx(2 * shares * 0.01 / 1000)
+    # the peak: after the first buy (its fee paid, marked at 0.41); the low point: both lots
+    # marked at 0.40, bought at 0.41, both fees paid
+    assert report.max_drawdown == pytest.approx((2 * shares * 0.01 + fee) / (1000 - fee))
     assert report.hit_rate == 1.0
     lost = run(load(replay(tmp_path, winner="No")))
     assert lost.pnl == pytest.approx(-cost) and lost.hit_rate == 0.0
-    assert lost.max_drawdown == pytest.approx(cost / 1000)
+    assert lost.max_drawdown == pytest.approx((cost - fee) / (1000 - fee))  # from that peak
 
 
 def test_no_edge_no_trades(tmp_path: Path) -> None:

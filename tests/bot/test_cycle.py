@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from bot.clients import ClobClient, GammaClient, MarketApiError
 from bot.cycle import Bot, ConcurrentCycle, ensure_state, set_status
+from bot.fees import FeeSchedule
 from bot.live import LiveBroker, LiveTradingDisabled
 from bot.settings import BotSettings
 from tests.servers.base import Fault, LocalServer
@@ -30,7 +31,9 @@ from warehouse.db import session_factory
 from warehouse.schema import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
 
 ASKS = {"max_verstappen": 0.23, "norris": 0.49}  # best asks of the recorded books
+NO_EDGE = {"leclerc": 0.12, "piastri": 0.10}  # theirs, too dear for their probabilities
 LIMITS = BotSettings().limits()
+FEES = FeeSchedule(LIMITS.fee_rate)  # Polymarket's sports taker fee: 0.03 × p(1 − p) a share
 
 
 @pytest.fixture
@@ -71,10 +74,20 @@ def state(engine: Engine) -> BotState:
 
 def expected_buy(driver: str, equity: float = 1000.0) -> tuple[float, float]:
     """(shares, limit price) by the issue's rules, computed here from the limits."""
-    p, ask = PROBABILITIES[driver], ASKS[driver]
-    stake = min(LIMITS.kelly_fraction * (p - ask) / (1 - ask) * equity, LIMITS.per_order)
-    limit = math.floor((p - LIMITS.min_edge) / 0.01) * 0.01
-    return math.floor(stake / limit * 100) / 100, round(limit, 6)
+    p, cost = PROBABILITIES[driver], FEES.cost(ASKS[driver])
+    stake = min(LIMITS.kelly_fraction * (p - cost) / (1 - cost) * equity, LIMITS.per_order)
+    # the highest price on the cent grid still leaving the minimum edge after its fee
+    limit = max(c / 100 for c in range(1, 100) if FEES.cost(c / 100) <= p - LIMITS.min_edge)
+    return math.floor(stake / FEES.cost(limit) * 100) / 100, round(limit, 6)
+
+
+def fee(driver: str) -> float:
+    """The taker fee of the expected buy, filled at the best ask."""
+    return FEES.fee(expected_buy(driver)[0], ASKS[driver])
+
+
+def no_edge(driver: str) -> str:
+    return f"edge {PROBABILITIES[driver] - FEES.cost(NO_EDGE[driver]):+.3f} below 0.050"
 
 
 def test_a_cycle_buys_where_the_edge_is_and_says_why_elsewhere(
@@ -99,9 +112,11 @@ def test_a_cycle_buys_where_the_edge_is_and_says_why_elsewhere(
 
     assert decision("Other").action == "skip" and "not mapped" in decision("Other").reason
     leclerc = decision("Charles Leclerc")
-    assert leclerc.action == "skip" and leclerc.reason == "edge -0.070 below 0.050"
+    assert leclerc.action == "skip" and leclerc.reason == no_edge("leclerc") == (
+        "edge -0.073 below 0.050"  # 0.05 − (0.12 + 0.03 × 0.12 × 0.88)
+    )
     assert leclerc.model == "f1_winner_post_quali v7" and leclerc.probability == 0.05
-    assert decision("Oscar Piastri").reason == "edge -0.070 below 0.050"
+    assert decision("Oscar Piastri").reason == no_edge("piastri")
 
     trades = {t.market_id: t for t in rows(warehouse, BotTrade)}
     spent = 0.0
@@ -116,18 +131,21 @@ def test_a_cycle_buys_where_the_edge_is_and_says_why_elsewhere(
         trade = trades[buy.market_id]
         assert trade.order_id == buy.order_id and trade.paper and trade.status == "filled"
         assert trade.price == pytest.approx(ASKS[driver]) and trade.filled == pytest.approx(shares)
-        assert trade.filled * trade.price <= LIMITS.per_order
+        assert trade.fee == pytest.approx(fee(driver))
+        assert trade.filled * trade.price + trade.fee <= LIMITS.per_order
         spent += shares * ASKS[driver]
+    fees = fee("norris") + fee("max_verstappen")
 
     books = state(warehouse)
-    assert books.cash == pytest.approx(1000 - spent) and books.exposure == pytest.approx(spent)
+    assert books.cash == pytest.approx(1000 - spent - fees)
+    assert books.exposure == pytest.approx(spent) and books.fees == pytest.approx(fees)
     assert books.version == 1 and books.heartbeat_at is not None and books.last_error is None
     positions = rows(warehouse, BotPosition)
     assert sorted(p.size for p in positions) == pytest.approx(
         sorted(expected_buy(d)[0] for d in ASKS)
     )
     cycle = rows(warehouse, BotCycle)[0]
-    assert cycle.equity == pytest.approx(1000.0) and cycle.orders == 2
+    assert cycle.equity == pytest.approx(1000.0 - fees) and cycle.orders == 2
 
     # the race is run and Norris wins: both markets resolve, the positions settle
     data.resolve("Lando Norris")
@@ -137,9 +155,9 @@ def test_a_cycle_buys_where_the_edge_is_and_says_why_elsewhere(
     assert (report.markets, report.settled, report.orders) == (0, 2, 0)
     books = state(warehouse)
     assert books.realised_pnl == pytest.approx(realised)
-    assert books.cash == pytest.approx(1000 + realised) and books.exposure == 0
+    assert books.cash == pytest.approx(1000 + realised - fees) and books.exposure == 0
     assert all(p.closed_at is not None for p in rows(warehouse, BotPosition))
-    assert rows(warehouse, BotCycle)[-1].equity == pytest.approx(1000 + realised)
+    assert rows(warehouse, BotCycle)[-1].equity == pytest.approx(1000 + realised - fees)
 
 
 def test_a_stopped_bot_records_its_signals_and_buys_nothing(

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from bot.fees import FeeSchedule
 from bot.models import Limits, MarketData, Order, OrderBook, Trade
 from bot.paper import PaperBroker
 from bot.strategy import Guard, decide
@@ -96,13 +97,15 @@ def test_fills_walk_the_depth_with_fees_and_settle() -> None:
     trade = broker.place(Order(market_id="m0", token="y0", price=0.42, size=40), book, market, NOW)
     assert (trade.filled, trade.status) == (40, "filled")
     assert trade.price == pytest.approx((10 * 0.40 + 30 * 0.42) / 40)
-    assert trade.fee == pytest.approx(0.02 * (10 * 0.40 + 30 * 0.42))
-    assert broker.cash == pytest.approx(100 - 16.6 * 1.02)
+    # a taker's fee per level: shares × rate × p(1 − p), each rounded to 0.00001
+    fee = round(10 * 0.02 * 0.40 * 0.60, 5) + round(30 * 0.02 * 0.42 * 0.58, 5)
+    assert trade.fee == pytest.approx(fee) and fee == pytest.approx(0.19416)
+    assert broker.cash == pytest.approx(100 - 16.6 - fee)
     broker.mark("y0", 0.5)
     assert broker.unrealised == pytest.approx(40 * 0.5 - 16.6)
     assert broker.imbalance() == pytest.approx(0, abs=1e-9)
     assert broker.settle(market, "Yes", NOW) == pytest.approx(40 - 16.6)
-    assert broker.cash == pytest.approx(100 - 16.6 * 1.02 + 40)
+    assert broker.cash == pytest.approx(100 - 16.6 - fee + 40)
     assert broker.open_positions() == [] and broker.imbalance() == pytest.approx(0, abs=1e-9)
     poor = PaperBroker(5)
     partial = poor.place(
@@ -127,15 +130,18 @@ def test_decisions_give_their_reasons_and_respect_the_caps() -> None:
     market, book = _market(), _book("y0", [(0.30, 1000)])
     buy = decide(market, book, 0.50, broker, guard, limits, NOW)
     assert buy.action == "buy" and buy.order is not None
-    # Kelly: 0.25 × (0.5 − 0.3)/(1 − 0.3) × 1000 = 71.4 → capped by the 20 per order
-    assert "per order" in buy.reason and buy.order.size * buy.order.price <= 20 + 1e-9
-    assert buy.order.price == pytest.approx(0.45)  # still ≥ 5 points of edge up to 0.45
+    fees = FeeSchedule(limits.fee_rate)  # the sports taker fee, 0.03 × p(1 − p) a share
+    # Kelly: 0.25 × (0.5 − 0.3063)/(1 − 0.3063) × 1000 = 69.8 → capped by the 20 per order
+    assert "per order" in buy.reason and buy.order.size * fees.cost(buy.order.price) <= 20 + 1e-9
+    # still ≥ 5 points of edge after the fee up to 0.44 (0.447392), not at 0.45 (0.457425)
+    assert buy.order.price == pytest.approx(0.44)
+    assert buy.edge == pytest.approx(0.5 - fees.cost(0.30))
     broker.place(buy.order, book, market, NOW)
     second = decide(market, book, 0.50, broker, guard, limits, NOW)
     assert second.order is not None and "per market" in second.reason
     assert broker.exposure("m0") + second.order.size * second.order.price <= 30 + 1e-9
     reasons = {
-        "edge +0.020 below 0.050": decide(market, book, 0.32, broker, guard, limits, NOW),
+        "edge +0.014 below 0.050": decide(market, book, 0.32, broker, guard, limits, NOW),
         "not mapped": decide(_market(driver_ref=None), book, None, broker, guard, limits, NOW),
         "end date": decide(market, book, 0.5, broker, guard, limits, NOW + dt.timedelta(days=3)),
         "liquidity 10 below 1000": decide(

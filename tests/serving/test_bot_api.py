@@ -94,7 +94,8 @@ def test_cycles_signals_positions_trades_and_pnl(api: TestClient, migrated: Engi
     assert all(t["paper"] and t["status"] == "filled" for t in trades["trades"])
     positions = api.get("/api/v1/bot/positions", headers=admin).json()
     assert {p["driver_ref"] for p in positions} == {"max_verstappen", "norris"}
-    spent = sum(t["filled"] * t["price"] for t in trades["trades"])
+    spent = sum(t["filled"] * t["price"] + t["fee"] for t in trades["trades"])
+    assert all(t["fee"] > 0 for t in trades["trades"])  # the taker fee
     pnl = api.get("/api/v1/bot/pnl", headers=admin).json()
     assert [point["id"] for point in pnl["curve"]] == [stopped["cycle_id"], ran["cycle_id"]]
     assert pnl["bankroll"] == 1000 and pnl["curve"][-1]["cash"] == pytest.approx(1000 - spent)
