@@ -30,7 +30,15 @@ from bot.signals import ChampionLookup, RaceProbabilities, champion_version, rac
 from bot.strategy import Decision, Guard, blocked, decide
 from bot.views import equity, open_position_rows
 from warehouse.db import as_utc, insert_if_absent, session_factory, transaction
-from warehouse.schema import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
+from warehouse.schema import (
+    BotCycle,
+    BotDecision,
+    BotMarket,
+    BotPosition,
+    BotQuote,
+    BotState,
+    BotTrade,
+)
 
 log = logging.getLogger(__name__)
 STRATEGY = "edge vs champion, fractional Kelly"
@@ -331,6 +339,39 @@ class Bot:
             self._books[token] = self.clob.book(token)
         return self._books[token]
 
+    def _quote_row(
+        self,
+        cycle_id: int,
+        market: MarketData,
+        decision: Decision,
+        model: str | None,
+        now: dt.datetime,
+    ) -> BotQuote:
+        """What the bot read of `market` this cycle: the order book's best quotes when it read
+        the book, else Gamma's; the model's probability beside them (the market benchmark)."""
+        yes = market.outcomes.index("Yes") if "Yes" in market.outcomes else 0
+        book = self._books.get(market.clob_token_ids[yes])
+        if book is not None:
+            bid, ask, source = book.best_bid, book.best_ask, "book"
+        else:
+            bid, ask, source = market.best_bid, market.best_ask, "gamma"
+        mapped = market.race_id is not None and market.driver_ref is not None
+        return BotQuote(
+            cycle_id=cycle_id,
+            market_id=market.id,
+            market_type="winner" if mapped else "unmapped",
+            race_id=market.race_id,
+            driver_ref=market.driver_ref,
+            price=market.outcome_prices[yes],
+            best_bid=bid,
+            best_ask=ask,
+            mid=(bid + ask) / 2 if bid is not None and ask is not None else None,
+            source=source,
+            probability=decision.probability,
+            model=model,
+            seen_at=now,
+        )
+
     def _write(
         self,
         state: BotState,
@@ -380,6 +421,12 @@ class Bot:
                 for decision, model in decisions
             )
             session.add_all(BotTrade(cycle_id=cycle.id, **t.model_dump()) for t in trades)
+            by_market = {decision.market_id: (decision, model) for decision, model in decisions}
+            session.add_all(
+                self._quote_row(cycle.id, item.market, *by_market[item.market.id], now)
+                for item in seen
+                if item.market.id in by_market
+            )
             for position in broker.positions.values():
                 session.merge(
                     BotPosition(

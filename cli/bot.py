@@ -149,3 +149,50 @@ def backtest(
         console.print(f"[bold]{key}[/]: {value}", highlight=False)
     if plot is not None:
         console.print(f"equity curve: {plot}")
+
+
+@app.command()
+def benchmark(
+    replay_file: Annotated[
+        Path | None,
+        typer.Option("--replay", help="Score a backtest replay file instead of the warehouse."),
+    ] = None,
+    season: Annotated[int | None, typer.Option(help="Only this season's races.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The market as a benchmark: its normalised prices beside our model's probabilities at
+    the same moments (log loss, Brier), per race and market type, for every race with recorded
+    prices and a result."""
+    from rich.table import Table
+
+    from bot import backtest as replay
+    from bot.benchmark import from_replay, from_warehouse, overall
+
+    if replay_file is not None:
+        try:
+            races = from_replay(replay.load(replay_file))
+        except ValueError as error:
+            fail(str(error), code=2)
+    else:
+        engine = warehouse_engine()
+        try:
+            races = from_warehouse(engine, season)
+        finally:
+            engine.dispose()
+    summary = overall(races)
+    if as_json:
+        typer.echo(json.dumps({"races": [r.as_dict() for r in races], "overall": summary}))
+        return
+    if not races:
+        console.print("no race with recorded prices and a result yet")
+        return
+    names = ("market_log_loss", "model_log_loss", "market_brier", "model_brier")
+    table = Table("race", "type", "moments", *(n.replace("_", " ") for n in names))
+    for r in races:
+        figures = (f"{getattr(r, n):.4f}" for n in names)
+        table.add_row(r.race, r.market_type, str(r.moments), *figures)
+    for row in summary:
+        figures = (f"{row[n]:.4f}" for n in names)
+        label = f"all ({row['races']} races)"
+        table.add_row(label, row["market_type"], str(row["moments"]), *figures, style="bold")
+    console.print(table)

@@ -12,6 +12,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine, Select, select
 
+from bot.benchmark import from_warehouse
+from bot.benchmark import overall as market_overall
 from serving.auth import require
 from serving.deps import EngineDep, SessionDep, SessionRoute
 from serving.served import ALIASES, ServedModels
@@ -54,9 +56,35 @@ class VersionAccuracy(BaseModel):
     top3: float
 
 
+class MarketBenchmark(BaseModel):
+    """The market's normalised prices scored beside the model's probabilities at the same
+    moments (the prices the Polymarket bot read), for one race and market type."""
+
+    race: str
+    market_type: str
+    moments: int
+    skipped: int
+    market_log_loss: float
+    model_log_loss: float
+    market_brier: float
+    model_brier: float
+
+
+class MarketBenchmarkOverall(BaseModel):
+    market_type: str
+    races: int
+    moments: int
+    market_log_loss: float
+    model_log_loss: float
+    market_brier: float
+    model_brier: float
+
+
 class AccuracyOut(BaseModel):
     races: list[RaceAccuracy]
     overall: list[VersionAccuracy]
+    market: list[MarketBenchmark] = []
+    market_overall: list[MarketBenchmarkOverall] = []
 
 
 @router.get("/analytics/accuracy")
@@ -69,7 +97,8 @@ def accuracy(
     """How every stored prediction scored, per race and per model version (the versions now
     serving as champion and challenger are marked by their alias). Each stage's baseline is
     scored on the same races, the reference to beat: `baseline_last_winner` before qualifying,
-    `baseline_grid` after it."""
+    `baseline_grid` after it. `market`: the betting market as a benchmark, its normalised prices
+    (as the Polymarket bot read them) beside the model's probabilities at the same moments."""
     served: ServedModels = request.app.state.models
     aliases = {
         (m.name, m.version): m.alias
@@ -118,7 +147,13 @@ def accuracy(
         )
         for (name, version), group in sorted(groups.items())
     ]
-    return AccuracyOut(races=races, overall=overall)
+    market = from_warehouse(session, season)
+    return AccuracyOut(
+        races=races,
+        overall=overall,
+        market=[MarketBenchmark(**m.as_dict()) for m in market],
+        market_overall=[MarketBenchmarkOverall(**row) for row in market_overall(market)],
+    )
 
 
 def _stream(

@@ -1,5 +1,6 @@
 """The model page: what serves, its track record race by race against the stage's baseline,
-its calibration, every promotion with its evidence, and the A/B split."""
+its calibration, the betting market as a benchmark, every promotion with its evidence, and the
+A/B split."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.benchmark import from_warehouse
+from bot.benchmark import overall as market_overall
 from serving.web import charts
 from serving.web.session import render, web_claims
 from spec import STAGES, target
@@ -102,6 +105,7 @@ def model_page(request: Request, claims: Claims) -> HTMLResponse:
                     ) if bins else None,
                 }
             )  # fmt: skip
+        market = from_warehouse(session)
         events = session.scalars(
             select(ModelEvent)
             .order_by(ModelEvent.created_at.desc(), ModelEvent.id.desc())
@@ -119,6 +123,8 @@ def model_page(request: Request, claims: Claims) -> HTMLResponse:
             "stages": stages,
             "history": history,
             "ab_share": request.app.state.settings.ab_share,
+            "market": market,
+            "market_overall": market_overall(market),
         },
         claims,
     )

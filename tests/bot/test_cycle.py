@@ -7,25 +7,23 @@ import datetime as dt
 import logging
 import math
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
-from bot.clients import ClobClient, GammaClient, MarketApiError
-from bot.cycle import Bot, ConcurrentCycle, ensure_state, set_status
+from bot.clients import MarketApiError
+from bot.cycle import ConcurrentCycle, ensure_state, set_status
 from bot.fees import FeeSchedule
 from bot.live import LiveBroker, LiveTradingDisabled
 from bot.settings import BotSettings
+from tests.bot.conftest import make_bot, rows
 from tests.servers.base import Fault, LocalServer
 from tests.servers.polymarket import (
     BEFORE_RACE,
     PROBABILITIES,
     Polymarket,
-    champion,
-    seed_bot_warehouse,
 )
 from warehouse.db import session_factory
 from warehouse.schema import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
@@ -34,35 +32,6 @@ ASKS = {"max_verstappen": 0.23, "norris": 0.49}  # best asks of the recorded boo
 NO_EDGE = {"leclerc": 0.12, "piastri": 0.10}  # theirs, too dear for their probabilities
 LIMITS = BotSettings().limits()
 FEES = FeeSchedule(LIMITS.fee_rate)  # Polymarket's sports taker fee: 0.03 × p(1 − p) a share
-
-
-@pytest.fixture
-def market() -> Iterator[tuple[Polymarket, LocalServer]]:
-    data = Polymarket()
-    with LocalServer(data.route) as server:
-        yield data, server
-
-
-@pytest.fixture
-def warehouse(migrated: Engine) -> Engine:
-    seed_bot_warehouse(migrated)
-    return migrated
-
-
-def make_bot(engine: Engine, server: LocalServer, **settings: Any) -> Bot:
-    config = BotSettings(gamma_url=server.url, clob_url=server.url, **settings)
-    return Bot(
-        engine,
-        config,
-        GammaClient(server.url, attempts=2),
-        ClobClient(server.url, attempts=2),
-        champion=champion,
-    )
-
-
-def rows(engine: Engine, table: Any) -> list[Any]:
-    with session_factory(engine)() as session:
-        return list(session.scalars(select(table)))
 
 
 def state(engine: Engine) -> BotState:

@@ -4,6 +4,7 @@ session registry's champion, recorded Polymarket JSON from a local server, real 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -150,3 +151,34 @@ def test_first_access_to_the_state_by_20_clients_at_once_creates_one_row(
     assert {(a.json()["status"], a.json()["cash"]) for a in answers} == {("stopped", 1000.0)}
     with migrated.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM bot_state")) == 1
+
+
+def test_the_accuracy_api_scores_the_market_beside_the_model(
+    api: TestClient, migrated: Engine
+) -> None:
+    from sqlalchemy import select
+
+    from warehouse.db import transaction
+    from warehouse.schema import Driver, Race, RaceResult, Team
+
+    admin = bearer(api, migrated, "admin")
+    for _ in range(2):  # two moments: the bot read the prices twice
+        assert api.post("/api/v1/bot/cycle", headers=admin).status_code == 200
+    before = api.get("/api/v1/analytics/accuracy").json()
+    assert before["market"] == [] and before["market_overall"] == []  # no result yet
+    with transaction(migrated) as session:  # Verstappen wins
+        race_id = session.scalar(select(Race.id).where(Race.round == 24))
+        team = session.scalar(select(Team.id))
+        verstappen = session.scalar(select(Driver.id).where(Driver.ref == "max_verstappen"))
+        session.add(
+            RaceResult(race_id=race_id, driver_id=verstappen, team_id=team, grid=1, position=1,
+                       position_text="1", position_order=1, points=25.0, laps=58,
+                       status="Finished")
+        )  # fmt: skip
+    answer = api.get("/api/v1/analytics/accuracy", params={"season": RACE_DAY.year}).json()
+    (race,) = answer["market"]
+    assert race["market_type"] == "winner" and race["moments"] == 2
+    assert race["model_log_loss"] == pytest.approx(-math.log(0.30))  # the stored probability
+    assert 0 < race["market_log_loss"] < 5 and 0 <= race["market_brier"] <= 2
+    (overall,) = answer["market_overall"]
+    assert overall["races"] == 1 and overall["moments"] == 2

@@ -6,6 +6,7 @@ in test-artifacts/."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -338,7 +339,33 @@ def _scored_history(engine: Any) -> None:
 def test_model_team_rankings_and_championship_pages(page, site) -> None:  # type: ignore[no-untyped-def]
     base, engine = site["base"], site["engine"]
     _scored_history(engine)
+    with engine.begin() as connection:  # one bot cycle read two winner markets of 2024 R24
+        connection.execute(
+            text(
+                "INSERT INTO bot_cycles (id, started_at, finished_at, status, markets, mapped,"
+                " orders, settled, cash, equity, exposure, realised_pnl, unrealised_pnl, fees)"
+                " VALUES (1, '2024-12-07', '2024-12-07', 'running', 2, 2, 0, 0, 1000, 1000, 0,"
+                " 0, 0, 0)"
+            )
+        )
+        for market, driver, mid, probability in (("m1", "norris", 0.5, 0.4),
+                                                 ("m2", "max_verstappen", 0.25, 0.3)):  # fmt: skip
+            connection.execute(
+                text(
+                    "INSERT INTO bot_quotes (cycle_id, market_id, market_type, race_id,"
+                    " driver_ref, price, best_bid, best_ask, mid, source, probability, model,"
+                    " seen_at) SELECT 1, :market, 'winner', id, :driver, :mid, :mid - 0.01,"
+                    " :mid + 0.01, :mid, 'book', :p, 'f1_winner_post_quali v2', '2024-12-07'"
+                    " FROM races WHERE season = 2024 AND round = 24"
+                ),
+                {"market": market, "driver": driver, "mid": mid, "p": probability},
+            )
     _visit(page, f"{base}/model")
+    benchmark = page.locator("section[aria-labelledby=market-benchmark] tbody tr").first
+    cells = benchmark.locator("td").all_inner_texts()
+    # Norris won: the market gave him 0.5 / 0.75, the model 0.4 / 0.7
+    assert cells[0] == "2024 R24 Abu Dhabi Grand Prix" and cells[1] == "1"
+    assert cells[2:4] == [f"{-math.log(0.5 / 0.75):.3f}", f"{-math.log(0.4 / 0.7):.3f}"]
     _marks(page, figures=2)  # post_quali: track record and calibration at least
     record = page.locator("section[aria-labelledby=record-post_quali]")
     rows = record.locator("details table tbody tr")

@@ -1,7 +1,15 @@
 """The warehouse schema: every table the platform stores (SQLAlchemy 2.0, typed)."""
 
 from warehouse.schema.base import ROLES, Base
-from warehouse.schema.bot import BotCycle, BotDecision, BotMarket, BotPosition, BotState, BotTrade
+from warehouse.schema.bot import (
+    BotCycle,
+    BotDecision,
+    BotMarket,
+    BotPosition,
+    BotQuote,
+    BotState,
+    BotTrade,
+)
 from warehouse.schema.models import ModelEvent
 from warehouse.schema.operations import TASK_STATES, PipelineStatus
 from warehouse.schema.predictions import (
@@ -63,6 +71,7 @@ __all__ = [
     "BotDecision",
     "BotMarket",
     "BotPosition",
+    "BotQuote",
     "BotState",
     "BotTrade",
     "Ballot",

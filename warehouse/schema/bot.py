@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,6 +25,7 @@ from warehouse.schema.base import Base, one_of
 BOT_STATUSES = ("stopped", "running", "halted")
 DECISIONS = ("buy", "skip")
 TRADE_STATUSES = ("filled", "partial", "unfilled", "rejected", "open")
+MARKET_TYPES = ("winner", "unmapped")  # the kinds of market the bot maps (or could not)
 
 
 class BotState(Base):
@@ -176,3 +178,36 @@ class BotPosition(Base):
     unrealised_pnl: Mapped[float] = mapped_column(Float)
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BotQuote(Base):
+    """A price the bot read, kept for the market benchmark: one market in one cycle, with the
+    time, the displayed price (Gamma), the best quotes (the order book when the cycle read it,
+    else Gamma's), their mid, and our model's probability at that moment."""
+
+    __tablename__ = "bot_quotes"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "market_id"),
+        CheckConstraint("price >= 0 AND price <= 1", name="price_range"),
+        CheckConstraint(
+            "(best_bid IS NULL OR (best_bid >= 0 AND best_bid <= 1)) AND "
+            "(best_ask IS NULL OR (best_ask >= 0 AND best_ask <= 1))",
+            name="quotes_range",
+        ),
+        CheckConstraint(one_of("market_type", MARKET_TYPES), name="market_type_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("bot_cycles.id"), index=True)
+    market_id: Mapped[str] = mapped_column(String(32))
+    market_type: Mapped[str] = mapped_column(String(16))
+    race_id: Mapped[int | None] = mapped_column(ForeignKey("races.id"), index=True)
+    driver_ref: Mapped[str | None] = mapped_column(String(64))
+    price: Mapped[float] = mapped_column(Float)  # the Yes outcome's displayed price
+    best_bid: Mapped[float | None] = mapped_column(Float)
+    best_ask: Mapped[float | None] = mapped_column(Float)
+    mid: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(8))  # "book" or "gamma"
+    probability: Mapped[float | None] = mapped_column(Float)  # ours, when the market is priced
+    model: Mapped[str | None] = mapped_column(String(64))
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -1,0 +1,192 @@
+"""The market as a benchmark: the prices the bot read (`bot_quotes`), normalised into
+probabilities, scored beside our model's at the same moments once the race has a result.
+
+At each moment (a bot cycle, or a time point of a replayed price history) the markets of one
+race and type that have both a price and a model probability form one field: the market's
+prices (the mid of the best quotes, else the displayed price) are divided by their sum, the
+model's probabilities likewise over the same drivers, so both say how the same field splits.
+A moment whose field lacks the winner is not scored (neither side gave it a probability). Log
+loss is −ln P(winner) (floored at 1e-6), Brier Σ (P − outcome)² over the field; a race's score
+is the mean over its moments, the overall one the mean over races.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+FLOOR = 1e-6
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One field at one moment: the market's prices and our probabilities per outcome."""
+
+    prices: dict[Hashable, float]
+    model: dict[Hashable, float]
+    winner: Hashable
+
+
+@dataclass(frozen=True)
+class Score:
+    market_log_loss: float
+    model_log_loss: float
+    market_brier: float
+    model_brier: float
+
+
+def score(moment: Moment) -> Score | None:
+    """Both sides' log loss and Brier on one moment; None when it cannot be scored."""
+    field = [k for k in moment.prices if k in moment.model and moment.prices[k] > 0]
+    market_total = sum(moment.prices[k] for k in field)
+    model_total = sum(moment.model[k] for k in field)
+    if moment.winner not in field or market_total <= 0 or model_total <= 0:
+        return None
+    market = {k: moment.prices[k] / market_total for k in field}
+    model = {k: moment.model[k] / model_total for k in field}
+
+    def brier(probabilities: dict[Hashable, float]) -> float:
+        return sum((p - (k == moment.winner)) ** 2 for k, p in probabilities.items())
+
+    return Score(
+        -math.log(max(market[moment.winner], FLOOR)),
+        -math.log(max(model[moment.winner], FLOOR)),
+        brier(market),
+        brier(model),
+    )
+
+
+@dataclass(frozen=True)
+class RaceBenchmark:
+    """One race and market type: the mean scores over its scored moments."""
+
+    race: str
+    market_type: str
+    moments: int
+    skipped: int
+    market_log_loss: float
+    model_log_loss: float
+    market_brier: float
+    model_brier: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summarise(race: str, market_type: str, moments: Iterable[Moment]) -> RaceBenchmark | None:
+    """A race's benchmark from its moments; None when none could be scored."""
+    scores, skipped = [], 0
+    for moment in moments:
+        scored = score(moment)
+        if scored is None:
+            skipped += 1
+        else:
+            scores.append(scored)
+    if not scores:
+        return None
+
+    def mean(name: str) -> float:
+        return sum(getattr(s, name) for s in scores) / len(scores)
+
+    return RaceBenchmark(
+        race,
+        market_type,
+        len(scores),
+        skipped,
+        mean("market_log_loss"),
+        mean("model_log_loss"),
+        mean("market_brier"),
+        mean("model_brier"),
+    )
+
+
+def overall(races: list[RaceBenchmark]) -> list[dict[str, Any]]:
+    """Per market type: races, moments and the mean of the race scores."""
+    by_type: dict[str, list[RaceBenchmark]] = defaultdict(list)
+    for race in races:
+        by_type[race.market_type].append(race)
+    rows = []
+    for market_type, group in sorted(by_type.items()):
+        n = len(group)
+        rows.append(
+            {
+                "market_type": market_type,
+                "races": n,
+                "moments": sum(r.moments for r in group),
+                **{
+                    name: sum(getattr(r, name) for r in group) / n
+                    for name in ("market_log_loss", "model_log_loss", "market_brier", "model_brier")
+                },
+            }
+        )
+    return rows
+
+
+def from_warehouse(source: Engine | Session, season: int | None = None) -> list[RaceBenchmark]:
+    """Every race with recorded quotes and a winner, per market type, oldest first (read
+    through `source`: an engine, or the caller's session)."""
+    from warehouse.db import session_factory
+    from warehouse.schema import BotQuote, Driver, Race, RaceResult
+
+    winners = (
+        select(RaceResult.race_id, Driver.ref)
+        .join(Driver, Driver.id == RaceResult.driver_id)
+        .where(RaceResult.position == 1)
+        .subquery()
+    )
+    query = (
+        select(BotQuote, Race, winners.c.ref)
+        .join(Race, Race.id == BotQuote.race_id)
+        .join(winners, winners.c.race_id == Race.id)
+        .where(BotQuote.market_type != "unmapped", BotQuote.driver_ref.is_not(None))
+        .order_by(Race.season, Race.round, BotQuote.cycle_id)
+    )
+    if season is not None:
+        query = query.where(Race.season == season)
+    fields: dict[tuple[int, int, str, str], dict[int, Moment]] = defaultdict(dict)
+    if isinstance(source, Session):
+        found_rows = source.execute(query).all()
+    else:
+        with session_factory(source)() as session:
+            found_rows = session.execute(query).all()
+    for quote, race, winner in found_rows:
+        key = (race.season, race.round, race.name, quote.market_type)
+        moment = fields[key].setdefault(quote.cycle_id, Moment({}, {}, winner))
+        price = quote.mid if quote.mid is not None else quote.price
+        moment.prices[quote.driver_ref] = price
+        if quote.probability is not None:
+            moment.model[quote.driver_ref] = quote.probability
+    found = []
+    for (season_, round_, name, market_type), moments in fields.items():
+        summary = summarise(f"{season_} R{round_} {name}", market_type, moments.values())
+        if summary is not None:
+            found.append(summary)
+    return found
+
+
+def from_replay(replay: Any) -> list[RaceBenchmark]:
+    """The benchmark of a backtest replay (`bot.backtest.Replay`): at every time point of its
+    price histories, the markets quoted then against the model's probabilities then."""
+    items = [(i, item) for i, item in enumerate(replay.markets) if item.winner is not None]
+    winners = [i for i, item in items if item.winner == "Yes"]
+    if len(winners) != 1:
+        return []  # not one field with one winner: nothing to score
+    times = sorted({point.t for _, item in items for point in item.history})
+    moments = []
+    for t in times:
+        prices: dict[Hashable, float] = {}
+        model: dict[Hashable, float] = {}
+        for i, item in items:
+            price, probability = item.price(t), item.model_probability(t)
+            if price is not None and probability is not None:
+                prices[i], model[i] = price, probability
+        moments.append(Moment(prices, model, winners[0]))
+    name = replay.description.split(":")[0].strip() or "replay"
+    summary = summarise(name, "winner", moments)
+    return [summary] if summary is not None else []
