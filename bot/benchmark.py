@@ -8,6 +8,11 @@ model's probabilities likewise over the same drivers, so both say how the same f
 A moment whose field lacks the winner is not scored (neither side gave it a probability). Log
 loss is −ln P(winner) (floored at 1e-6), Brier Σ (P − outcome)² over the field; a race's score
 is the mean over its moments, the overall one the mean over races.
+
+The podium, top-6 and points markets are yes/no questions whose probabilities over a field do
+not sum to one: each market is scored on its own (binary log loss and (P − outcome)², the
+market's price against our probability, both clipped to [1e-6, 1 − 1e-6]), the mean over the
+moment's markets being the moment's score.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+
+from bot.mapping import TOP
 
 FLOOR = 1e-6
 
@@ -41,8 +48,32 @@ class Score:
     model_brier: float
 
 
-def score(moment: Moment) -> Score | None:
+@dataclass(frozen=True)
+class BinaryMoment:
+    """Yes/no markets at one moment: (market price, our probability, happened) per market."""
+
+    markets: list[tuple[float, float, bool]]
+
+
+def _binary(p: float, happened: bool) -> tuple[float, float]:
+    p = min(max(p, FLOOR), 1 - FLOOR)
+    return -math.log(p if happened else 1 - p), (p - happened) ** 2
+
+
+def score(moment: Moment | BinaryMoment) -> Score | None:
     """Both sides' log loss and Brier on one moment; None when it cannot be scored."""
+    if isinstance(moment, BinaryMoment):
+        if not moment.markets:
+            return None
+        theirs = [_binary(price, happened) for price, _, happened in moment.markets]
+        ours = [_binary(mine, happened) for _, mine, happened in moment.markets]
+        n = len(moment.markets)
+        return Score(
+            sum(m[0] for m in theirs) / n,
+            sum(m[0] for m in ours) / n,
+            sum(m[1] for m in theirs) / n,
+            sum(m[1] for m in ours) / n,
+        )
     field = [k for k in moment.prices if k in moment.model and moment.prices[k] > 0]
     market_total = sum(moment.prices[k] for k in field)
     model_total = sum(moment.model[k] for k in field)
@@ -79,7 +110,9 @@ class RaceBenchmark:
         return asdict(self)
 
 
-def summarise(race: str, market_type: str, moments: Iterable[Moment]) -> RaceBenchmark | None:
+def summarise(
+    race: str, market_type: str, moments: Iterable[Moment | BinaryMoment]
+) -> RaceBenchmark | None:
     """A race's benchmark from its moments; None when none could be scored."""
     scores, skipped = [], 0
     for moment in moments:
@@ -140,28 +173,44 @@ def from_warehouse(source: Engine | Session, season: int | None = None) -> list[
         .where(RaceResult.position == 1)
         .subquery()
     )
+    finished = (
+        select(RaceResult.race_id, Driver.ref, RaceResult.position)
+        .join(Driver, Driver.id == RaceResult.driver_id)
+        .subquery()
+    )
     query = (
-        select(BotQuote, Race, winners.c.ref)
+        select(BotQuote, Race, winners.c.ref, finished.c.position)
         .join(Race, Race.id == BotQuote.race_id)
         .join(winners, winners.c.race_id == Race.id)
+        .outerjoin(
+            finished,
+            (finished.c.race_id == Race.id) & (finished.c.ref == BotQuote.driver_ref),
+        )
         .where(BotQuote.market_type != "unmapped", BotQuote.driver_ref.is_not(None))
         .order_by(Race.season, Race.round, BotQuote.cycle_id)
     )
     if season is not None:
         query = query.where(Race.season == season)
-    fields: dict[tuple[int, int, str, str], dict[int, Moment]] = defaultdict(dict)
+    fields: dict[tuple[int, int, str, str], dict[int, Moment | BinaryMoment]] = defaultdict(dict)
     if isinstance(source, Session):
         found_rows = source.execute(query).all()
     else:
         with session_factory(source)() as session:
             found_rows = session.execute(query).all()
-    for quote, race, winner in found_rows:
+    for quote, race, winner, position in found_rows:
         key = (race.season, race.round, race.name, quote.market_type)
-        moment = fields[key].setdefault(quote.cycle_id, Moment({}, {}, winner))
         price = quote.mid if quote.mid is not None else quote.price
-        moment.prices[quote.driver_ref] = price
-        if quote.probability is not None:
-            moment.model[quote.driver_ref] = quote.probability
+        if quote.market_type == "winner":
+            moment = fields[key].setdefault(quote.cycle_id, Moment({}, {}, winner))
+            assert isinstance(moment, Moment)
+            moment.prices[quote.driver_ref] = price
+            if quote.probability is not None:
+                moment.model[quote.driver_ref] = quote.probability
+        elif quote.probability is not None:
+            binary = fields[key].setdefault(quote.cycle_id, BinaryMoment([]))
+            assert isinstance(binary, BinaryMoment)
+            happened = position is not None and position <= TOP[quote.market_type]
+            binary.markets.append((price, quote.probability, happened))
     found = []
     for (season_, round_, name, market_type), moments in fields.items():
         summary = summarise(f"{season_} R{round_} {name}", market_type, moments.values())

@@ -26,7 +26,7 @@ from bot.mapping import Mapper
 from bot.models import Limits, MarketData, OrderBook, Position, Trade
 from bot.paper import PaperBroker
 from bot.settings import BotSettings
-from bot.signals import ChampionLookup, RaceProbabilities, champion_version, race_probabilities
+from bot.signals import ChampionLookup, RaceProbabilities, champion_version, market_probabilities
 from bot.strategy import Decision, Guard, blocked, decide
 from bot.views import equity, open_position_rows
 from warehouse.db import as_utc, insert_if_absent, session_factory, transaction
@@ -224,7 +224,7 @@ class Bot:
 
         decisions: list[tuple[Decision, str | None]] = []
         trades: list[Trade] = []
-        probabilities: dict[int, RaceProbabilities | None] = {}
+        probabilities: dict[tuple[int, str], RaceProbabilities | None] = {}
         for item in seen:
             decision, model = self._decide(item.market, broker, guard, limits, now, probabilities)
             order = decision.order
@@ -270,7 +270,11 @@ class Bot:
         for event, market in self.gamma.markets(self.settings.tag_slug):
             found = mapper.map(event, market)
             mapped = market.model_copy(
-                update={"race_id": found.race_id, "driver_ref": found.driver_ref}
+                update={
+                    "race_id": found.race_id,
+                    "driver_ref": found.driver_ref,
+                    "market_type": found.market_type,
+                }
             )
             seen.append(_Seen(mapped, str(event.get("title", "")), found.reason))
         return seen
@@ -309,15 +313,18 @@ class Bot:
         guard: Guard,
         limits: Limits,
         now: dt.datetime,
-        cache: dict[int, RaceProbabilities | None],
+        cache: dict[tuple[int, str], RaceProbabilities | None],
     ) -> tuple[Decision, str | None]:
         if market.race_id is None or market.driver_ref is None:
             return Decision(market.id, "skip", "market is not mapped to a race and driver"), None
-        if market.race_id not in cache:
-            cache[market.race_id] = race_probabilities(self.engine, market.race_id, self.champion)
-        race = cache[market.race_id]
+        key = (market.race_id, market.market_type)
+        if key not in cache:
+            cache[key] = market_probabilities(self.engine, *key, champion=self.champion)
+        race = cache[key]
         if race is None:
-            reason = f"no champion prediction stored for race {market.race_id} (run f1_score)"
+            kind = market.market_type
+            what = "prediction" if kind == "winner" else f"{kind} markets"
+            reason = f"no champion {what} stored for race {market.race_id} (run f1_score)"
             return Decision(market.id, "skip", reason), None
         probability = race.by_driver.get(market.driver_ref)
         if probability is None:
@@ -359,7 +366,7 @@ class Bot:
         return BotQuote(
             cycle_id=cycle_id,
             market_id=market.id,
-            market_type="winner" if mapped else "unmapped",
+            market_type=market.market_type if mapped else "unmapped",
             race_id=market.race_id,
             driver_ref=market.driver_ref,
             price=market.outcome_prices[yes],
@@ -459,7 +466,9 @@ class Bot:
 
 def _market_row(item: _Seen, now: dt.datetime) -> BotMarket:
     market = item.market
-    fields: dict[str, Any] = market.model_dump(exclude={"fees_enabled", "fee_schedule"})
+    fields: dict[str, Any] = market.model_dump(
+        exclude={"fees_enabled", "fee_schedule", "market_type"}
+    )
     return BotMarket(event_title=item.event_title, mapping=item.mapping, seen_at=now, **fields)
 
 

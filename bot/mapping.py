@@ -1,6 +1,8 @@
-"""Which race and driver a Polymarket market is about: the event's title names the Grand Prix,
-the market's group item title (or question) names the driver. An unmapped market keeps its
-reason and is never traded."""
+"""Which race, driver and kind of market a Polymarket market is about: the event's title names
+the Grand Prix, the market's group item title (or question) names the driver, the title and
+question say whether it asks who wins, who reaches the podium, the top 6 or the points (the
+finishing-order distribution prices those). An unmapped market keeps its reason and is never
+traded: nothing the model cannot price is."""
 
 from __future__ import annotations
 
@@ -16,12 +18,16 @@ from bot.models import MarketData
 from warehouse.db import session_factory
 from warehouse.schema import Driver, Race, RaceResult
 
+# what each market type asks of a driver: to win, or to finish in the top N
+TOP = {"winner": 1, "podium": 3, "top6": 6, "points": 10}
+
 
 @dataclass(frozen=True)
 class Mapping:
     race_id: int | None
     driver_ref: str | None
     reason: str  # "mapped", or why not
+    market_type: str = "winner"
 
 
 def _plain(text: str) -> str:
@@ -50,10 +56,9 @@ class Mapper:
 
     def map(self, event: dict[str, Any], market: MarketData) -> Mapping:
         title = _plain(str(event.get("title", "")))
-        kind = _not_a_winner_market(title, _plain(market.question))
-        if kind is not None:
-            # our model gives win probabilities: a podium price is not comparable with them
-            return Mapping(None, None, f"not a race-winner market ({kind})")
+        kind, unpriced = market_kind(title, _plain(market.question))
+        if kind is None:
+            return Mapping(None, None, unpriced or "not a market we price", "unmapped")
         when = market.end_date or _parse(event.get("endDate"))
         if when is None:
             return Mapping(None, None, "the market has no end date to find its season")
@@ -71,22 +76,37 @@ class Mapper:
                 race.id,
                 None,
                 f"{problem} of ours named in {market.group_item_title or market.question!r}",
+                kind,
             )
-        return Mapping(race.id, found[0].ref, "mapped")
+        return Mapping(race.id, found[0].ref, "mapped", kind)
 
 
-OTHER_KINDS = ("podium", "pole", "fastest lap", "constructor", "head to head", " vs ", "top ")
+UNPRICED = ("pole", "fastest lap", "constructor", "head to head", " vs ")
 
 
-def _not_a_winner_market(title: str, question: str) -> str | None:
-    """What kind of market this is when it is not "who wins the race", else None."""
+def market_kind(title: str, question: str) -> tuple[str | None, str | None]:
+    """(market type, None) for a market the model prices, else (None, why not)."""
     text = f" {title} {question} "
-    for kind in OTHER_KINDS:
+    for kind in UNPRICED:
         if kind in text:
-            return kind.strip()
-    if "winner" not in title and not re.search(r"\bwin\b", question):
-        return "neither the event nor the question is about winning"
-    return None
+            return None, f"not a market we price ({kind.strip()})"
+    if "podium" in text:
+        return "podium", None
+    top = re.search(r"\btop (\d+)\b", text)
+    if top is not None:
+        wanted = int(top[1])
+        for market_type, n in TOP.items():
+            if n == wanted:
+                return market_type, None
+        return None, f"not a market we price (top {wanted}: we price the top 3, 6 and 10)"
+    if re.search(r"\b(score|scores|in the) points\b", text):
+        return "points", None
+    if "winner" in title or re.search(r"\bwin\b", question):
+        return "winner", None
+    return None, (
+        "not a market we price (neither the event nor the question is about winning, the "
+        "podium, the top 6 or the points)"
+    )
 
 
 def _parse(value: Any) -> dt.datetime | None:

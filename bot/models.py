@@ -62,6 +62,7 @@ class MarketData(BaseModel):
     fee_schedule: FeeScheduleData | None = Field(default=None, alias="feeSchedule")
     race_id: int | None = None
     driver_ref: str | None = None
+    market_type: str = "winner"  # what the mapping found it asks (bot/mapping.py)
 
     _lists = field_validator("outcomes", "outcome_prices", "clob_token_ids", mode="before")(
         _json_list

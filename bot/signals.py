@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from models.registry import CHAMPION, alias_version, model_name
 from spec import STAGE_NAMES
 from warehouse.db import session_factory
-from warehouse.schema import Driver, Prediction
+from warehouse.schema import Driver, MarketPrediction, Prediction
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,47 @@ def race_probabilities(
                         Prediction.stage == stage,
                         Prediction.model_name == name,
                         Prediction.model_version == version,
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            if rows:
+                return RaceProbabilities(race_id, f"{name} v{version}", dict(rows))
+    return None
+
+
+# the finishing-order distribution's column pricing each market type but the winner
+ORDER_COLUMNS = {"podium": "podium", "top6": "top6", "points": "points"}
+
+
+def market_probabilities(
+    engine: Engine,
+    race_id: int,
+    market_type: str,
+    champion: ChampionLookup = champion_version,
+) -> RaceProbabilities | None:
+    """The champion's probabilities for the race's `market_type` markets: the winner model's
+    for "winner", the finishing-order champion's stored markets (`market_predictions`) for the
+    podium, the top 6 and the points; post-qualifying first; None when none is stored."""
+    if market_type == "winner":
+        return race_probabilities(engine, race_id, champion)
+    column = getattr(MarketPrediction, ORDER_COLUMNS[market_type])
+    with session_factory(engine)() as session:
+        for stage in reversed(STAGE_NAMES):
+            name = model_name(stage, "order")
+            version = champion(name)
+            if version is None:
+                continue
+            rows = (
+                session.execute(
+                    select(Driver.ref, column)
+                    .join(Driver, Driver.id == MarketPrediction.driver_id)
+                    .where(
+                        MarketPrediction.race_id == race_id,
+                        MarketPrediction.stage == stage,
+                        MarketPrediction.model_name == name,
+                        MarketPrediction.model_version == version,
                     )
                 )
                 .tuples()

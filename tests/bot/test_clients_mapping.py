@@ -87,17 +87,37 @@ def test_markets_map_to_race_and_driver_or_say_why_not(
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_only_race_winner_markets_are_mapped(polymarket: LocalServer, history: Any) -> None:
+def test_markets_the_model_prices_are_mapped_with_their_type(
+    polymarket: LocalServer, history: Any
+) -> None:
     mapper = Mapper(history)
     market = GammaClient(polymarket.url).markets()[1][1]  # Lando Norris
+    assert mapper.map(EVENTS[0], market).market_type == "winner"
     podium = {**EVENTS[0], "title": "Abu Dhabi Grand Prix Podium Finish"}
-    assert mapper.map(podium, market).reason == "not a race-winner market (podium)"
-    duel = market.model_copy(update={"question": "Norris vs Verstappen: who finishes ahead?"})
-    assert mapper.map(EVENTS[0], duel).reason == "not a race-winner market (vs)"
+    found = mapper.map(podium, market)
+    assert (found.reason, found.driver_ref, found.market_type) == ("mapped", "norris", "podium")
     vague = {**EVENTS[0], "title": "Abu Dhabi Grand Prix"}
+    for question, market_type in (
+        ("Will Lando Norris finish in the top 6?", "top6"),
+        ("Will Lando Norris finish in the top 10?", "points"),
+        ("Will Lando Norris score points?", "points"),
+        ("Will Lando Norris finish in the top 3?", "podium"),
+        ("Will Lando Norris win the Abu Dhabi Grand Prix?", "winner"),
+    ):
+        asked = market.model_copy(update={"question": question})
+        assert mapper.map(vague, asked).market_type == market_type, question
+        assert mapper.map(vague, asked).driver_ref == "norris", question
+    for question, why in (
+        ("Norris vs Verstappen: who finishes ahead?", "not a market we price (vs)"),
+        ("Will Lando Norris take pole?", "not a market we price (pole)"),
+        ("Will Lando Norris finish in the top 5?",
+         "not a market we price (top 5: we price the top 3, 6 and 10)"),
+    ):  # fmt: skip
+        unpriced = mapper.map(vague, market.model_copy(update={"question": question}))
+        assert (unpriced.reason, unpriced.driver_ref, unpriced.market_type) == (
+            why,
+            None,
+            "unmapped",
+        )
     plain = market.model_copy(update={"question": "Will Lando Norris finish the race?"})
     assert "neither the event nor the question" in mapper.map(vague, plain).reason
-    winner = market.model_copy(
-        update={"question": "Will Lando Norris win the Abu Dhabi Grand Prix?"}
-    )
-    assert mapper.map(vague, winner).driver_ref == "norris"

@@ -25,7 +25,8 @@ from warehouse.schema.base import Base, one_of
 BOT_STATUSES = ("stopped", "running", "halted")
 DECISIONS = ("buy", "skip")
 TRADE_STATUSES = ("filled", "partial", "unfilled", "rejected", "open")
-MARKET_TYPES = ("winner", "unmapped")  # the kinds of market the bot maps (or could not)
+# the kinds of market the bot prices (bot/mapping.py), and those it could not map
+MARKET_TYPES = ("winner", "podium", "top6", "points", "unmapped")
 
 
 class BotState(Base):

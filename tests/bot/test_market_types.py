@@ -1,0 +1,129 @@
+"""Podium markets priced by the finishing-order distribution: mapped with their type, traded on
+the order champion's stored probability, kept for the benchmark and scored there as yes/no
+questions; a market the model cannot price (pole) is never traded."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from bot.benchmark import from_warehouse
+from bot.clients import ClobClient, GammaClient
+from bot.cycle import Bot, set_status
+from bot.fees import FeeSchedule
+from bot.settings import BotSettings
+from tests.bot.conftest import rows
+from tests.servers.base import LocalServer
+from tests.servers.polymarket import BEFORE_RACE, CHAMPION, EVENTS, Polymarket
+from warehouse.db import transaction
+from warehouse.schema import (
+    BotDecision,
+    BotQuote,
+    Driver,
+    MarketPrediction,
+    Race,
+    RaceResult,
+    Team,
+)
+
+ORDER_CHAMPION = "3"
+PODIUM = {"norris": 0.80, "max_verstappen": 0.55, "leclerc": 0.35, "piastri": 0.30}
+
+
+def _champions(name: str) -> str | None:
+    return {"f1_winner_post_quali": CHAMPION, "f1_order_post_quali": ORDER_CHAMPION}.get(name)
+
+
+def _event(title: str, question: str, market_id: str, yes: str) -> dict[str, Any]:
+    event = copy.deepcopy(EVENTS[0])
+    norris = copy.deepcopy(event["markets"][1])
+    norris.update(
+        id=market_id,
+        question=question,
+        clobTokenIds=json.dumps([yes, f"{yes}9"]),
+        outcomePrices='["0.6", "0.4"]',
+        bestBid=0.58,
+        bestAsk=0.62,
+    )
+    event.update(id=f"9{market_id}", title=title, markets=[norris])
+    return event
+
+
+@pytest.fixture
+def podium_market() -> Any:
+    data = Polymarket()
+    data.events = [
+        _event("Abu Dhabi Grand Prix Podium Finish",
+               "Will Lando Norris finish on the podium at the Abu Dhabi Grand Prix?",
+               "570102", "8110000000000000004"),
+        _event("Abu Dhabi Grand Prix Pole Position",
+               "Will Lando Norris take pole at the Abu Dhabi Grand Prix?",
+               "580102", "8120000000000000004"),
+    ]  # fmt: skip
+    book = copy.deepcopy(data.books["7110000000000000004"])
+    book.update(asset_id="8110000000000000004", bids=[{"price": "0.58", "size": "500"}],
+                asks=[{"price": "0.62", "size": "500"}])  # fmt: skip
+    data.books["8110000000000000004"] = book
+    with LocalServer(data.route) as server:
+        yield data, server
+
+
+def _store_order_markets(engine: Engine) -> None:
+    with transaction(engine) as session:
+        race = session.scalar(select(Race.id).where(Race.round == 24))
+        for ref, podium in PODIUM.items():
+            driver = session.scalar(select(Driver.id).where(Driver.ref == ref))
+            session.add(
+                MarketPrediction(race_id=race, driver_id=driver, stage="post_quali",
+                                 model_name="f1_order_post_quali", model_version=ORDER_CHAMPION,
+                                 winner_version=CHAMPION, win=podium / 3, podium=podium,
+                                 top6=min(1.0, podium + 0.1), points=min(1.0, podium + 0.15),
+                                 dnf=0.05, expected_points=10.0, teammate_ahead=0.5,
+                                 positions=[0.05] * 20, created_at=BEFORE_RACE)
+            )  # fmt: skip
+
+
+def test_a_podium_market_is_traded_on_the_order_champion_and_scored_as_yes_or_no(
+    warehouse: Engine, podium_market: tuple[Polymarket, LocalServer]
+) -> None:
+    _store_order_markets(warehouse)
+    _, server = podium_market
+    settings = BotSettings(gamma_url=server.url, clob_url=server.url)
+    bot = Bot(warehouse, settings, GammaClient(server.url, attempts=2),
+              ClobClient(server.url, attempts=2), champion=_champions)  # fmt: skip
+    set_status(warehouse, "running", settings)
+    report = bot.cycle(BEFORE_RACE)
+
+    assert (report.markets, report.mapped, report.orders) == (2, 1, 1)
+    decisions = {d.market_id: d for d in rows(warehouse, BotDecision)}
+    podium = decisions["570102"]
+    assert podium.action == "buy" and podium.model == "f1_order_post_quali v3"
+    assert podium.probability == 0.80
+    assert podium.edge == pytest.approx(0.80 - FeeSchedule().cost(0.62))
+    pole = decisions["580102"]
+    assert pole.action == "skip" and pole.reason == "market is not mapped to a race and driver"
+    quotes = {q.market_id: q for q in rows(warehouse, BotQuote)}
+    assert quotes["570102"].market_type == "podium" and quotes["570102"].mid == pytest.approx(0.60)
+    assert quotes["580102"].market_type == "unmapped"
+
+    with transaction(warehouse) as session:  # Norris wins: on the podium
+        race = session.scalar(select(Race.id).where(Race.round == 24))
+        team = session.scalar(select(Team.id))
+        drivers = dict(session.execute(select(Driver.ref, Driver.id)).tuples().all())
+        for place, ref in enumerate(["norris", "max_verstappen", "leclerc", "piastri"], 1):
+            session.add(
+                RaceResult(race_id=race, driver_id=drivers[ref], team_id=team, grid=place,
+                           position=place, position_text=str(place), position_order=place,
+                           points=0.0, laps=58, status="Finished")
+            )  # fmt: skip
+    (scored,) = from_warehouse(warehouse)
+    assert (scored.market_type, scored.moments) == ("podium", 1)
+    assert scored.market_log_loss == pytest.approx(-math.log(0.60))
+    assert scored.model_log_loss == pytest.approx(-math.log(0.80))
+    assert scored.market_brier == pytest.approx(0.40**2)
+    assert scored.model_brier == pytest.approx(0.20**2)
