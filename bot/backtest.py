@@ -9,6 +9,7 @@ The file is JSON:
      "markets": [
         {"market": {...a Gamma market, as GET /markets sends it...},
          "driver_ref": "norris",         (optional, for the report)
+         "market_type": "podium",        (winner, podium, top6 or points; default winner)
          "probability": 0.62,            (our model's, fixed; or "probabilities": [{"t", "p"}])
          "history": [{"t": 1733011200, "p": 0.48}, ...],   (CLOB /prices-history points)
          "winner": "Yes"}                (how the market resolved; omit if it has not)
@@ -26,7 +27,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -45,6 +46,7 @@ class ReplayMarket(BaseModel):
 
     market: MarketData
     driver_ref: str | None = None
+    market_type: Literal["winner", "podium", "top6", "points"] = "winner"
     probability: float | None = Field(default=None, ge=0, le=1)
     probabilities: list[Point] | None = None
     history: list[Point] = Field(min_length=1)

@@ -220,22 +220,41 @@ def from_warehouse(source: Engine | Session, season: int | None = None) -> list[
 
 
 def from_replay(replay: Any) -> list[RaceBenchmark]:
-    """The benchmark of a backtest replay (`bot.backtest.Replay`): at every time point of its
-    price histories, the markets quoted then against the model's probabilities then."""
-    items = [(i, item) for i, item in enumerate(replay.markets) if item.winner is not None]
-    winners = [i for i, item in items if item.winner == "Yes"]
-    if len(winners) != 1:
-        return []  # not one field with one winner: nothing to score
-    times = sorted({point.t for _, item in items for point in item.history})
-    moments = []
-    for t in times:
-        prices: dict[Hashable, float] = {}
-        model: dict[Hashable, float] = {}
-        for i, item in items:
-            price, probability = item.price(t), item.model_probability(t)
-            if price is not None and probability is not None:
-                prices[i], model[i] = price, probability
-        moments.append(Moment(prices, model, winners[0]))
+    """The benchmark of a backtest replay (`bot.backtest.Replay`), per market type: at every
+    time point of its price histories, the markets quoted then against the model's
+    probabilities then (the winner markets as one field with one winner; the others each a
+    yes/no question)."""
     name = replay.description.split(":")[0].strip() or "replay"
-    summary = summarise(name, "winner", moments)
-    return [summary] if summary is not None else []
+    found = []
+    for market_type in sorted({item.market_type for item in replay.markets}):
+        items = [
+            (i, item)
+            for i, item in enumerate(replay.markets)
+            if item.market_type == market_type and item.winner is not None
+        ]
+        times = sorted({point.t for _, item in items for point in item.history})
+        moments: list[Moment | BinaryMoment] = []
+        if market_type == "winner":
+            winners = [i for i, item in items if item.winner == "Yes"]
+            if len(winners) != 1:
+                continue  # not one field with one winner: nothing to score
+            for t in times:
+                prices: dict[Hashable, float] = {}
+                model: dict[Hashable, float] = {}
+                for i, item in items:
+                    price, probability = item.price(t), item.model_probability(t)
+                    if price is not None and probability is not None:
+                        prices[i], model[i] = price, probability
+                moments.append(Moment(prices, model, winners[0]))
+        else:
+            for t in times:
+                quoted = [
+                    (item.price(t), item.model_probability(t), item.winner == "Yes")
+                    for _, item in items
+                ]
+                priced = [(p, m, y) for p, m, y in quoted if p is not None and m is not None]
+                moments.append(BinaryMoment(priced))
+        summary = summarise(name, market_type, moments)
+        if summary is not None:
+            found.append(summary)
+    return found

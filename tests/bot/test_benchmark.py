@@ -128,3 +128,39 @@ def test_a_cycle_keeps_every_price_it_read_and_the_race_is_then_scored(
     assert json.loads(shown.output)["races"][0]["model_log_loss"] == pytest.approx(
         race.model_log_loss
     )
+
+
+def test_a_replay_of_several_market_types_is_traded_and_scored_per_type(tmp_path: Path) -> None:
+    from bot.backtest import run
+
+    market = json.loads(
+        (
+            Path(__file__).resolve().parents[2] / "data/polymarket/abu_dhabi_2024_replay.json"
+        ).read_text()
+    )["markets"]
+    history = [{"t": 1, "p": 0.60}, {"t": 2, "p": 0.70}]
+    doc = {
+        "description": "Mixed: a test",
+        "markets": [
+            {**market[0], "probability": 0.3, "history": [{"t": 1, "p": 0.4}], "winner": "No",
+             "probabilities": None},
+            {**market[1], "probability": 0.7, "history": [{"t": 1, "p": 0.4}], "winner": "Yes",
+             "probabilities": None},
+            {**market[2], "market": {**market[2]["market"], "id": "p3"}, "market_type": "podium",
+             "probability": 0.8, "history": history, "winner": "Yes", "probabilities": None},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "replay.json"
+    path.write_text(json.dumps(doc))
+    replay = load(path)
+    by_type = {r.market_type: r for r in from_replay(replay)}
+    assert set(by_type) == {"podium", "winner"}
+    podium = by_type["podium"]
+    assert podium.moments == 2
+    # one yes/no market that happened, priced 0.60 then 0.70; ours 0.8 both times
+    assert podium.market_log_loss == pytest.approx((-math.log(0.6) - math.log(0.7)) / 2)
+    assert podium.model_log_loss == pytest.approx(-math.log(0.8))
+    assert podium.market_brier == pytest.approx((0.4**2 + 0.3**2) / 2)
+    assert by_type["winner"].model_log_loss == pytest.approx(-math.log(0.7))
+    report = run(replay)  # the podium market is traded like the others: edge 0.8 − 0.61 − fee
+    assert report.trades >= 1 and report.won >= 1
