@@ -216,7 +216,72 @@ def from_warehouse(source: Engine | Session, season: int | None = None) -> list[
         summary = summarise(f"{season_} R{round_} {name}", market_type, moments.values())
         if summary is not None:
             found.append(summary)
-    return found
+    return found + _titles(source, season)
+
+
+TITLE_LABELS = {"drivers_title": "drivers' title", "constructors_title": "constructors' title"}
+
+
+def _titles(source: Engine | Session, season: int | None) -> list[RaceBenchmark]:
+    """The title markets of every season whose last race has standings: the champion is the
+    one first in them (one field, one winner, as a race's winner markets)."""
+    from warehouse.db import session_factory
+    from warehouse.schema import (
+        BotQuote,
+        ConstructorStanding,
+        Driver,
+        DriverStanding,
+        Race,
+        Team,
+    )
+
+    def run(session: Session) -> list[RaceBenchmark]:
+        query = select(BotQuote).where(BotQuote.market_type.in_(tuple(TITLE_LABELS)))
+        if season is not None:
+            query = query.where(BotQuote.season == season)
+        quotes = session.scalars(query.order_by(BotQuote.season, BotQuote.cycle_id)).all()
+        champions: dict[tuple[int, str], str | None] = {}
+        fields: dict[tuple[int, str], dict[int, Moment]] = defaultdict(dict)
+        for quote in quotes:
+            subject = quote.team_ref or quote.driver_ref
+            if quote.season is None or subject is None:
+                continue
+            key = (quote.season, quote.market_type)
+            if key not in champions:
+                last = session.scalar(
+                    select(Race.id).where(Race.season == quote.season)
+                    .order_by(Race.round.desc()).limit(1)
+                )  # fmt: skip
+                if quote.market_type == "drivers_title":
+                    champions[key] = session.scalar(
+                        select(Driver.ref).join(DriverStanding)
+                        .where(DriverStanding.race_id == last, DriverStanding.position == 1)
+                    )  # fmt: skip
+                else:
+                    champions[key] = session.scalar(
+                        select(Team.ref).join(ConstructorStanding)
+                        .where(ConstructorStanding.race_id == last,
+                               ConstructorStanding.position == 1)
+                    )  # fmt: skip
+            champion = champions[key]
+            if champion is None:
+                continue  # not decided yet
+            moment = fields[key].setdefault(quote.cycle_id, Moment({}, {}, champion))
+            moment.prices[subject] = quote.mid if quote.mid is not None else quote.price
+            if quote.probability is not None:
+                moment.model[subject] = quote.probability
+        found = []
+        for (year, market_type), moments in fields.items():
+            label = f"{year} {TITLE_LABELS[market_type]}"
+            summary = summarise(label, market_type, moments.values())
+            if summary is not None:
+                found.append(summary)
+        return found
+
+    if isinstance(source, Session):
+        return run(source)
+    with session_factory(source)() as session:
+        return run(session)
 
 
 def from_replay(replay: Any) -> list[RaceBenchmark]:

@@ -22,11 +22,17 @@ from sqlalchemy import Engine, update
 
 from bot.clients import ClobClient, GammaClient, MarketApiError
 from bot.live import LiveBroker
-from bot.mapping import Mapper
+from bot.mapping import TITLES, Mapper
 from bot.models import Limits, MarketData, OrderBook, Position, Trade
 from bot.paper import PaperBroker
 from bot.settings import BotSettings
-from bot.signals import ChampionLookup, RaceProbabilities, champion_version, market_probabilities
+from bot.signals import (
+    ChampionLookup,
+    RaceProbabilities,
+    champion_version,
+    market_probabilities,
+    title_probabilities,
+)
 from bot.strategy import Decision, Guard, blocked, decide
 from bot.views import equity, open_position_rows
 from warehouse.db import as_utc, insert_if_absent, session_factory, transaction
@@ -253,7 +259,7 @@ class Bot:
             cycle_id=cycle_id,
             status=status,
             markets=len(seen),
-            mapped=sum(1 for s in seen if s.market.driver_ref is not None),
+            mapped=sum(1 for s in seen if s.market.subject is not None),
             orders=len(trades),
             settled=settled,
             equity=broker.equity(),
@@ -274,6 +280,8 @@ class Bot:
                     "race_id": found.race_id,
                     "driver_ref": found.driver_ref,
                     "market_type": found.market_type,
+                    "season": found.season,
+                    "team_ref": found.team_ref,
                 }
             )
             seen.append(_Seen(mapped, str(event.get("title", "")), found.reason))
@@ -315,20 +323,30 @@ class Bot:
         now: dt.datetime,
         cache: dict[tuple[int, str], RaceProbabilities | None],
     ) -> tuple[Decision, str | None]:
-        if market.race_id is None or market.driver_ref is None:
-            return Decision(market.id, "skip", "market is not mapped to a race and driver"), None
-        key = (market.race_id, market.market_type)
-        if key not in cache:
-            cache[key] = market_probabilities(self.engine, *key, champion=self.champion)
+        subject, kind = market.subject, market.market_type
+        if kind in TITLES:
+            if market.season is None or subject is None:
+                reason = "market is not mapped to a season and a driver or team"
+                return Decision(market.id, "skip", reason), None
+            key = (market.season, kind)
+            if key not in cache:
+                cache[key] = title_probabilities(self.engine, market.season, TITLES[kind])
+            what = f"no championship odds stored for {market.season} (run f1_score)"
+        else:
+            if market.race_id is None or subject is None:
+                reason = "market is not mapped to a race and driver"
+                return Decision(market.id, "skip", reason), None
+            key = (market.race_id, kind)
+            if key not in cache:
+                cache[key] = market_probabilities(self.engine, *key, champion=self.champion)
+            stored = "prediction" if kind == "winner" else f"{kind} markets"
+            what = f"no champion {stored} stored for race {market.race_id} (run f1_score)"
         race = cache[key]
         if race is None:
-            kind = market.market_type
-            what = "prediction" if kind == "winner" else f"{kind} markets"
-            reason = f"no champion {what} stored for race {market.race_id} (run f1_score)"
-            return Decision(market.id, "skip", reason), None
-        probability = race.by_driver.get(market.driver_ref)
+            return Decision(market.id, "skip", what), None
+        probability = race.by_driver.get(subject)
         if probability is None:
-            reason = f"{race.model} has no probability for {market.driver_ref}"
+            reason = f"{race.model} has no probability for {subject}"
             return Decision(market.id, "skip", reason), race.model
         reason_blocked = blocked(market, probability, broker, guard, limits, now)
         if reason_blocked is not None:
@@ -362,13 +380,15 @@ class Bot:
             bid, ask, source = book.best_bid, book.best_ask, "book"
         else:
             bid, ask, source = market.best_bid, market.best_ask, "gamma"
-        mapped = market.race_id is not None and market.driver_ref is not None
+        mapped = (market.race_id or market.season) is not None and market.subject is not None
         return BotQuote(
             cycle_id=cycle_id,
             market_id=market.id,
             market_type=market.market_type if mapped else "unmapped",
             race_id=market.race_id,
+            season=market.season,
             driver_ref=market.driver_ref,
+            team_ref=market.team_ref,
             price=market.outcome_prices[yes],
             best_bid=bid,
             best_ask=ask,
@@ -410,7 +430,7 @@ class Bot:
                 finished_at=now_utc(),
                 status=status,
                 markets=len(seen),
-                mapped=sum(1 for s in seen if s.market.driver_ref is not None),
+                mapped=sum(1 for s in seen if s.market.subject is not None),
                 orders=len(trades),
                 settled=settled,
                 cash=broker.cash,
@@ -466,9 +486,7 @@ class Bot:
 
 def _market_row(item: _Seen, now: dt.datetime) -> BotMarket:
     market = item.market
-    fields: dict[str, Any] = market.model_dump(
-        exclude={"fees_enabled", "fee_schedule", "market_type"}
-    )
+    fields: dict[str, Any] = market.model_dump(exclude={"fees_enabled", "fee_schedule"})
     return BotMarket(event_title=item.event_title, mapping=item.mapping, seen_at=now, **fields)
 
 

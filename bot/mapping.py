@@ -16,10 +16,12 @@ from sqlalchemy import Engine, select
 
 from bot.models import MarketData
 from warehouse.db import session_factory
-from warehouse.schema import Driver, Race, RaceResult
+from warehouse.schema import Driver, Race, RaceResult, Team
 
-# what each market type asks of a driver: to win, or to finish in the top N
+# what each race market type asks of a driver: to win, or to finish in the top N
 TOP = {"winner": 1, "podium": 3, "top6": 6, "points": 10}
+# the season's titles, priced by the stored championship odds (kind as championship_odds has it)
+TITLES = {"drivers_title": "driver", "constructors_title": "constructor"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Mapping:
     driver_ref: str | None
     reason: str  # "mapped", or why not
     market_type: str = "winner"
+    season: int | None = None  # a title market's season (a race market's is its race's)
+    team_ref: str | None = None  # a constructors' title market's team
 
 
 def _plain(text: str) -> str:
@@ -53,6 +57,14 @@ class Mapper:
             self.drivers = session.execute(
                 select(Driver.ref, Driver.forename, Driver.surname).where(Driver.id.in_(recent))
             ).all()
+            teams = (
+                select(RaceResult.team_id)
+                .join(Race, Race.id == RaceResult.race_id)
+                .where(Race.season >= (latest or 0) - 1)
+            )
+            self.teams = session.execute(
+                select(Team.ref, Team.name).where(Team.id.in_(teams))
+            ).all()
 
     def map(self, event: dict[str, Any], market: MarketData) -> Mapping:
         title = _plain(str(event.get("title", "")))
@@ -60,6 +72,12 @@ class Mapper:
         if kind is None:
             return Mapping(None, None, unpriced or "not a market we price", "unmapped")
         when = market.end_date or _parse(event.get("endDate"))
+        year = re.search(r"\b(19[5-9]\d|20\d\d)\b", title)
+        if kind in TITLES:
+            season = int(year[1]) if year else when.year if when else None
+            if season is None:
+                return Mapping(None, None, "no season named or implied by an end date", kind)
+            return self._title(market, kind, season)
         if when is None:
             return Mapping(None, None, "the market has no end date to find its season")
         races = [r for r in self.races if r.season == when.year and _plain(r.name) in title]
@@ -80,13 +98,37 @@ class Mapper:
             )
         return Mapping(race.id, found[0].ref, "mapped", kind)
 
+    def _title(self, market: MarketData, kind: str, season: int) -> Mapping:
+        """A drivers' or constructors' title market of `season`: whose title it asks about."""
+        who = _plain(market.group_item_title or market.question)
+        if kind == "constructors_title":
+            teams = [t for t in self.teams if re.search(rf"\b{_plain(t.name)}\b", who)]
+            if len(teams) != 1:
+                problem = "no team" if not teams else f"{len(teams)} teams"
+                named = market.group_item_title or market.question
+                return Mapping(None, None, f"{problem} of ours named in {named!r}", kind, season)
+            return Mapping(None, None, "mapped", kind, season, teams[0].ref)
+        full = [d for d in self.drivers if _plain(f"{d.forename} {d.surname}") in who]
+        by_surname = [d for d in self.drivers if re.search(rf"\b{_plain(d.surname)}\b", who)]
+        found = full or by_surname
+        if len(found) != 1:
+            problem = "no driver" if not found else f"{len(found)} drivers"
+            named = market.group_item_title or market.question
+            return Mapping(None, None, f"{problem} of ours named in {named!r}", kind, season)
+        return Mapping(None, found[0].ref, "mapped", kind, season)
+
 
 UNPRICED = ("pole", "fastest lap", "constructor", "head to head", " vs ")
 
 
 def market_kind(title: str, question: str) -> tuple[str | None, str | None]:
-    """(market type, None) for a market the model prices, else (None, why not)."""
+    """(market type, None) for a market the model prices, else (None, why not); `title` and
+    `question` as `_plain` gives them."""
     text = f" {title} {question} "
+    if re.search(r"\bconstructors?\s+(world\s+)?champion", text):
+        return "constructors_title", None
+    if re.search(r"\b(drivers?\s+(world\s+)?champion|world\s+champion)", text):
+        return "drivers_title", None
     for kind in UNPRICED:
         if kind in text:
             return None, f"not a market we price ({kind.strip()})"

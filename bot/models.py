@@ -63,6 +63,13 @@ class MarketData(BaseModel):
     race_id: int | None = None
     driver_ref: str | None = None
     market_type: str = "winner"  # what the mapping found it asks (bot/mapping.py)
+    season: int | None = None  # a title market's season
+    team_ref: str | None = None  # a constructors' title market's team
+
+    @property
+    def subject(self) -> str | None:
+        """Whom the market is about: the driver, or the team of a constructors' title."""
+        return self.driver_ref or self.team_ref
 
     _lists = field_validator("outcomes", "outcome_prices", "clob_token_ids", mode="before")(
         _json_list

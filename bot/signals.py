@@ -7,19 +7,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from models.registry import CHAMPION, alias_version, model_name
 from spec import STAGE_NAMES
 from warehouse.db import session_factory
-from warehouse.schema import Driver, MarketPrediction, Prediction
+from warehouse.schema import ChampionshipOdds, Driver, MarketPrediction, Prediction
 
 
 @dataclass(frozen=True)
 class RaceProbabilities:
-    race_id: int
+    race_id: int | None  # None: a season's title odds
     model: str  # "f1_winner_post_quali v3"
-    by_driver: dict[str, float]  # driver_ref → probability of winning
+    by_driver: dict[str, float]  # driver_ref (a team's ref for constructors) → probability
 
 
 # which version is champion, by model name (a function so tests and the backtest can pin it)
@@ -99,3 +99,29 @@ def market_probabilities(
             if rows:
                 return RaceProbabilities(race_id, f"{name} v{version}", dict(rows))
     return None
+
+
+def title_probabilities(engine: Engine, season: int, kind: str) -> RaceProbabilities | None:
+    """P(title) of each driver (`kind` "driver") or constructor ("constructor") of `season`,
+    as the newest stored championship odds give it (after the latest round with a result);
+    None when none are stored for the season."""
+    with session_factory(engine)() as session:
+        after = session.scalar(
+            select(func.max(ChampionshipOdds.after_round)).where(
+                ChampionshipOdds.season == season, ChampionshipOdds.kind == kind
+            )
+        )
+        if after is None:
+            return None
+        rows = (
+            session.execute(
+                select(ChampionshipOdds.ref, ChampionshipOdds.p_title).where(
+                    ChampionshipOdds.season == season,
+                    ChampionshipOdds.kind == kind,
+                    ChampionshipOdds.after_round == after,
+                )
+            )
+            .tuples()
+            .all()
+        )
+    return RaceProbabilities(None, f"championship odds {season} after R{after}", dict(rows))

@@ -122,7 +122,7 @@ def blocked(
     """Why no order may be placed in `market` now whatever its book says, or None."""
     if market.closed or not market.active:
         return "market is closed"
-    if market.driver_ref is None or probability is None:
+    if market.subject is None or probability is None:
         return "market is not mapped to a race and driver"
     if market.end_date is not None and now >= market.end_date:
         return "past the market's end date"

@@ -68,9 +68,9 @@ def state_view(engine: Engine, name: str = "default") -> dict[str, Any]:
 def markets_view(engine: Engine, mapped: bool | None = None) -> list[dict[str, Any]]:
     query = select(BotMarket).order_by(BotMarket.event_title, BotMarket.id)
     if mapped is True:
-        query = query.where(BotMarket.driver_ref.is_not(None))
+        query = query.where(BotMarket.mapping == "mapped")
     elif mapped is False:
-        query = query.where(BotMarket.driver_ref.is_(None))
+        query = query.where(BotMarket.mapping != "mapped")
     with session_factory(engine)() as session:
         return [
             _row(
@@ -86,8 +86,11 @@ def markets_view(engine: Engine, mapped: bool | None = None) -> list[dict[str, A
                 "liquidity",
                 "end_date",
                 "closed",
+                "market_type",
                 "race_id",
+                "season",
                 "driver_ref",
+                "team_ref",
                 "mapping",
                 "seen_at",
             )

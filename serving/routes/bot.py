@@ -55,8 +55,11 @@ class MarketOut(BaseModel):
     liquidity: float
     end_date: dt.datetime | None
     closed: bool
+    market_type: str  # winner, podium, top6, points, drivers_title, constructors_title
     race_id: int | None
+    season: int | None  # a title market's
     driver_ref: str | None
+    team_ref: str | None  # a constructors' title market's
     mapping: str
     seen_at: dt.datetime
 

@@ -24,7 +24,10 @@ from warehouse.db import transaction
 from warehouse.schema import (
     BotDecision,
     BotQuote,
+    ChampionshipOdds,
+    ConstructorStanding,
     Driver,
+    DriverStanding,
     MarketPrediction,
     Race,
     RaceResult,
@@ -127,3 +130,88 @@ def test_a_podium_market_is_traded_on_the_order_champion_and_scored_as_yes_or_no
     assert scored.model_log_loss == pytest.approx(-math.log(0.80))
     assert scored.market_brier == pytest.approx(0.40**2)
     assert scored.model_brier == pytest.approx(0.20**2)
+
+
+@pytest.fixture
+def title_markets() -> Any:
+    data = Polymarket()
+    drivers = _event("2024 F1 Drivers' Championship Winner",
+                     "Will Lando Norris win the 2024 F1 Drivers' Championship?",
+                     "590102", "8130000000000000004")  # fmt: skip
+    teams = _event("2024 F1 Constructors' Championship Winner",
+                   "Will McLaren win the 2024 F1 Constructors' Championship?",
+                   "600102", "8140000000000000004")  # fmt: skip
+    teams["markets"][0]["groupItemTitle"] = "McLaren"
+    verstappen = _event("2024 F1 Drivers' Championship Winner",
+                        "Will Max Verstappen win the 2024 F1 Drivers' Championship?",
+                        "590101", "8130000000000000002")["markets"][0]  # fmt: skip
+    verstappen["groupItemTitle"] = "Max Verstappen"
+    drivers["markets"].append(verstappen)
+    data.events = [drivers, teams]
+    for token, ask in (("8130000000000000004", "0.10"), ("8130000000000000002", "0.85"),
+                       ("8140000000000000004", "0.50")):  # fmt: skip
+        book = copy.deepcopy(data.books["7110000000000000004"])
+        book.update(asset_id=token, bids=[{"price": f"{float(ask) - 0.02:.2f}", "size": "500"}],
+                    asks=[{"price": ask, "size": "500"}])  # fmt: skip
+        data.books[token] = book
+    with LocalServer(data.route) as server:
+        yield data, server
+
+
+def test_title_markets_are_traded_on_the_championship_odds_and_scored_once_decided(
+    warehouse: Engine, title_markets: tuple[Polymarket, LocalServer]
+) -> None:
+    with transaction(warehouse) as session:  # the odds after R23 (f1_score stores them)
+        for kind, ref, p_title in (("driver", "norris", 0.25), ("driver", "max_verstappen", 0.75),
+                                   ("constructor", "mclaren", 0.70)):  # fmt: skip
+            session.add(
+                ChampionshipOdds(season=2024, after_round=23, kind=kind, ref=ref, p_title=p_title,
+                                 expected_points=300.0, points=250.0, seasons=10000,
+                                 winner_model="f1_winner_post_quali@7",
+                                 order_model="f1_order_post_quali@3", computed_at=BEFORE_RACE)
+            )  # fmt: skip
+    _, server = title_markets
+    settings = BotSettings(gamma_url=server.url, clob_url=server.url)
+    bot = Bot(warehouse, settings, GammaClient(server.url, attempts=2),
+              ClobClient(server.url, attempts=2), champion=_champions)  # fmt: skip
+    set_status(warehouse, "running", settings)
+    report = bot.cycle(BEFORE_RACE)
+
+    assert (report.markets, report.mapped, report.orders) == (3, 3, 2)
+    decisions = {d.market_id: d for d in rows(warehouse, BotDecision)}
+    norris, mclaren = decisions["590102"], decisions["600102"]
+    assert norris.action == "buy" and norris.probability == 0.25
+    assert norris.model == "championship odds 2024 after R23"
+    assert mclaren.action == "buy" and mclaren.probability == 0.70
+    assert mclaren.edge == pytest.approx(0.70 - FeeSchedule().cost(0.50))
+    quotes = {q.market_id: q for q in rows(warehouse, BotQuote)}
+    assert (quotes["590102"].market_type, quotes["590102"].season) == ("drivers_title", 2024)
+    assert quotes["590102"].driver_ref == "norris" and quotes["590102"].race_id is None
+    assert (quotes["600102"].market_type, quotes["600102"].team_ref) == (
+        "constructors_title",
+        "mclaren",
+    )
+    assert from_warehouse(warehouse) == []  # the season is not decided
+
+    with transaction(warehouse) as session:  # the final standings: Verstappen, McLaren
+        race = session.scalar(select(Race.id).where(Race.round == 24))
+        team = session.scalar(select(Team.id).where(Team.ref == "mclaren"))
+        drivers = dict(session.execute(select(Driver.ref, Driver.id)).tuples().all())
+        for place, ref in enumerate(["max_verstappen", "norris"], 1):
+            session.add(
+                DriverStanding(race_id=race, driver_id=drivers[ref], points=400 - place,
+                               position=place, position_text=str(place), wins=9)
+            )  # fmt: skip
+        session.add(
+            ConstructorStanding(race_id=race, team_id=team, points=666, position=1,
+                                position_text="1", wins=6)
+        )  # fmt: skip
+    by_type = {b.market_type: b for b in from_warehouse(warehouse)}
+    titles = by_type["drivers_title"]
+    assert (titles.race, titles.moments) == ("2024 drivers' title", 1)
+    # Verstappen is champion: the market's mids 0.84 / (0.84 + 0.09), ours 0.75 / (0.75 + 0.25)
+    assert titles.market_log_loss == pytest.approx(-math.log(0.84 / 0.93))
+    assert titles.model_log_loss == pytest.approx(-math.log(0.75))
+    constructors = by_type["constructors_title"]
+    assert constructors.race == "2024 constructors' title" and constructors.moments == 1
+    assert constructors.model_log_loss == pytest.approx(0.0)  # one team quoted: the field

@@ -26,7 +26,9 @@ BOT_STATUSES = ("stopped", "running", "halted")
 DECISIONS = ("buy", "skip")
 TRADE_STATUSES = ("filled", "partial", "unfilled", "rejected", "open")
 # the kinds of market the bot prices (bot/mapping.py), and those it could not map
-MARKET_TYPES = ("winner", "podium", "top6", "points", "unmapped")
+MARKET_TYPES = (
+    "winner", "podium", "top6", "points", "drivers_title", "constructors_title", "unmapped",
+)  # fmt: skip
 
 
 class BotState(Base):
@@ -89,6 +91,9 @@ class BotMarket(Base):
     neg_risk: Mapped[bool]
     race_id: Mapped[int | None] = mapped_column(ForeignKey("races.id"))
     driver_ref: Mapped[str | None] = mapped_column(String(64))
+    market_type: Mapped[str] = mapped_column(String(24), server_default="winner")
+    season: Mapped[int | None]  # a title market's season
+    team_ref: Mapped[str | None] = mapped_column(String(64))  # a constructors' title's team
     mapping: Mapped[str] = mapped_column(Text)  # "mapped", or why not
     seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -201,9 +206,11 @@ class BotQuote(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("bot_cycles.id"), index=True)
     market_id: Mapped[str] = mapped_column(String(32))
-    market_type: Mapped[str] = mapped_column(String(16))
+    market_type: Mapped[str] = mapped_column(String(24))
     race_id: Mapped[int | None] = mapped_column(ForeignKey("races.id"), index=True)
+    season: Mapped[int | None]  # a title market's season
     driver_ref: Mapped[str | None] = mapped_column(String(64))
+    team_ref: Mapped[str | None] = mapped_column(String(64))
     price: Mapped[float] = mapped_column(Float)  # the Yes outcome's displayed price
     best_bid: Mapped[float | None] = mapped_column(Float)
     best_ask: Mapped[float | None] = mapped_column(Float)
