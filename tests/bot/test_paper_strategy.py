@@ -189,26 +189,51 @@ LIMITS = st.builds(
 )
 
 
+# every market type the bot trades, and the fee schedules a market may carry on Gamma
+TYPES = ("winner", "podium", "top6", "points", "drivers_title", "constructors_title")
+FEES = st.one_of(
+    st.none(),
+    st.fixed_dictionaries({"rate": st.floats(0, 0.1), "exponent": st.sampled_from([1.0, 2.0])}),
+)
+KIND = st.fixed_dictionaries(
+    {"type": st.sampled_from(TYPES), "fees": FEES, "enabled": st.sampled_from([None, False])}
+)
+
+
 @settings(max_examples=5000, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(
     limits=LIMITS,
     bankroll=st.floats(0, 1000),
     mapped=st.lists(st.booleans(), min_size=3, max_size=3),
+    kinds=st.lists(KIND, min_size=3, max_size=3),
     steps=st.lists(STEP, min_size=1, max_size=10),
 )
 def test_no_limit_is_ever_exceeded_and_the_books_balance(
-    limits: Limits, bankroll: float, mapped: list[bool], steps: list[dict[str, Any]]
+    limits: Limits,
+    bankroll: float,
+    mapped: list[bool],
+    kinds: list[dict[str, Any]],
+    steps: list[dict[str, Any]],
 ) -> None:
+    """…over 5,000 random sequences of books, probabilities, marks and resolutions, in every
+    market type the bot trades, with the fee schedules a market may carry."""
     eps = 1e-6
-    markets = [
-        _market(
-            i,
-            driver_ref=f"d{i}" if mapped[i] else None,
-            endDate="2025-03-20T00:00:00Z",
-            liquidity=500 + 400 * i,
+    markets = []
+    for i, kind in enumerate(kinds):
+        team = kind["type"] == "constructors_title"
+        markets.append(
+            _market(
+                i,
+                driver_ref=f"d{i}" if mapped[i] and not team else None,
+                team_ref=f"t{i}" if mapped[i] and team else None,
+                market_type=kind["type"],
+                season=2025 if kind["type"].endswith("_title") else None,
+                feeSchedule=kind["fees"],
+                feesEnabled=kind["enabled"],
+                endDate="2025-03-20T00:00:00Z",
+                liquidity=500 + 400 * i,
+            )
         )
-        for i in range(3)
-    ]
     broker, now = PaperBroker(bankroll, fee_rate=limits.fee_rate), NOW
     guard = Guard.start(broker.equity(), now)
     resolved: set[str] = set()
@@ -220,11 +245,11 @@ def test_no_limit_is_ever_exceeded_and_the_books_balance(
             book = _book(market.token("Yes"), state["asks"])
             halted, day_loss = guard.halted, guard.day_start - broker.equity()
             decision = decide(
-                market, book, state["p"] if market.driver_ref else None, broker, guard, limits, now
+                market, book, state["p"] if market.subject else None, broker, guard, limits, now
             )
             if decision.order is None:
                 continue
-            assert not halted and day_loss < limits.daily_loss and market.driver_ref is not None
+            assert not halted and day_loss < limits.daily_loss and market.subject is not None
             assert now < market.end_date and market.liquidity >= limits.min_liquidity  # type: ignore[operator]
             assert decision.edge is not None and decision.edge >= limits.min_edge
             trade = broker.place(decision.order, book, market, now)
