@@ -47,11 +47,31 @@ def distributed_env(env: dict[str, str]) -> dict[str, str]:
     return env
 
 
+class StoreUnreachable(RuntimeError):
+    """PostgreSQL or Redis does not answer at the URL given."""
+
+
+def check_redis(env: dict[str, str]) -> None:
+    """Redis answers at the service cache's and the broker's URLs (StoreUnreachable if not)."""
+    import redis
+
+    for name in ("REDIS_URL", "AIRFLOW__CELERY__BROKER_URL"):
+        client = redis.Redis.from_url(env[name], socket_connect_timeout=3)
+        try:
+            client.ping()
+        except redis.RedisError as error:
+            message = f"Redis at {env[name]} ({name}) does not answer: {error}"
+            raise StoreUnreachable(message) from None
+        finally:
+            client.close()
+
+
 def ensure_databases(env: dict[str, str]) -> list[str]:
     """Create each PostgreSQL database the URLs name that does not exist yet (on the same
     server, through its `postgres` database); the names created."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
 
     from warehouse.settings import normalise_url
 
@@ -62,7 +82,13 @@ def ensure_databases(env: dict[str, str]) -> list[str]:
             continue
         server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         try:
-            with server.connect() as connection:
+            try:
+                connection = server.connect()
+            except OperationalError as error:
+                shown = url.render_as_string(hide_password=True)
+                reason = str(error.orig).strip().splitlines()[0]
+                raise StoreUnreachable(f"PostgreSQL for {name} ({shown}): {reason}") from None
+            with connection:
                 exists = connection.scalar(
                     text("SELECT 1 FROM pg_database WHERE datname = :name"),
                     {"name": url.database},

@@ -346,9 +346,14 @@ def run_platform(load_history: bool = True, train: bool = True, distributed: boo
     pidfile.write_text(str(os.getpid()))  # for `f1 down` in another terminal
     try:
         if distributed:
-            from cli.distributed import announce, ensure_databases
+            from cli.distributed import StoreUnreachable, announce, check_redis, ensure_databases
 
-            announce(env, ensure_databases(env))
+            try:
+                check_redis(env)
+                announce(env, ensure_databases(env))
+            except StoreUnreachable as error:
+                errors.print(f"[red]{error}[/]")
+                return 1
         return _run(home, env, parts, load_history, train)
     finally:
         if pidfile.exists() and pidfile.read_text().strip() == str(os.getpid()):

@@ -23,7 +23,7 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-from cli.distributed import distributed_env, ensure_databases
+from cli.distributed import StoreUnreachable, distributed_env, ensure_databases
 from cli.platform import ROOT, platform_env, run_platform
 from pipelines.snapshot import load_snapshot
 from tests.servers.base import LocalServer
@@ -221,6 +221,23 @@ def test_distributed_env_keeps_what_is_set_and_fills_the_rest() -> None:
     conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     assert conn.startswith("postgresql+psycopg://") and conn.endswith("/f1_airflow")
     assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+" + conn
+
+
+def test_distributed_names_an_unreachable_store_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    closed = _free_port()  # nothing listens there
+    monkeypatch.setenv("F1_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{closed}/0")
+    assert run_platform(distributed=True) == 1
+    assert f"Redis at redis://127.0.0.1:{closed}/0 (REDIS_URL) does not answer" in (
+        capsys.readouterr().err.replace("\n", "")
+    )
+    with pytest.raises(StoreUnreachable, match=f"PostgreSQL for F1_DATABASE_URL .*:{closed}/f1"):
+        ensure_databases(
+            {**distributed_env({}), "F1_DATABASE_URL": f"postgresql://u@127.0.0.1:{closed}/f1"}
+        )
+    assert not (tmp_path / "home" / "logs").exists()  # nothing was started
 
 
 class Airflow:
