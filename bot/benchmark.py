@@ -197,6 +197,7 @@ def from_warehouse(source: Engine | Session, season: int | None = None) -> list[
     else:
         with session_factory(source)() as session:
             found_rows = session.execute(query).all()
+    cache: dict[int, dict[str, tuple[int, int]]] = {}
     for quote, race, winner, position in found_rows:
         key = (race.season, race.round, race.name, quote.market_type)
         price = quote.mid if quote.mid is not None else quote.price
@@ -209,7 +210,12 @@ def from_warehouse(source: Engine | Session, season: int | None = None) -> list[
         elif quote.probability is not None:
             binary = fields[key].setdefault(quote.cycle_id, BinaryMoment([]))
             assert isinstance(binary, BinaryMoment)
-            happened = position is not None and position <= TOP[quote.market_type]
+            if quote.market_type == "h2h":
+                happened = _ahead_of_teammates(source, race.id, quote.driver_ref, cache)
+                if happened is None:
+                    continue
+            else:
+                happened = position is not None and position <= TOP[quote.market_type]
             binary.markets.append((price, quote.probability, happened))
     found = []
     for (season_, round_, name, market_type), moments in fields.items():
@@ -217,6 +223,35 @@ def from_warehouse(source: Engine | Session, season: int | None = None) -> list[
         if summary is not None:
             found.append(summary)
     return found + _titles(source, season)
+
+
+def _ahead_of_teammates(
+    source: Engine | Session,
+    race_id: int,
+    driver: str,
+    cache: dict[int, dict[str, tuple[int, int]]],
+) -> bool | None:
+    """Whether `driver` finished ahead of every teammate in the race (None: no result)."""
+    from warehouse.db import session_factory
+    from warehouse.schema import Driver, RaceResult
+
+    if race_id not in cache:
+        query = (
+            select(Driver.ref, RaceResult.team_id, RaceResult.position_order)
+            .join(Driver, Driver.id == RaceResult.driver_id)
+            .where(RaceResult.race_id == race_id)
+        )
+        if isinstance(source, Session):
+            rows = source.execute(query).tuples().all()
+        else:
+            with session_factory(source)() as session:
+                rows = session.execute(query).tuples().all()
+        cache[race_id] = {ref: (team, order) for ref, team, order in rows}
+    results = cache[race_id]
+    if driver not in results:
+        return None
+    team, order = results[driver]
+    return all(o > order for ref, (t, o) in results.items() if t == team and ref != driver)
 
 
 TITLE_LABELS = {"drivers_title": "drivers' title", "constructors_title": "constructors' title"}

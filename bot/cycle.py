@@ -282,6 +282,7 @@ class Bot:
                     "market_type": found.market_type,
                     "season": found.season,
                     "team_ref": found.team_ref,
+                    "priced": found.priced,
                 }
             )
             seen.append(_Seen(mapped, str(event.get("title", "")), found.reason))
@@ -358,8 +359,8 @@ class Bot:
         return decide(market, book, probability, broker, guard, limits, now), race.model
 
     def _book(self, market: MarketData) -> OrderBook:
-        """The Yes token's book, fetched once per cycle."""
-        token = market.token("Yes")
+        """The priced outcome's book (Yes, or a head-to-head's driver), fetched once per cycle."""
+        token = market.token(market.priced)
         if token not in self._books:
             self._books[token] = self.clob.book(token)
         return self._books[token]
@@ -374,7 +375,7 @@ class Bot:
     ) -> BotQuote:
         """What the bot read of `market` this cycle: the order book's best quotes when it read
         the book, else Gamma's; the model's probability beside them (the market benchmark)."""
-        yes = market.outcomes.index("Yes") if "Yes" in market.outcomes else 0
+        yes = market.outcomes.index(market.priced) if market.priced in market.outcomes else 0
         book = self._books.get(market.clob_token_ids[yes])
         if book is not None:
             bid, ask, source = book.best_bid, book.best_ask, "book"
@@ -486,7 +487,7 @@ class Bot:
 
 def _market_row(item: _Seen, now: dt.datetime) -> BotMarket:
     market = item.market
-    fields: dict[str, Any] = market.model_dump(exclude={"fees_enabled", "fee_schedule"})
+    fields: dict[str, Any] = market.model_dump(exclude={"fees_enabled", "fee_schedule", "priced"})
     return BotMarket(event_title=item.event_title, mapping=item.mapping, seen_at=now, **fields)
 
 

@@ -32,6 +32,7 @@ class Mapping:
     market_type: str = "winner"
     season: int | None = None  # a title market's season (a race market's is its race's)
     team_ref: str | None = None  # a constructors' title market's team
+    priced: str = "Yes"  # the outcome priced: Yes, or a head-to-head's first-named driver
 
 
 def _plain(text: str) -> str:
@@ -65,6 +66,15 @@ class Mapper:
             self.teams = session.execute(
                 select(Team.ref, Team.name).where(Team.id.in_(teams))
             ).all()
+            # each recent driver's team in their latest race (teammates share it)
+            latest_team = (
+                select(Driver.ref, RaceResult.team_id)
+                .join(RaceResult, RaceResult.driver_id == Driver.id)
+                .join(Race, Race.id == RaceResult.race_id)
+                .where(Race.season >= (latest or 0) - 1)
+                .order_by(Race.date)
+            )
+            self.teams_of = dict(session.execute(latest_team).tuples().all())
 
     def map(self, event: dict[str, Any], market: MarketData) -> Mapping:
         title = _plain(str(event.get("title", "")))
@@ -84,41 +94,54 @@ class Mapper:
         if not races:
             return Mapping(None, None, f"no {when.year} Grand Prix named in {event.get('title')!r}")
         race = min(races, key=lambda r: abs((r.date - when.date()).days))
-        who = _plain(market.group_item_title or market.question)
-        full = [d for d in self.drivers if _plain(f"{d.forename} {d.surname}") in who]
-        by_surname = [d for d in self.drivers if re.search(rf"\b{_plain(d.surname)}\b", who)]
-        found = full or by_surname
+        if kind == "h2h":
+            return self._head_to_head(market, race.id)
+        named = market.group_item_title or market.question
+        found = self._drivers(named)
         if len(found) != 1:
             problem = "no driver" if not found else f"{len(found)} drivers"
-            return Mapping(
-                race.id,
-                None,
-                f"{problem} of ours named in {market.group_item_title or market.question!r}",
-                kind,
-            )
-        return Mapping(race.id, found[0].ref, "mapped", kind)
+            return Mapping(race.id, None, f"{problem} of ours named in {named!r}", kind)
+        return Mapping(race.id, found[0], "mapped", kind)
+
+    def _drivers(self, name: str) -> list[str]:
+        """The recent drivers `name` names: by full name, else by surname."""
+        who = _plain(name)
+        full = [d for d in self.drivers if _plain(f"{d.forename} {d.surname}") in who]
+        by_surname = [d for d in self.drivers if re.search(rf"\b{_plain(d.surname)}\b", who)]
+        return [d.ref for d in full or by_surname]
+
+    def _head_to_head(self, market: MarketData, race_id: int) -> Mapping:
+        """A duel whose two outcomes name two teammates: priced as P(the first ahead of the
+        second), the finishing-order distribution's teammate head-to-head."""
+        named = [self._drivers(outcome) for outcome in market.outcomes]
+        if len(named) != 2 or any(len(n) != 1 for n in named) or named[0] == named[1]:
+            why = f"not a market we price (head to head of {market.outcomes}: not two drivers)"
+            return Mapping(race_id, None, why, "unmapped")
+        (first,), (second,) = named
+        if self.teams_of.get(first) != self.teams_of.get(second):
+            why = f"not a market we price (head to head of {first} and {second}: not teammates)"
+            return Mapping(race_id, None, why, "unmapped")
+        return Mapping(race_id, first, "mapped", "h2h", priced=market.outcomes[0])
 
     def _title(self, market: MarketData, kind: str, season: int) -> Mapping:
         """A drivers' or constructors' title market of `season`: whose title it asks about."""
-        who = _plain(market.group_item_title or market.question)
+        named = market.group_item_title or market.question
         if kind == "constructors_title":
+            who = _plain(named)
             teams = [t for t in self.teams if re.search(rf"\b{_plain(t.name)}\b", who)]
             if len(teams) != 1:
                 problem = "no team" if not teams else f"{len(teams)} teams"
-                named = market.group_item_title or market.question
                 return Mapping(None, None, f"{problem} of ours named in {named!r}", kind, season)
             return Mapping(None, None, "mapped", kind, season, teams[0].ref)
-        full = [d for d in self.drivers if _plain(f"{d.forename} {d.surname}") in who]
-        by_surname = [d for d in self.drivers if re.search(rf"\b{_plain(d.surname)}\b", who)]
-        found = full or by_surname
+        found = self._drivers(named)
         if len(found) != 1:
             problem = "no driver" if not found else f"{len(found)} drivers"
-            named = market.group_item_title or market.question
             return Mapping(None, None, f"{problem} of ours named in {named!r}", kind, season)
-        return Mapping(None, found[0].ref, "mapped", kind, season)
+        return Mapping(None, found[0], "mapped", kind, season)
 
 
-UNPRICED = ("pole", "fastest lap", "constructor", "head to head", " vs ")
+UNPRICED = ("pole", "fastest lap", "constructor")
+HEAD_TO_HEAD = ("head to head", " vs ")
 
 
 def market_kind(title: str, question: str) -> tuple[str | None, str | None]:
@@ -132,6 +155,8 @@ def market_kind(title: str, question: str) -> tuple[str | None, str | None]:
     for kind in UNPRICED:
         if kind in text:
             return None, f"not a market we price ({kind.strip()})"
+    if any(kind in text for kind in HEAD_TO_HEAD):
+        return "h2h", None  # priced when its two drivers are teammates (Mapper.map)
     if "podium" in text:
         return "podium", None
     top = re.search(r"\btop (\d+)\b", text)

@@ -65,6 +65,7 @@ class MarketData(BaseModel):
     market_type: str = "winner"  # what the mapping found it asks (bot/mapping.py)
     season: int | None = None  # a title market's season
     team_ref: str | None = None  # a constructors' title market's team
+    priced: str = "Yes"  # the outcome our probability is about (a head-to-head's driver)
 
     @property
     def subject(self) -> str | None:

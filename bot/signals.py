@@ -61,7 +61,12 @@ def race_probabilities(
 
 
 # the finishing-order distribution's column pricing each market type but the winner
-ORDER_COLUMNS = {"podium": "podium", "top6": "top6", "points": "points"}
+ORDER_COLUMNS = {
+    "podium": "podium",
+    "top6": "top6",
+    "points": "points",
+    "h2h": "teammate_ahead",  # P(the driver finishes ahead of the teammate)
+}
 
 
 def market_probabilities(
@@ -96,8 +101,9 @@ def market_probabilities(
                 .tuples()
                 .all()
             )
-            if rows:
-                return RaceProbabilities(race_id, f"{name} v{version}", dict(rows))
+            priced = {ref: p for ref, p in rows if p is not None}
+            if priced:
+                return RaceProbabilities(race_id, f"{name} v{version}", priced)
     return None
 
 

@@ -97,7 +97,7 @@ def decide(
     minimum = book.min_order_size or market.min_size
     if shares <= 0 or shares < minimum:
         return skip(f"{shares:.2f} shares ({binding} limit) below the minimum {minimum:g}", *seen)
-    order = Order(market_id=market.id, token=market.token("Yes"), price=limit, size=shares)
+    order = Order(market_id=market.id, token=market.token(market.priced), price=limit, size=shares)
     reason = f"edge {edge:+.3f}, sized by {binding}"
     return Decision(market.id, "buy", reason, probability, ask, edge, order)
 

@@ -107,8 +107,23 @@ def test_markets_the_model_prices_are_mapped_with_their_type(
         asked = market.model_copy(update={"question": question})
         assert mapper.map(vague, asked).market_type == market_type, question
         assert mapper.map(vague, asked).driver_ref == "norris", question
+    duel = market.model_copy(
+        update={
+            "question": "Norris vs Piastri: who finishes ahead at the Abu Dhabi Grand Prix?",
+            "outcomes": ["Lando Norris", "Oscar Piastri"],
+        }
+    )
+    found = mapper.map(EVENTS[0], duel)  # teammates at McLaren: P(Norris ahead of Piastri)
+    assert (found.reason, found.driver_ref, found.market_type, found.priced) == (
+        "mapped", "norris", "h2h", "Lando Norris",
+    )  # fmt: skip
+    rivals = duel.model_copy(update={"outcomes": ["Lando Norris", "Max Verstappen"]})
+    assert mapper.map(EVENTS[0], rivals).reason == (
+        "not a market we price (head to head of norris and max_verstappen: not teammates)"
+    )
     for question, why in (
-        ("Norris vs Verstappen: who finishes ahead?", "not a market we price (vs)"),
+        ("Norris vs Verstappen: who finishes ahead?",
+         "not a market we price (head to head of ['Yes', 'No']: not two drivers)"),
         ("Will Lando Norris take pole?", "not a market we price (pole)"),
         ("Will Lando Norris finish in the top 5?",
          "not a market we price (top 5: we price the top 3, 6 and 10)"),

@@ -24,6 +24,7 @@ from warehouse.db import transaction
 from warehouse.schema import (
     BotDecision,
     BotQuote,
+    BotTrade,
     ChampionshipOdds,
     ConstructorStanding,
     Driver,
@@ -36,6 +37,7 @@ from warehouse.schema import (
 
 ORDER_CHAMPION = "3"
 PODIUM = {"norris": 0.80, "max_verstappen": 0.55, "leclerc": 0.35, "piastri": 0.30}
+AHEAD = {"norris": 0.70, "max_verstappen": 0.50, "leclerc": 0.50, "piastri": 0.30}
 
 
 def _champions(name: str) -> str | None:
@@ -60,6 +62,10 @@ def _event(title: str, question: str, market_id: str, yes: str) -> dict[str, Any
 @pytest.fixture
 def podium_market() -> Any:
     data = Polymarket()
+    duel = _event("Abu Dhabi Grand Prix Head to Head",
+                  "Norris vs Piastri: who finishes ahead at the Abu Dhabi Grand Prix?",
+                  "610102", "8150000000000000004")  # fmt: skip
+    duel["markets"][0]["outcomes"] = json.dumps(["Lando Norris", "Oscar Piastri"])
     data.events = [
         _event("Abu Dhabi Grand Prix Podium Finish",
                "Will Lando Norris finish on the podium at the Abu Dhabi Grand Prix?",
@@ -67,11 +73,14 @@ def podium_market() -> Any:
         _event("Abu Dhabi Grand Prix Pole Position",
                "Will Lando Norris take pole at the Abu Dhabi Grand Prix?",
                "580102", "8120000000000000004"),
+        duel,
     ]  # fmt: skip
-    book = copy.deepcopy(data.books["7110000000000000004"])
-    book.update(asset_id="8110000000000000004", bids=[{"price": "0.58", "size": "500"}],
-                asks=[{"price": "0.62", "size": "500"}])  # fmt: skip
-    data.books["8110000000000000004"] = book
+    for token, bid, ask in (("8110000000000000004", "0.58", "0.62"),
+                            ("8150000000000000004", "0.53", "0.55")):  # fmt: skip
+        book = copy.deepcopy(data.books["7110000000000000004"])
+        book.update(asset_id=token, bids=[{"price": bid, "size": "500"}],
+                    asks=[{"price": ask, "size": "500"}])  # fmt: skip
+        data.books[token] = book
     with LocalServer(data.route) as server:
         yield data, server
 
@@ -86,7 +95,7 @@ def _store_order_markets(engine: Engine) -> None:
                                  model_name="f1_order_post_quali", model_version=ORDER_CHAMPION,
                                  winner_version=CHAMPION, win=podium / 3, podium=podium,
                                  top6=min(1.0, podium + 0.1), points=min(1.0, podium + 0.15),
-                                 dnf=0.05, expected_points=10.0, teammate_ahead=0.5,
+                                 dnf=0.05, expected_points=10.0, teammate_ahead=AHEAD[ref],
                                  positions=[0.05] * 20, created_at=BEFORE_RACE)
             )  # fmt: skip
 
@@ -102,8 +111,12 @@ def test_a_podium_market_is_traded_on_the_order_champion_and_scored_as_yes_or_no
     set_status(warehouse, "running", settings)
     report = bot.cycle(BEFORE_RACE)
 
-    assert (report.markets, report.mapped, report.orders) == (2, 1, 1)
+    assert (report.markets, report.mapped, report.orders) == (3, 2, 2)
     decisions = {d.market_id: d for d in rows(warehouse, BotDecision)}
+    duel = decisions["610102"]  # P(Norris ahead of Piastri) 0.70 against an ask of 0.55
+    assert duel.action == "buy" and duel.probability == 0.70
+    (bought,) = [t for t in rows(warehouse, BotTrade) if t.market_id == "610102"]
+    assert bought.token == "8150000000000000004"  # Norris's outcome, not a Yes token
     podium = decisions["570102"]
     assert podium.action == "buy" and podium.model == "f1_order_post_quali v3"
     assert podium.probability == 0.80
@@ -124,7 +137,11 @@ def test_a_podium_market_is_traded_on_the_order_champion_and_scored_as_yes_or_no
                            position=place, position_text=str(place), position_order=place,
                            points=0.0, laps=58, status="Finished")
             )  # fmt: skip
-    (scored,) = from_warehouse(warehouse)
+    by_type = {b.market_type: b for b in from_warehouse(warehouse)}
+    ahead = by_type["h2h"]  # Norris finished ahead of his teammates
+    assert ahead.moments == 1 and ahead.model_log_loss == pytest.approx(-math.log(0.70))
+    assert ahead.market_log_loss == pytest.approx(-math.log(0.54))  # the mid
+    scored = by_type["podium"]
     assert (scored.market_type, scored.moments) == ("podium", 1)
     assert scored.market_log_loss == pytest.approx(-math.log(0.60))
     assert scored.model_log_loss == pytest.approx(-math.log(0.80))

@@ -190,7 +190,7 @@ LIMITS = st.builds(
 
 
 # every market type the bot trades, and the fee schedules a market may carry on Gamma
-TYPES = ("winner", "podium", "top6", "points", "drivers_title", "constructors_title")
+TYPES = ("winner", "podium", "top6", "points", "h2h", "drivers_title", "constructors_title")
 FEES = st.one_of(
     st.none(),
     st.fixed_dictionaries({"rate": st.floats(0, 0.1), "exponent": st.sampled_from([1.0, 2.0])}),

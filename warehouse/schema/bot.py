@@ -27,7 +27,8 @@ DECISIONS = ("buy", "skip")
 TRADE_STATUSES = ("filled", "partial", "unfilled", "rejected", "open")
 # the kinds of market the bot prices (bot/mapping.py), and those it could not map
 MARKET_TYPES = (
-    "winner", "podium", "top6", "points", "drivers_title", "constructors_title", "unmapped",
+    "winner", "podium", "top6", "points", "h2h", "drivers_title", "constructors_title",
+    "unmapped",
 )  # fmt: skip
 
 

@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column('model', sa.String(length=64), nullable=True),
         sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "market_type IN ('winner', 'podium', 'top6', 'points', 'drivers_title', "
+            "market_type IN ('winner', 'podium', 'top6', 'points', 'h2h', 'drivers_title', "
             "'constructors_title', 'unmapped')", name=op.f('ck_bot_quotes_market_type_known')
         ),
         sa.CheckConstraint('price >= 0 AND price <= 1', name=op.f('ck_bot_quotes_price_range')),
