@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine, Select, select
 
-from bot.benchmark import from_warehouse
+from bot.benchmark import RaceBenchmark, from_warehouse
 from bot.benchmark import overall as market_overall
 from serving.auth import require
 from serving.deps import EngineDep, SessionDep, SessionRoute
@@ -56,20 +56,6 @@ class VersionAccuracy(BaseModel):
     top3: float
 
 
-class MarketBenchmark(BaseModel):
-    """The market's normalised prices scored beside the model's probabilities at the same
-    moments (the prices the Polymarket bot read), for one race and market type."""
-
-    race: str
-    market_type: str
-    moments: int
-    skipped: int
-    market_log_loss: float
-    model_log_loss: float
-    market_brier: float
-    model_brier: float
-
-
 class MarketBenchmarkOverall(BaseModel):
     market_type: str
     races: int
@@ -83,7 +69,8 @@ class MarketBenchmarkOverall(BaseModel):
 class AccuracyOut(BaseModel):
     races: list[RaceAccuracy]
     overall: list[VersionAccuracy]
-    market: list[MarketBenchmark] = []
+    # the betting market scored beside the model at the same moments, per race and type
+    market: list[RaceBenchmark] = []
     market_overall: list[MarketBenchmarkOverall] = []
 
 
@@ -151,7 +138,7 @@ def accuracy(
     return AccuracyOut(
         races=races,
         overall=overall,
-        market=[MarketBenchmark(**m.as_dict()) for m in market],
+        market=market,
         market_overall=[MarketBenchmarkOverall(**row) for row in market_overall(market)],
     )
 

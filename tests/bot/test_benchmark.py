@@ -8,18 +8,16 @@ import math
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from bot.backtest import load
 from bot.benchmark import Moment, from_replay, from_warehouse, overall, score
-from bot.cycle import set_status
 from cli.main import app
-from tests.bot.conftest import make_bot, rows
+from tests.bot.conftest import rows, run_abu_dhabi, running_bot
 from tests.servers.base import LocalServer
 from tests.servers.polymarket import BEFORE_RACE, BOOKS, PROBABILITIES, Polymarket
-from warehouse.db import transaction
-from warehouse.schema import BotQuote, Driver, Race, RaceResult, Team
+from warehouse.schema import BotQuote
 
 
 def test_one_moment_by_hand() -> None:
@@ -82,9 +80,7 @@ def test_a_cycle_keeps_every_price_it_read_and_the_race_is_then_scored(
     warehouse: Engine, market: tuple[Polymarket, LocalServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, server = market
-    bot = make_bot(warehouse, server)
-    set_status(warehouse, "running", bot.settings)
-    bot.cycle(BEFORE_RACE)
+    running_bot(warehouse, server).cycle(BEFORE_RACE)
 
     quotes = {q.driver_ref: q for q in rows(warehouse, BotQuote)}
     assert len(rows(warehouse, BotQuote)) == 5  # every market seen, the unmapped one too
@@ -100,16 +96,7 @@ def test_a_cycle_keeps_every_price_it_read_and_the_race_is_then_scored(
     assert norris.mid == pytest.approx((bid + ask) / 2)
 
     assert from_warehouse(warehouse) == []  # no result yet: nothing to score
-    with transaction(warehouse) as session:  # Norris wins Abu Dhabi
-        race_id = session.scalar(select(Race.id).where(Race.round == 24))
-        team = session.scalar(select(Team.id))
-        drivers = dict(session.execute(select(Driver.ref, Driver.id)).tuples().all())
-        for place, ref in enumerate(["norris", "max_verstappen", "leclerc", "piastri"], 1):
-            session.add(
-                RaceResult(race_id=race_id, driver_id=drivers[ref], team_id=team, grid=place,
-                           position=place, position_text=str(place), position_order=place,
-                           points=0.0, laps=58, status="Finished")
-            )  # fmt: skip
+    run_abu_dhabi(warehouse, ["norris", "max_verstappen", "leclerc", "piastri"])  # Norris won
 
     (race,) = from_warehouse(warehouse)
     assert (race.race, race.market_type, race.moments) == (

@@ -13,11 +13,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from bot.benchmark import from_warehouse
-from bot.clients import ClobClient, GammaClient
-from bot.cycle import Bot, set_status
 from bot.fees import FeeSchedule
-from bot.settings import BotSettings
-from tests.bot.conftest import rows
+from tests.bot.conftest import rows, run_abu_dhabi, running_bot
 from tests.servers.base import LocalServer
 from tests.servers.polymarket import BEFORE_RACE, CHAMPION, EVENTS, Polymarket
 from warehouse.db import transaction
@@ -31,7 +28,6 @@ from warehouse.schema import (
     DriverStanding,
     MarketPrediction,
     Race,
-    RaceResult,
     Team,
 )
 
@@ -59,6 +55,14 @@ def _event(title: str, question: str, market_id: str, yes: str) -> dict[str, Any
     return event
 
 
+def _add_book(data: Polymarket, token: str, bid: str, ask: str) -> None:
+    """A one-level book for `token`, shaped as the recorded ones."""
+    book = copy.deepcopy(data.books["7110000000000000004"])
+    book.update(asset_id=token, bids=[{"price": bid, "size": "500"}],
+                asks=[{"price": ask, "size": "500"}])  # fmt: skip
+    data.books[token] = book
+
+
 @pytest.fixture
 def podium_market() -> Any:
     data = Polymarket()
@@ -77,10 +81,7 @@ def podium_market() -> Any:
     ]  # fmt: skip
     for token, bid, ask in (("8110000000000000004", "0.58", "0.62"),
                             ("8150000000000000004", "0.53", "0.55")):  # fmt: skip
-        book = copy.deepcopy(data.books["7110000000000000004"])
-        book.update(asset_id=token, bids=[{"price": bid, "size": "500"}],
-                    asks=[{"price": ask, "size": "500"}])  # fmt: skip
-        data.books[token] = book
+        _add_book(data, token, bid, ask)
     with LocalServer(data.route) as server:
         yield data, server
 
@@ -105,11 +106,7 @@ def test_a_podium_market_is_traded_on_the_order_champion_and_scored_as_yes_or_no
 ) -> None:
     _store_order_markets(warehouse)
     _, server = podium_market
-    settings = BotSettings(gamma_url=server.url, clob_url=server.url)
-    bot = Bot(warehouse, settings, GammaClient(server.url, attempts=2),
-              ClobClient(server.url, attempts=2), champion=_champions)  # fmt: skip
-    set_status(warehouse, "running", settings)
-    report = bot.cycle(BEFORE_RACE)
+    report = running_bot(warehouse, server, _champions).cycle(BEFORE_RACE)
 
     assert (report.markets, report.mapped, report.orders) == (3, 2, 2)
     decisions = {d.market_id: d for d in rows(warehouse, BotDecision)}
@@ -127,16 +124,7 @@ def test_a_podium_market_is_traded_on_the_order_champion_and_scored_as_yes_or_no
     assert quotes["570102"].market_type == "podium" and quotes["570102"].mid == pytest.approx(0.60)
     assert quotes["580102"].market_type == "unmapped"
 
-    with transaction(warehouse) as session:  # Norris wins: on the podium
-        race = session.scalar(select(Race.id).where(Race.round == 24))
-        team = session.scalar(select(Team.id))
-        drivers = dict(session.execute(select(Driver.ref, Driver.id)).tuples().all())
-        for place, ref in enumerate(["norris", "max_verstappen", "leclerc", "piastri"], 1):
-            session.add(
-                RaceResult(race_id=race, driver_id=drivers[ref], team_id=team, grid=place,
-                           position=place, position_text=str(place), position_order=place,
-                           points=0.0, laps=58, status="Finished")
-            )  # fmt: skip
+    run_abu_dhabi(warehouse, ["norris", "max_verstappen", "leclerc", "piastri"])  # a podium
     by_type = {b.market_type: b for b in from_warehouse(warehouse)}
     ahead = by_type["h2h"]  # Norris finished ahead of his teammates
     assert ahead.moments == 1 and ahead.model_log_loss == pytest.approx(-math.log(0.70))
@@ -167,10 +155,7 @@ def title_markets() -> Any:
     data.events = [drivers, teams]
     for token, ask in (("8130000000000000004", "0.10"), ("8130000000000000002", "0.85"),
                        ("8140000000000000004", "0.50")):  # fmt: skip
-        book = copy.deepcopy(data.books["7110000000000000004"])
-        book.update(asset_id=token, bids=[{"price": f"{float(ask) - 0.02:.2f}", "size": "500"}],
-                    asks=[{"price": ask, "size": "500"}])  # fmt: skip
-        data.books[token] = book
+        _add_book(data, token, f"{float(ask) - 0.02:.2f}", ask)
     with LocalServer(data.route) as server:
         yield data, server
 
@@ -188,11 +173,7 @@ def test_title_markets_are_traded_on_the_championship_odds_and_scored_once_decid
                                  order_model="f1_order_post_quali@3", computed_at=BEFORE_RACE)
             )  # fmt: skip
     _, server = title_markets
-    settings = BotSettings(gamma_url=server.url, clob_url=server.url)
-    bot = Bot(warehouse, settings, GammaClient(server.url, attempts=2),
-              ClobClient(server.url, attempts=2), champion=_champions)  # fmt: skip
-    set_status(warehouse, "running", settings)
-    report = bot.cycle(BEFORE_RACE)
+    report = running_bot(warehouse, server, _champions).cycle(BEFORE_RACE)
 
     assert (report.markets, report.mapped, report.orders) == (3, 3, 2)
     decisions = {d.market_id: d for d in rows(warehouse, BotDecision)}
