@@ -227,6 +227,8 @@ def test_distributed_names_an_unreachable_store_before_anything_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     closed = _free_port()  # nothing listens there
+    # run_platform sets the distributed shape's variables in its process: keep them to this test
+    monkeypatch.setattr(os, "environ", os.environ.copy())
     monkeypatch.setenv("F1_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{closed}/0")
     assert run_platform(distributed=True) == 1
@@ -433,7 +435,7 @@ def test_the_chain_runs_on_two_celery_workers_and_both_replicas_serve_its_champi
         answers = []
         for port in (service, service + 1):
             base = f"http://127.0.0.1:{port}"
-            _wait("the champions", lambda b=base: _ready(b), proc, log, 300)
+            _wait("the champions", lambda b=base: _both_champions(b), proc, log, 300)
             answers.append(
                 httpx.get(f"{base}/api/v1/predictions/2024/24?stage=post_quali", timeout=60).json()
             )
@@ -463,7 +465,7 @@ def test_the_chain_runs_on_two_celery_workers_and_both_replicas_serve_its_champi
     assert down.returncode == 0, down.stdout + down.stderr
 
 
-def _ready(base: str) -> bool:
+def _both_champions(base: str) -> bool:
     try:
         answer = httpx.get(f"{base}/ready", timeout=60)
     except httpx.TimeoutException:
