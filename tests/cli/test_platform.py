@@ -269,12 +269,17 @@ class Airflow:
 
 
 def _free_pair() -> int:
-    """A free port whose next port is free too."""
+    """A free port whose next port is free too, below Linux's ephemeral range (32768–60999):
+    a port the kernel hands out for another test's bind(0) or outgoing connection would take
+    the second one before our process binds it."""
+    import random
+
     while True:
-        port = _free_port()
-        with socket.socket() as sock:
+        port = random.randrange(20000, 32000)
+        with socket.socket() as first, socket.socket() as second:
             try:
-                sock.bind(("127.0.0.1", port + 1))
+                first.bind(("127.0.0.1", port))
+                second.bind(("127.0.0.1", port + 1))
             except OSError:
                 continue
         return port
