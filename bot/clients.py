@@ -15,6 +15,7 @@ from bot.models import MarketData, OrderBook
 log = logging.getLogger(__name__)
 GAMMA_URL = "https://gamma-api.polymarket.com"
 CLOB_URL = "https://clob.polymarket.com"
+RELAYER_URL = "https://relayer-v2.polymarket.com"  # the live broker's wallet lookups
 
 
 class MarketApiError(RuntimeError):
@@ -97,7 +98,8 @@ class GammaClient(_Json):
 
 
 class ClobClient(_Json):
-    """The CLOB's public endpoints: `GET /book?token_id=` and `GET /prices-history`."""
+    """The CLOB's public endpoints: `GET /book?token_id=`, `GET /prices-history` and
+    `GET /neg-risk?token_id=`."""
 
     def __init__(self, base_url: str = CLOB_URL, **kwargs: Any) -> None:
         super().__init__(base_url, **kwargs)
@@ -108,6 +110,13 @@ class ClobClient(_Json):
             return OrderBook.model_validate(raw)
         except ValidationError as error:
             raise MarketApiError(f"order book of {token_id}: {error.errors()[0]['msg']}") from None
+
+    def neg_risk(self, token_id: str) -> bool:
+        """Whether the CLOB trades `token_id` on the neg-risk exchange (a single-winner event)."""
+        raw = self.get("/neg-risk", token_id=token_id)
+        if not isinstance(raw, dict) or not isinstance(raw.get("neg_risk"), bool):
+            raise MarketApiError(f"neg-risk of {token_id}: expected {{'neg_risk': bool}}")
+        return bool(raw["neg_risk"])
 
     def price_history(
         self, token_id: str, interval: str = "max", fidelity: int = 60

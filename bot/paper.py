@@ -82,11 +82,26 @@ class PaperBroker:
             fee += fees.fee(take, level.price)
             filled += take
             remaining -= take
+        return self.record(order, market, now, filled, spent, fee, f"paper-{uuid.uuid4().hex[:16]}")
+
+    def record(
+        self,
+        order: Order,
+        market: MarketData,
+        now: dt.datetime,
+        filled: float,
+        spent: float,
+        fee: float,
+        order_id: str,
+        paper: bool = True,
+    ) -> Trade:
+        """Book a fill of `filled` shares costing `spent` plus `fee` (none: unfilled)."""
+        remaining = order.size - filled
         status: Literal["filled", "partial", "unfilled"] = (
             "filled" if remaining <= 1e-9 else ("partial" if filled > 0 else "unfilled")
         )
         trade = Trade(
-            order_id=f"paper-{uuid.uuid4().hex[:16]}",
+            order_id=order_id,
             market_id=market.id,
             token=order.token,
             side="buy",
@@ -95,7 +110,7 @@ class PaperBroker:
             filled=filled,
             status=status,
             fee=fee,
-            paper=True,
+            paper=paper,
             at=now,
         )
         if filled:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.clients import CLOB_URL, GAMMA_URL
+from bot.clients import CLOB_URL, GAMMA_URL, RELAYER_URL
 from bot.models import Limits
 
 
@@ -29,17 +29,20 @@ class BotSettings(BaseSettings):
     max_drawdown: float = Limits.model_fields["max_drawdown"].default
     min_liquidity: float = Limits.model_fields["min_liquidity"].default
     fee_rate: float = Limits.model_fields["fee_rate"].default
-    # Live trading: all three of these, or the bot trades on paper.
+    # Live trading: the switch and the signing key, or the bot trades on paper. The wallet
+    # traded for (BOT_FUNDER) defaults to the key's Polymarket deposit wallet; the SDK tells an
+    # EOA, proxy, Safe or deposit wallet apart by the address and signs for it.
     live_trading: bool = False
     private_key: SecretStr | None = None
     funder: str | None = None
-    chain_id: int = 137
-    signature_type: int = 1
+    relayer_url: str = RELAYER_URL
+    # how long a delayed order (sports markets hold orders a few seconds) is waited for
+    delay_wait_s: float = Field(default=15.0, ge=0)
 
     def limits(self) -> Limits:
         return Limits.model_validate({name: getattr(self, name) for name in Limits.model_fields})
 
     @property
     def live(self) -> bool:
-        """Live only when explicitly enabled *and* the keys are there."""
-        return self.live_trading and self.private_key is not None and bool(self.funder)
+        """Live only when explicitly enabled *and* the key is there."""
+        return self.live_trading and self.private_key is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,9 +14,16 @@ from bot.clients import ClobClient, GammaClient
 from bot.cycle import Bot
 from bot.settings import BotSettings
 from tests.servers.base import LocalServer
-from tests.servers.polymarket import Polymarket, champion, seed_bot_warehouse
+from tests.servers.polymarket import (
+    BEFORE_RACE,
+    CHAMPION,
+    EVENTS,
+    Polymarket,
+    champion,
+    seed_bot_warehouse,
+)
 from warehouse.db import session_factory, transaction
-from warehouse.schema import Driver, Race, RaceResult, Team
+from warehouse.schema import Driver, MarketPrediction, Race, RaceResult, Team
 
 
 @pytest.fixture
@@ -67,3 +76,50 @@ def running_bot(engine: Engine, server: LocalServer, champion: Any = champion) -
     bot = make_bot(engine, server, champion=champion)
     set_status(engine, "running", bot.settings)
     return bot
+
+
+ORDER_CHAMPION = "3"
+PODIUM = {"norris": 0.80, "max_verstappen": 0.55, "leclerc": 0.35, "piastri": 0.30}
+AHEAD = {"norris": 0.70, "max_verstappen": 0.50, "leclerc": 0.50, "piastri": 0.30}
+
+
+def order_champions(name: str) -> str | None:
+    return {"f1_winner_post_quali": CHAMPION, "f1_order_post_quali": ORDER_CHAMPION}.get(name)
+
+
+def event_with(title: str, question: str, market_id: str, yes: str) -> dict[str, Any]:
+    event = copy.deepcopy(EVENTS[0])
+    norris = copy.deepcopy(event["markets"][1])
+    norris.update(
+        id=market_id,
+        question=question,
+        clobTokenIds=json.dumps([yes, f"{yes}9"]),
+        outcomePrices='["0.6", "0.4"]',
+        bestBid=0.58,
+        bestAsk=0.62,
+    )
+    event.update(id=f"9{market_id}", title=title, markets=[norris])
+    return event
+
+
+def add_book(data: Polymarket, token: str, bid: str, ask: str) -> None:
+    """A one-level book for `token`, shaped as the recorded ones."""
+    book = copy.deepcopy(data.books["7110000000000000004"])
+    book.update(asset_id=token, bids=[{"price": bid, "size": "500"}],
+                asks=[{"price": ask, "size": "500"}])  # fmt: skip
+    data.books[token] = book
+
+
+def store_order_markets(engine: Engine) -> None:
+    with transaction(engine) as session:
+        race = session.scalar(select(Race.id).where(Race.round == 24))
+        for ref, podium in PODIUM.items():
+            driver = session.scalar(select(Driver.id).where(Driver.ref == ref))
+            session.add(
+                MarketPrediction(race_id=race, driver_id=driver, stage="post_quali",
+                                 model_name="f1_order_post_quali", model_version=ORDER_CHAMPION,
+                                 winner_version=CHAMPION, win=podium / 3, podium=podium,
+                                 top6=min(1.0, podium + 0.1), points=min(1.0, podium + 0.15),
+                                 dnf=0.05, expected_points=10.0, teammate_ahead=AHEAD[ref],
+                                 positions=[0.05] * 20, created_at=BEFORE_RACE)
+            )  # fmt: skip

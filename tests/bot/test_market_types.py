@@ -4,7 +4,6 @@ questions; a market the model cannot price (pole) is never traded."""
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from typing import Any
@@ -14,9 +13,17 @@ from sqlalchemy import Engine, select
 
 from bot.benchmark import from_warehouse
 from bot.fees import FeeSchedule
-from tests.bot.conftest import rows, run_abu_dhabi, running_bot
+from tests.bot.conftest import (
+    add_book,
+    event_with,
+    order_champions,
+    rows,
+    run_abu_dhabi,
+    running_bot,
+    store_order_markets,
+)
 from tests.servers.base import LocalServer
-from tests.servers.polymarket import BEFORE_RACE, CHAMPION, EVENTS, Polymarket
+from tests.servers.polymarket import BEFORE_RACE, Polymarket
 from warehouse.db import transaction
 from warehouse.schema import (
     BotDecision,
@@ -26,87 +33,40 @@ from warehouse.schema import (
     ConstructorStanding,
     Driver,
     DriverStanding,
-    MarketPrediction,
     Race,
     Team,
 )
-
-ORDER_CHAMPION = "3"
-PODIUM = {"norris": 0.80, "max_verstappen": 0.55, "leclerc": 0.35, "piastri": 0.30}
-AHEAD = {"norris": 0.70, "max_verstappen": 0.50, "leclerc": 0.50, "piastri": 0.30}
-
-
-def _champions(name: str) -> str | None:
-    return {"f1_winner_post_quali": CHAMPION, "f1_order_post_quali": ORDER_CHAMPION}.get(name)
-
-
-def _event(title: str, question: str, market_id: str, yes: str) -> dict[str, Any]:
-    event = copy.deepcopy(EVENTS[0])
-    norris = copy.deepcopy(event["markets"][1])
-    norris.update(
-        id=market_id,
-        question=question,
-        clobTokenIds=json.dumps([yes, f"{yes}9"]),
-        outcomePrices='["0.6", "0.4"]',
-        bestBid=0.58,
-        bestAsk=0.62,
-    )
-    event.update(id=f"9{market_id}", title=title, markets=[norris])
-    return event
-
-
-def _add_book(data: Polymarket, token: str, bid: str, ask: str) -> None:
-    """A one-level book for `token`, shaped as the recorded ones."""
-    book = copy.deepcopy(data.books["7110000000000000004"])
-    book.update(asset_id=token, bids=[{"price": bid, "size": "500"}],
-                asks=[{"price": ask, "size": "500"}])  # fmt: skip
-    data.books[token] = book
 
 
 @pytest.fixture
 def podium_market() -> Any:
     data = Polymarket()
-    duel = _event("Abu Dhabi Grand Prix Head to Head",
+    duel = event_with("Abu Dhabi Grand Prix Head to Head",
                   "Norris vs Piastri: who finishes ahead at the Abu Dhabi Grand Prix?",
                   "610102", "8150000000000000004")  # fmt: skip
     duel["markets"][0]["outcomes"] = json.dumps(["Lando Norris", "Oscar Piastri"])
     data.events = [
-        _event("Abu Dhabi Grand Prix Podium Finish",
+        event_with("Abu Dhabi Grand Prix Podium Finish",
                "Will Lando Norris finish on the podium at the Abu Dhabi Grand Prix?",
                "570102", "8110000000000000004"),
-        _event("Abu Dhabi Grand Prix Pole Position",
+        event_with("Abu Dhabi Grand Prix Pole Position",
                "Will Lando Norris take pole at the Abu Dhabi Grand Prix?",
                "580102", "8120000000000000004"),
         duel,
     ]  # fmt: skip
     for token, bid, ask in (("8110000000000000004", "0.58", "0.62"),
                             ("8150000000000000004", "0.53", "0.55")):  # fmt: skip
-        _add_book(data, token, bid, ask)
+        add_book(data, token, bid, ask)
     with LocalServer(data.route) as server:
         yield data, server
-
-
-def _store_order_markets(engine: Engine) -> None:
-    with transaction(engine) as session:
-        race = session.scalar(select(Race.id).where(Race.round == 24))
-        for ref, podium in PODIUM.items():
-            driver = session.scalar(select(Driver.id).where(Driver.ref == ref))
-            session.add(
-                MarketPrediction(race_id=race, driver_id=driver, stage="post_quali",
-                                 model_name="f1_order_post_quali", model_version=ORDER_CHAMPION,
-                                 winner_version=CHAMPION, win=podium / 3, podium=podium,
-                                 top6=min(1.0, podium + 0.1), points=min(1.0, podium + 0.15),
-                                 dnf=0.05, expected_points=10.0, teammate_ahead=AHEAD[ref],
-                                 positions=[0.05] * 20, created_at=BEFORE_RACE)
-            )  # fmt: skip
 
 
 def test_a_podium_market_is_traded_on_the_order_champion_and_scored_as_yes_or_no(
     warehouse: Engine, podium_market: tuple[Polymarket, LocalServer]
 ) -> None:
-    _store_order_markets(warehouse)
+    store_order_markets(warehouse)
     _, server = podium_market
-    report = running_bot(warehouse, server, _champions).cycle(BEFORE_RACE)
+    report = running_bot(warehouse, server, order_champions).cycle(BEFORE_RACE)
 
     assert (report.markets, report.mapped, report.orders) == (3, 2, 2)
     decisions = {d.market_id: d for d in rows(warehouse, BotDecision)}
@@ -140,14 +100,14 @@ def test_a_podium_market_is_traded_on_the_order_champion_and_scored_as_yes_or_no
 @pytest.fixture
 def title_markets() -> Any:
     data = Polymarket()
-    drivers = _event("2024 F1 Drivers' Championship Winner",
+    drivers = event_with("2024 F1 Drivers' Championship Winner",
                      "Will Lando Norris win the 2024 F1 Drivers' Championship?",
                      "590102", "8130000000000000004")  # fmt: skip
-    teams = _event("2024 F1 Constructors' Championship Winner",
+    teams = event_with("2024 F1 Constructors' Championship Winner",
                    "Will McLaren win the 2024 F1 Constructors' Championship?",
                    "600102", "8140000000000000004")  # fmt: skip
     teams["markets"][0]["groupItemTitle"] = "McLaren"
-    verstappen = _event("2024 F1 Drivers' Championship Winner",
+    verstappen = event_with("2024 F1 Drivers' Championship Winner",
                         "Will Max Verstappen win the 2024 F1 Drivers' Championship?",
                         "590101", "8130000000000000002")["markets"][0]  # fmt: skip
     verstappen["groupItemTitle"] = "Max Verstappen"
@@ -155,7 +115,7 @@ def title_markets() -> Any:
     data.events = [drivers, teams]
     for token, ask in (("8130000000000000004", "0.10"), ("8130000000000000002", "0.85"),
                        ("8140000000000000004", "0.50")):  # fmt: skip
-        _add_book(data, token, f"{float(ask) - 0.02:.2f}", ask)
+        add_book(data, token, f"{float(ask) - 0.02:.2f}", ask)
     with LocalServer(data.route) as server:
         yield data, server
 
@@ -173,7 +133,7 @@ def test_title_markets_are_traded_on_the_championship_odds_and_scored_once_decid
                                  order_model="f1_order_post_quali@3", computed_at=BEFORE_RACE)
             )  # fmt: skip
     _, server = title_markets
-    report = running_bot(warehouse, server, _champions).cycle(BEFORE_RACE)
+    report = running_bot(warehouse, server, order_champions).cycle(BEFORE_RACE)
 
     assert (report.markets, report.mapped, report.orders) == (3, 3, 2)
     decisions = {d.market_id: d for d in rows(warehouse, BotDecision)}
