@@ -41,7 +41,7 @@ $(UV):
 # service skips compiling the stack's sources (f1 predict 11 s -> 3.6 s where Python writes no
 # cache, e.g. with PYTHONDONTWRITEBYTECODE set).
 $(STAMP): $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
+	$(UV) sync --frozen --extra live --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 lint: install

@@ -9,10 +9,13 @@ The file is JSON:
      "markets": [
         {"market": {...a Gamma market, as GET /markets sends it...},
          "driver_ref": "norris",         (optional, for the report)
-         "market_type": "podium",        (winner, podium, top6 or points; default winner)
+         "market_type": "podium",        (winner, podium, top6, points, h2h, drivers_title or
+                                          constructors_title; default winner)
+         "priced": "Yes",                (the outcome the history and probability are about:
+                                          Yes, or a head-to-head's first-named driver)
          "probability": 0.62,            (our model's, fixed; or "probabilities": [{"t", "p"}])
          "history": [{"t": 1733011200, "p": 0.48}, ...],   (CLOB /prices-history points)
-         "winner": "Yes"}                (how the market resolved; omit if it has not)
+         "winner": "Yes"}                (the outcome it resolved to; omit if it has not)
      ]}
 
 Times are unix seconds. At each time point every market with a price by then is marked, and
@@ -46,7 +49,10 @@ class ReplayMarket(BaseModel):
 
     market: MarketData
     driver_ref: str | None = None
-    market_type: Literal["winner", "podium", "top6", "points"] = "winner"
+    market_type: Literal[
+        "winner", "podium", "top6", "points", "h2h", "drivers_title", "constructors_title"
+    ] = "winner"
+    priced: str = "Yes"
     probability: float | None = Field(default=None, ge=0, le=1)
     probabilities: list[Point] | None = None
     history: list[Point] = Field(min_length=1)
@@ -58,8 +64,9 @@ class ReplayMarket(BaseModel):
     def _checked_and_sorted(self) -> ReplayMarket:
         if self.probability is None and not self.probabilities:
             raise ValueError(f"market {self.market.id}: give probability or probabilities")
-        if self.winner is not None and self.winner not in self.market.outcomes:
-            raise ValueError(f"market {self.market.id}: winner {self.winner!r} is not an outcome")
+        for name, outcome in (("winner", self.winner), ("priced", self.priced)):
+            if outcome is not None and outcome not in self.market.outcomes:
+                raise ValueError(f"market {self.market.id}: {name} {outcome!r} is not an outcome")
         self.history.sort(key=lambda point: point.t)
         self._history_times = [point.t for point in self.history]
         if self.probabilities:
@@ -70,6 +77,16 @@ class ReplayMarket(BaseModel):
     def price(self, t: int) -> float | None:
         """The last price at or before `t`."""
         return _last(self.history, self._history_times, t)
+
+    @property
+    def token(self) -> str:
+        """The priced outcome's token: the one the history quotes and the bot buys."""
+        return self.market.token(self.priced)
+
+    @property
+    def paid(self) -> bool:
+        """Whether the priced outcome won."""
+        return self.winner == self.priced
 
     def model_probability(self, t: int) -> float | None:
         if self.probabilities:
@@ -105,6 +122,8 @@ class BacktestReport:
     won: int
     fees: float
     curve: list[tuple[int, float]] = field(default_factory=list)
+    # per market type: markets, filled trades, P&L after fees (settled, or marked if undecided)
+    by_type: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def hit_rate(self) -> float | None:
@@ -123,6 +142,10 @@ class BacktestReport:
             "hit_rate": None if self.hit_rate is None else round(self.hit_rate, 4),
             "fees": round(self.fees, 4),
             "points": len(self.curve),
+            "by_type": {
+                kind: {name: round(value, 2) for name, value in figures.items()}
+                for kind, figures in sorted(self.by_type.items())
+            },
         }
 
 
@@ -143,7 +166,8 @@ def load(path: Path) -> Replay:
 def _book(market: MarketData, price: float, spread: float, depth: float) -> OrderBook:
     tick = market.tick_size
     ask = min(math.ceil(round((price + spread / 2) / tick, 6)) * tick, 1 - tick)
-    return OrderBook(asset_id=market.token("Yes"), asks=[Level(price=max(ask, tick), size=depth)])
+    token = market.token(market.priced)
+    return OrderBook(asset_id=token, asks=[Level(price=max(ask, tick), size=depth)])
 
 
 def run(replay: Replay, progress: Callable[[int, int], None] | None = None) -> BacktestReport:
@@ -158,13 +182,14 @@ def run(replay: Replay, progress: Callable[[int, int], None] | None = None) -> B
         quoted = [(item, item.price(t)) for item in replay.markets]
         for item, price in quoted:
             if price is not None:
-                broker.mark(item.market.token("Yes"), price)
+                broker.mark(item.token, price)
         guard.update(broker.equity(), now, limits)
         for item, price in quoted:
             if price is None:
                 continue
-            # a replayed market is about a known driver, named or not
-            market = item.market.model_copy(update={"driver_ref": item.driver_ref or "?"})
+            # a replayed market is about a known driver (or team), named or not
+            known = {"driver_ref": item.driver_ref or "?", "priced": item.priced}
+            market = item.market.model_copy(update=known | {"market_type": item.market_type})
             book = _book(market, price, replay.spread, replay.depth)
             decision = decide(market, book, item.model_probability(t), broker, guard, limits, now)
             if decision.order is not None:
@@ -177,10 +202,10 @@ def run(replay: Replay, progress: Callable[[int, int], None] | None = None) -> B
     for item in replay.markets:
         if item.winner is None:
             continue
-        held = broker.positions.get(item.market.token("Yes"))
+        held = broker.positions.get(item.token)
         if held is not None and held.closed_at is None and held.size > 0:
             settled += 1
-            won += item.winner == "Yes"
+            won += item.paid
         broker.settle(item.market, item.winner, dt.datetime.fromtimestamp(end_time, dt.UTC))
     curve.append((end_time, broker.equity()))
     peak, drawdown = curve[0][1], 0.0
@@ -188,6 +213,16 @@ def run(replay: Replay, progress: Callable[[int, int], None] | None = None) -> B
         peak = max(peak, equity)
         drawdown = max(drawdown, (peak - equity) / peak if peak > 0 else 0.0)
     filled = sum(1 for trade in broker.trades if trade.filled > 0)
+    by_type: dict[str, dict[str, float]] = {}
+    for item in replay.markets:
+        figures = by_type.setdefault(item.market_type, {"markets": 0, "trades": 0, "pnl": 0.0})
+        figures["markets"] += 1
+        fills = [t for t in broker.trades if t.token == item.token and t.filled]
+        figures["trades"] += len(fills)
+        held = broker.positions.get(item.token)
+        if held is not None:  # after fees, so that the types' P&L add up to the whole
+            marked = held.unrealised_pnl if held.closed_at is None else 0.0
+            figures["pnl"] += held.realised_pnl + marked - sum(t.fee for t in fills)
     end = broker.equity()
     return BacktestReport(
         start=replay.bankroll,
@@ -199,6 +234,7 @@ def run(replay: Replay, progress: Callable[[int, int], None] | None = None) -> B
         won=won,
         fees=broker.fees,
         curve=curve,
+        by_type=by_type,
     )
 
 

@@ -322,8 +322,8 @@ def _titles(source: Engine | Session, season: int | None) -> list[RaceBenchmark]
 def from_replay(replay: Any) -> list[RaceBenchmark]:
     """The benchmark of a backtest replay (`bot.backtest.Replay`), per market type: at every
     time point of its price histories, the markets quoted then against the model's
-    probabilities then (the winner markets as one field with one winner; the others each a
-    yes/no question)."""
+    probabilities then (the winner and title markets as one field with one winner; the others
+    each a yes/no question about the priced outcome)."""
     name = replay.description.split(":")[0].strip() or "replay"
     found = []
     for market_type in sorted({item.market_type for item in replay.markets}):
@@ -334,8 +334,8 @@ def from_replay(replay: Any) -> list[RaceBenchmark]:
         ]
         times = sorted({point.t for _, item in items for point in item.history})
         moments: list[Moment | BinaryMoment] = []
-        if market_type == "winner":
-            winners = [i for i, item in items if item.winner == "Yes"]
+        if market_type in ("winner", "drivers_title", "constructors_title"):
+            winners = [i for i, item in items if item.paid]
             if len(winners) != 1:
                 continue  # not one field with one winner: nothing to score
             for t in times:
@@ -349,8 +349,7 @@ def from_replay(replay: Any) -> list[RaceBenchmark]:
         else:
             for t in times:
                 quoted = [
-                    (item.price(t), item.model_probability(t), item.winner == "Yes")
-                    for _, item in items
+                    (item.price(t), item.model_probability(t), item.paid) for _, item in items
                 ]
                 priced = [(p, m, y) for p, m, y in quoted if p is not None and m is not None]
                 moments.append(BinaryMoment(priced))

@@ -53,14 +53,12 @@ def environment(settings: BotSettings) -> Environment:
     from polymarket import PRODUCTION
     from polymarket._internal.environment import PRODUCTION_CONFIG, create_environment
 
-    urls = {
-        "clob_url": settings.clob_url.rstrip("/"),
-        "gamma_url": settings.gamma_url.rstrip("/"),
-        "relayer_url": settings.relayer_url.rstrip("/"),
-    }
-    if all(getattr(PRODUCTION_CONFIG, name) == url for name, url in urls.items()):
+    clob, gamma = settings.clob_url.rstrip("/"), settings.gamma_url.rstrip("/")
+    relayer = settings.relayer_url.rstrip("/")
+    base = PRODUCTION_CONFIG
+    if (clob, gamma, relayer) == (base.clob_url, base.gamma_url, base.relayer_url):
         return PRODUCTION
-    config = dataclasses.replace(PRODUCTION_CONFIG, **urls)
+    config = dataclasses.replace(base, clob_url=clob, gamma_url=gamma, relayer_url=relayer)
     return create_environment(name=PRODUCTION.name, config=config)
 
 

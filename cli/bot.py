@@ -145,8 +145,15 @@ def backtest(
     if as_json:
         typer.echo(json.dumps(figures))
         return
+    by_type = figures.pop("by_type")
     for key, value in figures.items():
         console.print(f"[bold]{key}[/]: {value}", highlight=False)
+    from rich.table import Table
+
+    table = Table("market type", "markets", "trades", "P&L after fees")
+    for kind, row in by_type.items():
+        table.add_row(kind, f"{row['markets']:g}", f"{row['trades']:g}", f"{row['pnl']:+.2f}")
+    console.print(table)
     if plot is not None:
         console.print(f"equity curve: {plot}")
 

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.backtest import load, run
+from bot.benchmark import from_replay
 from bot.fees import FeeSchedule
 from cli.main import app
 from tests.servers.polymarket import EVENTS
@@ -91,3 +92,36 @@ def test_f1_bot_backtest_prints_the_figures_and_draws_the_curve(tmp_path: Path) 
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     refused = CliRunner().invoke(app, ["bot", "backtest", str(tmp_path / "none.json")])
     assert refused.exit_code == 2 and "none.json" in refused.output
+
+
+def test_a_head_to_head_is_bought_and_settled_on_its_priced_driver(tmp_path: Path) -> None:
+    duel = {**EVENTS[0]["markets"][1], "outcomes": json.dumps(["Lando Norris", "Oscar Piastri"]),
+            "question": "Norris vs Piastri: who finishes ahead?"}  # fmt: skip
+    path = replay(tmp_path, market=duel, market_type="h2h", priced="Lando Norris",
+                  winner="Lando Norris")  # fmt: skip
+    report = run(load(path))
+    same_as_yes = run(load(replay(tmp_path)))  # the same prices and probability on a Yes
+    assert report.pnl == pytest.approx(same_as_yes.pnl) and report.trades == 2
+    assert report.by_type == {"h2h": {"markets": 1, "trades": 2, "pnl": pytest.approx(report.pnl)}}
+    lost = run(load(replay(tmp_path, market=duel, market_type="h2h", priced="Lando Norris",
+                           winner="Oscar Piastri")))  # fmt: skip
+    assert lost.won == 0 and lost.pnl == pytest.approx(run(load(replay(tmp_path, winner="No"))).pnl)
+    with pytest.raises(ValueError, match="priced 'Yes' is not an outcome"):
+        load(replay(tmp_path, market=duel, market_type="h2h", winner="Lando Norris"))
+
+
+def test_the_shipped_replay_trades_every_market_type_the_bot_trades() -> None:
+    loaded = load(EXAMPLE)
+    kinds = {"winner", "podium", "top6", "points", "h2h", "constructors_title"}
+    assert {item.market_type for item in loaded.markets} == kinds
+    report = run(loaded)
+    assert set(report.by_type) == kinds and all(f["trades"] > 0 for f in report.by_type.values())
+    assert sum(f["pnl"] for f in report.by_type.values()) == pytest.approx(report.pnl)
+    assert sum(f["markets"] for f in report.by_type.values()) == len(loaded.markets)
+    scored = {race.market_type: race for race in from_replay(loaded)}
+    assert set(scored) == kinds and {r.moments for r in scored.values()} == {29}
+    # the constructors' title is one field: McLaren's normalised mid against Ferrari's
+    mclaren, ferrari = (i for i in loaded.markets if i.market_type == "constructors_title")
+    pairs = zip(mclaren.history, ferrari.history, strict=True)
+    losses = [-math.log(m.p / (m.p + f.p)) for m, f in pairs]
+    assert scored["constructors_title"].market_log_loss == pytest.approx(sum(losses) / 29)

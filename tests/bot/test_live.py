@@ -219,5 +219,6 @@ def test_refused_killed_and_delayed_orders_are_booked_as_they_happened(
     # the exchange checks signatures: an order altered after signing is refused
     signed = broker._client.create_limit_order(token_id=token, price="0.55", size="5", side="BUY")
     with pytest.raises(RequestRejectedError):
-        broker._client.post_order(dataclasses.replace(signed, maker_amount=signed.maker_amount // 2))
+        halved = dataclasses.replace(signed, maker_amount=signed.maker_amount // 2)
+        broker._client.post_order(halved)
     assert clob.refusals[-1] == "invalid signature: not signed by the API key's account"
