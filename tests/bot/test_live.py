@@ -41,8 +41,8 @@ def _owner() -> str:
 
 
 def _markets() -> Polymarket:
-    """The recorded winner event (neg-risk) and a podium, a teammate duel (neither neg-risk)
-    and the drivers' title (neg-risk), each with a book."""
+    """The recorded winner event (neg-risk); a podium, a top 6, a points finish and a teammate
+    duel (none neg-risk); the drivers' and constructors' titles (neg-risk); each with a book."""
     data = Polymarket()
     podium = event_with("Abu Dhabi Grand Prix Podium Finish",
                         "Will Lando Norris finish on the podium at the Abu Dhabi Grand Prix?",
@@ -54,13 +54,30 @@ def _markets() -> Polymarket:
     title = event_with("2024 F1 Drivers' Championship Winner",
                        "Will Lando Norris win the 2024 F1 Drivers' Championship?",
                        "590102", "8130000000000000004")  # fmt: skip
-    for event, condition in ((podium, "57"), (duel, "61"), (title, "59")):
+    top6 = event_with("Abu Dhabi Grand Prix Top 6 Finish",
+                      "Will Max Verstappen finish in the top 6 at the Abu Dhabi Grand Prix?",
+                      "570201", "8160000000000000002")  # fmt: skip
+    points = event_with("Abu Dhabi Grand Prix Points Finish",
+                        "Will Oscar Piastri score points at the Abu Dhabi Grand Prix?",
+                        "570301", "8170000000000000008")  # fmt: skip
+    teams = event_with("2024 F1 Constructors' Championship Winner",
+                       "Will McLaren win the 2024 F1 Constructors' Championship?",
+                       "600102", "8140000000000000004")  # fmt: skip
+    top6["markets"][0]["groupItemTitle"] = "Max Verstappen"
+    points["markets"][0]["groupItemTitle"] = "Oscar Piastri"
+    teams["markets"][0]["groupItemTitle"] = "McLaren"
+    events = (podium, duel, title, top6, points, teams)
+    for event, condition in zip(events, ("57", "61", "59", "58", "56", "60"), strict=True):
         event["markets"][0]["conditionId"] = "0x" + condition * 32
-    podium["markets"][0]["negRisk"] = duel["markets"][0]["negRisk"] = False
-    data.events += [podium, duel, title]
+    for event in (podium, duel, top6, points):
+        event["markets"][0]["negRisk"] = False
+    data.events += list(events)
     for token, bid, ask in (("8110000000000000004", "0.58", "0.62"),
                             ("8150000000000000004", "0.53", "0.55"),
-                            ("8130000000000000004", "0.08", "0.10")):  # fmt: skip
+                            ("8130000000000000004", "0.08", "0.10"),
+                            ("8160000000000000002", "0.48", "0.50"),
+                            ("8170000000000000008", "0.28", "0.30"),
+                            ("8140000000000000004", "0.48", "0.50")):  # fmt: skip
         add_book(data, token, bid, ask)
     return data
 
@@ -102,12 +119,13 @@ def test_a_live_cycle_trades_every_market_type_signed_for_its_exchange(
     clob, url = exchange
     store_order_markets(warehouse)
     with transaction(warehouse) as session:
-        session.add(
-            ChampionshipOdds(season=2024, after_round=23, kind="driver", ref="norris",
-                             p_title=0.25, expected_points=300.0, points=250.0, seasons=10000,
-                             winner_model="f1_winner_post_quali@7",
-                             order_model="f1_order_post_quali@3", computed_at=BEFORE_RACE)
-        )  # fmt: skip
+        for kind, ref, p_title in (("driver", "norris", 0.25), ("constructor", "mclaren", 0.70)):
+            session.add(
+                ChampionshipOdds(season=2024, after_round=23, kind=kind, ref=ref, p_title=p_title,
+                                 expected_points=300.0, points=250.0, seasons=10000,
+                                 winner_model="f1_winner_post_quali@7",
+                                 order_model="f1_order_post_quali@3", computed_at=BEFORE_RACE)
+            )  # fmt: skip
     asks_before = {t: sum(float(a["size"]) for a in b["asks"]) for t, b in clob.data.books.items()}
     settings = _settings(url)
     bot = Bot(warehouse, settings, GammaClient(url, attempts=2), ClobClient(url, attempts=2),
@@ -118,9 +136,10 @@ def test_a_live_cycle_trades_every_market_type_signed_for_its_exchange(
     report = bot.cycle(BEFORE_RACE)
 
     trades = rows(warehouse, BotTrade)
-    assert report.orders == len(trades) >= 4 and clob.refusals == []
+    assert report.orders == len(trades) >= 7 and clob.refusals == []
     traded = {t.market_id for t in trades}
-    assert {"570102", "610102", "590102"} <= traded  # podium, duel, drivers' title
+    # podium, duel, drivers' title, top 6, points, constructors' title
+    assert {"570102", "610102", "590102", "570201", "570301", "600102"} <= traded
     assert any(m.startswith("5601") for m in traded)  # a race winner market
     spent = 0.0
     for trade in trades:
@@ -129,7 +148,7 @@ def test_a_live_cycle_trades_every_market_type_signed_for_its_exchange(
         assert trade.filled == pytest.approx(placed["matched"])
         assert trade.price * trade.filled == pytest.approx(placed["spent"])
         assert trade.fee == pytest.approx(FeeSchedule().fee(trade.filled, trade.price))
-        neg_risk = trade.market_id.startswith("5601") or trade.market_id == "590102"
+        neg_risk = trade.market_id.startswith("5601") or trade.market_id in ("590102", "600102")
         assert placed["exchange"] == (NEG_RISK_EXCHANGE if neg_risk else STANDARD_EXCHANGE)
         assert (placed["signature_type"], placed["kind"]) == (0, "FAK")  # an EOA, fill-and-kill
         left = sum(float(a["size"]) for a in clob.data.books[trade.token]["asks"])
