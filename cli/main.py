@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import bot, db, features, ingest, models, replay, service
+from cli import bot, db, features, ingest, models, release, replay, service
 from cli.console import console, setup_logging, warehouse_engine
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(service.users, name="users")
 app.add_typer(service.apps, name="apps")
 app.add_typer(bot.app, name="bot")
+app.add_typer(release.app, name="release")
 app.command(name="serve")(service.serve)
 app.command(name="validate")(features.validate)
 app.command(name="backtest")(models.backtest)
