@@ -186,6 +186,13 @@ def restore(
             f"the warehouse {_safe(engine)} holds {held:,} rows: pass --force to replace them "
             "with the backup"
         )
+    at = current_revision(engine) if counts else None
+    if manifest.backend == "postgresql" and at is not None and at != manifest.revision:
+        # pg_restore replaces the dump's tables only: a newer revision's own would stay behind
+        raise BackupError(
+            f"the warehouse is at revision {at}, the backup at {manifest.revision}: restore "
+            f"into an empty database, or `f1 db downgrade {manifest.revision}` first"
+        )
     with tempfile.TemporaryDirectory(prefix="f1-restore-") as scratch:
         dump = Path(scratch) / "warehouse.dump"
         say(f"reading {location}")

@@ -112,6 +112,12 @@ def test_a_restore_refuses_what_it_should_and_is_all_or_nothing(
 
     with pytest.raises(BackupError, match="holds 2 rows: pass --force"):
         restore(migrated, str(dump))
+    if migrated.dialect.name == "postgresql":  # SQLite's restore replaces the whole file
+        earlier = _revisions()[-2]
+        downgrade(migrated, earlier)  # a warehouse at another revision than the backup
+        with pytest.raises(BackupError, match=f"at revision {earlier}, the backup at "):
+            restore(migrated, str(dump), force=True)
+        upgrade(migrated)
     with pytest.raises(BackupError, match="no backup manifest at"):
         restore(migrated, str(tmp_path / "none.dump"))
     ours = migrated.dialect.name
