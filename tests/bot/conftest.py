@@ -102,6 +102,38 @@ def event_with(title: str, question: str, market_id: str, yes: str) -> dict[str,
     return event
 
 
+def podium_event() -> dict[str, Any]:
+    """Norris on the Abu Dhabi podium (market 570102, Yes token 8110000000000000004)."""
+    return event_with("Abu Dhabi Grand Prix Podium Finish",
+                      "Will Lando Norris finish on the podium at the Abu Dhabi Grand Prix?",
+                      "570102", "8110000000000000004")  # fmt: skip
+
+
+def duel_event() -> dict[str, Any]:
+    """Norris against Piastri (market 610102; Norris's outcome token 8150000000000000004)."""
+    duel = event_with("Abu Dhabi Grand Prix Head to Head",
+                      "Norris vs Piastri: who finishes ahead at the Abu Dhabi Grand Prix?",
+                      "610102", "8150000000000000004")  # fmt: skip
+    duel["markets"][0]["outcomes"] = json.dumps(["Lando Norris", "Oscar Piastri"])
+    return duel
+
+
+def drivers_title_event() -> dict[str, Any]:
+    """Norris for the 2024 drivers' title (market 590102, Yes token 8130000000000000004)."""
+    return event_with("2024 F1 Drivers' Championship Winner",
+                      "Will Lando Norris win the 2024 F1 Drivers' Championship?",
+                      "590102", "8130000000000000004")  # fmt: skip
+
+
+def constructors_title_event() -> dict[str, Any]:
+    """McLaren for the 2024 constructors' title (market 600102, Yes 8140000000000000004)."""
+    teams = event_with("2024 F1 Constructors' Championship Winner",
+                       "Will McLaren win the 2024 F1 Constructors' Championship?",
+                       "600102", "8140000000000000004")  # fmt: skip
+    teams["markets"][0]["groupItemTitle"] = "McLaren"
+    return teams
+
+
 def add_book(data: Polymarket, token: str, bid: str, ask: str) -> None:
     """A one-level book for `token`, shaped as the recorded ones."""
     book = copy.deepcopy(data.books["7110000000000000004"])

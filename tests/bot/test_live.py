@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +23,17 @@ from bot.fees import FeeSchedule
 from bot.live import LiveBroker
 from bot.models import MarketData, Order, OrderBook
 from bot.settings import BotSettings
-from tests.bot.conftest import add_book, event_with, order_champions, rows, store_order_markets
+from tests.bot.conftest import (
+    add_book,
+    constructors_title_event,
+    drivers_title_event,
+    duel_event,
+    event_with,
+    order_champions,
+    podium_event,
+    rows,
+    store_order_markets,
+)
 from tests.servers.clob_v2 import NEG_RISK_EXCHANGE, STANDARD_EXCHANGE, ClobV2, Exchange
 from tests.servers.polymarket import BEFORE_RACE, Polymarket
 from warehouse.db import transaction
@@ -44,28 +53,16 @@ def _markets() -> Polymarket:
     """The recorded winner event (neg-risk); a podium, a top 6, a points finish and a teammate
     duel (none neg-risk); the drivers' and constructors' titles (neg-risk); each with a book."""
     data = Polymarket()
-    podium = event_with("Abu Dhabi Grand Prix Podium Finish",
-                        "Will Lando Norris finish on the podium at the Abu Dhabi Grand Prix?",
-                        "570102", "8110000000000000004")  # fmt: skip
-    duel = event_with("Abu Dhabi Grand Prix Head to Head",
-                      "Norris vs Piastri: who finishes ahead at the Abu Dhabi Grand Prix?",
-                      "610102", "8150000000000000004")  # fmt: skip
-    duel["markets"][0]["outcomes"] = json.dumps(["Lando Norris", "Oscar Piastri"])
-    title = event_with("2024 F1 Drivers' Championship Winner",
-                       "Will Lando Norris win the 2024 F1 Drivers' Championship?",
-                       "590102", "8130000000000000004")  # fmt: skip
+    podium, duel, title = podium_event(), duel_event(), drivers_title_event()
     top6 = event_with("Abu Dhabi Grand Prix Top 6 Finish",
                       "Will Max Verstappen finish in the top 6 at the Abu Dhabi Grand Prix?",
                       "570201", "8160000000000000002")  # fmt: skip
     points = event_with("Abu Dhabi Grand Prix Points Finish",
                         "Will Oscar Piastri score points at the Abu Dhabi Grand Prix?",
                         "570301", "8170000000000000008")  # fmt: skip
-    teams = event_with("2024 F1 Constructors' Championship Winner",
-                       "Will McLaren win the 2024 F1 Constructors' Championship?",
-                       "600102", "8140000000000000004")  # fmt: skip
+    teams = constructors_title_event()
     top6["markets"][0]["groupItemTitle"] = "Max Verstappen"
     points["markets"][0]["groupItemTitle"] = "Oscar Piastri"
-    teams["markets"][0]["groupItemTitle"] = "McLaren"
     events = (podium, duel, title, top6, points, teams)
     for event, condition in zip(events, ("57", "61", "59", "58", "56", "60"), strict=True):
         event["markets"][0]["conditionId"] = "0x" + condition * 32

@@ -4,7 +4,6 @@ questions; a market the model cannot price (pole) is never traded."""
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -15,8 +14,12 @@ from bot.benchmark import from_warehouse
 from bot.fees import FeeSchedule
 from tests.bot.conftest import (
     add_book,
+    constructors_title_event,
+    drivers_title_event,
+    duel_event,
     event_with,
     order_champions,
+    podium_event,
     rows,
     run_abu_dhabi,
     running_bot,
@@ -41,19 +44,10 @@ from warehouse.schema import (
 @pytest.fixture
 def podium_market() -> Any:
     data = Polymarket()
-    duel = event_with("Abu Dhabi Grand Prix Head to Head",
-                  "Norris vs Piastri: who finishes ahead at the Abu Dhabi Grand Prix?",
-                  "610102", "8150000000000000004")  # fmt: skip
-    duel["markets"][0]["outcomes"] = json.dumps(["Lando Norris", "Oscar Piastri"])
-    data.events = [
-        event_with("Abu Dhabi Grand Prix Podium Finish",
-               "Will Lando Norris finish on the podium at the Abu Dhabi Grand Prix?",
-               "570102", "8110000000000000004"),
-        event_with("Abu Dhabi Grand Prix Pole Position",
-               "Will Lando Norris take pole at the Abu Dhabi Grand Prix?",
-               "580102", "8120000000000000004"),
-        duel,
-    ]  # fmt: skip
+    pole = event_with("Abu Dhabi Grand Prix Pole Position",
+                      "Will Lando Norris take pole at the Abu Dhabi Grand Prix?",
+                      "580102", "8120000000000000004")  # fmt: skip
+    data.events = [podium_event(), pole, duel_event()]
     for token, bid, ask in (("8110000000000000004", "0.58", "0.62"),
                             ("8150000000000000004", "0.53", "0.55")):  # fmt: skip
         add_book(data, token, bid, ask)
@@ -100,16 +94,10 @@ def test_a_podium_market_is_traded_on_the_order_champion_and_scored_as_yes_or_no
 @pytest.fixture
 def title_markets() -> Any:
     data = Polymarket()
-    drivers = event_with("2024 F1 Drivers' Championship Winner",
-                     "Will Lando Norris win the 2024 F1 Drivers' Championship?",
-                     "590102", "8130000000000000004")  # fmt: skip
-    teams = event_with("2024 F1 Constructors' Championship Winner",
-                   "Will McLaren win the 2024 F1 Constructors' Championship?",
-                   "600102", "8140000000000000004")  # fmt: skip
-    teams["markets"][0]["groupItemTitle"] = "McLaren"
+    drivers, teams = drivers_title_event(), constructors_title_event()
     verstappen = event_with("2024 F1 Drivers' Championship Winner",
-                        "Will Max Verstappen win the 2024 F1 Drivers' Championship?",
-                        "590101", "8130000000000000002")["markets"][0]  # fmt: skip
+                            "Will Max Verstappen win the 2024 F1 Drivers' Championship?",
+                            "590101", "8130000000000000002")["markets"][0]  # fmt: skip
     verstappen["groupItemTitle"] = "Max Verstappen"
     drivers["markets"].append(verstappen)
     data.events = [drivers, teams]

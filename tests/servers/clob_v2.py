@@ -40,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.servers.asgi import AsgiServer
 from tests.servers.polymarket import Polymarket
 
 CHAIN_ID = 137
@@ -435,25 +436,9 @@ class ClobV2:
         )
 
 
-class Exchange:
+class Exchange(AsgiServer):
     """`ClobV2` under uvicorn on a free port of 127.0.0.1 while entered."""
 
     def __init__(self, clob: ClobV2) -> None:
-        import uvicorn
-
+        super().__init__(clob.app())
         self.clob = clob
-        config = uvicorn.Config(clob.app(), host="127.0.0.1", port=0, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        (socket,) = self.server.servers[0].sockets
-        return f"http://127.0.0.1:{socket.getsockname()[1]}"
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)

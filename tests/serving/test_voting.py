@@ -10,8 +10,6 @@ import io
 import random
 import re
 import socket
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +24,7 @@ from apps.voting import CODES_PER_WINDOW, MAX_ATTEMPTS
 from serving.app import create_app
 from serving.auth import create_user
 from serving.settings import ServiceSettings
+from tests.servers.asgi import AsgiServer
 from warehouse.schema import Ballot, BallotChoice, Participation, SignInCode, SignInRequest
 
 SECRET = "v" * 48
@@ -405,28 +404,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class LiveServer:
+class LiveServer(AsgiServer):
     """The service under uvicorn in a thread, on a free port."""
 
     def __init__(self, settings: ServiceSettings) -> None:
-        import uvicorn
-
-        self.port = _free_port()
-        self.app = create_app(settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
+        super().__init__(create_app(settings))
 
 
 async def _post_all(
