@@ -16,6 +16,7 @@ class AsgiServer:
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.port = 0  # the bound port, once entered
 
     def __enter__(self) -> str:
         self.thread.start()
@@ -24,7 +25,8 @@ class AsgiServer:
             time.sleep(0.02)
         assert self.server.started, "uvicorn did not start within 30 s"
         (bound,) = self.server.servers[0].sockets
-        return f"http://127.0.0.1:{bound.getsockname()[1]}"
+        self.port = int(bound.getsockname()[1])
+        return f"http://127.0.0.1:{self.port}"
 
     def __exit__(self, *_: object) -> None:
         self.server.should_exit = True
