@@ -75,7 +75,7 @@ SBOM ?= sbom.cdx.json
 sbom: install
 	@mkdir -p build
 	$(UV) export --frozen --all-groups --all-extras --no-emit-project --format requirements-txt -o build/requirements.lock.txt --quiet
-	$(VENV)/bin/cyclonedx-py requirements build/requirements.lock.txt --pyproject pyproject.toml --output-reproducible -o $(SBOM) 2>/dev/null
+	$(VENV)/bin/cyclonedx-py requirements build/requirements.lock.txt --pyproject pyproject.toml --output-reproducible -o $(SBOM)
 	$(VENV)/bin/python tools/check_sbom.py $(SBOM) uv.lock
 
 bench: install

@@ -125,9 +125,7 @@ class LiveBroker(PaperBroker):
         affordable = math.floor(self.cash / fees.cost(order.price) * 100) / 100
         size = min(order.size, affordable)
         if size <= 0:
-            return self.record(
-                order, market, now, 0, 0, 0, f"unfunded-{uuid.uuid4().hex[:16]}", False
-            )
+            return self._none_filled(order, market, now, "unfunded")
         try:
             signed = self._client.create_limit_order(
                 token_id=order.token,
@@ -140,9 +138,7 @@ class LiveBroker(PaperBroker):
             return self._refused(order, market, now, f"{type(error).__name__}: {error}")
         if not answer.ok:
             if answer.code in ("fak_not_filled", "unmatched"):  # nothing at or under the limit
-                return self.record(
-                    order, market, now, 0, 0, 0, f"unmatched-{uuid.uuid4().hex[:16]}", False
-                )
+                return self._none_filled(order, market, now, "unmatched")
             return self._refused(order, market, now, f"{answer.code}: {answer.message}")
         if answer.status == "delayed":
             return self._after_delay(order, market, now, str(answer.order_id), fees)
@@ -181,6 +177,10 @@ class LiveBroker(PaperBroker):
         price = float(placed.price)
         fee = fees.fee(shares, price) if shares else 0.0
         return self.record(order, market, now, shares, shares * price, fee, order_id, False)
+
+    def _none_filled(self, order: Order, market: MarketData, now: dt.datetime, why: str) -> Trade:
+        """An order that went nowhere (no cash for it, nothing at its price): `unfilled`."""
+        return self.record(order, market, now, 0, 0, 0, f"{why}-{uuid.uuid4().hex[:16]}", False)
 
     def _refused(self, order: Order, market: MarketData, now: dt.datetime, why: str) -> Trade:
         log.warning("order on market %s not placed: %s", market.id, why)

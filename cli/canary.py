@@ -195,46 +195,41 @@ def read(url: str, client: httpx.Client) -> Scrape:
 
 @dataclass
 class Drive:
-    """Requests sent to `stable` and `canary` in `weight` proportion (the ingress's split)."""
+    """`requests` requests over `paths`, `weight` of them to the canary (the ingress's split)."""
 
-    stable: str
-    canary: str
     paths: Sequence[str]
+    requests: int
     weight: float = 0.10
     workers: int = 8
-    sent: dict[str, int] = field(default_factory=lambda: {"stable": 0, "canary": 0})
 
-    def warm(self) -> None:
+    def warm(self, stable: str, canary: str) -> None:
         """Each path, from every worker, to each instance: a new instance's first answers
         (connections opened, caches filled) are not what it serves once warm, and the
         deploy's window, too, starts after the canary is ready."""
-        plan = [(track, path) for track in ("stable", "canary") for path in self.paths]
+        plan = [(base, path) for base in (stable, canary) for path in self.paths]
         self._send(plan * self.workers)
-        self.sent = {"stable": 0, "canary": 0}
 
-    def run(self, requests: int, seed: int = 0) -> None:
+    def run(self, stable: str, canary: str, seed: int = 0) -> None:
         chooser = random.Random(seed)  # nosec B311 (a traffic split, not a secret)
         plan = [
-            ("canary" if chooser.random() < self.weight else "stable", chooser.choice(self.paths))
-            for _ in range(requests)
+            (canary if chooser.random() < self.weight else stable, chooser.choice(self.paths))
+            for _ in range(self.requests)
         ]
         self._send(plan)
 
     def _send(self, plan: list[tuple[str, str]]) -> None:
-        lock, workers = threading.Lock(), self.workers
-
         def work(chunk: list[tuple[str, str]]) -> None:
             with httpx.Client(timeout=30) as client:
-                for track, path in chunk:
-                    base = self.canary if track == "canary" else self.stable
+                for base, path in chunk:
                     try:
                         client.get(f"{base.rstrip('/')}{path}")
                     except httpx.TransportError:
                         pass  # the instance's own counters say what it answered
-                    with lock:
-                        self.sent[track] += 1
 
-        threads = [threading.Thread(target=work, args=(plan[i::workers],)) for i in range(workers)]
+        threads = [
+            threading.Thread(target=work, args=(plan[i :: self.workers],))
+            for i in range(self.workers)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -246,17 +241,16 @@ def compare_instances(
     canary: str,
     window_s: float = 60.0,
     drive: Drive | None = None,
-    drive_requests: int = 0,
     limits: Thresholds | None = None,
 ) -> Verdict:
-    """Scrape both, wait out the window (or drive `drive_requests` through it), scrape again,
-    decide on the differences."""
+    """Scrape both, wait out the window (or warm both up and `drive` traffic through it),
+    scrape again, decide on the differences."""
     with httpx.Client(timeout=30) as client:
-        if drive is not None and drive_requests:
-            drive.warm()
+        if drive is not None:
+            drive.warm(stable, canary)
         before = read(stable, client), read(canary, client)
-        if drive is not None and drive_requests:
-            drive.run(drive_requests)
+        if drive is not None:
+            drive.run(stable, canary)
         else:
             time.sleep(window_s)
         after = read(stable, client), read(canary, client)

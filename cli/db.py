@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.console import console, fail, working
+
+if TYPE_CHECKING:
+    from warehouse.backup import Report
 
 app = typer.Typer(
     help="Warehouse schema migrations (Alembic), backups and restores.", no_args_is_help=True
@@ -113,15 +117,11 @@ def restore(
     _report("restored", report, as_json)
 
 
-def _report(done: str, report: object, as_json: bool) -> None:
-    from warehouse.backup import Report
-
-    assert isinstance(report, Report)
+def _report(done: str, report: Report, as_json: bool) -> None:
     manifest = report.manifest
     if as_json:
-        figures = json.loads(manifest.to_json())
-        figures.update(location=report.location, rows=manifest.rows)
-        typer.echo(json.dumps({**figures, "seconds": round(report.seconds, 2)}))
+        figures = asdict(manifest) | {"location": report.location, "rows": manifest.rows}
+        typer.echo(json.dumps(figures | {"seconds": round(report.seconds, 2)}))
         return
     console.print(
         f"{done} {manifest.rows:,} rows in {len(manifest.tables)} tables "

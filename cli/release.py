@@ -60,9 +60,9 @@ def canary(
         except ValueError:
             fail(f"--window {window!r}: give seconds when comparing two URLs", code=2)
         paths = path or ["/api/v1/races", "/api/v1/drivers", "/health"]
-        driver = Drive(stable, canary_url, paths) if drive else None
+        driver = Drive(paths, drive) if drive else None
         with working("comparing the canary with the stable version"):
-            verdict = compare_instances(stable, canary_url, seconds, driver, drive, limits)
+            verdict = compare_instances(stable, canary_url, seconds, driver, limits)
     else:
         fail("give --stable and --canary URLs, or --prometheus", code=2)
     if as_json:

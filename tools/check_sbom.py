@@ -37,12 +37,12 @@ def listed(sbom: Path) -> dict[str, set[str]]:
     return found
 
 
-def check(sbom: Path, lock: Path) -> list[str]:
-    """What the lock holds that the SBOM does not list (name==version)."""
+def check(sbom: Path, packages: dict[str, str]) -> list[str]:
+    """What of the locked `packages` the SBOM does not list (name==version)."""
     found = listed(sbom)
     return sorted(
         f"{name}=={version}"
-        for name, version in locked(lock).items()
+        for name, version in packages.items()
         if version not in found.get(name, set())
     )
 
@@ -50,14 +50,15 @@ def check(sbom: Path, lock: Path) -> list[str]:
 def main(argv: list[str]) -> int:
     sbom, lock = Path(argv[0]), Path(argv[1])
     try:
-        missing = check(sbom, lock)
+        packages = locked(lock)
+        missing = check(sbom, packages)
     except (OSError, ValueError, KeyError) as error:
         print(f"{sbom}: {error}", file=sys.stderr)
         return 1
     if missing:
         print(f"{sbom} lacks {len(missing)} locked packages: {', '.join(missing)}", file=sys.stderr)
         return 1
-    print(f"{sbom}: CycloneDX, lists all {len(locked(lock))} packages of {lock}")
+    print(f"{sbom}: CycloneDX, lists all {len(packages)} packages of {lock}")
     return 0
 
 

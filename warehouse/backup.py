@@ -28,16 +28,14 @@ import sqlite3
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, inspect, text
 
 from warehouse.migrate import current_revision
-
-Progress = Callable[[str], None]
 
 
 class BackupError(RuntimeError):
@@ -97,16 +95,15 @@ def row_counts(connection: Connection) -> dict[str, int]:
 # -- backup
 
 
-def backup(engine: Engine, location: str, progress: Progress | None = None) -> Report:
+def backup(engine: Engine, location: str) -> Report:
     """Back the warehouse up to `location` (a file path or s3://bucket/key)."""
-    say = progress or (lambda _: None)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="f1-backup-") as scratch:
         dump = Path(scratch) / "warehouse.dump"
         if engine.dialect.name == "postgresql":
-            counts, tool = _pg_dump(engine, dump, say)
+            counts, tool = _pg_dump(engine, dump)
         elif engine.dialect.name == "sqlite":
-            counts, tool = _sqlite_backup(engine, dump, say)
+            counts, tool = _sqlite_backup(engine, dump)
         else:
             raise BackupError(f"no backup for a {engine.dialect.name} warehouse")
         manifest = Manifest(
@@ -118,44 +115,42 @@ def backup(engine: Engine, location: str, progress: Progress | None = None) -> R
             sha256=_sha256(dump),
             tool=tool,
         )
-        say(f"writing {location}")
         _put(dump, location)
         _put_text(manifest.to_json(), manifest_location(location))
     return Report(location, manifest, time.perf_counter() - started)
 
 
-def _pg_dump(engine: Engine, dump: Path, say: Progress) -> tuple[dict[str, int], str]:
-    tool = _pg_tool("pg_dump", engine)
+def _pg_dump(engine: Engine, dump: Path) -> tuple[dict[str, int], str]:
+    tool, version = _pg_tool("pg_dump", engine)
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
         snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-        say("counting rows in the dump's snapshot")
         counts = row_counts(connection)
-        say(f"pg_dump of {sum(counts.values()):,} rows")
         _run(
             [tool, "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
              f"--file={dump}", *_libpq(engine)],
             engine,
         )  # fmt: skip
         connection.rollback()
-    return counts, _version(tool)
+    return counts, version
 
 
-def _sqlite_backup(engine: Engine, dump: Path, say: Progress) -> tuple[dict[str, int], str]:
-    source = _sqlite_path(engine)
-    say("copying with the SQLite backup API")
-    with sqlite3.connect(source) as live, sqlite3.connect(dump) as copy:
-        live.backup(copy)
-    copy.close()
-    live.close()
-    from sqlalchemy import create_engine
+def _sqlite_backup(engine: Engine, dump: Path) -> tuple[dict[str, int], str]:
+    with closing(sqlite3.connect(_sqlite_path(engine))) as live:
+        with closing(sqlite3.connect(dump)) as copy:
+            live.backup(copy)
+    return _sqlite_counts(dump), f"sqlite3 {sqlite3.sqlite_version}"
 
-    copied = create_engine(f"sqlite:///{dump}")
+
+def _sqlite_counts(path: Path) -> dict[str, int]:
+    """Every table's rows in the SQLite file at `path` (raises on a file that is not sound)."""
+    copied = create_engine(f"sqlite:///{path}")
     try:
         with copied.connect() as connection:
-            counts = row_counts(connection)
+            if connection.exec_driver_sql("PRAGMA quick_check").scalar_one() != "ok":
+                raise BackupError(f"{path} fails SQLite's quick_check")
+            return row_counts(connection)
     finally:
         copied.dispose()
-    return counts, f"sqlite3 {sqlite3.sqlite_version}"
 
 
 # -- restore
@@ -166,12 +161,9 @@ def read_manifest(location: str) -> Manifest:
     return Manifest.from_json(_get_text(where), where)
 
 
-def restore(
-    engine: Engine, location: str, force: bool = False, progress: Progress | None = None
-) -> Report:
+def restore(engine: Engine, location: str, force: bool = False) -> Report:
     """Restore the backup at `location` into the warehouse of `engine`, all or nothing, and
     check that every table holds the rows the manifest lists."""
-    say = progress or (lambda _: None)
     started = time.perf_counter()
     manifest = read_manifest(location)
     if manifest.backend != engine.dialect.name:
@@ -195,25 +187,22 @@ def restore(
         )
     with tempfile.TemporaryDirectory(prefix="f1-restore-") as scratch:
         dump = Path(scratch) / "warehouse.dump"
-        say(f"reading {location}")
         _get(location, dump)
         if _sha256(dump) != manifest.sha256:
             raise BackupError(f"{location} does not match its manifest's SHA-256: not restoring")
         engine.dispose()  # no pooled connection holds a table the restore drops
-        say(f"restoring {manifest.rows:,} rows")
         if manifest.backend == "postgresql":
             _run(
-                [_pg_tool("pg_restore", engine), "--clean", "--if-exists", "--no-owner",
+                [_pg_tool("pg_restore", engine)[0], "--clean", "--if-exists", "--no-owner",
                  "--no-privileges", "--single-transaction", "--exit-on-error",
                  *_libpq(engine), str(dump)],
                 engine,
             )  # fmt: skip
         else:
             _check_sqlite_dump(dump, manifest, location)  # before the live file is touched
-            with sqlite3.connect(dump) as copy, sqlite3.connect(_sqlite_path(engine)) as live:
-                copy.backup(live)
-            copy.close()
-            live.close()
+            with closing(sqlite3.connect(dump)) as copy:
+                with closing(sqlite3.connect(_sqlite_path(engine))) as live:
+                    copy.backup(live)
     with engine.connect() as connection:
         found = row_counts(connection)
     wrong = {
@@ -229,19 +218,12 @@ def restore(
 
 def _check_sqlite_dump(dump: Path, manifest: Manifest, location: str) -> None:
     """The copy is a sound SQLite file holding the rows its manifest lists."""
-    from sqlalchemy import create_engine
-
-    copied = create_engine(f"sqlite:///{dump}")
     try:
-        with copied.connect() as connection:
-            check = connection.exec_driver_sql("PRAGMA quick_check").scalar_one()
-            counts = row_counts(connection) if check == "ok" else {}
+        counts = _sqlite_counts(dump)
     except Exception as error:  # sqlite3 says "file is not a database", "malformed", …
         why = f"{location} is damaged ({error.__class__.__name__}): not restoring"
         raise BackupError(why) from None
-    finally:
-        copied.dispose()
-    if check != "ok" or counts != manifest.tables:
+    if counts != manifest.tables:
         raise BackupError(f"{location} is damaged or not its manifest's dump: not restoring")
 
 
@@ -257,25 +239,24 @@ def _libpq(engine: Engine) -> list[str]:
     return [*args, f"--dbname={url.database}"]
 
 
-def _pg_tool(name: str, engine: Engine) -> str:
-    """`name` on PATH, at least as new as the server (pg_dump refuses an older one)."""
+def _pg_tool(name: str, engine: Engine) -> tuple[str, str]:
+    """`name` on PATH, at least as new as the server (pg_dump refuses an older one), and its
+    version line."""
     found = shutil.which(name)
     if found is None:
         raise BackupError(f"{name} is not installed (Debian: apt-get install postgresql-client)")
     with engine.connect() as connection:
         server = int(connection.execute(text("SHOW server_version_num")).scalar_one()) // 10000
-    client = int(re.search(r"(\d+)", _version(found).split()[-1])[1])  # type: ignore[index]
+    version = subprocess.run(
+        [found, "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    client = int(re.search(r"(\d+)", version.split()[-1])[1])  # type: ignore[index]
     if client < server:
         raise BackupError(
             f"{name} {client} cannot work with a PostgreSQL {server} server: install "
             f"postgresql-client-{server} or newer"
         )
-    return found
-
-
-def _version(tool: str) -> str:
-    answer = subprocess.run([tool, "--version"], capture_output=True, text=True, check=True)
-    return answer.stdout.strip()
+    return found, version
 
 
 def _run(command: list[str], engine: Engine) -> None:
