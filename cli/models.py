@@ -44,6 +44,7 @@ def backtest(
     from rich.table import Table
 
     from pipelines.backtest import START, log_to_mlflow, report, walk_forward, write_report
+    from pipelines.era_openers import era_openers
     from pipelines.training_data import labelled
     from warehouse.artifacts import publish
 
@@ -59,7 +60,8 @@ def backtest(
         return
     with progress_callback() as progress:
         forecasts, model = walk_forward(rows, stage, first, last, start or START, progress)
-    result = report(forecasts, stage)
+        result = report(forecasts, stage)
+        result["era_openers"] = era_openers(rows, stage, start or START, progress)
     paths = write_report(result, model, out)
     table = Table(
         "model",
@@ -82,12 +84,46 @@ def backtest(
             str(m["races"]),
         )
     console.print(table)
+    console.print(_era_table(result["era_openers"]))
     for path in paths:
         console.print(f"wrote {path}", soft_wrap=True)
     for url in publish(paths, f"reports/backtest/{stage}-{first}-{last}"):
         console.print(f"published {url}", soft_wrap=True)
     run_id = log_to_mlflow(result, paths, start or START)
     console.print(f"logged to MLflow as run {run_id}", soft_wrap=True)
+
+
+def _era_table(section: dict[str, Any]) -> Any:
+    """The era openers as a table: log loss / Brier of each variant and baseline, and the
+    frozen model against the first baseline with its 95% interval."""
+    from rich.table import Table
+
+    from spec import stage as spec_stage
+
+    first = spec_stage(section["stage"]).baseline.rule
+    names = ["frozen", "online", *section["baselines"]]
+    table = Table(
+        "opener",
+        "races",
+        *names,
+        f"frozen − {first} (log loss, 95%)",
+        title=f"Era openers, {section['stage']} (log loss / Brier; trained on earlier seasons)",
+    )
+    for season, windows in section["seasons"].items():
+        for window, cell in windows.items():
+            pair = next(c for c in cell["comparisons"] if c["a"] == "frozen" and c["b"] == first)[
+                "log_loss"
+            ]
+            table.add_row(
+                f"{season} {window.replace('_', ' ')}",
+                str(cell["races"]),
+                *(
+                    f"{cell['metrics'][n]['log_loss']:.3f} / {cell['metrics'][n]['brier']:.4f}"
+                    for n in names
+                ),  # fmt: skip
+                f"{pair['diff']:+.3f} [{pair['low']:+.3f}, {pair['high']:+.3f}]",
+            )
+    return table
 
 
 def backtest_markets(

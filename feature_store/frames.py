@@ -13,8 +13,9 @@ QUERIES = {
     "r.fp1_time, r.fp2_date, r.fp2_time, r.fp3_date, r.fp3_time, r.quali_date, r.quali_time, "
     "r.sprint_date, r.sprint_time, r.sprint_quali_date, r.sprint_quali_time, "
     "c.ref AS circuit_ref FROM races r JOIN circuits c ON c.id = r.circuit_id",
-    "results": "SELECT race_id, driver_id, team_id, position, position_order, position_text, "
-    "points FROM race_results",
+    "results": "SELECT r.race_id, r.driver_id, d.ref AS driver_ref, r.team_id, t.ref AS team_ref, "
+    "r.position, r.position_order, r.position_text, r.points FROM race_results r "
+    "JOIN drivers d ON d.id = r.driver_id JOIN teams t ON t.id = r.team_id",
     "qualifying": "SELECT q.race_id, q.driver_id, d.ref AS driver_ref, q.team_id, "
     "t.ref AS team_ref, q.position, q.q1, q.q2, q.q3 FROM qualifying_results q "
     "JOIN drivers d ON d.id = q.driver_id JOIN teams t ON t.id = q.team_id",
@@ -25,6 +26,10 @@ QUERIES = {
     "pit_stops": "SELECT p.race_id, r.team_id, p.milliseconds FROM pit_stops p "
     "JOIN race_results r ON r.race_id = p.race_id AND r.driver_id = p.driver_id "
     "WHERE p.milliseconds IS NOT NULL",
+    # declared renames whose two teams are both in the warehouse (feature_store/lineage.py)
+    "lineage": "SELECT t.id AS team_id, l.from_season, p.id AS predecessor_id "
+    "FROM team_lineage l JOIN teams t ON t.ref = l.team_ref "
+    "JOIN teams p ON p.ref = l.predecessor_ref",
     # forecasts only, each with when it was issued: an observation never becomes a feature
     "weather": "SELECT race_id, issued_at, air_temperature_c, precipitation_mm, condition "
     "FROM weather WHERE source <> 'archive'",
@@ -43,6 +48,7 @@ class Frames:
     pit_stops: pd.DataFrame
     lap_times: pd.DataFrame
     weather: pd.DataFrame
+    lineage: pd.DataFrame
 
 
 def read_sql(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, exists, null, select
 
-from feature_store.build import NoLineup, build_views, previous_lineup
+from feature_store.build import NoLineup, build_views, previous_lineup, race_entrants
 from feature_store.frames import load_frames
 from feature_store.store import Manifest, read_offline, store_root
 from spec import STAGE_NAMES, STAGES
@@ -66,8 +66,8 @@ def get_entry_features(
     if race.empty:
         raise NoEntrants(f"race {season} round {round_} is not in the warehouse")
     race_id, idx = (int(race[column].to_numpy()[0]) for column in ("race_id", "idx"))
-    entrants = frames.qualifying[frames.qualifying["race_id"] == race_id]
-    if entrants.empty:
+    entrants = race_entrants(frames, [race_id])
+    if not (frames.qualifying["race_id"] == race_id).any():
         if known.uses("qualifying"):
             earlier = [s.name for s in STAGES if not s.uses("qualifying")]
             raise NoEntrants(

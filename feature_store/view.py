@@ -3,7 +3,8 @@
 Stages: `pre_quali`, only what was known before the race weekend (every earlier race); and
 `post_quali`, which adds this race's qualifying, its sprint when the weekend had one (both are
 run before the race), i.e. what is known at the start of the race. A race's own result is
-never a feature of it. Entrants are the drivers on the race's qualifying list.
+never a feature of it. Entrants are the drivers on the race's qualifying list and the season's
+line-up (feature_store/build.py `race_entrants`: a driver without a qualifying lap still races).
 """
 
 from __future__ import annotations
@@ -53,7 +54,27 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "team_elo",
-        "team's ELO, rated on the best-placed car of each race",
+        "team's ELO, rated on the best-placed car of each race; a renamed team keeps its"
+        " predecessor's (TEAM_LINEAGE), a new team starts where earlier newcomers stood after"
+        " their first season",
+        "ELO points",
+        BEFORE,
+        low=500,
+        high=3000,
+    ),
+    Feature(
+        "team_elo_era",
+        "the team's ELO within the current technical era: as team_elo, but every team starts"
+        " level again in a season of ERA_STARTS (the cars start afresh)",
+        "ELO points",
+        BEFORE,
+        low=500,
+        high=3000,
+    ),
+    Feature(
+        "driver_skill",
+        "driver's rating from duels with his teammates only (the car cancels out); ELO, K=32,"
+        " pulled 10 % toward 1500 each winter",
         "ELO points",
         BEFORE,
         low=500,
@@ -188,6 +209,16 @@ FEATURES: tuple[Feature, ...] = (
         high=10,
     ),
     Feature(
+        "team_season_gap",
+        "mean qualifying gap to pole of the team's best car over this season's earlier races"
+        " (each gap capped at 10 %; none before the team's first qualifying of the season)",
+        "% of pole time",
+        SEASON_BEFORE,
+        nullable=True,
+        low=0,
+        high=10,
+    ),
+    Feature(
         "teammate_quali_gap5",
         "mean qualifying gap to the teammate(s) over the driver's last 5 qualifyings (driver"
         " pace in the same car; negative: faster)",
@@ -286,7 +317,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "grid",
-        "qualifying position (the provisional grid; penalties are not known before the race)",
+        "qualifying position (the provisional grid; penalties are not known before the race);"
+        " an entrant without one is placed at the back",
         "position",
         "this race's qualifying",
         "qualifying",
@@ -304,6 +336,18 @@ FEATURES: tuple[Feature, ...] = (
         nullable=True,
         low=0,
         high=2000,
+    ),
+    Feature(
+        "team_elo_agreement",
+        "how well the carried team ratings agree with this race's qualifying: Spearman's"
+        " correlation between the entrants' team_elo and their qualifying order (1: the grid is"
+        " in rating order; none with fewer than 4 on the grid)",
+        "correlation −1–1",
+        "this race's qualifying",
+        "qualifying",
+        nullable=True,
+        low=-1,
+        high=1,
     ),
     Feature(
         "sprint_finish",

@@ -1,27 +1,199 @@
 """A conditional logit: P(driver i wins race r) = softmax over r's entrants of β·x_i.
 
 The inputs are few and compared within the race (a rating only matters against the field).
-Two of them let the model learn how much carried-over ratings are worth: the ELO differences
-again, times the view's `era_opening` (1 at round 1 of a season that opens a new technical era,
-0 from round 11 and in other seasons). A negative coefficient there discounts the ratings
-carried over a rule change. Fitted by L-BFGS on the race-softmax log loss with a small ridge
-penalty on standardised inputs; coefficient × value explains each prediction exactly.
+They let the model learn, within a season, how much the past is worth:
+- the team's rating carried over from earlier seasons counts in proportion to how well it
+  agrees with this race's qualifying order (squared, none when it disagrees): a new pecking
+  order on the grid silences it;
+- the team's rating within the current technical era restarts level when the rules change;
+- this season's qualifying pace of the car gains weight with each race run (n / (n + 3));
+- the driver's own part is his rating against his teammates, which a new car does not reset;
+- the grid counts more in a new era's first races (−log grid × era_opening);
+- how much the grid and pole count is refitted on the last RECENT_SEASONS seasons (`RECENT`),
+  the other inputs held: how often pole wins changes with the cars and the rules.
+Fitted by L-BFGS on the race-softmax log loss with a small ridge penalty on standardised
+inputs; coefficient × value explains each prediction exactly.
+
+Each input is declared once in `INPUTS_BY_NAME` (its words, its unit and how it is computed);
+`INPUTS` says which a stage uses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
 from models.probability import race_softmax
-from spec import stage as spec_stage
 
 GAP_CAP = 10.0  # % of pole; slower laps (or none) count as 10 %
+SEASON_EVIDENCE = 3.0  # earlier races of the season at which its pace counts half
+RECENT_SEASONS = 5  # the seasons the RECENT inputs are refitted on
 
-INPUTS: dict[str, tuple[str, ...]] = {
+
+class Race:
+    """Feature rows of races, with each race's best of a column (`ufunc.at` on race codes:
+    the service computes one race per request, where pandas' groupby costs milliseconds)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.codes, uniques = pd.factorize(frame["race_id"].to_numpy())
+        self.races = len(uniques)
+
+    def column(self, name: str) -> np.ndarray:
+        return self.frame[name].to_numpy(dtype=float, na_value=np.nan)
+
+    def best(self, values: np.ndarray, reduce: np.ufunc) -> np.ndarray:
+        """Each row's race's max (np.fmax) or min (np.fmin), NaN ignored (NaN if all are)."""
+        found = np.full(self.races, -np.inf if reduce is np.fmax else np.inf)
+        reduce.at(found, self.codes, values)
+        found[np.isinf(found)] = np.nan
+        return found[self.codes]
+
+    def vs_best(self, name: str, scale: float) -> np.ndarray:
+        """The value against the race's highest (unknown: 0), in units of `scale`."""
+        values = np.nan_to_num(self.column(name), nan=0.0)
+        return (values - self.best(values, np.fmax)) / scale
+
+    def behind_best(self, name: str) -> np.ndarray:
+        """How far behind the race's lowest (lower is better; unknown: the field's worst, or
+        GAP_CAP when nobody's is known)."""
+        values = self.column(name)
+        values = np.where(np.isnan(values), self.best(values, np.fmax), values)
+        values = np.nan_to_num(values, nan=GAP_CAP)
+        return values - self.best(values, np.fmin)
+
+    def grid(self) -> np.ndarray:
+        return np.clip(self.column("grid"), 1, None)
+
+    def season_weight(self) -> np.ndarray:
+        """How much this season's evidence counts: n / (n + SEASON_EVIDENCE), n the season's
+        earlier races."""
+        done = np.clip(self.column("round_number") - 1, 0, None)
+        return done / (done + SEASON_EVIDENCE)
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of the logit: its words, the factor to the unit the words name, and how it is
+    computed from a race's feature rows."""
+
+    name: str
+    words: str
+    compute: Callable[[Race], np.ndarray]
+    shown: float = 1.0
+
+
+def _season_pace(race: Race) -> np.ndarray:
+    known = ~np.isnan(race.column("team_season_gap"))
+    return np.where(known, race.behind_best("team_season_gap"), 0.0) * race.season_weight()
+
+
+def _agreed_team_elo(race: Race) -> np.ndarray:
+    agreement = np.clip(np.nan_to_num(race.column("team_elo_agreement"), nan=0.0), 0, None)
+    return race.vs_best("team_elo", 100.0) * agreement**2
+
+
+_DECLARED = (
+    Input("neg_log_grid", "grid position", lambda r: -np.log(r.grid())),
+    Input("pole", "starting from pole (1 = yes)", lambda r: (r.grid() == 1).astype(float)),
+    Input(
+        "quali_gap",
+        "qualifying gap to pole (% of the pole lap)",
+        lambda r: np.clip(np.nan_to_num(r.column("quali_gap_pct"), nan=GAP_CAP), None, GAP_CAP),
+    ),
+    Input(
+        "grid_new_era",
+        "grid position in a new technical era's first races (weighted by era_opening)",
+        lambda r: -np.log(r.grid()) * np.nan_to_num(r.column("era_opening"), nan=0.0),
+    ),
+    Input(
+        "driver_skill_vs_best",
+        "driver's rating against his teammates, against the field's best (points)",
+        lambda r: r.vs_best("driver_skill", 100.0),
+        100.0,
+    ),
+    Input(
+        "team_elo_era_vs_best",
+        "team ELO within the current technical era against the field's best (points)",
+        lambda r: r.vs_best("team_elo_era", 100.0),
+        100.0,
+    ),
+    Input(
+        "team_elo_agreed",
+        "carried team ELO against the field's best, weighted by how well it agrees with this"
+        " race's qualifying (points)",
+        _agreed_team_elo,
+        100.0,
+    ),
+    Input(
+        "team_season_pace",
+        "the car's qualifying pace this season behind the best car (% of pole, weighted by the"
+        " season's races run)",
+        _season_pace,
+    ),
+    Input(
+        "form5_points_vs_best",
+        "mean points over the last 5 races against the field's best",
+        lambda r: r.vs_best("form5_points", 10.0),
+        10.0,
+    ),
+    Input(
+        "season_points_vs_best",
+        "championship points against the leader",
+        lambda r: r.vs_best("season_points", 25.0),
+        25.0,
+    ),
+    Input(
+        "form5_dnf",
+        "share of the last 5 races not finished",
+        lambda r: np.nan_to_num(r.column("form5_dnf"), nan=0.0),
+    ),
+    Input(
+        "quali_pace_vs_best",
+        "recent qualifying pace behind the field's best (% of pole)",
+        lambda r: r.behind_best("quali_pace3"),
+    ),
+    Input(
+        "team_quali_pace_vs_best",
+        "the car's recent qualifying pace behind the best car (% of pole)",
+        lambda r: r.behind_best("team_quali_pace3"),
+    ),
+)
+# The inputs of the logits registered before the era-aware inputs (December 2026), kept so a
+# registered version keeps answering as it was fitted until the next training replaces it.
+_LEGACY = (
+    Input("p2", "starting second (1 = yes)", lambda r: (r.grid() == 2).astype(float)),
+    Input(
+        "driver_elo_vs_best",
+        "driver ELO against the field's best (points)",
+        lambda r: r.vs_best("driver_elo", 100.0),
+        100.0,
+    ),
+    Input(
+        "team_elo_vs_best",
+        "team ELO against the field's best (points)",
+        lambda r: r.vs_best("team_elo", 100.0),
+        100.0,
+    ),
+    Input(
+        "driver_elo_vs_best_era",
+        "driver ELO carried into a new era's first races (points, weighted)",
+        lambda r: r.vs_best("driver_elo", 100.0) * np.nan_to_num(r.column("era_opening")),
+        100.0,
+    ),
+    Input(
+        "team_elo_vs_best_era",
+        "team ELO carried into a new era's first races (points, weighted)",
+        lambda r: r.vs_best("team_elo", 100.0) * np.nan_to_num(r.column("era_opening")),
+        100.0,
+    ),
+)
+LEGACY_INPUTS: dict[str, tuple[str, ...]] = {
     "pre_quali": (
         "driver_elo_vs_best",
         "team_elo_vs_best",
@@ -44,93 +216,46 @@ INPUTS: dict[str, tuple[str, ...]] = {
         "team_elo_vs_best_era",
     ),
 }
-# Each input in words, and the factor that turns it back into the unit shown beside it.
-WORDS = {
-    "neg_log_grid": "grid position",
-    "pole": "starting from pole (1 = yes)",
-    "p2": "starting second (1 = yes)",
-    "quali_gap": "qualifying gap to pole (% of the pole lap)",
-    "driver_elo_vs_best": "driver ELO against the field's best (points)",
-    "team_elo_vs_best": "team ELO against the field's best (points)",
-    "driver_elo_vs_best_era": "driver ELO carried into a new era's first races (points, weighted)",
-    "team_elo_vs_best_era": "team ELO carried into a new era's first races (points, weighted)",
-    "form5_points_vs_best": "mean points over the last 5 races against the field's best",
-    "season_points_vs_best": "championship points against the leader",
-    "form5_dnf": "share of the last 5 races not finished",
-    "quali_pace_vs_best": "recent qualifying pace behind the field's best (% of pole)",
-    "team_quali_pace_vs_best": "the car's recent qualifying pace behind the best car (% of pole)",
-    "teammate_quali_gap": "recent qualifying gap to the teammate (% of pole; negative: faster)",
-    "team_pit_delta": "the team's recent pit stops against the race's median stop (s)",
+INPUTS_BY_NAME: dict[str, Input] = {i.name: i for i in (*_DECLARED, *_LEGACY)}
+INPUTS: dict[str, tuple[str, ...]] = {
+    "pre_quali": (
+        "driver_skill_vs_best",
+        "team_elo_era_vs_best",
+        "team_season_pace",
+        "form5_points_vs_best",
+        "season_points_vs_best",
+        "form5_dnf",
+        "quali_pace_vs_best",
+        "team_quali_pace_vs_best",
+    ),
+    "post_quali": (
+        "neg_log_grid",
+        "pole",
+        "quali_gap",
+        "grid_new_era",
+        "driver_skill_vs_best",
+        "team_elo_era_vs_best",
+        "team_elo_agreed",
+        "team_season_pace",
+    ),
 }
-SHOWN = {
-    "driver_elo_vs_best": 100.0,
-    "team_elo_vs_best": 100.0,
-    "driver_elo_vs_best_era": 100.0,
-    "team_elo_vs_best_era": 100.0,
-    "form5_points_vs_best": 10.0,
-    "season_points_vs_best": 25.0,
-}
+# Inputs whose weight is refitted on the last RECENT_SEASONS seasons (chosen on 2006–2013).
+RECENT: dict[str, tuple[str, ...]] = {"pre_quali": (), "post_quali": ("neg_log_grid", "pole")}
+# Each input in words (for explanations; models/ensemble.py `describe`).
+WORDS = {i.name: i.words for i in INPUTS_BY_NAME.values()}
 
 
-def _inputs(frame: pd.DataFrame, stage: str) -> dict[str, np.ndarray]:
-    """The stage's logit inputs by name, each compared within its race. In numpy (a race's
-    best by `ufunc.at` on race codes): the service computes one race per request, where
-    pandas' groupby costs milliseconds."""
-    codes, uniques = pd.factorize(frame["race_id"].to_numpy())
-
-    def column(name: str) -> np.ndarray:
-        return frame[name].to_numpy(dtype=float, na_value=np.nan)
-
-    def best(values: np.ndarray, reduce: np.ufunc) -> np.ndarray:
-        """Each row's race's max (np.fmax) or min (np.fmin), NaN ignored (NaN if all are)."""
-        found = np.full(len(uniques), -np.inf if reduce is np.fmax else np.inf)
-        reduce.at(found, codes, values)
-        found[np.isinf(found)] = np.nan
-        return found[codes]
-
-    def vs_best(name: str, scale: float) -> np.ndarray:
-        values = np.nan_to_num(column(name), nan=0.0)
-        return (values - best(values, np.fmax)) / scale
-
-    def behind_best(name: str) -> np.ndarray:  # lower is better; unknown: the field's worst
-        values = column(name)
-        values = np.where(np.isnan(values), best(values, np.fmax), values)
-        values = np.nan_to_num(values, nan=GAP_CAP)
-        return values - best(values, np.fmin)
-
-    out: dict[str, np.ndarray] = {}
-    out["quali_pace_vs_best"] = behind_best("quali_pace3")
-    out["team_quali_pace_vs_best"] = behind_best("team_quali_pace3")
-    out["driver_elo_vs_best"] = vs_best("driver_elo", 100.0)
-    out["team_elo_vs_best"] = vs_best("team_elo", 100.0)
-    era = np.nan_to_num(column("era_opening"), nan=0.0)
-    out["driver_elo_vs_best_era"] = out["driver_elo_vs_best"] * era
-    out["team_elo_vs_best_era"] = out["team_elo_vs_best"] * era
-    if not spec_stage(stage).uses("qualifying"):
-        out["form5_points_vs_best"] = vs_best("form5_points", 10.0)
-        out["season_points_vs_best"] = vs_best("season_points", 25.0)
-        out["form5_dnf"] = np.nan_to_num(column("form5_dnf"), nan=0.0)
-    else:
-        grid = np.clip(column("grid"), 1, None)
-        out["neg_log_grid"] = -np.log(grid)
-        out["pole"] = (grid == 1).astype(float)
-        out["p2"] = (grid == 2).astype(float)
-        out["quali_gap"] = np.clip(np.nan_to_num(column("quali_gap_pct"), nan=GAP_CAP), None,
-                                   GAP_CAP)  # fmt: skip
-    return out
+def input_matrix(frame: pd.DataFrame, names: tuple[str, ...] | list[str]) -> np.ndarray:
+    """The named inputs for feature rows of races, as a (rows, inputs) array."""
+    race = Race(frame)
+    return np.column_stack([INPUTS_BY_NAME[name].compute(race) for name in names])
 
 
 def inputs(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
     """The stage's logit inputs for feature rows of races (race_id and the view's features),
     each compared within its race."""
-    out = _inputs(frame, stage)
-    return pd.DataFrame({name: out[name] for name in INPUTS[stage]}, index=frame.index)
-
-
-def input_matrix(frame: pd.DataFrame, stage: str) -> np.ndarray:
-    """`inputs` as a (rows, inputs) array, without building a frame."""
-    out = _inputs(frame, stage)
-    return np.column_stack([out[name] for name in INPUTS[stage]])
+    names = INPUTS[stage]
+    return pd.DataFrame(input_matrix(frame, names), index=frame.index, columns=list(names))
 
 
 @dataclass
@@ -142,53 +267,89 @@ class ConditionalLogit:
     coef: np.ndarray = field(default_factory=lambda: np.zeros(0))
     mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
     scale: np.ndarray = field(default_factory=lambda: np.ones(0))
+    names: tuple[str, ...] = ()  # the inputs it was fitted on (default: the stage's)
+
+    def __post_init__(self) -> None:
+        self.names = self.names or INPUTS[self.stage]
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; a logit registered before its inputs were stored used LEGACY_INPUTS."""
+        state.setdefault("names", LEGACY_INPUTS[state["stage"]])
+        self.__dict__.update(state)
 
     @property
     def columns(self) -> list[str]:
-        return list(INPUTS[self.stage])
+        return list(self.names)
 
     def fit(self, frame: pd.DataFrame) -> ConditionalLogit:
         """Maximise the winners' likelihood over the labelled races of `frame`."""
-        x = inputs(frame, self.stage).to_numpy(dtype=float)
+        x = input_matrix(frame, self.names)
         self.mean, self.scale = x.mean(axis=0), x.std(axis=0)
         self.scale[self.scale == 0] = 1.0
         z = (x - self.mean) / self.scale
         codes, uniques = pd.factorize(frame["race_id"].to_numpy())
         count = len(uniques)
         won = frame["won"].to_numpy(dtype=float)
-        races = max(float(won.sum()), 1.0)
-
-        def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
-            p = race_softmax(codes, count, z @ beta)
-            value = -np.log(np.clip(p[won == 1], 1e-300, None)).sum() / races
-            gradient = z.T @ (p - won) / races
-            penalty = self.ridge * beta @ beta
-            return value + penalty, gradient + 2 * self.ridge * beta
-
-        fitted = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B")
-        self.coef = fitted.x
+        self.coef = _fit(z, codes, count, won, np.zeros(z.shape[1]), self.ridge)
+        recent = [self.columns.index(name) for name in RECENT[self.stage] if name in self.names]
+        late = frame["season"].to_numpy() > frame["season"].max() - RECENT_SEASONS
+        if recent and late.any():
+            self.coef[recent] = self._refit(z[late], frame[late], recent)
         return self
+
+    def _refit(self, z: np.ndarray, frame: pd.DataFrame, which: list[int]) -> np.ndarray:
+        """The coefficients `which` fitted on these rows, the others' contribution held (the
+        ridge pulls toward the values fitted on every season)."""
+        others = [i for i in range(len(self.coef)) if i not in which]
+        offset = z[:, others] @ self.coef[others]
+        codes, uniques = pd.factorize(frame["race_id"].to_numpy())
+        won = frame["won"].to_numpy(dtype=float)
+        return _fit(z[:, which], codes, len(uniques), won, self.coef[which], self.ridge, offset)
 
     def values(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The inputs in the units WORDS names (the grid slot, ELO points…)."""
-        shown = inputs(frame, self.stage)
-        for column, factor in SHOWN.items():
-            if column in shown:
-                shown[column] = shown[column] * factor
+        shown = pd.DataFrame(
+            input_matrix(frame, self.names), index=frame.index, columns=self.columns
+        )
+        for column in shown.columns:
+            shown[column] = shown[column] * INPUTS_BY_NAME[column].shown
         if "neg_log_grid" in shown:
             shown["neg_log_grid"] = np.exp(-shown["neg_log_grid"])
         return shown
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """β_k · z_k per row and input (the logit is their sum)."""
-        z = (inputs(frame, self.stage).to_numpy(dtype=float) - self.mean) / self.scale
+        z = (input_matrix(frame, self.names) - self.mean) / self.scale
         return pd.DataFrame(z * self.coef, index=frame.index, columns=self.columns)
 
     def logits(self, frame: pd.DataFrame) -> np.ndarray:
         """β·z per row (the contributions' sum, in numpy: the service's path)."""
-        z = (input_matrix(frame, self.stage) - self.mean) / self.scale
+        z = (input_matrix(frame, self.names) - self.mean) / self.scale
         return np.asarray(z @ self.coef)
 
     def coefficients(self) -> dict[str, float]:
         """β per input, per standard deviation of the input."""
         return dict(zip(self.columns, (float(b) for b in self.coef), strict=True))
+
+
+def _fit(
+    z: np.ndarray,
+    codes: np.ndarray,
+    count: int,
+    won: np.ndarray,
+    prior: np.ndarray,
+    ridge: float,
+    offset: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """β maximising the winners' likelihood (per race) of softmax(offset + z·β) within each
+    race, with the L2 penalty ridge · |β − prior|²."""
+    races = max(float(won.sum()), 1.0)
+
+    def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
+        p = race_softmax(codes, count, offset + z @ beta)
+        value = -np.log(np.clip(p[won == 1], 1e-300, None)).sum() / races
+        gradient = z.T @ (p - won) / races
+        away = beta - prior
+        return value + ridge * away @ away, gradient + 2 * ridge * away
+
+    return np.asarray(minimize(loss, prior.copy(), jac=True, method="L-BFGS-B").x)

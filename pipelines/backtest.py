@@ -11,7 +11,6 @@ from typing import Any
 
 import pandas as pd
 
-from feature_store.view import ERA_STARTS
 from models.baselines import NAMES, baselines
 from models.ensemble import BASES, Ensemble, Recipe
 from models.metrics import paired_bootstrap, score
@@ -63,7 +62,8 @@ def walk_forward(
 
 def report(forecasts: pd.DataFrame, stage: str) -> dict[str, Any]:
     """`{"stage", "seasons", "baseline", "overall": {NAME: metrics}, "by_season": {YEAR: {NAME:
-    metrics}}, "era_openers": {YEAR: …}, "comparisons": [paired bootstrap, …]}`.
+    metrics}}, "comparisons": [paired bootstrap, …]}` (the era openers, which need their own
+    models, are pipelines/era_openers.py's section).
 
     The comparisons pair each model with the stage's baseline and every two models with each
     other (`ensemble` is the served one of them, so it is not paired again)."""
@@ -86,7 +86,6 @@ def report(forecasts: pd.DataFrame, stage: str) -> dict[str, Any]:
         "baseline": baseline,
         "overall": {name: score(forecasts, name) for name in names},
         "by_season": by_season,
-        "era_openers": {y: by_season[y] for y in by_season if int(y) in ERA_STARTS},
         "comparisons": [paired_bootstrap(forecasts, a, b) for a, b in pairs],
     }
 
@@ -96,10 +95,19 @@ def _short(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_report(result: dict[str, Any], model: Ensemble, out: Path) -> list[Path]:
-    """The JSON report at `out`, and beside it the PNG plots; every path written."""
+    """The JSON report at `out`, and beside it the PNG plots (the era openers' too, when the
+    report has them); every path written."""
+    from pipelines.era_openers import plot as era_plot  # it imports this module
+
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
-    return [out, *plots(result, model, out.with_suffix(""))]
+    paths = [out, *plots(result, model, out.with_suffix(""))]
+    if result.get("era_openers", {}).get("seasons"):
+        prefix = out.with_suffix("")
+        paths.append(
+            era_plot(result["era_openers"], prefix.with_name(prefix.name + "-era-openers.png"))
+        )
+    return paths
 
 
 def plots(result: dict[str, Any], model: Ensemble, prefix: Path) -> list[Path]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from feature_store.build import build_views, upcoming_lineup
+from feature_store.build import build_views, race_entrants, upcoming_lineup
 from feature_store.frames import Frames, load_frames
 from feature_store.store import (
     Manifest,
@@ -81,7 +81,7 @@ def build_features(
             lineup = None  # before the rebuilt races: the published rows stay
     if lineup is not None:
         entrants = pd.concat(
-            [frames.qualifying if entrants is None else entrants, lineup], ignore_index=True
+            [race_entrants(frames) if entrants is None else entrants, lineup], ignore_index=True
         )
     if entrants is not None and entrants.empty:
         views: dict[str, pd.DataFrame] = {}  # no race from `after` on has entrants yet
@@ -133,9 +133,9 @@ def _before(rows: pd.DataFrame, race: tuple[int, int]) -> pd.Series:
 
 
 def _entrants_from(frames: Frames, race: tuple[int, int]) -> pd.DataFrame:
-    """The qualifying entries of (season, round) and every later race."""
+    """The entrants of (season, round) and every later race."""
     later = frames.races[~_before(frames.races, race)]
-    return frames.qualifying[frames.qualifying["race_id"].isin(later["race_id"])]
+    return race_entrants(frames, later["race_id"].astype(int).tolist())
 
 
 def warehouse_changes(extras: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -23,11 +23,13 @@ FILES = (
     "constructor_standings.csv",
     "pit_stops.csv",
     "lap_times.csv",
+    "team_lineage.csv",
 )
-RACE_FILES = FILES[6:]  # rows that belong to one race (by raceId), races.csv aside
+RACE_FILES = FILES[6:-1]  # rows that belong to one race (by raceId), races.csv aside
 KEYS = {  # others: their first column
     "pit_stops.csv": ("raceId", "driverId", "stop"),
     "lap_times.csv": ("raceId", "driverId", "lap"),
+    "team_lineage.csv": ("constructorRef", "fromSeason"),
 }
 
 
@@ -90,7 +92,8 @@ def cut_before(tables: dict[str, Table], season: int, round_: int) -> dict[str, 
         ("constructors.csv", "constructorId", teams),
     ):
         out[name] = Table(tables[name].header, [r for r in tables[name].rows if r[column] in keep])
-    for name in ("circuits.csv", "status.csv", "seasons.csv"):
+    # declared renames name teams by ref and may come before the team: all of them stay
+    for name in ("circuits.csv", "status.csv", "seasons.csv", "team_lineage.csv"):
         if name in tables:
             out[name] = tables[name]
     return out

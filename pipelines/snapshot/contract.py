@@ -220,6 +220,20 @@ LAP_TIMES = FileSpec(
     optional=True,
 )
 
+# Ours, not F1DB's: renamed teams that continue an entry (see data/f1/SOURCE.md). By refs, so
+# a rename may be declared before the team's first race is loaded.
+TEAM_LINEAGE = FileSpec(
+    "team_lineage.csv",
+    "team_lineage",
+    (
+        _f("constructorRef", "team_ref", text),
+        _f("fromSeason", "from_season", integer),
+        _f("predecessorRef", "predecessor_ref", text),
+    ),
+    key=("constructorRef", "fromSeason"),
+    optional=True,
+)
+
 # Read in this order: every file's references point to files read before it.
 ENTITIES = (CIRCUITS, TEAMS, DRIVERS, STATUS, RACES)
 FACTS = (
@@ -230,5 +244,6 @@ FACTS = (
     CONSTRUCTOR_STANDINGS,
     PIT_STOPS,
     LAP_TIMES,
+    TEAM_LINEAGE,
 )
 FILES = ENTITIES + FACTS

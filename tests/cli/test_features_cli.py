@@ -43,7 +43,7 @@ def test_features_build_show_describe(history_copy: Path) -> None:
     built = _run("features", "build")
     assert built.exit_code == 0, built.output
     assert "published race_entry_features_v1 build " in built.stdout
-    assert "post_quali: 26,235 rows, 1,125 races, [1950, 1] … [2024, 24]" in built.stdout
+    assert "post_quali: 28,156 rows, 1,125 races, [1950, 1] … [2024, 24]" in built.stdout
     again = _run("features", "build", "--stage", "pre_quali", "--since", "2024", "--no-validate")
     assert again.exit_code == 0 and "0 races changed" in again.stdout
 

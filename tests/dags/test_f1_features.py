@@ -105,7 +105,7 @@ def test_a_clean_warehouse_is_validated_built_and_published(f1_features, history
     run = f1_features.test()
     assert run.state == "success"
     manifest = Manifest.read(store_root())
-    assert manifest is not None and manifest.stages["post_quali"]["rows"] == 26235
+    assert manifest is not None and manifest.stages["post_quali"]["rows"] == 28156
     event = asset_events("f1/features")[-1]
     assert event["build_id"] == manifest.build_id and event["version"] == 1
     assert len(event["races"]) == 1125 and event["races"][-1] == [2024, 24]

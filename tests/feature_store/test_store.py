@@ -22,12 +22,17 @@ def test_a_build_is_staged_then_published_and_a_rebuild_changes_nothing(
     assert Manifest.read(root) is None  # staged only
     manifest = publish_build(build, root)
     assert manifest.build_id == build.build_id and manifest.view == NAME
-    assert manifest.stages["post_quali"]["rows"] == 26235
+    assert manifest.stages["post_quali"]["rows"] == 28156
     assert manifest.stages["post_quali"]["last"] == [2024, 24]
     assert len(build.races) == 1125
 
     post = read_offline("post_quali", root)
-    assert list(post.columns[-3:]) == ["grid", "quali_gap_pct", "sprint_finish"]
+    assert list(post.columns[-4:]) == [
+        "grid",
+        "quali_gap_pct",
+        "team_elo_agreement",
+        "sprint_finish",
+    ]
     for feature in FEATURES:
         if "post_quali" in feature.stages and not feature.nullable:
             assert post[feature.name].notna().all(), feature.name

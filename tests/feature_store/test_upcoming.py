@@ -83,13 +83,19 @@ def test_the_next_race_is_published_with_the_current_lineups(
 @pytest.mark.parametrize("stage", ["pre_quali", "post_quali"])
 def test_logit_inputs_are_compared_within_each_race(stage: str) -> None:
     """Two races of two entrants: each input against its own race's best; an unknown
-    qualifying pace counts as the field's worst, or the cap when nobody's is known."""
+    qualifying pace counts as the field's worst, or the cap when nobody's is known; the
+    carried team rating counts by the square of its agreement with the grid (none when it
+    disagrees or is unknown); this season's pace by n / (n + 3) after n races."""
     frame = pd.DataFrame(
         {
             "race_id": [7, 7, 9, 9],
-            "driver_elo": [1900.0, 1700.0, 1500.0, np.nan],
-            "team_elo": [1800.0, 1800.0, 1600.0, 1400.0],
-            "era_opening": [1.0, 1.0, 0.0, 0.0],
+            "driver_skill": [1900.0, 1700.0, 1500.0, np.nan],
+            "team_elo": [1800.0, 1600.0, 1600.0, 1400.0],
+            "team_elo_era": [1500.0, 1550.0, 1600.0, 1400.0],
+            "team_elo_agreement": [0.5, 0.5, -0.3, -0.3],
+            "team_season_gap": [0.4, 1.0, np.nan, np.nan],
+            "round_number": [4.0, 4.0, 1.0, 1.0],
+            "era_opening": [0.7, 0.7, 0.0, 0.0],
             "quali_pace3": [0.5, np.nan, np.nan, np.nan],
             "team_quali_pace3": [0.2, 1.2, 0.0, 0.3],
             "form5_points": [18.0, 8.0, np.nan, 2.0],
@@ -100,8 +106,10 @@ def test_logit_inputs_are_compared_within_each_race(stage: str) -> None:
         }
     )
     x = inputs(frame, stage)
-    assert x["driver_elo_vs_best"].tolist() == [0.0, -2.0, 0.0, -15.0]  # unknown ELO: 0
-    assert x["driver_elo_vs_best_era"].tolist() == [0.0, -2.0, 0.0, -0.0]
+    assert x["driver_skill_vs_best"].tolist() == [0.0, -2.0, 0.0, -15.0]  # unknown: 0
+    assert x["team_elo_era_vs_best"].tolist() == [-0.5, 0.0, 0.0, -2.0]
+    # 3 races run: weight 3 / 6; the season's first race: none yet
+    assert x["team_season_pace"].tolist() == pytest.approx([0.0, 0.3, 0.0, 0.0])
     if stage == "pre_quali":
         assert x["quali_pace_vs_best"].tolist() == [0.0, 0.0, 0.0, 0.0]
         assert x["team_quali_pace_vs_best"].tolist() == pytest.approx([0.0, 1.0, 0.0, 0.3])
@@ -112,3 +120,5 @@ def test_logit_inputs_are_compared_within_each_race(stage: str) -> None:
         assert x["neg_log_grid"].tolist() == pytest.approx([0, -np.log(4), -np.log(2), 0])
         assert x["pole"].tolist() == [1.0, 0.0, 0.0, 1.0]  # no grid slot (0): back to 1
         assert x["quali_gap"].tolist() == [0.0, 1.5, 10.0, 10.0]
+        assert x["team_elo_agreed"].tolist() == pytest.approx([0.0, -0.5, 0.0, 0.0])
+        assert x["grid_new_era"].tolist() == pytest.approx([0, -np.log(4) * 0.7, 0, 0])

@@ -32,6 +32,7 @@ from warehouse.schema.racing import (
     RaceResult,
     SprintResult,
     Team,
+    TeamLineage,
     WeatherData,
 )
 from warehouse.schema.recipes import (
@@ -104,6 +105,7 @@ __all__ = [
     "RaceResult",
     "SprintResult",
     "Team",
+    "TeamLineage",
     "User",
     "SignInThrottle",
     "WeatherData",

@@ -51,6 +51,25 @@ class Team(Base):
     url: Mapped[str | None] = mapped_column(String(256))
 
 
+class TeamLineage(Base):
+    """A team that continues another's entry under a new name (Toro Rosso → AlphaTauri, Racing
+    Point → Aston Martin): from `from_season` on, `team_ref`'s history starts with
+    `predecessor_ref`'s. By refs, so a rename can be declared before the team's first race is
+    in the warehouse. Declared in data/f1/team_lineage.csv and loaded with the snapshot."""
+
+    __tablename__ = "team_lineage"
+    __table_args__ = (
+        UniqueConstraint("team_ref", "from_season"),
+        CheckConstraint("team_ref <> predecessor_ref", name="not_its_own_predecessor"),
+        CheckConstraint("from_season >= 1950", name="season_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_ref: Mapped[str] = mapped_column(String(64))
+    from_season: Mapped[int]
+    predecessor_ref: Mapped[str] = mapped_column(String(64))
+
+
 class Driver(Base):
     """A driver, keyed by its Ergast id (`max_verstappen`)."""
 
