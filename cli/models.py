@@ -106,7 +106,8 @@ def _era_table(section: dict[str, Any]) -> Any:
         "opener",
         "races",
         *names,
-        f"frozen − {first} (log loss, 95%)",
+        f"frozen − {first}: log loss [95%]",
+        "Brier [95%]",
         title=f"Era openers, {section['stage']} (log loss / Brier; trained on earlier seasons)",
     )
     for season, windows in section["seasons"].items():
@@ -121,7 +122,8 @@ def _era_table(section: dict[str, Any]) -> Any:
                     f"{cell['metrics'][n]['log_loss']:.3f} / {cell['metrics'][n]['brier']:.4f}"
                     for n in names
                 ),  # fmt: skip
-                f"{pair['diff']:+.3f} [{pair['low']:+.3f}, {pair['high']:+.3f}]",
+                "{diff:+.3f} [{low:+.3f}, {high:+.3f}]".format(**pair["log_loss"]),
+                "{diff:+.4f} [{low:+.4f}, {high:+.4f}]".format(**pair["brier"]),
             )
     return table
 

@@ -88,6 +88,13 @@ class Input:
     shown: float = 1.0
 
 
+def _slowest_if_unknown(race: Race, name: str) -> np.ndarray:
+    """The column, an unknown value the race's highest known (GAP_CAP when none is known)."""
+    values = race.column(name)
+    return np.nan_to_num(np.where(np.isnan(values), race.best(values, np.fmax), values),
+                         nan=GAP_CAP)  # fmt: skip
+
+
 def _season_pace(race: Race) -> np.ndarray:
     known = ~np.isnan(race.column("team_season_gap"))
     return np.where(known, race.behind_best("team_season_gap"), 0.0) * race.season_weight()
@@ -103,8 +110,8 @@ _DECLARED = (
     Input("pole", "starting from pole (1 = yes)", lambda r: (r.grid() == 1).astype(float)),
     Input(
         "quali_gap",
-        "qualifying gap to pole (% of the pole lap)",
-        lambda r: np.clip(np.nan_to_num(r.column("quali_gap_pct"), nan=GAP_CAP), None, GAP_CAP),
+        "qualifying gap to pole (% of the pole lap; no time: the field's slowest)",
+        lambda r: np.clip(_slowest_if_unknown(r, "quali_gap_pct"), None, GAP_CAP),
     ),
     Input(
         "grid_new_era",

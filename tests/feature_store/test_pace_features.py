@@ -1,12 +1,14 @@
-"""Qualifying pace and pit-stop features, worked out from the raw tables for Norris before the
-2024 Austrian GP (round 11), and their as-of rule: this race's own qualifying and stops never
-move them, on SQLite and PostgreSQL."""
+"""Qualifying pace (over the last races and this season), pit-stop features and the grid's
+agreement with the team ratings, worked out from the raw tables for Norris before the 2024
+Austrian GP (round 11), and their as-of rule: this race's own qualifying and stops never move
+the history features, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import spearmanr
 from sqlalchemy import text
 
 from feature_store.build import build_views
@@ -48,6 +50,7 @@ def test_pace_features_by_hand(history) -> None:
     views = build_views(load_frames(history))
     row = _norris(views, ROUND)
     with history.connect() as connection:
+        season = _quali(connection, list(range(1, ROUND + 1)))
         quali = _quali(connection, list(range(6, ROUND)))
         stops = pd.read_sql(
             text(
@@ -67,6 +70,15 @@ def test_pace_features_by_hand(history) -> None:
     assert row["teammate_quali_gap5"] == pytest.approx(
         (norris[last5] - piastri[last5]).mean(), abs=1e-9
     )
+    # this season's pace of the car: McLaren's best gap in rounds 1–10, capped at 10 %
+    best = season[season["team"] == "mclaren"].groupby("round")["gap"].min().clip(upper=10)
+    assert row["team_season_gap"] == pytest.approx(best[best.index < ROUND].mean(), abs=1e-9)
+    # how well the carried team ratings agree with this race's qualifying order
+    post = views["post_quali"]
+    race = post[(post["season"] == SEASON) & (post["round"] == ROUND)]
+    rho = spearmanr(race["team_elo"], -race["grid"]).statistic
+    assert race["team_elo_agreement"].tolist() == pytest.approx([rho] * len(race), abs=1e-12)
+    assert 0.3 < rho < 1  # 2024: the ratings knew the order, not exactly
     stops = stops[stops["milliseconds"] <= 120_000]
     race_median = stops.groupby("round")["milliseconds"].median()
     team_median = stops[stops["team"] == "mclaren"].groupby("round")["milliseconds"].median()
@@ -102,7 +114,13 @@ def test_a_race_own_qualifying_and_stops_move_only_later_races(history) -> None:
             after = build_views(load_frames(connection))
         finally:
             transaction.rollback()
-    columns = ["quali_pace3", "team_quali_pace3", "teammate_quali_gap5", "team_pit_delta3"]
+    columns = [
+        "quali_pace3",
+        "team_quali_pace3",
+        "teammate_quali_gap5",
+        "team_pit_delta3",
+        "team_season_gap",
+    ]
     assert _norris(after, ROUND)[columns].equals(_norris(before, ROUND)[columns])
     moved = _norris(after, ROUND + 1)[columns] != _norris(before, ROUND + 1)[columns]
     assert moved.all(), moved
