@@ -7,7 +7,12 @@ April, July and October, 07:00 UTC (after the Monday backstop ingest), when race
 since the newest version was trained (otherwise the run is skipped: nothing new to learn; the
 param `force` trains anyway). Every race reaches the features, and so the predictions, within
 hours without retraining (ELO, form, standings, the grid); what a retraining changes is how
-much each feature weighs, which a quarter's races move little. A training run costs two CPU
+much each feature weighs, which a quarter's races move little. What the winner model learns
+within a season (this season's pace of each car, the team ratings within the technical era,
+how well the carried ratings agree with today's grid) is in those features too, so a new era
+is followed race by race without a training: refitting after every race was no better than
+the model frozen for the season on the era openers 2014, 2017 and 2022 (docs/MODELS.md),
+so the cadence stays quarterly. A training run costs two CPU
 minutes, and the quarterly cadence keeps a whole season's replay within its time. The
 timetable never starts a catch-up run when unpaused.
 

@@ -105,7 +105,7 @@ def previous_lineup(frames: Frames, idx: int, race_id: int) -> pd.DataFrame:
     for previous in earlier["race_id"]:
         lineup = race_entrants(frames, [int(previous)])
         if not lineup.empty:
-            return lineup.assign(race_id=race_id, position=pd.NA, q1=None, q2=None, q3=None)
+            return lineup.assign(race_id=race_id, position=np.nan, q1=None, q2=None, q3=None)
     raise NoLineup("no earlier race has a lineup")
 
 

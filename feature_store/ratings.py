@@ -7,7 +7,7 @@ agree with it.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -100,7 +100,7 @@ def current_ratings(frames: Frames) -> dict[str, dict[int, float]]:
         ("driver", rater(log, "driver_id", DRIVER)),
         ("team", rater(team_log(log), "entry_id", TEAM)),
     ):
-        latest: dict[Hashable, tuple[float, int]] = rated.state
+        latest = cast(dict[int, tuple[float, int]], rated.state)  # keyed by ids
         out[kind] = {int(c): carried(r, s, season, rated.config) for c, (r, s) in latest.items()}
     teams = log.sort_values("idx", kind="stable").drop_duplicates("team_id", keep="last")
     teams = teams[["team_id", "season"]]

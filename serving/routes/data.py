@@ -10,8 +10,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, exists, func, select
 
-from feature_store.build import current_ratings
 from feature_store.frames import load_frames
+from feature_store.ratings import current_ratings
 from serving.deps import SessionDep, SessionRoute
 from warehouse.schema import Circuit, Driver, DriverStanding, Race, RaceResult, Team
 
