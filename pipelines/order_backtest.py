@@ -47,7 +47,7 @@ MARKETS = tuple(spec.MARKETS)  # win, podium, top6, points, dnf
 ALPHAS = (0.6, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5)
 DEVELOPMENT = (2006, 2013)
 # The placing temperature per stage, chosen by `develop` on DEVELOPMENT (docs/MODELS.md).
-ALPHA = {"pre_quali": 0.8, "post_quali": 1.0}
+ALPHA = {"pre_quali": 0.9, "post_quali": 0.9}
 Progress = Callable[[str, int, int], None]
 
 
