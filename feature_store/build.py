@@ -76,8 +76,7 @@ def race_entrants(frames: Frames, race_ids: list[int] | None = None) -> pd.DataF
     missing = lineup[lineup["_merge"] == "left_only"]
     if missing.empty:
         return quali[ENTRANT_COLUMNS].reset_index(drop=True)
-    cars = lambda frame: frame.groupby(["race_id", "team_id"]).size()  # noqa: E731
-    had, has = cars(lineup), cars(quali)
+    had, has = _cars(lineup), _cars(quali)
     short = (had - has.reindex(had.index, fill_value=0)).clip(lower=0)
     missing = missing.sort_values(["race_id", "team_id", "driver_id"], kind="stable")
     rank = missing.groupby(["race_id", "team_id"]).cumcount()
@@ -85,6 +84,11 @@ def race_entrants(frames: Frames, race_ids: list[int] | None = None) -> pd.DataF
     added = missing[rank.to_numpy() < room].assign(position=np.nan, q1=None, q2=None, q3=None)
     both = pd.concat([quali[ENTRANT_COLUMNS], added[ENTRANT_COLUMNS]], ignore_index=True)
     return both.sort_values(["race_id", "driver_id"], kind="stable").reset_index(drop=True)
+
+
+def _cars(entries: pd.DataFrame) -> pd.Series:
+    """Cars per (race, team)."""
+    return entries.groupby(["race_id", "team_id"]).size()
 
 
 def _previous_in_season(frames: Frames) -> pd.DataFrame:

@@ -297,7 +297,7 @@ class Ensemble:
 def describe(column: str) -> str:
     """A model input in the words of the feature view's documentation."""
     from feature_store.view import FEATURES
-    from models.clogit import WORDS
+    from models.inputs import WORDS
 
     if column in WORDS:
         return WORDS[column]

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from feature_store.online import get_entry_features, published
 from feature_store.store import Manifest, read_offline
 from feature_store.view import NAME
-from models.clogit import inputs
+from models.inputs import inputs
 from pipelines.features import build_features, publish_build
 from warehouse.db import make_engine
 
