@@ -20,6 +20,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from spec import stage as spec_stage
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -65,10 +67,12 @@ def main() -> None:
     trainings = report["trainings"]
     print(f"  trainings at {', '.join(t['at'][:10] for t in trainings)}")
     for stage, row in report["summary"].items():
+        baseline = spec_stage(stage).baseline.label
         print(
-            f"  {stage}: log loss {row['log_loss']:.3f} (grid-only {row['grid_log_loss']:.3f}), "
-            f"Brier {row['brier']:.4f} ({row['grid_brier']:.4f}), top-1 {row['top1']:.0%} "
-            f"({row['grid_top1']:.0%}) over {row['races']} races"
+            f"  {stage}: log loss {row['log_loss']:.3f} ({baseline} "
+            f"{row['baseline_log_loss']:.3f}), Brier {row['brier']:.4f} "
+            f"({row['baseline_brier']:.4f}), top-1 {row['top1']:.0%} "
+            f"({row['baseline_top1']:.0%}) over {row['races']} races"
         )
 
 
