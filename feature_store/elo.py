@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -47,10 +48,23 @@ def update(ratings: np.ndarray, config: EloConfig) -> np.ndarray:
     if n < 2:
         return ratings.copy()
     expected = 1.0 / (1.0 + 10.0 ** ((ratings[None, :] - ratings[:, None]) / config.scale))
-    won = np.triu(np.ones((n, n)), k=1)  # row i placed ahead of every later column j
-    score = won - expected
+    score = _ahead(n) - expected
     np.fill_diagonal(score, 0.0)
     return ratings + config.k / (n - 1) * score.sum(axis=1)
+
+
+@cache
+def _ahead(n: int) -> np.ndarray:
+    """1 where row i is placed ahead of column j (every later one), read-only."""
+    ahead = np.triu(np.ones((n, n)), k=1)
+    ahead.flags.writeable = False
+    return ahead
+
+
+def carry_factor(last_season: int, season: int, config: EloConfig) -> float:
+    """How much of a rating's distance from the start value is left from `last_season` to
+    `season` (`carried` is initial + factor × (rating − initial))."""
+    return carried(config.initial + 1.0, last_season, season, config) - config.initial
 
 
 class Newcomers:
@@ -65,8 +79,10 @@ class Newcomers:
 
     def start_for(self, season: int) -> float:
         """What a competitor seen for the first time in `season` is rated."""
+        if not self.config.newcomer_prior:
+            return self.config.initial
         earlier = [rating for debut, rating in self.history if debut < season]
-        if not self.config.newcomer_prior or len(earlier) < NEWCOMERS_NEEDED:
+        if len(earlier) < NEWCOMERS_NEEDED:
             return self.config.initial
         return float(np.mean(earlier))
 
@@ -95,12 +111,15 @@ class Rater:
         if season != self._season:
             self.newcomers.season_begins(season, self.state)
             self._season = season
-        before = []
+        before: list[float] = []
+        start = None
         for c in order:
             if c in self.state:
                 before.append(carried(*self.state[c], season, self.config))
             else:
-                before.append(self.newcomers.start_for(season))
+                if start is None:
+                    start = self.newcomers.start_for(season)
+                before.append(start)
                 self.newcomers.debuts[c] = season
         after = update(np.array(before), self.config)
         self.seasons[index] = season

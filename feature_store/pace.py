@@ -15,6 +15,7 @@ GAP_CAP = 10.0  # % of pole: a slower lap (a crash, a red flag) says no more tha
 MAX_STOP_MS = 120_000  # a pit stop in the pit lane, however slow, is under two minutes
 CLEAN_LAP = 1.07  # laps slower than 107 % of the race's median lap are not race pace
 MIN_CLEAN_LAPS = 10
+LAP = r"^\s*(?:(\d+):)?(\d+(?:\.\d*)?|\.\d+)\s*$"  # `1:29.179` or `89.179`
 
 
 def lap_ms(text: object) -> float:
@@ -29,8 +30,15 @@ def lap_ms(text: object) -> float:
 
 
 def best_lap(qualifying: pd.DataFrame) -> pd.Series:
-    """Each qualifying row's best lap of Q1–Q3 in milliseconds (NaN without a time)."""
-    return qualifying[["q1", "q2", "q3"]].apply(lambda c: c.map(lap_ms)).min(axis=1)
+    """Each qualifying row's best lap of Q1–Q3 in milliseconds (NaN without a time); what
+    `lap_ms` reads, for whole columns at once."""
+    laps = []
+    for column in ("q1", "q2", "q3"):
+        parts = qualifying[column].astype("string").str.extract(LAP)
+        minutes = pd.to_numeric(parts[0], errors="coerce").fillna(0)
+        seconds = pd.to_numeric(parts[1], errors="coerce")
+        laps.append(((minutes * 60 + seconds) * 1000).astype(float))
+    return pd.concat(laps, axis=1).min(axis=1)
 
 
 def quali_log(frames: Frames) -> pd.DataFrame:

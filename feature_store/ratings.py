@@ -12,7 +12,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from feature_store.elo import EloConfig, Rater, carried
+from feature_store.elo import EloConfig, Rater, carried, carry_factor
 from feature_store.frames import Frames
 from feature_store.history import asof, driver_log, team_log
 from feature_store.lineage import with_entry
@@ -52,11 +52,23 @@ def rating_before(rows: pd.DataFrame, rated: Rater, who: str, name: str) -> pd.D
     log = pd.DataFrame(rated.log, columns=["idx", who, "_rating"])
     log["_season"] = log["idx"].map(rated.seasons)
     rows = asof(rows, log, who, ["_rating", "_season"])
-    starts = {int(s): rated.newcomers.start_for(int(s)) for s in rows["season"].unique()}
-    rows[name] = [
-        starts[int(season)] if np.isnan(r) else carried(r, int(s), int(season), rated.config)
-        for r, s, season in zip(rows["_rating"], rows["_season"], rows["season"], strict=True)
-    ]
+    season = rows["season"].to_numpy(dtype=int)
+    rating, last = rows["_rating"].to_numpy(dtype=float), rows["_season"].to_numpy()
+    rated_before = ~np.isnan(rating)
+    # carrying is linear in the rating: one factor per (last season, season) pair
+    pairs = set(zip(last[rated_before].astype(int), season[rated_before], strict=True))
+    factors = {pair: carry_factor(*pair, rated.config) for pair in pairs}
+    factor = np.array(
+        [factors[(int(a), int(b))] if known else 0.0
+         for a, b, known in zip(np.nan_to_num(last), season, rated_before, strict=True)]
+    )  # fmt: skip
+    starts = {s: rated.newcomers.start_for(int(s)) for s in np.unique(season)}
+    initial = rated.config.initial
+    rows[name] = np.where(
+        rated_before,
+        initial + factor * (np.nan_to_num(rating) - initial),
+        np.vectorize(starts.__getitem__, otypes=[float])(season) if len(season) else [],
+    )
     return rows.drop(columns=["_rating", "_season"])
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     String,
     Time,
     UniqueConstraint,
@@ -153,7 +154,12 @@ class RaceResult(_Classification, Base):
     driver two rows in one race, so (race, driver) is deliberately not unique."""
 
     __tablename__ = "race_results"
-    __table_args__ = (UniqueConstraint("race_id", "position_order"), *_classification_checks())
+    __table_args__ = (
+        UniqueConstraint("race_id", "position_order"),
+        # a race's result of one driver (the feature build joins pit stops to it)
+        Index("ix_race_results_race_id_driver_id", "race_id", "driver_id"),
+        *_classification_checks(),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fastest_lap_rank: Mapped[int | None]
