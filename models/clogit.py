@@ -67,7 +67,8 @@ class ConditionalLogit:
         count = len(uniques)
         won = frame["won"].to_numpy(dtype=float)
         self.coef = _fit(z, codes, count, won, np.zeros(z.shape[1]), self.ridge)
-        recent = [self.columns.index(name) for name in RECENT[self.stage] if name in self.names]
+        refitted = RECENT.get(self.stage, ())
+        recent = [self.columns.index(name) for name in refitted if name in self.names]
         late = frame["season"].to_numpy() > frame["season"].max() - RECENT_SEASONS
         if recent and late.any():
             self.coef[recent] = self._refit(z[late], frame[late], recent)
