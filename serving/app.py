@@ -54,7 +54,7 @@ from serving.web import recipes as web_recipes
 from serving.web import voting as web_voting
 from serving.web.pages import is_page, page_error
 from serving.web.session import HERE
-from warehouse.db import make_engine, session_factory
+from warehouse.db import make_engine, session_factory, timed_out
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
@@ -109,7 +109,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     pool = {"pool_size": settings.threads + 2, "max_overflow": 0, "pool_timeout": 10}
     url = make_url(settings.database_url)
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
-    app.state.engine = make_engine(settings.database_url, **({} if in_memory else pool))
+    app.state.engine = make_engine(
+        settings.database_url,
+        statement_timeout_s=settings.statement_timeout_s,
+        **({} if in_memory else pool),
+    )
     app.state.probe = DatabaseProbe(app.state.engine)
     app.state.models = models
     app.state.metrics = metrics
@@ -179,6 +183,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @app.exception_handler(OperationalError)
     async def database_busy(request: Request, error: OperationalError) -> Response:
+        if timed_out(error):
+            log.warning("a statement passed its time limit: %s", request.url.path)
+            limit = f"{settings.statement_timeout_s:g}"
+            return busy(f"the database took longer than {limit} s for this request: retry later")
         if "database is locked" not in str(error.orig):
             raise error
         return busy("the database is busy writing: retry in 1 s")

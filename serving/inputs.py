@@ -29,6 +29,9 @@ from serving.limits import send_json
 # tab, LF and CR are allowed inside bodies (multi-line text), not in URLs (apps.text.CONTROL)
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 JSON_TYPES = re.compile(r"^application/([\w.+-]+\+)?json\b")
+MAX_QUERY = 4096  # bytes of a query string
+MAX_PARAMETERS = 32  # parameters in one query string
+MAX_REPEATS = 16  # values of one list parameter
 
 
 class BadInput(ValueError):
@@ -103,17 +106,32 @@ def check_body(content_type: str, body: bytes) -> None:
 
 
 def check_url(path: str, query: bytes) -> None:
+    """The path and every query parameter free of control characters, and the query string
+    bounded: at most MAX_QUERY bytes, MAX_PARAMETERS parameters, MAX_REPEATS values of one
+    name (a list parameter repeated hundreds of times made PostgreSQL plan for minutes)."""
     if found := CONTROL.search(path):
         raise BadInput(("path",), f"the path {_control(found)}")
+    if len(query) > MAX_QUERY:
+        raise BadInput(
+            ("query",),
+            f"the query string is {len(query):,} bytes: at most {MAX_QUERY:,}",
+            "too_long",
+        )
     try:
         pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
         raise BadInput(("query",), "the query string is not UTF-8", "string_unicode") from None
+    counts: dict[str, int] = {}
     for name, value in pairs:
         if found := CONTROL.search(name):
             raise BadInput(("query",), f"a parameter's name {_control(found)}")
         if found := CONTROL.search(value):
             raise BadInput(("query", name), _control(found))
+        counts[name] = counts.get(name, 0) + 1
+        if counts[name] > MAX_REPEATS:
+            raise BadInput(("query", name), f"given more than {MAX_REPEATS} times", "too_long")
+    if len(pairs) > MAX_PARAMETERS:
+        raise BadInput(("query",), f"{len(pairs)} parameters: at most {MAX_PARAMETERS}", "too_long")
 
 
 class InputGuardMiddleware:

@@ -40,6 +40,11 @@ class ServiceSettings(BaseSettings):
         default=1.0, gt=0, le=100, validation_alias="F1_SERVICE_SWITCH_INTERVAL_MS"
     )
     max_inflight: int = Field(default=32, ge=1, validation_alias="F1_SERVICE_MAX_INFLIGHT")
+    # no statement of a request may hold the database longer (PostgreSQL statement_timeout,
+    # SQLite's progress handler): the request gets 503 with Retry-After
+    statement_timeout_s: float = Field(
+        default=10.0, gt=0, le=600, validation_alias="F1_SERVICE_STATEMENT_TIMEOUT_S"
+    )
     # answers computed at once (serving.predictions.Computing): more only take turns on the GIL
     compute_slots: int = Field(default=1, ge=1, le=64, validation_alias="F1_SERVICE_COMPUTE_SLOTS")
     # Mail for the voting app's sign-in codes; without a host they go to the outbox table

@@ -230,12 +230,16 @@ def search(
         query = query.where(func.lower(Recipe.region) == region.strip().lower())
     if difficulty:
         query = query.where(Recipe.difficulty == difficulty)
-    for tag in tags or []:
-        query = query.where(
-            select(RecipeTag.tag)
-            .where(RecipeTag.recipe_id == Recipe.id, RecipeTag.tag == tag)
-            .exists()
+    wanted = sorted(set(tags or []))  # a tag given twice asks nothing more
+    if wanted:
+        # one subquery however many tags: the recipes holding every one of them
+        holding = (
+            select(RecipeTag.recipe_id)
+            .where(RecipeTag.tag.in_(wanted))
+            .group_by(RecipeTag.recipe_id)
+            .having(func.count(func.distinct(RecipeTag.tag)) == len(wanted))
         )
+        query = query.where(Recipe.id.in_(holding))
     if max_minutes is not None:
         query = query.where(total_minutes <= max_minutes)
     key = sort.lstrip("-")
