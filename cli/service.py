@@ -103,6 +103,10 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        # the app itself believes forwarded headers, from F1_SERVICE_TRUSTED_PROXIES only
+        proxy_headers=False,
+        timeout_keep_alive=settings.keep_alive_s,
+        limit_concurrency=settings.max_connections,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from serving.cache import make_cache
 from serving.capacity import (
@@ -171,10 +172,17 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         return page_error(request, error.status_code, str(error.detail))
 
     install_openapi(app)
-    app.add_middleware(InputGuardMiddleware)  # innermost: reads bodies the limit let through
+    # outermost last: metrics, the body limit, the whole body read (at a minimum rate) and
+    # checked, then admission: a body still arriving never holds an admission slot
+    app.state.layers = {}
+    app.add_middleware(AdmissionMiddleware, limit=settings.max_inflight, registry=app.state.layers)
+    app.add_middleware(
+        InputGuardMiddleware, wait_s=settings.body_wait_s, min_rate=settings.body_min_rate
+    )
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(AdmissionMiddleware, limit=settings.max_inflight)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if settings.trusted_proxies.strip():  # outermost: every layer sees the real client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     @app.exception_handler(SQLAlchemyTimeout)
     async def pool_timeout(request: Request, error: SQLAlchemyTimeout) -> Response:

@@ -118,14 +118,18 @@ def busy(detail: str, after: int = RETRY_AFTER_S) -> JSONResponse:
 class AdmissionMiddleware:
     """A pure ASGI middleware admitting at most `limit` requests at once (probes aside); the
     rest are answered 503 with Retry-After (`retry_after`) without touching a thread or the
-    database."""
+    database. `full_since` is when every slot last became busy (None while one is free):
+    readiness reports a service starved that long (`starved_for`)."""
 
-    def __init__(self, app: Any, limit: int) -> None:
+    def __init__(self, app: Any, limit: int, registry: dict[str, Any] | None = None) -> None:
         self.app = app
         self.limit = limit
         self.inflight = 0
         self.refused = 0
         self.served = 0
+        self.full_since: float | None = None
+        if registry is not None:  # where the readiness probe finds this layer
+            registry["admission"] = self
         # refusals and answers in the current second and in the one before it
         self._second = 0
         self._now = [0, 0]
@@ -153,12 +157,20 @@ class AdmissionMiddleware:
             await busy(detail, after)(scope, receive, send)
             return
         self.inflight += 1  # one event loop: no lock needed
+        if self.inflight >= self.limit and self.full_since is None:
+            self.full_since = time.monotonic()
         try:
             await self.app(scope, receive, send)
         finally:
             self.inflight -= 1
+            if self.inflight < self.limit:
+                self.full_since = None
             self.served += 1
             self._count(1)
+
+    def starved_for(self) -> float:
+        """Seconds every slot has been busy without a break (0 while one is free)."""
+        return 0.0 if self.full_since is None else time.monotonic() - self.full_since
 
 
 class DatabaseProbe:

@@ -11,8 +11,10 @@ refuse bidirectional-control characters, which make an address display as anothe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -32,6 +34,9 @@ JSON_TYPES = re.compile(r"^application/([\w.+-]+\+)?json\b")
 MAX_QUERY = 4096  # bytes of a query string
 MAX_PARAMETERS = 32  # parameters in one query string
 MAX_REPEATS = 16  # values of one list parameter
+BODY_WAIT_S = 5.0  # a request body may take this long…
+BODY_MIN_RATE = 1000  # …and a second more for every this many bytes (bytes a second)
+BODY_MAX_S = 60.0  # and never longer
 
 
 class BadInput(ValueError):
@@ -134,12 +139,54 @@ def check_url(path: str, query: bytes) -> None:
         raise BadInput(("query",), f"{len(pairs)} parameters: at most {MAX_PARAMETERS}", "too_long")
 
 
-class InputGuardMiddleware:
-    """A pure ASGI middleware refusing bad input with 422 before the app runs. It sits inside
-    the body limit, so the body it reads whole is at most that limit."""
+class SlowBody(Exception):
+    """A request body arriving slower than the minimum transfer rate."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, received: int, seconds: float, wait_s: float, min_rate: int) -> None:
+        super().__init__(
+            f"request body too slow: {received:,} bytes in {seconds:.1f} s (a body may take "
+            f"{wait_s:g} s, then must keep up {min_rate:,} bytes a second)"
+        )
+
+
+async def read_body(
+    receive: Any,
+    wait_s: float = BODY_WAIT_S,
+    min_rate: int = BODY_MIN_RATE,
+    clock: Any = time.monotonic,
+) -> bytes | None:
+    """The whole body, or None when the client left. It may take `wait_s`, plus a second for
+    every `min_rate` bytes received, at most BODY_MAX_S (Apache's mod_reqtimeout rule): a
+    client sending a byte now and then is cut off (SlowBody) instead of holding a slot."""
+    started, received, chunks = clock(), 0, []
+    while True:
+        allowed = min(BODY_MAX_S, wait_s + received / min_rate)
+        left = started + allowed - clock()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            message = await asyncio.wait_for(receive(), left)
+        except TimeoutError:
+            raise SlowBody(received, clock() - started, wait_s, min_rate) from None
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        received += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+class InputGuardMiddleware:
+    """A pure ASGI middleware refusing bad input with 422 before the app runs. It reads a
+    request's body whole (inside the body limit, so at most that) before the request is
+    admitted (serving.capacity), at a minimum rate: a slow body never holds a slot."""
+
+    def __init__(
+        self, app: Any, wait_s: float = BODY_WAIT_S, min_rate: int = BODY_MIN_RATE
+    ) -> None:
         self.app = app
+        self.wait_s, self.min_rate = wait_s, min_rate
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -153,15 +200,13 @@ class InputGuardMiddleware:
         if scope.get("method") not in {"POST", "PUT", "PATCH", "DELETE"}:
             await self.app(scope, receive, send)
             return
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return  # the client left (or the body limit refused it): nothing to answer
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        try:
+            body = await read_body(receive, self.wait_s, self.min_rate)
+        except SlowBody as error:
+            await send_json(send, 408, {"detail": str(error)}, [(b"connection", b"close")])
+            return
+        if body is None:
+            return  # the client left (or the body limit refused it): nothing to answer
         content_type = dict(scope.get("headers") or []).get(b"content-type", b"").decode("latin-1")
         try:
             check_body(content_type.lower(), body)

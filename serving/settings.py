@@ -40,6 +40,19 @@ class ServiceSettings(BaseSettings):
         default=1.0, gt=0, le=100, validation_alias="F1_SERVICE_SWITCH_INTERVAL_MS"
     )
     max_inflight: int = Field(default=32, ge=1, validation_alias="F1_SERVICE_MAX_INFLIGHT")
+    # a request body may take body_wait_s, and a second more per body_min_rate bytes (then
+    # 408): it is read before the request is admitted, so a slow one never holds a slot
+    body_wait_s: float = Field(default=5.0, gt=0, le=60, validation_alias="F1_SERVICE_BODY_WAIT_S")
+    body_min_rate: int = Field(default=1000, ge=1, validation_alias="F1_SERVICE_BODY_MIN_RATE")
+    # the reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client's address (sign-in limits) and https (secure
+    # cookies) come from them. None by default: behind ingress-nginx, its pods' network.
+    trusted_proxies: str = Field(default="", validation_alias="F1_SERVICE_TRUSTED_PROXIES")
+    # uvicorn: connections at once before it answers 503 itself; idle keep-alive seconds
+    max_connections: int = Field(default=2048, ge=16, validation_alias="F1_SERVICE_MAX_CONNECTIONS")
+    keep_alive_s: int = Field(default=5, ge=1, le=120, validation_alias="F1_SERVICE_KEEP_ALIVE_S")
+    # /ready answers 503 once every admission slot has been busy this long without a break
+    starved_after_s: float = Field(default=5.0, gt=0, validation_alias="F1_SERVICE_STARVED_AFTER_S")
     # no statement of a request may hold the database longer (PostgreSQL statement_timeout,
     # SQLite's progress handler): the request gets 503 with Retry-After
     statement_timeout_s: float = Field(

@@ -26,6 +26,7 @@ class Readiness(BaseModel):
     database: str
     schema_revision: str | None = None
     champion: dict[str, str | None] | None = None  # stage → the served champion version
+    admission: str | None = None  # why no request can be admitted, when that is so
 
 
 @router.get("/health")
@@ -36,14 +37,23 @@ async def health() -> Health:
 
 @router.get("/ready", responses={503: {"model": Readiness}})
 async def ready(request: Request, response: Response) -> Readiness:
-    """Readiness: the warehouse is reachable and at the schema revision this code needs, and a
-    champion model is loaded for each stage (`champion`: the versions served). The database
+    """Readiness: the warehouse is reachable and at the schema revision this code needs, a
+    champion model is loaded for each stage (`champion`: the versions served), and requests
+    are being admitted (not every slot busy for F1_SERVICE_STARVED_AFTER_S). The database
     check runs on the probe's own thread, at most once a second (serving.capacity)."""
     probe: DatabaseProbe = request.app.state.probe
     revision, problem = await probe.state()
     if revision is None:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return Readiness(status="not ready", database=problem)
+    admission = request.app.state.layers.get("admission")
+    starved = admission.starved_for() if admission is not None else 0.0
+    if starved >= request.app.state.settings.starved_after_s:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        detail = f"every one of {admission.limit} admission slots busy for {starved:.0f} s"
+        return Readiness(
+            status="not ready", database="ok", schema_revision=revision, admission=detail
+        )
     models = request.app.state.models
     loaded = {stage: models.champion(stage) for stage in STAGE_NAMES}
     champion = {stage: served.version if served else None for stage, served in loaded.items()}

@@ -13,7 +13,10 @@ class AsgiServer:
         import uvicorn
 
         self.app = app
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+        # forwarded headers are the app's to believe (F1_SERVICE_TRUSTED_PROXIES), as in f1 serve
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", proxy_headers=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.port = 0  # the bound port, once entered
