@@ -7,7 +7,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.dependencies.utils import get_flat_dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -22,6 +22,20 @@ async def get_engine(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+async def get_ballot_secret(request: Request) -> str:
+    """The secret ballots are sealed with (F1_JWT_SECRET; apps.voting.box): 503 without one,
+    since a secret made up at start-up would die with the process, and the ballots with it."""
+    secret: str | None = request.app.state.settings.jwt_secret
+    if secret is None:
+        raise HTTPException(
+            503, "voting needs F1_JWT_SECRET: ballots are sealed with it until they are counted"
+        )
+    return secret
+
+
+BallotSecret = Annotated[str, Depends(get_ballot_secret)]
 
 
 async def get_session(engine: EngineDep) -> AsyncIterator[Session]:

@@ -1,9 +1,11 @@
 """The PTA voting app: elections, sign-in codes, secret ballots, results and the audit log.
 
 The secret ballot: `election_participation` says who voted for which position, and
-`election_choices` which candidate a ballot chose; nothing links the two. Both are written in
-one transaction, and the unique (member, position) constraint on participation is what makes
-a second vote fail, however many arrive at once."""
+`election_choices` which candidate a ballot chose; nothing links the two. A cast writes the
+participation and a sealed ballot in one transaction (the unique (member, position) constraint
+on participation is what makes a second vote fail, however many arrive at once); the ballot is
+released later, in a shuffled batch of others, in a transaction of its own (apps/voting/box.py).
+"""
 
 from __future__ import annotations
 
@@ -20,12 +22,13 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from apps.text import email_problem
 from apps.tokens import sign
+from apps.voting import box
 from warehouse import csvsafe
 from warehouse.db import as_utc, session_factory, transaction
 from warehouse.schema import (
@@ -276,8 +279,11 @@ def import_members(engine: Engine, actor: str, election_id: int, text: str) -> d
     return {"added": len(new), "already": len(rows) - len(new)}
 
 
-def set_status(engine: Engine, actor: str, election_id: int, target: str) -> None:
-    """draft → open → closed; opening needs positions, candidates and an electorate."""
+def set_status(
+    engine: Engine, actor: str, election_id: int, target: str, secret: str | None = None
+) -> None:
+    """draft → open → closed; opening needs positions, candidates and an electorate; closing
+    releases the ballots still sealed (with `secret`, the one they were sealed with)."""
     with transaction(engine) as session:
         election = _election(session, election_id, lock=True)
         expected = {"open": "draft", "closed": "open"}[target]
@@ -301,6 +307,17 @@ def set_status(engine: Engine, actor: str, election_id: int, target: str) -> Non
             election.opened_at = _now()
         else:
             election.closed_at = _now()
+            if box.waiting(session, election_id):
+                if secret is None:
+                    raise Unavailable("the sealed ballots need the secret they were sealed with")
+                try:
+                    released = box.release_in(session, secret, election_id, minimum=1)
+                except box.Unreadable:
+                    raise Unavailable(
+                        "sealed ballots cannot be opened with this service's secret "
+                        "(F1_JWT_SECRET changed?): close with the secret they were cast under"
+                    ) from None
+                log.info("closing election %s released %d sealed ballots", election_id, released)
         election.status = target
         _audit(session, election_id, actor, target)
 
@@ -627,14 +644,16 @@ def ballot(engine: Engine, election_id: int, member_id: int) -> dict[str, Any]:
     return described
 
 
-BALLOT_TABLES = ("election_ballots", "election_choices")
-
-
 def cast(
-    engine: Engine, election_id: int, member_id: int, choices: list[tuple[int, int]]
+    engine: Engine,
+    election_id: int,
+    member_id: int,
+    choices: list[tuple[int, int]],
+    secret: str,
 ) -> dict[str, Any]:
-    """Record a ballot of (position, candidate) choices; returns its receipt. Participation and
-    choices are written in one transaction; a second vote for a position is refused (409)."""
+    """Record a ballot of (position, candidate) choices; returns its receipt. The voter's
+    participation and the sealed ballot are written in one transaction (a second vote for a
+    position is refused, 409); the ballot is released among others later (apps.voting.box)."""
     seen: set[int] = set()
     for i, (position_id, _) in enumerate(choices):
         if position_id in seen:
@@ -651,63 +670,76 @@ def cast(
                 raise NotFound(f"no election {election_id}")
             if election.status != "open":
                 raise Conflict(f"election {election_id} is {election.status}: voting is not open")
-            postgres = session.get_bind().dialect.name == "postgresql"
-            if postgres:  # after the election's row lock (as close takes them): no deadlock
-                session.execute(
-                    text(f"LOCK TABLE {', '.join(BALLOT_TABLES)} IN ACCESS EXCLUSIVE MODE")
-                )
-            for i, (position_id, candidate_id) in enumerate(choices):
-                position = session.get(Position, position_id)
-                if position is None or position.election_id != election_id:
-                    raise Invalid(
-                        f"position {position_id} is not on this election's ballot",
-                        ("body", "choices", i, "position_id"),
-                    )
-                candidate = session.get(Candidate, candidate_id)
-                if candidate is None or candidate.position_id != position_id:
-                    raise Invalid(
-                        f"candidate {candidate_id} does not stand for {position.title}",
-                        ("body", "choices", i, "candidate_id"),
-                    )
-            already = session.scalars(
-                select(Position.title)
-                .join(Participation, Participation.position_id == Position.id)
-                .where(Participation.member_id == member_id, Position.id.in_(seen))
-            ).all()
-            if already:
-                raise Conflict(f"you have already voted for {', '.join(already)}")
+            _check_choices(session, election_id, choices)
             session.add_all(
                 Participation(election_id=election_id, position_id=p, member_id=member_id)
                 for p, _ in choices
             )
-            session.add(Ballot(receipt=receipt, election_id=election_id))
-            session.flush()
-            session.add_all(
-                BallotChoice(ballot_receipt=receipt, position_id=p, candidate_id=c)
-                for p, c in choices
-            )
-            if postgres:
-                # a heap keeps rows in the order they were written, which is the order of the
-                # participation rows: rewrite the ballot tables in (random) receipt order
-                session.flush()
-                for table in BALLOT_TABLES:
-                    session.execute(text(f"CLUSTER {table} USING pk_{table}"))
+            box.add(session, secret, election_id, receipt, choices)
+            session.flush()  # a second vote for a position fails here (unique constraint)
+            full = box.waiting(session, election_id) >= box.BATCH
     except IntegrityError:
-        # another request of the same voter won the race for one of these positions
-        raise Conflict("you have already voted for one of these positions") from None
+        raise Conflict(_already(engine, member_id, seen)) from None
+    if full:  # a transaction of its own, after the cast's
+        box.release(engine, secret, election_id)
     return {"receipt": receipt, "positions": len(choices)}
 
 
-def check_receipt(engine: Engine, election_id: int, receipt: str) -> dict[str, Any]:
-    """Whether a ballot with this receipt was counted, and for which positions (not how)."""
+def _check_choices(session: Session, election_id: int, choices: list[tuple[int, int]]) -> None:
+    """Each (position, candidate) on this election's ballot (one query for them all)."""
+    positions: dict[int, tuple[int, str]] = {}  # position -> (its election, its title)
+    standing: set[tuple[int, int]] = set()  # (position, candidate)
+    rows = session.execute(
+        select(Position.id, Position.election_id, Position.title, Candidate.id)
+        .outerjoin(Candidate, Candidate.position_id == Position.id)
+        .where(Position.id.in_([p for p, _ in choices]))
+    ).tuples()
+    for position, election, title, candidate in rows:
+        positions[position] = (election, title)
+        standing.add((position, candidate))
+    for i, (position_id, candidate_id) in enumerate(choices):
+        if positions.get(position_id, (None, ""))[0] != election_id:
+            raise Invalid(
+                f"position {position_id} is not on this election's ballot",
+                ("body", "choices", i, "position_id"),
+            )
+        if (position_id, candidate_id) not in standing:
+            raise Invalid(
+                f"candidate {candidate_id} does not stand for {positions[position_id][1]}",
+                ("body", "choices", i, "candidate_id"),
+            )
+
+
+def _already(engine: Engine, member_id: int, positions: set[int]) -> str:
+    """The refusal of a second vote, naming the positions already voted for."""
     with session_factory(engine)() as session:
-        found = session.get(Ballot, receipt.strip().upper())
+        titles = session.scalars(
+            select(Position.title)
+            .join(Participation, Participation.position_id == Position.id)
+            .where(Participation.member_id == member_id, Position.id.in_(positions))
+            .order_by(Position.ordering)
+        ).all()
+    return f"you have already voted for {', '.join(titles) or 'one of these positions'}"
+
+
+def check_receipt(engine: Engine, election_id: int, receipt: str, secret: str) -> dict[str, Any]:
+    """Whether a ballot with this receipt was counted, and for which positions (not how); or
+    received and sealed, to be counted at the next release or the close (`sealed`)."""
+    receipt = receipt.strip().upper()
+    with session_factory(engine)() as session:
+        found = session.get(Ballot, receipt)
         if found is None or found.election_id != election_id:
-            return {"receipt": receipt, "counted": False, "positions": []}
+            sealed = box.is_sealed(session, secret, election_id, receipt)
+            return {"receipt": receipt, "counted": False, "sealed": sealed, "positions": []}
         positions = session.scalars(
             select(Position.title)
             .join(BallotChoice, BallotChoice.position_id == Position.id)
             .where(BallotChoice.ballot_receipt == found.receipt)
             .order_by(Position.ordering)
         ).all()
-    return {"receipt": found.receipt, "counted": True, "positions": list(positions)}
+    return {
+        "receipt": found.receipt,
+        "counted": True,
+        "sealed": False,
+        "positions": list(positions),
+    }

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from apps import voting
 from apps.text import stripped_text
 from serving.auth import decode_token, require, unauthorized
-from serving.deps import EngineDep, SessionRoute
+from serving.deps import BallotSecret, EngineDep, SessionRoute
 from serving.inputs import Email
 
 router = APIRouter(route_class=SessionRoute, prefix="/voting", tags=["voting"])
@@ -140,6 +140,9 @@ class Receipt(BaseModel):
 class ReceiptCheck(BaseModel):
     receipt: str
     counted: bool
+    # received, and sealed in the box: counted at the next release (with at least 9 other
+    # ballots) or when the election closes
+    sealed: bool = False
     positions: list[str]
 
 
@@ -262,10 +265,15 @@ def get_election(engine: EngineDep, election_id: Id) -> ElectionOut:
 
 @router.get("/elections/{election_id}/receipts/{receipt}", responses=ERRORS)
 def check_receipt(
-    engine: EngineDep, election_id: Id, receipt: Annotated[str, Path(max_length=64)]
+    request: Request,
+    engine: EngineDep,
+    election_id: Id,
+    receipt: Annotated[str, Path(max_length=64)],
 ) -> ReceiptCheck:
-    """Whether the ballot with this receipt was counted (and for which positions, not how)."""
-    return ReceiptCheck(**voting.check_receipt(engine, election_id, receipt))
+    """Whether the ballot with this receipt was counted (and for which positions, not how),
+    or is sealed in the box until the next release or the close (`sealed`)."""
+    secret = request.app.state.jwt_secret
+    return ReceiptCheck(**voting.check_receipt(engine, election_id, receipt, secret))
 
 
 # ---------------------------------------------------------------- voters
@@ -321,11 +329,13 @@ def get_ballot(engine: EngineDep, election_id: Id, member: Voter) -> ElectionOut
 @router.post(
     "/elections/{election_id}/ballot", status_code=status.HTTP_201_CREATED, responses=ERRORS
 )
-def cast_ballot(engine: EngineDep, election_id: Id, member: Voter, body: BallotIn) -> Receipt:
+def cast_ballot(
+    engine: EngineDep, election_id: Id, member: Voter, body: BallotIn, secret: BallotSecret
+) -> Receipt:
     """Vote: one candidate per position, once per position. Keep the receipt to check the
-    ballot was counted."""
+    ballot was counted (it is sealed until released among at least 9 others, or the close)."""
     choices = [(c.position_id, c.candidate_id) for c in body.choices]
-    return Receipt(**_call(voting.cast, engine, election_id, member, choices))
+    return Receipt(**_call(voting.cast, engine, election_id, member, choices, secret))
 
 
 # ---------------------------------------------------------------- admins
@@ -434,8 +444,12 @@ def open_election(engine: EngineDep, claims: Admin, election_id: Id) -> Election
 
 
 @router.post("/elections/{election_id}/close", responses=ERRORS)
-def close_election(engine: EngineDep, claims: Admin, election_id: Id) -> ElectionOut:
-    _call(voting.set_status, engine, _actor(claims), election_id, "closed")
+def close_election(
+    request: Request, engine: EngineDep, claims: Admin, election_id: Id
+) -> ElectionOut:
+    """Close voting; the ballots still sealed are released and counted."""
+    secret = request.app.state.settings.jwt_secret
+    _call(voting.set_status, engine, _actor(claims), election_id, "closed", secret)
     return ElectionOut(**voting.describe(engine, election_id))
 
 

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from apps import voting
 from serving.auth import decode_token
+from serving.deps import BallotSecret
 from serving.web.session import PostedForm, need_role, render, secure, web_claims
 
 router = APIRouter(include_in_schema=False, prefix="/voting")
@@ -144,7 +145,9 @@ def turnout(request: Request, claims: Claims, election_id: Id) -> HTMLResponse:
 
 @router.get("/{election_id}/receipt", response_class=HTMLResponse)
 def receipt(request: Request, claims: Claims, election_id: Id, receipt: str = "") -> HTMLResponse:
-    checked = voting.check_receipt(request.app.state.engine, election_id, receipt[:64])
+    checked = voting.check_receipt(
+        request.app.state.engine, election_id, receipt[:64], request.app.state.jwt_secret
+    )
     return _election_page(request, claims, election_id, receipt=checked)
 
 
@@ -199,7 +202,9 @@ def ballot(request: Request, claims: Claims, election_id: Id) -> Response:
 
 
 @router.post("/{election_id}/ballot", response_class=HTMLResponse)
-def cast(request: Request, claims: Claims, form: PostedForm, election_id: Id) -> Response:
+def cast(
+    request: Request, claims: Claims, form: PostedForm, election_id: Id, secret: BallotSecret
+) -> Response:
     member = _member(request, election_id)
     if member is None:
         return RedirectResponse(f"/voting/{election_id}", status_code=303)
@@ -214,7 +219,7 @@ def cast(request: Request, claims: Claims, form: PostedForm, election_id: Id) ->
     try:
         if not choices:
             raise voting.Invalid("choose a candidate for at least one position", ("body",))
-        cast_ = voting.cast(engine, election_id, member, choices)
+        cast_ = voting.cast(engine, election_id, member, choices, secret)
     except voting.VotingError as error:
         paper = voting.ballot(engine, election_id, member)
         context = {"election": paper, "error": str(error)}
@@ -250,7 +255,8 @@ def open_or_close(
     if target is None:
         raise HTTPException(404, f"no election action {action!r}: open or close")
     try:
-        voting.set_status(request.app.state.engine, _actor(claims), election_id, target)
+        secret = request.app.state.settings.jwt_secret
+        voting.set_status(request.app.state.engine, _actor(claims), election_id, target, secret)
     except voting.VotingError as error:
         return _election_page(request, claims, election_id, error=str(error), status=error.status)
     return RedirectResponse(f"/voting/{election_id}", status_code=303)

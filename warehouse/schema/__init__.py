@@ -54,6 +54,7 @@ from warehouse.schema.voting import (
     OutboxMessage,
     Participation,
     Position,
+    SealedBallot,
     SignInCode,
     SignInRequest,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "Member",
     "OutboxMessage",
     "Participation",
+    "SealedBallot",
     "PipelineStatus",
     "Position",
     "Recipe",

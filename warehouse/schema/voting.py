@@ -1,5 +1,6 @@
 """The PTA voting app. Participation (who voted for which position) and choices (which
-candidate got a vote) are stored apart: no table links a voter to a choice."""
+candidate got a vote) are stored apart: no table links a voter to a choice, and a ballot is
+written in a release of its own, among others (apps/voting/box.py)."""
 
 from __future__ import annotations
 
@@ -121,6 +122,21 @@ class Participation(Base):
     position_id: Mapped[int] = mapped_column(ForeignKey("election_positions.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("election_members.id"))
     voted_at: Mapped[dt.datetime] = _now()
+
+
+class SealedBallot(Base):
+    """A cast ballot waiting in the box (apps/voting/box.py): its receipt and choices sealed
+    with a key the database does not hold, a random id, a keyed hash of the receipt. Released
+    in shuffled batches as ballots and choices, then deleted."""
+
+    __tablename__ = "election_sealed_ballots"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), index=True
+    )
+    receipt_hash: Mapped[str] = mapped_column(String(64), index=True)
+    sealed: Mapped[str] = mapped_column(Text)
 
 
 # Ballots are stored in the order of their random receipts, never in the order they were cast
