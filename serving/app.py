@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -11,8 +12,10 @@ from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import RedirectResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -20,6 +23,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from serving.auth import purge_throttles
 from serving.cache import make_cache
 from serving.capacity import (
     AdmissionMiddleware,
@@ -30,7 +34,7 @@ from serving.capacity import (
     set_thread_limit,
     settle_heap,
 )
-from serving.inputs import InputGuardMiddleware
+from serving.inputs import InputGuardMiddleware, finite
 from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.openapi import install as install_openapi
@@ -79,7 +83,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             log.info("serving %s", models.reload())
             following = asyncio.create_task(follow(models, settings.model_refresh_s))
         settle_heap()  # serving.capacity: start-up's heap out of the collector's reach
-        tidying = asyncio.create_task(app.state.probe.tidy())
+        engine = app.state.engine
+        purge = functools.partial(purge_throttles, engine)  # every minute
+        tidying = asyncio.create_task(app.state.probe.tidy(chores=(purge,)))
         yield
         for task in (following, tidying):
             if task is not None:
@@ -183,6 +189,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     if settings.trusted_proxies.strip():  # outermost: every layer sees the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        """FastAPI's 422, with what it echoes made JSON-safe (an infinite float made the
+        answer itself fail: a 500)."""
+        detail = jsonable_encoder(finite(error.errors()))
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(SQLAlchemyTimeout)
     async def pool_timeout(request: Request, error: SQLAlchemyTimeout) -> Response:

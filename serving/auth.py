@@ -216,17 +216,21 @@ def authenticate(
     secret: str,
     client: str = "local",
     device: str | None = None,
+    signed_in: bool = False,
 ) -> User:
     """The user for these credentials. Throttled (before any password is checked) when the
     client address, or the account from untrusted clients, or this trusted device, is past
     its limit; AuthError "wrong email or password" for an unknown email and a wrong password
-    alike. The slow password hash runs outside any transaction."""
+    alike. The slow password hash runs outside any transaction. `signed_in`: the current
+    password asked again of a signed-in user (a password change), counted on its own key, so
+    that it never counts against the account's sign-ins."""
     now = dt.datetime.now(dt.UTC)
     account = _key(secret, "a", normal_email(email))
-    guard = _device_key(device, account, secret) or account
+    own = _key(secret, "p", normal_email(email)) if signed_in else account
+    guard = _device_key(device, account, secret) or own
     with transaction(engine) as session:  # client first, then account: one lock order
         _admit(session, _key(secret, "c", client), CLIENT_LIMIT, now)
-        _admit(session, guard, DEVICE_LIMIT if guard != account else ACCOUNT_LIMIT, now)
+        _admit(session, guard, DEVICE_LIMIT if guard not in (account, own) else ACCOUNT_LIMIT, now)
     with Session(engine) as session:
         user = session.scalar(select(User).where(User.email == normal_email(email)))
         if user is not None:
@@ -243,6 +247,31 @@ def authenticate(
         if redone is not None:
             session.execute(update(User).where(User.id == user.id).values(password_hash=redone))
     return user
+
+
+def purge_throttles(engine: Engine, now: dt.datetime | None = None) -> int:
+    """Delete the counts whose window is over (a new attempt would start them again anyway);
+    how many. The service runs it every minute: guesses at many emails leave many rows."""
+    now = now or dt.datetime.now(dt.UTC)
+    with transaction(engine) as session:
+        done = session.execute(
+            delete(SignInThrottle).where(SignInThrottle.window_start <= now - WINDOW)
+        )
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def set_device_cookie(response: Any, request: Request, email: str, secret: str) -> None:
+    """The device cookie of a client that just signed in to `email`'s account (HttpOnly, a
+    year): its later sign-ins are counted on their own (docs/SECURITY.md)."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        issue_device(email, secret),
+        max_age=DEVICE_DAYS * 86400,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
 
 
 def admit_registration(engine: Engine, secret: str, client: str) -> None:

@@ -35,9 +35,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import math
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -47,6 +49,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from warehouse.migrate import SchemaNotReady, require_head
 
+log = logging.getLogger(__name__)
 PROBES = frozenset({"/health", "/ready"})
 RETRY_AFTER_S = 1
 MAX_RETRY_AFTER_S = 30
@@ -208,13 +211,31 @@ class DatabaseProbe:
             self._result = (time.monotonic(), revision, problem)
         return self._result[1], self._result[2]
 
-    async def tidy(self, every_s: float = 10.0) -> None:
-        """Until cancelled: every `every_s`, return freed memory to the system (on the probe's
-        thread, off the event loop and the request threads)."""
+    async def tidy(
+        self,
+        every_s: float = 10.0,
+        chores: tuple[Callable[[], object], ...] = (),
+        chores_every: int = 6,
+    ) -> None:
+        """Until cancelled: every `every_s`, return freed memory to the system, and every
+        `chores_every` times run `chores` (purges of the database), all on the probe's thread,
+        off the event loop and the request threads. A chore that fails is logged and retried
+        next time."""
         loop = asyncio.get_running_loop()
+        rounds = 0
         while True:
             await asyncio.sleep(every_s)
             await loop.run_in_executor(self._executor, return_free_memory)
+            rounds += 1
+            if rounds % chores_every:
+                continue
+            for chore in chores:
+                try:
+                    await loop.run_in_executor(self._executor, chore)
+                except Exception:  # a chore must not stop the probe's loop
+                    log.exception(
+                        "the service's chore %s failed", getattr(chore, "__name__", chore)
+                    )
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

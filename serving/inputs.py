@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import time
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -31,6 +33,7 @@ from serving.limits import send_json
 # tab, LF and CR are allowed inside bodies (multi-line text), not in URLs (apps.text.CONTROL)
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 JSON_TYPES = re.compile(r"^application/([\w.+-]+\+)?json\b")
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_QUERY = 4096  # bytes of a query string
 MAX_PARAMETERS = 32  # parameters in one query string
 MAX_REPEATS = 16  # values of one list parameter
@@ -86,13 +89,33 @@ def check_json(value: Any, loc: tuple[str | int, ...] = ("body",)) -> None:
             check_json(item, (*loc, index))
 
 
-def check_body(content_type: str, body: bytes) -> None:
-    """A JSON body parsed strictly and walked; any other body that is UTF-8 text scanned."""
+def finite(value: Any) -> Any:
+    """`value` with every infinite or NaN float replaced by its name (for echoing input)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if not math.isfinite(value):  # 1e400: Python's parser makes it infinity
+        raise BadInput(("body",), f"{number} is out of range for a number", "json_invalid")
+    return value
+
+
+async def check_body(content_type: str, body: bytes) -> None:
+    """The body as the app will parse it, checked after decoding: JSON parsed strictly and
+    walked; a form (urlencoded or multipart) parsed by Starlette's own parsers, every name,
+    value and text file checked; any other body that is UTF-8 text scanned."""
     if not body:
         return
     if JSON_TYPES.match(content_type) or not content_type:  # FastAPI reads both as JSON
         try:
-            parsed = json.loads(body, parse_constant=_no_nan)
+            parsed = json.loads(body, parse_constant=_no_nan, parse_float=_finite)
         except (ValueError, RecursionError) as error:
             if isinstance(error, BadInput):
                 raise
@@ -101,6 +124,9 @@ def check_body(content_type: str, body: bytes) -> None:
         else:
             check_json(parsed)
             return
+    if content_type.startswith(FORMS):
+        await check_form(content_type, body)
+        return
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -108,6 +134,46 @@ def check_body(content_type: str, body: bytes) -> None:
     if found := CONTROL_IN_TEXT.search(text):
         line = text.count("\n", 0, found.start()) + 1
         raise BadInput(("body",), f"line {line} {_control(found)}")
+
+
+async def check_form(content_type: str, body: bytes) -> None:
+    """A form's names and values (and its files, which must be UTF-8 text) free of control
+    characters, decoded as the app decodes them (`%00` is a NUL; a multipart part in another
+    charset is read as Latin-1)."""
+    from starlette.datastructures import Headers, UploadFile
+    from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
+
+    async def whole() -> AsyncGenerator[bytes, None]:
+        yield body
+
+    headers = Headers(raw=[(b"content-type", content_type.encode("latin-1"))])
+    parser: Any = (
+        FormParser(headers, whole())
+        if content_type.startswith(FORMS[0])
+        else MultiPartParser(headers, whole(), max_part_size=len(body) + 1)
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException:
+        return  # malformed: the app's own parsing answers
+    try:
+        for name, value in form.multi_items():
+            if found := CONTROL.search(name):
+                raise BadInput(("body",), f"a field's name {_control(found)}")
+            if isinstance(value, UploadFile):
+                data = await value.read()
+                try:
+                    value = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise BadInput(
+                        ("body", name), "the file is not UTF-8 text", "string_unicode"
+                    ) from None
+            if found := CONTROL_IN_TEXT.search(value):
+                line = value.count("\n", 0, found.start()) + 1
+                where = f"line {line} " if "\n" in value else ""
+                raise BadInput(("body", name), f"{where}{_control(found)}")
+    finally:
+        await form.close()
 
 
 def check_url(path: str, query: bytes) -> None:
@@ -207,9 +273,15 @@ class InputGuardMiddleware:
             return
         if body is None:
             return  # the client left (or the body limit refused it): nothing to answer
-        content_type = dict(scope.get("headers") or []).get(b"content-type", b"").decode("latin-1")
+        # one Content-Type, or the check and the app could read the body as two kinds
+        types = [v for k, v in scope.get("headers") or [] if k.lower() == b"content-type"]
+        if len(types) > 1:
+            many = BadInput(("header", "content-type"), f"given {len(types)} times: one only")
+            await _refuse(send, many)
+            return
+        content_type = types[0].decode("latin-1") if types else ""
         try:
-            check_body(content_type.lower(), body)
+            await check_body(content_type.lower(), body)
         except BadInput as error:
             await _refuse(send, error)
             return

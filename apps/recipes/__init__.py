@@ -46,7 +46,9 @@ class Ingredient(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Text
-    quantity: float | None = Field(default=None, gt=0, description="none: to taste")
+    quantity: float | None = Field(
+        default=None, gt=0, le=1_000_000, allow_inf_nan=False, description="none: to taste"
+    )
     unit: str | None = Field(default=None, max_length=32, examples=["g", "ml", "tbsp"])
 
 
@@ -148,10 +150,18 @@ class RecipePage(BaseModel):
     items: list[RecipeOut]
 
 
+SLUG_MAX = 160  # the column's length
+
+
 def slugify(title: str) -> str:
-    """`Cacio e Pepe` → `cacio-e-pepe` (accents dropped)."""
+    """`Cacio e Pepe` → `cacio-e-pepe` (accents dropped), at most SLUG_MAX characters (a
+    ligature like `ﬃ` becomes three letters: a 160-character title can make a longer slug)."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-") or "recipe"
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    if len(slug) > SLUG_MAX:
+        cut = slug[:SLUG_MAX]
+        slug = (cut.rsplit("-", 1)[0] if "-" in cut else cut).strip("-")
+    return slug or "recipe"
 
 
 def to_out(recipe: Recipe, servings: int | None = None) -> RecipeOut:

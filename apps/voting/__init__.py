@@ -49,8 +49,10 @@ log = logging.getLogger(__name__)
 CODE_MINUTES = 10
 MAX_ATTEMPTS = 5
 CODES_PER_WINDOW = 3  # sign-in codes one email may ask for per window
+CODES_PER_ADDRESS = 100  # codes one client address may ask for per window (a school's NAT)
 CODE_WINDOW = dt.timedelta(minutes=15)
 SESSION_MINUTES = 30
+TITLE_MAX, POSITION_MAX, NAME_MAX = 200, 120, 160  # the columns' lengths
 
 
 class VotingError(Exception):
@@ -156,7 +158,14 @@ def _draft(election: Election) -> None:
 def create_election(
     engine: Engine, actor: str, title: str, description: str, positions: list[dict[str, Any]]
 ) -> int:
-    """A draft election with its positions and candidates; returns its id."""
+    """A draft election with its positions and candidates; returns its id. Every text within
+    its column (the API's schema says so too; the web form comes here unchecked)."""
+    _fits(title, TITLE_MAX, "the election's title", ("body", "title"))
+    for i, spec in enumerate(positions):
+        _fits(spec["title"], POSITION_MAX, "a position's title", ("body", "positions", i, "title"))
+        for j, candidate in enumerate(spec.get("candidates", [])):
+            where = ("body", "positions", i, "candidates", j, "name")
+            _fits(candidate["name"], NAME_MAX, "a candidate's name", where)
     titles = [p["title"] for p in positions]
     for i, title_ in enumerate(titles):
         if titles.index(title_) != i:
@@ -169,6 +178,13 @@ def create_election(
             _new_position(session, election.id, spec["title"], order, spec.get("candidates", []))
         _audit(session, election.id, actor, "create", title=title, positions=titles)
         return election.id
+
+
+def _fits(text: str, most: int, what: str, where: tuple[str | int, ...]) -> None:
+    if not text.strip():
+        raise Invalid(f"{what} is empty", where)
+    if len(text) > most:
+        raise Invalid(f"{what} has {len(text)} characters: at most {most}", where)
 
 
 def edit_election(engine: Engine, actor: str, election_id: int, changes: dict[str, Any]) -> None:
@@ -511,12 +527,24 @@ def _code_hash(secret: str, member_id: int, code: str) -> str:
     return hmac.new(secret.encode(), f"{member_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def request_code(engine: Engine, secret: str, mailer: Mailer, election_id: int, email: str) -> None:
+def _keyed(secret: str, kind: str, value: str) -> str:
+    return hmac.new(secret.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def request_code(
+    engine: Engine,
+    secret: str,
+    mailer: Mailer,
+    election_id: int,
+    email: str,
+    client: str = "local",
+) -> None:
     """Send a one-time code to a member of an open election. An email not on the roll gets the
     same answers, the per-email limit included, and no mail (no one learns who is on the
-    roll): every request is counted by a keyed hash of its email."""
+    roll): every request is counted by a keyed hash of its email, and by one of the asking
+    address (CODES_PER_ADDRESS a window: no one mails the whole roll codes)."""
     email = email.strip().lower()
-    asked = hmac.new(secret.encode(), f"request:{email}".encode(), hashlib.sha256).hexdigest()
+    asked, address = _keyed(secret, "request", email), _keyed(secret, "client", client)
     with transaction(engine) as session:
         election = _election(session, election_id)
         if election.status != "open":
@@ -538,7 +566,23 @@ def request_code(engine: Engine, secret: str, mailer: Mailer, election_id: int, 
                 f"{CODES_PER_WINDOW} codes were asked for this email in the last "
                 f"{CODE_WINDOW.seconds // 60} minutes: use one, or wait"
             )
-        session.add(SignInRequest(election_id=election_id, email_hash=asked, created_at=_now()))
+        from_here = session.scalar(
+            select(func.count()).where(
+                SignInRequest.election_id == election_id,
+                SignInRequest.client_hash == address,
+                SignInRequest.created_at > _now() - CODE_WINDOW,
+            )
+        )
+        if (from_here or 0) >= CODES_PER_ADDRESS:
+            raise RateLimited(
+                f"{CODES_PER_ADDRESS} codes were asked from this address in the last "
+                f"{CODE_WINDOW.seconds // 60} minutes: wait"
+            )
+        session.add(
+            SignInRequest(
+                election_id=election_id, email_hash=asked, client_hash=address, created_at=_now()
+            )
+        )
         if member is None:
             log.info("sign-in code asked for an email not on the roll of election %s", election_id)
             return
@@ -578,42 +622,16 @@ def verify_code(engine: Engine, secret: str, election_id: int, email: str, code:
                 .limit(1)
                 .with_for_update()
             )
+        failure: BadCode | None
+        member_id: int | None
         if member is None or latest is None or latest.used_at is not None:
-            raise BadCode("no code is waiting for this email: ask for one")
-        if as_utc(latest.expires_at) <= _now():
-            raise BadCode("the code has expired: ask for a new one")
-        # count the attempt before comparing, atomically: however many arrive at once, at
-        # most MAX_ATTEMPTS are compared (SQLite ignores FOR UPDATE; this holds on both)
-        attempts = session.execute(
-            update(SignInCode)
-            .where(
-                SignInCode.id == latest.id,
-                SignInCode.attempts < MAX_ATTEMPTS,
-                SignInCode.used_at.is_(None),
-            )
-            .values(attempts=SignInCode.attempts + 1)
-            .returning(SignInCode.attempts)
-            .execution_options(synchronize_session=False)
-        ).scalar_one_or_none()
-        if attempts is None:
-            raise BadCode(
-                f"{MAX_ATTEMPTS} wrong attempts (or the code was used): ask for a new one"
-            )
-        if not hmac.compare_digest(latest.code_hash, _code_hash(secret, member.id, code)):
-            left = MAX_ATTEMPTS - attempts
-            failure = BadCode(f"wrong code ({left} attempt{'s' if left != 1 else ''} left)")
+            # not on the roll (or no code of theirs waiting): answered exactly as a member
+            # with a wrong code is, its attempts counted on the request (none: no code)
+            failure, member_id = _stranger(session, secret, election_id, email), None
+        elif as_utc(latest.expires_at) <= _now():
+            raise BadCode(EXPIRED)
         else:
-            used = session.execute(
-                update(SignInCode)
-                .where(SignInCode.id == latest.id, SignInCode.used_at.is_(None))
-                .values(used_at=_now())
-                .returning(SignInCode.id)
-                .execution_options(synchronize_session=False)
-            ).scalar_one_or_none()
-            if used is None:
-                raise BadCode("the code was used already: ask for a new one")
-            failure = None
-            member_id = member.id
+            failure, member_id = _check_code(session, secret, member.id, latest, code)
     if failure is not None:
         raise failure  # after the commit, so the attempt is counted
     claims = {
@@ -623,6 +641,75 @@ def verify_code(engine: Engine, secret: str, election_id: int, email: str, code:
         "exp": _now() + dt.timedelta(minutes=SESSION_MINUTES),
     }
     return sign(claims, secret)
+
+
+NO_CODE = "no code is waiting for this email: ask for one"
+EXPIRED = "the code has expired: ask for a new one"
+SPENT = f"{MAX_ATTEMPTS} wrong attempts (or the code was used): ask for a new one"
+
+
+def _wrong(attempts: int) -> BadCode:
+    left = MAX_ATTEMPTS - attempts
+    return BadCode(f"wrong code ({left} attempt{'s' if left != 1 else ''} left)")
+
+
+def _stranger(session: Session, secret: str, election_id: int, email: str) -> BadCode:
+    """The answer to a code for an email with no member's code waiting: as a member's."""
+    asked = session.scalar(
+        select(SignInRequest)
+        .where(
+            SignInRequest.election_id == election_id,
+            SignInRequest.email_hash == _keyed(secret, "request", email),
+        )
+        .order_by(SignInRequest.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if asked is None:
+        return BadCode(NO_CODE)
+    if as_utc(asked.created_at) + dt.timedelta(minutes=CODE_MINUTES) <= _now():
+        return BadCode(EXPIRED)
+    attempts = session.execute(
+        update(SignInRequest)
+        .where(SignInRequest.id == asked.id, SignInRequest.attempts < MAX_ATTEMPTS)
+        .values(attempts=SignInRequest.attempts + 1)
+        .returning(SignInRequest.attempts)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    return BadCode(SPENT) if attempts is None else _wrong(attempts)
+
+
+def _check_code(
+    session: Session, secret: str, member_id: int, latest: SignInCode, code: str
+) -> tuple[BadCode | None, int | None]:
+    """A member's code: (the refusal, None), or (None, the member) when it is right."""
+    # count the attempt before comparing, atomically: however many arrive at once, at
+    # most MAX_ATTEMPTS are compared (SQLite ignores FOR UPDATE; this holds on both)
+    attempts = session.execute(
+        update(SignInCode)
+        .where(
+            SignInCode.id == latest.id,
+            SignInCode.attempts < MAX_ATTEMPTS,
+            SignInCode.used_at.is_(None),
+        )
+        .values(attempts=SignInCode.attempts + 1)
+        .returning(SignInCode.attempts)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if attempts is None:
+        return BadCode(SPENT), None
+    if not hmac.compare_digest(latest.code_hash, _code_hash(secret, member_id, code)):
+        return _wrong(attempts), None
+    used = session.execute(
+        update(SignInCode)
+        .where(SignInCode.id == latest.id, SignInCode.used_at.is_(None))
+        .values(used_at=_now())
+        .returning(SignInCode.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if used is None:
+        return BadCode(SPENT), None
+    return None, member_id
 
 
 def audience(election_id: int) -> str:

@@ -14,7 +14,6 @@ from models.registry import PromotionError, alias_version, model_name
 from models.registry import move_champion as registry_move
 from serving.auth import (
     DEVICE_COOKIE,
-    DEVICE_DAYS,
     AuthError,
     EmailTaken,
     Throttled,
@@ -24,9 +23,9 @@ from serving.auth import (
     create_user,
     current_claims,
     delete_user,
-    issue_device,
     issue_token,
     require,
+    set_device_cookie,
 )
 from serving.deps import EngineDep, SessionRoute
 from serving.inputs import Email
@@ -116,15 +115,7 @@ def login(request: Request, response: Response, engine: EngineDep, body: Credent
         raise _too_many(error) from None
     except AuthError as error:
         raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
-    response.set_cookie(
-        DEVICE_COOKIE,
-        issue_device(user.email, secret),
-        max_age=DEVICE_DAYS * 86400,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    set_device_cookie(response, request, user.email, secret)
     minutes = request.app.state.settings.token_minutes
     token = issue_token(user, secret, minutes)
     return Token(access_token=token, expires_in=minutes * 60, role=user.role)
@@ -149,7 +140,10 @@ def change_password(
     """Change your password: every token issued before stops working; here is a new one."""
     secret = request.app.state.jwt_secret
     try:
-        authenticate(engine, claims["email"], body.current, secret, _client(request))
+        device = request.cookies.get(DEVICE_COOKIE)
+        authenticate(
+            engine, claims["email"], body.current, secret, _client(request), device, signed_in=True
+        )
     except Throttled as error:
         raise _too_many(error) from None
     except AuthError:

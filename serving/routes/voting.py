@@ -300,6 +300,7 @@ def request_code(
         _mailer(request),
         election_id,
         body.email,
+        request.client.host if request.client else "unknown",
     )
     return {"detail": "if this email is on the electorate, a code is on its way"}
 

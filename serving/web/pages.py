@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session, aliased
 
 from feature_store.online import NoEntrants, upcoming_race
 from feature_store.predict import UnknownEntrant, forecast_race
-from serving.auth import AuthError, Throttled, authenticate, issue_token
+from serving.auth import (
+    DEVICE_COOKIE,
+    AuthError,
+    Throttled,
+    authenticate,
+    issue_token,
+    set_device_cookie,
+)
 from serving.predictions import PredictionOut, race_prediction
 from serving.routes import data
 from serving.routes.predictions import choose, no_upcoming_race, stages_known
@@ -23,6 +30,7 @@ from serving.web.session import (
     PostedForm,
     check_csrf,
     render,
+    renew_csrf,
     sign_in_cookie,
     sign_out_cookie,
     web_claims,
@@ -420,8 +428,9 @@ def signin(
     check_csrf(request, csrf or None)
     secret = request.app.state.jwt_secret
     client = request.client.host if request.client else "unknown"
+    device = request.cookies.get(DEVICE_COOKIE)  # this browser's own count, if it has one
     try:
-        user = authenticate(_engine(request), email, password, secret, client)
+        user = authenticate(_engine(request), email, password, secret, client, device)
     except Throttled as error:
         context = {"next": _local(next), "error": str(error), "email": email}
         return render(request, "signin.html", context, None, status=429)
@@ -431,6 +440,8 @@ def signin(
     minutes = request.app.state.settings.token_minutes
     response = RedirectResponse(_local(next), status_code=303)
     sign_in_cookie(response, request, issue_token(user, secret, minutes), minutes)
+    set_device_cookie(response, request, user.email, secret)
+    renew_csrf(response, request)  # a seed planted before the sign-in does not outlive it
     return response
 
 

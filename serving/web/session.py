@@ -131,6 +131,19 @@ def sign_in_cookie(response: Response, request: Request, token: str, minutes: in
     )
 
 
+def renew_csrf(response: Response, request: Request) -> None:
+    """A new CSRF seed for this browser (at sign-in: one set by someone else before does not
+    carry over into the signed-in session)."""
+    response.set_cookie(
+        CSRF_COOKIE,
+        secrets.token_urlsafe(24),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure(request),
+    )
+
+
 def sign_out_cookie(response: Response, request: Request) -> None:
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure(request)

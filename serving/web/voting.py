@@ -20,7 +20,8 @@ from serving.web.session import PostedForm, need_role, render, secure, web_claim
 
 router = APIRouter(include_in_schema=False, prefix="/voting")
 Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _voter_cookie(election_id: int) -> str:
@@ -159,7 +160,7 @@ def request_code(
     try:
         voting.request_code(
             request.app.state.engine, request.app.state.jwt_secret, _mailer(request),
-            election_id, email,
+            election_id, email, request.client.host if request.client else "unknown",
         )  # fmt: skip
     except voting.VotingError as error:
         return _election_page(
@@ -212,9 +213,12 @@ def cast(
     for key, value in form.multi_items():
         if key.startswith("position-") and str(value):
             try:
-                choices.append((int(key.removeprefix("position-")), int(str(value))))
+                pair = (int(key.removeprefix("position-")), int(str(value)))
             except ValueError:
                 raise HTTPException(422, f"{key}: not a candidate") from None
+            if not all(1 <= n <= MAX_ID for n in pair):  # beyond any id the database holds
+                raise HTTPException(422, f"{key}: no such position or candidate")
+            choices.append(pair)
     engine = request.app.state.engine
     try:
         if not choices:

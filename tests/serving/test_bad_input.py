@@ -7,6 +7,7 @@ written."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -34,8 +35,9 @@ NEW_RECIPE = {
 }
 
 
-@pytest.fixture
-def api(migrated: Engine) -> Iterator[Any]:
+@contextmanager
+def service_client(migrated: Engine) -> Iterator[Any]:
+    """The service on `migrated`, an admin's headers at `client.admin`."""
     url = migrated.url.render_as_string(hide_password=False)
     settings = ServiceSettings(database_url=url, jwt_secret="s" * 40, load_models=False)
     create_user(migrated, "chair@example.org", PASSWORD, "admin")
@@ -45,6 +47,12 @@ def api(migrated: Engine) -> Iterator[Any]:
         ).json()["access_token"]
         client.admin = {"Authorization": f"Bearer {token}"}  # type: ignore[attr-defined]
         client.engine = migrated  # type: ignore[attr-defined]
+        yield client
+
+
+@pytest.fixture
+def api(migrated: Engine) -> Iterator[Any]:
+    with service_client(migrated) as client:
         yield client
 
 

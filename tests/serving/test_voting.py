@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from apps.voting import CODES_PER_WINDOW, MAX_ATTEMPTS
+from apps.voting import CODES_PER_ADDRESS, CODES_PER_WINDOW, MAX_ATTEMPTS
 from serving.app import create_app
 from serving.auth import create_user
 from serving.settings import ServiceSettings
@@ -207,8 +207,9 @@ def test_sign_in_codes(api: Any) -> None:
     assert api.post(request, json={"email": email}).status_code == 202  # second code
     fresh = _code(api, email)
     assert api.post(verify, json={"email": email, "code": fresh}).status_code == 200
+    # a used code is answered as any wrong one: "used" would tell a member from a stranger
     reused = api.post(verify, json={"email": email, "code": fresh})
-    assert reused.status_code == 401 and "ask for one" in reused.json()["detail"]
+    assert reused.status_code == 401 and "wrong code (4 attempts left)" in reused.json()["detail"]
     assert api.post(request, json={"email": email}).status_code == 202  # third in 15 minutes
     limited = api.post(request, json={"email": email})
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "900"
@@ -541,6 +542,44 @@ def test_forty_code_guesses_at_once_get_at_most_five_compared(api: Any) -> None:
     # the right code is refused too now: its attempts are spent
     late = api.post(f"{url}/verify", json={"email": email, "code": right})
     assert late.status_code == 401 and "5 wrong attempts" in late.json()["detail"]
+
+
+def test_the_roll_cannot_be_told_from_the_code_check(api: Any) -> None:
+    """Issue 34 (6): after asking for a code, a member and a stranger trying codes get the same
+    answers, attempt by attempt, and the same when they never asked."""
+    e = _election(api)
+    url = f"{V}/elections/{e['id']}/sign-in"
+
+    def tries(email: str) -> list[tuple[int, str]]:
+        out = []
+        for code in ("000000", "111111"):  # never asked yet
+            answer = api.post(f"{url}/verify", json={"email": email, "code": code})
+            out.append((answer.status_code, answer.json()["detail"]))
+        assert api.post(f"{url}/request", json={"email": email}).status_code == 202
+        for n in range(MAX_ATTEMPTS + 1):
+            answer = api.post(f"{url}/verify", json={"email": email, "code": f"{n:06d}"})
+            out.append((answer.status_code, answer.json()["detail"]))
+        return out
+
+    member, stranger = tries("parent1@example.org"), tries("nobody@example.org")
+    assert member == stranger
+    assert member[0] == (401, "no code is waiting for this email: ask for one")
+    assert member[2] == (401, "wrong code (4 attempts left)")
+    assert member[-1][1].startswith(f"{MAX_ATTEMPTS} wrong attempts")
+
+
+def test_codes_asked_from_one_address_are_limited(api: Any) -> None:
+    """Issue 34 (6): one client address may ask for CODES_PER_ADDRESS codes a window,
+    whatever emails it names (members or not): no one mails the whole roll."""
+    e = _election(api, voters=2)
+    url = f"{V}/elections/{e['id']}/sign-in/request"
+    answers = [
+        api.post(url, json={"email": f"someone{i}@example.org"}).status_code
+        for i in range(CODES_PER_ADDRESS + 1)
+    ]
+    assert answers == [202] * CODES_PER_ADDRESS + [429]
+    member = api.post(url, json={"email": "parent0@example.org"})
+    assert member.status_code == 429 and "from this address" in member.json()["detail"]
 
 
 def test_the_roll_cannot_be_told_from_the_code_limit(api: Any) -> None:

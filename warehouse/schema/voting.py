@@ -96,16 +96,25 @@ class SignInCode(Base):
 
 class SignInRequest(Base):
     """A sign-in code asked for, whether or not the email is on the roll (a keyed hash of the
-    email, never the email): the per-email limit counts these, so members and strangers get the
-    same answers."""
+    email, never the email): the per-email and per-address limits count these, so members and
+    strangers get the same answers."""
 
     __tablename__ = "election_sign_in_requests"
-    __table_args__ = (Index(None, "election_id", "email_hash", "created_at"),)
+    __table_args__ = (
+        Index(None, "election_id", "email_hash", "created_at"),
+        Index(
+            "ix_election_sign_in_requests_client_hash", "election_id", "client_hash", "created_at"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"))
     email_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # codes tried against this request when no member's code stands behind it: a stranger
+    # is answered exactly as a member is (apps.voting.verify_code)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    client_hash: Mapped[str | None] = mapped_column(String(64))  # the asking address, keyed
 
 
 class Participation(Base):
