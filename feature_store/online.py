@@ -61,7 +61,9 @@ def get_entry_features(
         rows = published(root, manifest).race(stage, season, round_)
         if rows is not None:
             return rows
-    frames = load_frames(engine)
+    if not _race_exists(engine, season, round_):  # one indexed read, not the whole warehouse
+        raise NoEntrants(f"race {season} round {round_} is not in the warehouse")
+    frames = _frames(engine, manifest)
     race = frames.races[(frames.races["season"] == season) & (frames.races["round"] == round_)]
     if race.empty:
         raise NoEntrants(f"race {season} round {round_} is not in the warehouse")
@@ -79,6 +81,31 @@ def get_entry_features(
             raise NoEntrants(str(error)) from None
     rows = build_views(frames, (stage,), entrants=entrants)[stage]
     return rows.reset_index(drop=True)
+
+
+def _race_exists(engine: Engine | Connection, season: int, round_: int) -> bool:
+    found = select(Race.id).where(Race.season == season, Race.round == round_)
+    with session_factory(engine)() as session:  # type: ignore[arg-type]  # a Connection binds too
+        return session.scalar(found) is not None
+
+
+_FRAMES: dict[tuple[str, str], Any] = {}
+_FRAMES_LOCK = threading.Lock()
+
+
+def _frames(engine: Engine | Connection, manifest: Manifest | None) -> Any:
+    """The warehouse's frames for a race the published build does not hold: read once per
+    build (requests for such races would each read the whole warehouse: seconds); read afresh
+    when nothing is published (no build to tell a change by)."""
+    if manifest is None or isinstance(engine, Connection):
+        return load_frames(engine)
+    key = (engine.url.render_as_string(), manifest.build_id)
+    with _FRAMES_LOCK:  # one thread reads; the others wait for its frames
+        held = _FRAMES.get(key)
+        if held is None:
+            _FRAMES.clear()  # only the newest build's
+            held = _FRAMES[key] = load_frames(engine)
+        return held
 
 
 class Published:

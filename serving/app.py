@@ -34,6 +34,7 @@ from serving.capacity import (
     set_thread_limit,
     settle_heap,
 )
+from serving.headers import SecurityHeadersMiddleware, allowed_methods
 from serving.inputs import InputGuardMiddleware, finite
 from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
@@ -169,13 +170,18 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         """A page's error as a page (a sign-in asked for: the sign-in form); the API's as
-        JSON."""
+        JSON. A 405 names every method the path takes."""
+        if error.status_code == 405:
+            allow = ", ".join(allowed_methods(request.app, request.scope))
+            error = StarletteHTTPException(405, error.detail, headers={"Allow": allow})
         if not is_page(request):
             return await http_exception_handler(request, error)
         if error.status_code == 401 and request.method == "GET":
             target = quote(request.url.path, safe="/")
             return RedirectResponse(f"/signin?next={target}", status_code=303)
-        return page_error(request, error.status_code, str(error.detail))
+        page = page_error(request, error.status_code, str(error.detail))
+        page.headers.update(error.headers or {})
+        return page
 
     install_openapi(app)
     # outermost last: metrics, the body limit, the whole body read (at a minimum rate) and
@@ -187,6 +193,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware)  # on every answer, refusals included
     if settings.trusted_proxies.strip():  # outermost: every layer sees the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 

@@ -36,8 +36,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from apps.tokens import ALGORITHM, sign
-from warehouse.db import as_utc, transaction
-from warehouse.schema import ROLES, SignInThrottle, User
+from warehouse.db import as_utc, insert_if_absent, transaction
+from warehouse.schema import ROLES, RevokedToken, SignInThrottle, User
 
 WINDOW = dt.timedelta(minutes=15)
 ACCOUNT_LIMIT = 5  # attempts per account per window from clients it does not trust
@@ -250,14 +250,16 @@ def authenticate(
 
 
 def purge_throttles(engine: Engine, now: dt.datetime | None = None) -> int:
-    """Delete the counts whose window is over (a new attempt would start them again anyway);
-    how many. The service runs it every minute: guesses at many emails leave many rows."""
+    """Delete the counts whose window is over (a new attempt would start them again anyway)
+    and the revocations of tokens expired since; how many. The service runs it every minute:
+    guesses at many emails leave many rows."""
     now = now or dt.datetime.now(dt.UTC)
     with transaction(engine) as session:
         done = session.execute(
             delete(SignInThrottle).where(SignInThrottle.window_start <= now - WINDOW)
         )
-    return int(done.rowcount)  # type: ignore[attr-defined]
+        gone = session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    return int(done.rowcount) + int(gone.rowcount)  # type: ignore[attr-defined]
 
 
 def set_device_cookie(response: Any, request: Request, email: str, secret: str) -> None:
@@ -287,10 +289,23 @@ def issue_token(user: User, secret: str, minutes: int) -> str:
         "email": user.email,
         "role": user.role,
         "ver": user.token_version,
+        "jti": secrets.token_hex(12),  # this session's own id: a sign-out revokes it
         "iat": now,
         "exp": now + dt.timedelta(minutes=minutes),
     }
     return sign(claims, secret)
+
+
+def revoke(engine: Engine, claims: dict[str, Any]) -> None:
+    """End the session of a token at once (a sign-out): its id is refused until it expires."""
+    jti, expires = claims.get("jti"), claims.get("exp")
+    if not isinstance(jti, str) or not isinstance(expires, int | float):
+        return  # a token of before: it ends with its expiry
+    moment = dt.datetime.fromtimestamp(expires, dt.UTC)
+    with transaction(engine) as session:
+        insert_if_absent(
+            session, RevokedToken.__table__, {"jti": jti, "expires_at": moment}, ["jti"]
+        )
 
 
 def decode_token(token: str, secret: str, audience: str | None = None) -> dict[str, Any]:
@@ -339,13 +354,19 @@ def verified_user(engine: Engine, claims: dict[str, Any]) -> dict[str, Any]:
         user_id = int(claims.get("sub", ""))
     except ValueError:
         raise unauthorized("invalid token") from None
+    revoked = select(RevokedToken.jti).where(RevokedToken.jti == str(claims.get("jti")))
     with Session(engine) as session:
         found = session.execute(
-            select(User.is_active, User.token_version).where(User.id == user_id)
+            select(User.is_active, User.token_version, User.role, revoked.exists()).where(
+                User.id == user_id
+            )
         ).one_or_none()
     if found is None or not found.is_active or found.token_version != claims.get("ver"):
         raise unauthorized("token revoked: sign in again")
-    return claims
+    if found[3]:
+        raise unauthorized("signed out: sign in again")
+    # the role as the user row has it now (a change made in the database counts at once)
+    return {**claims, "role": found.role}
 
 
 async def current_claims(

@@ -436,7 +436,13 @@ def results(engine: Engine, actor: str, election_id: int) -> dict[str, Any]:
         )
         ballots = session.scalar(select(func.count()).where(Ballot.election_id == election_id))
         described = _describe(session, election)
-        _audit(session, election_id, actor, "results")
+        seen = select(AuditEntry.id).where(
+            AuditEntry.election_id == election_id,
+            AuditEntry.actor == actor,
+            AuditEntry.action == "results",
+        )
+        if session.scalar(seen.limit(1)) is None:  # who read them is recorded once, not per view
+            _audit(session, election_id, actor, "results")
     positions = []
     for position in described["positions"]:
         tally = [

@@ -25,6 +25,7 @@ from serving.auth import (
     delete_user,
     issue_token,
     require,
+    revoke,
     set_device_cookie,
 )
 from serving.deps import EngineDep, SessionRoute
@@ -121,14 +122,22 @@ def login(request: Request, response: Response, engine: EngineDep, body: Credent
     return Token(access_token=token, expires_in=minutes * 60, role=user.role)
 
 
+Signed = Annotated[dict[str, Any], Depends(current_claims)]
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(request: Request, engine: EngineDep, claims: Signed) -> Response:
+    """End this token's session now: it is refused from the next request on (it would
+    otherwise work until it expires)."""
+    revoke(engine, claims)
+    return Response(status_code=204)
+
+
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")  # an unknown field is a 422
 
     current: str = Field(min_length=1, max_length=256)
     new: str = Field(min_length=8, max_length=256)
-
-
-Signed = Annotated[dict[str, Any], Depends(current_claims)]
 
 
 @router.post(

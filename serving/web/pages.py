@@ -20,6 +20,7 @@ from serving.auth import (
     Throttled,
     authenticate,
     issue_token,
+    revoke,
     set_device_cookie,
 )
 from serving.predictions import PredictionOut, race_prediction
@@ -446,8 +447,13 @@ def signin(
 
 
 @router.post("/signout")
-def signout(request: Request, csrf: Annotated[str, Form(max_length=128)] = "") -> Response:
+def signout(
+    request: Request, claims: Claims, csrf: Annotated[str, Form(max_length=128)] = ""
+) -> Response:
+    """Sign out: the session's token is revoked (as a bearer it stops working too)."""
     check_csrf(request, csrf or None)
+    if claims is not None:
+        revoke(_engine(request), claims)
     response = RedirectResponse("/", status_code=303)
     sign_out_cookie(response, request)
     return response

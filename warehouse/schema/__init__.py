@@ -43,7 +43,7 @@ from warehouse.schema.recipes import (
     RecipeStep,
     RecipeTag,
 )
-from warehouse.schema.users import SignInThrottle, User
+from warehouse.schema.users import RevokedToken, SignInThrottle, User
 from warehouse.schema.voting import (
     AuditEntry,
     Ballot,
@@ -109,6 +109,7 @@ __all__ = [
     "Team",
     "TeamLineage",
     "User",
+    "RevokedToken",
     "SignInThrottle",
     "WeatherData",
 ]

@@ -39,3 +39,13 @@ class SignInThrottle(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     attempts: Mapped[int] = mapped_column()
     window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RevokedToken(Base):
+    """A signed-in session ended before its token expired (a sign-out): the token's id, kept
+    until the token would have expired anyway, and refused on every request till then."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
