@@ -40,6 +40,7 @@ from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.openapi import install as install_openapi
 from serving.predictions import computing
+from serving.reads import ReadCacheMiddleware
 from serving.routes import (
     bot,
     championship,
@@ -185,9 +186,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     install_openapi(app)
     # outermost last: metrics, the body limit, the whole body read (at a minimum rate) and
-    # checked, then admission: a body still arriving never holds an admission slot
+    # checked, a cached read answered, then admission: a body still arriving, or a read known
+    # already, never holds an admission slot
     app.state.layers = {}
     app.add_middleware(AdmissionMiddleware, limit=settings.max_inflight, registry=app.state.layers)
+    # a racing read already answered for this build: from memory, before admission
+    app.add_middleware(ReadCacheMiddleware, cache=app.state.cache)
     app.add_middleware(
         InputGuardMiddleware, wait_s=settings.body_wait_s, min_rate=settings.body_min_rate
     )

@@ -1,0 +1,128 @@
+"""Issue 34: the racing reads are answered from memory per published build, before admission
+(no slot, no thread, no database), shared by the replicas through Redis; a new build is new
+answers; with nothing published nothing is kept. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+
+import serving.reads
+from feature_store.store import store_root
+from pipelines.features import build_features, publish_build
+from serving.app import create_app
+from serving.settings import ServiceSettings
+from tests.serving.test_voting import LiveServer
+
+READS = [
+    "/api/v1/races?season=2024",
+    "/api/v1/races/2024/24",
+    "/api/v1/drivers?season=2024",
+    "/api/v1/drivers/norris",
+    "/api/v1/teams?season=2024",
+    "/api/v1/circuits",
+    "/api/v1/analytics/driver-rankings?season=2024&limit=5",
+]
+
+
+def _settings(engine: Engine, **values: Any) -> ServiceSettings:
+    url = engine.url.render_as_string(hide_password=False)
+    return ServiceSettings(database_url=url, jwt_secret="s" * 40, load_models=False, **values)
+
+
+@pytest.fixture
+def built(history: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    monkeypatch.setenv("F1_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(serving.reads, "BUILD_CHECK_S", 0.0)  # see a new build at once
+    publish_build(build_features(history, store_root()), store_root())
+    return history
+
+
+def _queries(engine: Engine) -> tuple[list[str], Any]:
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    return seen, record
+
+
+def test_a_read_is_kept_for_its_build(built: Engine) -> None:
+    with TestClient(create_app(_settings(built))) as api:
+        engine = api.app.state.engine  # type: ignore[attr-defined]
+        first = {path: api.get(path) for path in READS}
+        assert all(a.status_code == 200 and "x-cache" not in a.headers for a in first.values())
+        seen, record = _queries(engine)
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            again = {path: api.get(path) for path in READS}
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert seen == []  # not one query
+        for path in READS:
+            assert again[path].headers["x-cache"] == "hit"
+            assert again[path].content == first[path].content
+        # the same query in another order is the same answer
+        swapped = api.get("/api/v1/analytics/driver-rankings?limit=5&season=2024")
+        assert swapped.headers.get("x-cache") == "hit"
+        # refusals are not kept: an unknown parameter stays a 422
+        assert api.get("/api/v1/circuits?x=1").status_code == 422
+        assert api.get("/api/v1/circuits?x=1").status_code == 422
+        # a new build: new answers
+        publish_build(build_features(built, store_root()), store_root())
+        fresh = api.get("/api/v1/circuits")
+        assert fresh.status_code == 200 and "x-cache" not in fresh.headers
+
+
+def test_nothing_is_kept_without_a_published_build(
+    history: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("F1_HOME", str(tmp_path / "empty"))
+    with TestClient(create_app(_settings(history))) as api:
+        for _ in range(2):
+            answer = api.get("/api/v1/circuits")
+            assert answer.status_code == 200 and "x-cache" not in answer.headers
+
+
+def test_replicas_share_the_reads_through_redis(built: Engine) -> None:
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but TEST_REDIS_URL is not")
+        pytest.skip("TEST_REDIS_URL is not set")
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    with (
+        TestClient(create_app(_settings(built, redis_url=url))) as one,
+        TestClient(create_app(_settings(built, redis_url=url))) as two,
+    ):
+        assert "x-cache" not in one.get("/api/v1/races?season=2024").headers
+        shared = two.get("/api/v1/races?season=2024")  # never asked of this replica
+        assert shared.headers["x-cache"] == "hit"
+
+
+def test_many_clients_at_once_are_answered_from_memory_without_refusals(built: Engine) -> None:
+    """Four admission slots, 200 clients reading at once: once each read is known, none is
+    refused (a hit takes no slot)."""
+    with LiveServer(_settings(built, max_inflight=4)) as base:
+        for path in READS:
+            assert httpx.get(f"{base}{path}", timeout=60).status_code == 200
+
+        async def crowd() -> Counter[int]:
+            limits = httpx.Limits(max_connections=200)
+            async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+                answers = await asyncio.gather(
+                    *(client.get(READS[i % len(READS)]) for i in range(1000))
+                )
+            return Counter(a.status_code for a in answers)
+
+        assert asyncio.run(crowd()) == {200: 1000}
