@@ -2,6 +2,7 @@
 
     python bench/load.py [--seconds 60] [--connections 16,200,1000] [--backends sqlite,postgres]
                          [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--home DIR]
+                         [--mix api|reads] [--attack]
 
 Builds its own stores in a temporary home (or --home): the bundled 1950–2024 history, the
 published features, both stages' models (a quick recipe: the serving path is what is measured),
@@ -15,12 +16,25 @@ clients would be) and each sending a mix of requests back to back:
 (a sign-in is 22 ms of CPU by design, and each client address may try 50 per 15 minutes).
 
 A well-behaved client: after a 429 or 503 it waits the Retry-After it was given. A request
-unanswered in 10 s is a client timeout. Meanwhile one more connection asks /health every 50 ms.
+unanswered in 10 s is a client timeout. Meanwhile a user of its own, from a process of its own,
+asks /health and /api/v1/recipes/1 every 50 ms each.
+
+`--mix reads`: each client instead cycles through /health, /races?season=2024,
+/drivers?season=2024, /recipes, /races/2024/24 and /circuits back to back and does NOT honour
+Retry-After (a refusal is followed by the next request at once): the racing reads are answered
+from the per-build read cache, so the target is 0 refusals at 200 clients.
+
+`--attack`: beside the clients, the two anonymous attacks of issue 34 run for the whole load:
+32 slow bodies (`POST /api/v1/auth/login` announcing 100,000 bytes and sending one every 5 s,
+reconnecting when dropped) and 4 loops of `GET /api/v1/recipes` with the tag repeated 500 times
+(and with 16 different tags, the most allowed), each dropped by its client after 3 s.
+
 Prints, per run: requests/s, answers by status, p50/p95/p99 per kind of route (of the requests
-it answered; refusals, 429 or 503, on a line of their own), /health p99,
-server memory before and 10 s after the load, and whether the targets hold: 0 × 5xx other than
-503 + Retry-After, 0 client timeouts, every refusal with Retry-After, /health p99 ≤ 50 ms,
-memory back within 10 %.
+it answered; refusals, 429 or 503, on a line of their own), the probe's /health and /recipes/1
+p99, what the attackers got, server memory before and 10 s after the load, and whether the
+targets hold: 0 × 5xx other than 503 + Retry-After (clients and attackers), 0 client timeouts,
+every refusal with Retry-After, /health p99 ≤ 50 ms (≤ 250 ms under attack), /recipes/1 p99
+≤ 250 ms, memory back within 10 % (and with --mix reads at ≤ 200 clients: 0 refusals).
 """
 
 from __future__ import annotations
@@ -58,6 +72,19 @@ WEIGHTS = {
 }
 DRIVERS = ["max_verstappen", "norris", "leclerc", "piastri", "sainz", "hamilton", "russell"]
 QUERIES = ["", "q=tomato", "q=guanciale", "tag=vegetarian", "max_minutes=30", "sort=-title"]
+READS = [
+    "/health",
+    "/api/v1/races?season=2024",
+    "/api/v1/drivers?season=2024",
+    "/api/v1/recipes",
+    "/api/v1/races/2024/24",
+    "/api/v1/circuits",
+]
+PROBED = {"/health": "/health", "/recipes/1": "/api/v1/recipes/1"}
+SLOW_BODIES = 32
+SLOW_BYTE_EVERY_S = 5.0
+REPEATERS = 4
+REPEATER_GIVES_UP_S = 3.0
 
 
 def prepare(home: Path, backends: list[str], postgres: str) -> dict[str, str]:
@@ -161,18 +188,32 @@ class Run:
         self.timeouts = 0
         self.refusals_without_retry = 0
         self.server_errors = 0
-        self.health: list[float] = []
-        self.health_failures = 0
+        self.probed: dict[str, list[float]] = {}
+        self.probe_failures: dict[str, int] = {}
+        self.attack: dict[str, int] | None = None
+        self.attack_errors = 0
 
 
-async def client(port: int, index: int, stop: float, run: Run, token: str) -> None:
+def read_request(step: int) -> tuple[str, bytes]:
+    path = READS[step % len(READS)]
+    return path, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+
+
+async def client(
+    port: int, index: int, stop: float, run: Run, token: str, mix: str = "api"
+) -> None:
     rng = random.Random(index)
     kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
     local = (f"127.0.{index // 250}.{index % 250 + 2}", 0)
     connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+    step = index
     while time.perf_counter() < stop:
-        kind = rng.choices(kinds, weights)[0]
-        request = request_for(kind, rng, token, rng.randrange(USERS))
+        if mix == "reads":
+            kind, request = read_request(step)
+            step += 1
+        else:
+            kind = rng.choices(kinds, weights)[0]
+            request = request_for(kind, rng, token, rng.randrange(USERS))
         started = time.perf_counter()
         try:
             if connection is None:
@@ -197,9 +238,10 @@ async def client(port: int, index: int, stop: float, run: Run, token: str) -> No
         if status in (429, 503):
             if "retry-after" not in headers:
                 run.refusals_without_retry += 1
-            await asyncio.sleep(
-                min(float(headers.get("retry-after", 1)), stop - time.perf_counter(), 5)
-            )
+            if mix != "reads":
+                await asyncio.sleep(
+                    min(float(headers.get("retry-after", 1)), stop - time.perf_counter(), 5)
+                )
         elif status >= 500:
             run.server_errors += 1
 
@@ -209,47 +251,151 @@ def _drop(connection: Any) -> None:
         connection[1].close()
 
 
-async def health_probe(port: int, stop: float) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    failures = 0
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.9.1", 0))
-    request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+async def probe(port: int, stop: float) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """One ordinary user, from an address of its own, asking /health and /api/v1/recipes/1
+    every 50 ms each: the latency of what it gets, and how often that is not a 200."""
+    latencies: dict[str, list[float]] = {name: [] for name in PROBED}
+    failures = dict.fromkeys(PROBED, 0)
+    local = ("127.0.9.1", 0)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
     while time.perf_counter() < stop:
-        started = time.perf_counter()
-        try:
-            writer.write(request)
-            status, _ = await asyncio.wait_for(read_response(reader), TIMEOUT_S)
-            latencies.append((time.perf_counter() - started) * 1000)
-            if status != 200:
-                failures += 1
-        except (TimeoutError, OSError, asyncio.IncompleteReadError):
-            failures += 1
-            writer.close()
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for name, path in PROBED.items():
+            started = time.perf_counter()
+            try:
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                status, headers = await asyncio.wait_for(read_response(reader), TIMEOUT_S)
+                latencies[name].append((time.perf_counter() - started) * 1000)
+                if status != 200:
+                    failures[name] += 1
+                if headers.get("connection") == "close":
+                    raise ConnectionResetError
+            except (TimeoutError, OSError, asyncio.IncompleteReadError):
+                failures[name] += 1
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
         await asyncio.sleep(HEALTH_EVERY_S)
     writer.close()
     return latencies, failures
 
 
 def _probe_process(port: int, seconds: float, out: Any) -> None:
-    out.send(asyncio.run(health_probe(port, time.perf_counter() + seconds)))
+    out.send(asyncio.run(probe(port, time.perf_counter() + seconds)))
 
 
-async def drive(port: int, connections: int, seconds: float, token: str, first: int = 0) -> Run:
-    """The load from this process; /health asked from a process of its own, so that what it
-    measures is the service, not this process's busy event loop."""
+class Attack:
+    def __init__(self) -> None:
+        self.status: Counter[str] = Counter()  # what each attack got: "slow 408", "repeat 422", …
+        self.server_errors = 0
+
+
+async def slow_body(port: int, index: int, stop: float, attack: Attack) -> None:
+    """A login announcing 100,000 bytes that sends one every 5 s; when the server gives up on
+    it, it says so (408) or drops it, and the attacker starts another."""
+    local = (f"127.0.8.{index + 2}", 0)
+    head = (
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+    )
+    while time.perf_counter() < stop:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
+        except OSError:
+            await asyncio.sleep(1)
+            continue
+        writer.write(head)
+        answer = asyncio.ensure_future(read_response(reader))
+        try:
+            while time.perf_counter() < stop and not answer.done():
+                writer.write(b" ")
+                await writer.drain()
+                await asyncio.wait([answer], timeout=SLOW_BYTE_EVERY_S)
+            if answer.done():
+                status, _ = answer.result()
+                attack.status[f"slow {status}"] += 1
+                if status >= 500 and status != 503:
+                    attack.server_errors += 1
+        except (OSError, asyncio.IncompleteReadError):
+            attack.status["slow dropped"] += 1
+        finally:
+            answer.cancel()
+            writer.close()
+
+
+async def repeater(port: int, index: int, stop: float, attack: Attack) -> None:
+    """`GET /api/v1/recipes` with the tag repeated 500 times, then with 16 different tags,
+    dropped after 3 s without an answer (as the attack in issue 34 did)."""
+    local = (f"127.0.7.{index + 2}", 0)
+    queries = {
+        "repeat": "&".join(["tag=vegan"] * 500),
+        "16 tags": "&".join(f"tag=t{i}" for i in range(16)),
+    }
+    turn = 0
+    while time.perf_counter() < stop:
+        name = list(queries)[turn % 2]
+        turn += 1
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
+        except OSError:
+            await asyncio.sleep(1)
+            continue
+        writer.write(
+            f"GET /api/v1/recipes?{queries[name]} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+        )
+        try:
+            status, _ = await asyncio.wait_for(read_response(reader), REPEATER_GIVES_UP_S)
+            attack.status[f"{name} {status}"] += 1
+            if status >= 500 and status != 503:
+                attack.server_errors += 1
+        except (TimeoutError, OSError, asyncio.IncompleteReadError):
+            attack.status[f"{name} abandoned"] += 1
+        finally:
+            writer.close()
+
+
+async def attackers(port: int, stop: float, attack: Attack) -> None:
+    await asyncio.gather(
+        *(slow_body(port, i, stop, attack) for i in range(SLOW_BODIES)),
+        *(repeater(port, i, stop, attack) for i in range(REPEATERS)),
+    )
+
+
+def _attack_process(port: int, seconds: float, out: Any) -> None:
+    attack = Attack()
+    asyncio.run(attackers(port, time.perf_counter() + seconds, attack))
+    out.send((dict(attack.status), attack.server_errors))
+
+
+async def drive(
+    port: int,
+    connections: int,
+    seconds: float,
+    token: str,
+    first: int = 0,
+    mix: str = "api",
+    attack: bool = False,
+) -> Run:
+    """The load from this process; the probe (and the attackers) from processes of their own,
+    so that what the probe measures is the service, not this process's busy event loop."""
     import multiprocessing
 
+    fork = multiprocessing.get_context("fork")
     run = Run()
     receiving, sending = multiprocessing.Pipe(duplex=False)
-    probe = multiprocessing.get_context("fork").Process(
-        target=_probe_process, args=(port, seconds, sending)
-    )
-    probe.start()
+    prober = fork.Process(target=_probe_process, args=(port, seconds, sending))
+    prober.start()
+    if attack:
+        attack_in, attack_out = multiprocessing.Pipe(duplex=False)
+        attacking = fork.Process(target=_attack_process, args=(port, seconds, attack_out))
+        attacking.start()
     stop = time.perf_counter() + seconds
-    await asyncio.gather(*(client(port, first + i, stop, run, token) for i in range(connections)))
-    run.health, run.health_failures = receiving.recv()
-    probe.join()
+    await asyncio.gather(
+        *(client(port, first + i, stop, run, token, mix) for i in range(connections))
+    )
+    run.probed, run.probe_failures = receiving.recv()
+    prober.join()
+    if attack:
+        run.attack, run.attack_errors = attack_in.recv()
+        attacking.join()
     return run
 
 
@@ -282,7 +428,13 @@ def forget_sign_ins(url: str) -> None:
 
 
 def once(
-    url: str, home: Path, connections: int, seconds: float, extra: dict[str, str]
+    url: str,
+    home: Path,
+    connections: int,
+    seconds: float,
+    extra: dict[str, str],
+    mix: str = "api",
+    attack: bool = False,
 ) -> dict[str, Any]:
     forget_sign_ins(url)
     port = free_port()
@@ -304,42 +456,55 @@ def once(
         token = login(port)
         asyncio.run(drive(port, 16, 10, token, first=5000))  # warm-up, from other addresses
         before = rss_mib(server.pid)
-        run = asyncio.run(drive(port, connections, seconds, token))
+        run = asyncio.run(drive(port, connections, seconds, token, mix=mix, attack=attack))
         time.sleep(10)
         after = rss_mib(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    return {"run": run, "before": before, "after": after, "seconds": seconds}
+    return {"run": run, "before": before, "after": after, "seconds": seconds, "mix": mix}
 
 
 def report(backend: str, connections: int, result: dict[str, Any]) -> bool:
     run: Run = result["run"]
     total = sum(run.status.values())
-    health = np.array(run.health or [float("nan")])
     refusals = run.status[429] + run.status[503]
     memory = result["after"] / result["before"] - 1
-    print(f"\n{backend}, {connections} connections, {result['seconds']:.0f} s: "
+    attacked = run.attack is not None
+    print(f"\n{backend}, {connections} connections ({result['mix']} mix"
+          f"{', under attack' if attacked else ''}), {result['seconds']:.0f} s: "
           f"{total / result['seconds']:.0f} req/s, answers {dict(sorted(run.status.items()))}, "
           f"{run.timeouts} client timeouts")  # fmt: skip
-    for kind in [*WEIGHTS, "refused"]:
+    kinds = READS if result["mix"] == "reads" else list(WEIGHTS)
+    for kind in [*kinds, "refused"]:
         ms = np.array(run.latency[kind] or [float("nan")])
         rate = len(run.latency[kind]) / result["seconds"]
-        print(f"  {kind:12} {rate:7.1f} req/s  "
+        print(f"  {kind:28} {rate:7.1f} req/s  "
               f"p50 {np.percentile(ms, 50):7.1f} ms  p95 {np.percentile(ms, 95):7.1f} ms  "
               f"p99 {np.percentile(ms, 99):7.1f} ms")  # fmt: skip
-    print(f"  /health      p50 {np.percentile(health, 50):.1f} ms  "
-          f"p99 {np.percentile(health, 99):.1f} ms "
-          f"({len(run.health)} probes, {run.health_failures} failed)")  # fmt: skip
+    p99 = {}
+    for name, latencies in run.probed.items():
+        ms = np.array(latencies or [float("nan")])
+        p99[name] = float(np.percentile(ms, 99))
+        print(f"  probe {name:11} p50 {np.percentile(ms, 50):.1f} ms  p99 {p99[name]:.1f} ms "
+              f"({len(latencies)} asked, {run.probe_failures[name]} not 200)")  # fmt: skip
+    if attacked:
+        print(f"  attackers got {dict(sorted((run.attack or {}).items()))}")
     print(f"  memory {result['before']:.0f} MiB before, {result['after']:.0f} MiB 10 s after "
           f"({memory:+.1%}); refusals {refusals} ({refusals / max(total, 1):.1%})")  # fmt: skip
+    health_bound = 250 if attacked else 50
     checks = {
-        "0 × 5xx other than 503": run.server_errors == 0,
+        "0 × 5xx other than 503": run.server_errors == 0 and run.attack_errors == 0,
         "0 client timeouts": run.timeouts == 0,
         "every refusal with Retry-After": run.refusals_without_retry == 0,
-        "/health p99 ≤ 50 ms": float(np.percentile(health, 99)) <= 50 and run.health_failures == 0,
+        f"/health p99 ≤ {health_bound} ms": p99["/health"] <= health_bound
+        and run.probe_failures["/health"] == 0,
+        "/recipes/1 p99 ≤ 250 ms": p99["/recipes/1"] <= 250
+        and run.probe_failures["/recipes/1"] == 0,
         "memory back within 10 %": memory <= 0.10,
     }
+    if result["mix"] == "reads" and connections <= 200:
+        checks["0 refusals"] = refusals == 0
     print("  " + "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks.items()))
     return all(checks.values())
 
@@ -352,6 +517,8 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--home", type=Path, help="reuse the stores built there by a run before")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the service")
+    parser.add_argument("--mix", choices=["api", "reads"], default="api")
+    parser.add_argument("--attack", action="store_true", help="slow bodies and repeated tags too")
     args = parser.parse_args()
     extra = dict(item.split("=", 1) for item in args.env)
     backends = args.backends.split(",")
@@ -366,9 +533,10 @@ def main() -> None:
     for backend in backends:
         for connections in (int(n) for n in args.connections.split(",")):
             print(f"{backend}: {connections} connections for {args.seconds:.0f} s …", flush=True)
-            met &= report(
-                backend, connections, once(urls[backend], home, connections, args.seconds, extra)
+            result = once(
+                urls[backend], home, connections, args.seconds, extra, args.mix, args.attack
             )
+            met &= report(backend, connections, result)
     print("\nall targets met" if met else "\nsome targets missed")
 
 

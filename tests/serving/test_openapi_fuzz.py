@@ -4,6 +4,10 @@ the schema allows accepted and data it forbids refused, auth that is declared en
 positive and negative data, anonymous and as admin, on SQLite and PostgreSQL, against a
 warehouse holding the bundled history and real models: 0 failures.
 
+Issue 34: and its coverage phase too (boundary values, every undeclared method on every path,
+OPTIONS included, whose `Allow` must list exactly the declared methods (ST205), malformed and
+missing content types, duplicated query parameters): 0 failures.
+
 `F1_FUZZ_EXAMPLES` sets the examples per operation, mode and caller (5 by default, so the suite
 stays quick; the README's command runs 50)."""
 
@@ -20,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
+from schemathesis.config import GenerationConfig
 from sqlalchemy import Engine
 
 from serving.app import create_app
@@ -71,6 +76,45 @@ def test_every_operation_passes_every_check(service: Any) -> None:
                 ) as error:  # every operation tried, all listed
                     failures.append(f"{operation.label} [{mode.value}, {caller}]: {_why(error)}")
     assert not failures, "\n\n".join(failures)
+    _coverage_phase(schema, operations, callers)
+
+
+def _coverage_phase(schema: Any, operations: list[Any], callers: dict[str, Any]) -> None:
+    """Every case of schemathesis's coverage phase, validated with every check; each path is
+    asked OPTIONS (and every other undeclared method) once."""
+    modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+    failures: list[str] = []
+    asked: set[str] = set()
+    for operation in operations:
+        excluded, extra = [], []
+        if operation.label in CROSS_FIELD:
+            excluded, extra = [positive_data_acceptance], [_only_cross_field_refusals]
+        for caller, headers in callers.items():
+            cases = schema.iter_coverage_cases(
+                operation, generation_modes=modes, generation_config=GenerationConfig()
+            )
+            for case in cases:
+                if case.method == "OPTIONS":
+                    asked.add(operation.path)
+                try:
+                    case.call_and_validate(
+                        headers=headers,
+                        excluded_checks=excluded,
+                        additional_checks=[*extra, _options_answer_allow],
+                    )
+                except (Exception, BaseExceptionGroup) as error:
+                    failures.append(f"{operation.label} {case.method} [{caller}]: {_why(error)}")
+    assert asked == {operation.path for operation in operations}  # ST205 is checked on each
+    assert not failures, "\n\n".join(failures)
+
+
+def _options_answer_allow(ctx: Any, response: Any, case: Any) -> bool | None:
+    """ST205 compares `Allow` with the schema only when there is one: an OPTIONS answer must
+    have it (a 405 that names the path's methods)."""
+    if case.method == "OPTIONS":
+        assert response.status_code == 405, response.status_code
+        assert response.headers.get("allow"), "an OPTIONS answer without Allow"
+    return None
 
 
 # A grid with a slot or a driver given twice, or a driver who is not an entrant, is valid JSON
