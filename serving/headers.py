@@ -5,7 +5,8 @@
   host (Airflow, MLflow) cannot frame the bot's page.
 - A page's Content-Security-Policy: scripts and everything else from this site only, no inline
   script (Vega's charts compile their expressions, hence `'unsafe-eval'`); Swagger UI and
-  ReDoc (`/docs`, `/redoc`) start from an inline script of FastAPI's, allowed there only.
+  ReDoc (`/docs`, `/redoc`) start from an inline script of FastAPI's, allowed there only (and
+  ReDoc searches in a worker it makes from a blob: `worker-src 'self' blob:` there).
 - A page answers a full page or, to htmx, a fragment at the same URL: `Vary: HX-Request`, and
   `Cache-Control: private, no-cache` (it depends on who is signed in).
 - A 405 names every method the path takes (`Allow`), not only those of the first route.
@@ -23,7 +24,7 @@ PAGE_POLICY = (
     "img-src 'self' data: blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-DOCS_POLICY = PAGE_POLICY.replace("'unsafe-eval'", "'unsafe-inline'")
+DOCS_POLICY = PAGE_POLICY.replace("'unsafe-eval'", "'unsafe-inline'") + "; worker-src 'self' blob:"
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 DOCS = ("/docs", "/redoc")
 ALWAYS = [

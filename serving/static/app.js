@@ -1,5 +1,6 @@
 // The web app's few behaviours: charts drawn from the specs the server put beside them
-// (vega-embed, vendored), countdowns to a race start, and both again after an htmx swap.
+// (vega-embed, vendored), countdowns to a race start, and both again after an htmx swap; a form
+// with data-confirm asks before it is sent (the CSP allows no inline handler).
 (function () {
   "use strict";
 
@@ -34,5 +35,9 @@
     tick();
     setInterval(tick, 1000);
     document.body.addEventListener("htmx:afterSwap", function (event) { drawCharts(event.target); });
+    document.body.addEventListener("submit", function (event) {
+      var question = event.target.dataset && event.target.dataset.confirm;
+      if (question && !window.confirm(question)) event.preventDefault();
+    });
   });
 })();

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine, Integer, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
@@ -207,7 +207,13 @@ def calendar(request: Request, claims: Claims, season: Season) -> HTMLResponse:
 
 
 @router.get("/season", response_class=HTMLResponse)
-def this_season(request: Request) -> Response:
+def this_season(
+    request: Request, season: Annotated[int | None, Query(ge=1950, le=2100)] = None
+) -> Response:
+    """The latest season's calendar, or the one the calendar's picker asked for (a plain GET
+    form: it works without script, and the page's CSP allows no inline handler)."""
+    if season is not None:
+        return RedirectResponse(f"/season/{season}", status_code=302)
     with Session(_engine(request)) as session:
         latest = session.scalar(select(func.max(Race.season)))
     if latest is None:
