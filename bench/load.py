@@ -27,7 +27,8 @@ from the per-build read cache, so the target is 0 refusals at 200 clients.
 `--attack`: beside the clients, the two anonymous attacks of issue 34 run for the whole load:
 32 slow bodies (`POST /api/v1/auth/login` announcing 100,000 bytes and sending one every 5 s,
 reconnecting when dropped) and 4 loops of `GET /api/v1/recipes` with the tag repeated 500 times
-(and with 16 different tags, the most allowed), each dropped by its client after 3 s.
+(and with every dietary tag twice, 16, the most allowed, and a new search each time), one
+request every 3 s per loop, each dropped by its client after 3 s.
 
 Prints, per run: requests/s, answers by status, p50/p95/p99 per kind of route (of the requests
 it answered; refusals, 429 or 503, on a line of their own), the probe's /health and /recipes/1
@@ -322,17 +323,19 @@ async def slow_body(port: int, index: int, stop: float, attack: Attack) -> None:
 
 
 async def repeater(port: int, index: int, stop: float, attack: Attack) -> None:
-    """`GET /api/v1/recipes` with the tag repeated 500 times, then with 16 different tags,
-    dropped after 3 s without an answer (as the attack in issue 34 did)."""
+    """`GET /api/v1/recipes` with the tag repeated 500 times, then with 16 tags (every dietary
+    tag twice, the most allowed) and a search no one made before, each dropped after 3 s
+    without an answer: one request every 3 s per attacker, as the attack in issue 34 did."""
     local = (f"127.0.7.{index + 2}", 0)
-    queries = {
-        "repeat": "&".join(["tag=vegan"] * 500),
-        "16 tags": "&".join(f"tag=t{i}" for i in range(16)),
-    }
+    tags = ["vegetarian", "vegan", "gluten-free", "dairy-free", "nut-free", "egg-free",
+            "pescatarian", "low-lactose"]  # fmt: skip
+    every = "&".join(f"tag={t}" for t in tags * 2)
     turn = 0
     while time.perf_counter() < stop:
+        queries = {"repeat": "&".join(["tag=vegan"] * 500), "16 tags": f"{every}&q=x{index}-{turn}"}
         name = list(queries)[turn % 2]
         turn += 1
+        started = time.perf_counter()
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
         except OSError:
@@ -350,6 +353,7 @@ async def repeater(port: int, index: int, stop: float, attack: Attack) -> None:
             attack.status[f"{name} abandoned"] += 1
         finally:
             writer.close()
+        await asyncio.sleep(max(0.0, REPEATER_GIVES_UP_S - (time.perf_counter() - started)))
 
 
 async def attackers(port: int, stop: float, attack: Attack) -> None:

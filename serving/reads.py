@@ -1,26 +1,39 @@
-"""The racing reads answered from memory: races, a race's results, drivers, teams, circuits and
-the rankings change only when new data is published, and every ingestion ends in a feature
-build. So their answers are kept per published build (in-process, or in Redis with REDIS_URL,
-shared by the replicas, like the predictions) and a repeat is sent from there on the event
-loop, before admission: it takes no slot, no thread and no database connection. With nothing
-published (no build to tell new data by) they are computed every time.
+"""Reads answered from memory, on the event loop before admission: a repeat takes no slot, no
+thread and no database connection.
+
+- The racing reads (races, a race's results, drivers, teams, circuits, the rankings) change
+  only when new data is published, and every ingestion ends in a feature build: their answers
+  are kept per published build (in-process, or in Redis with REDIS_URL, shared by the replicas,
+  like the predictions). With nothing published they are computed every time.
+- The recipe reads (`/api/v1/recipes`, a recipe) change only when a recipe is written through
+  the service (the API or the web forms): their answers are kept per recipe generation, a
+  counter every successful write moves on before its answer leaves (in Redis when configured,
+  so every replica sees it at once; else in this process), in a bounded LRU of this process
+  (free-text searches cannot evict the predictions). A write made outside the service
+  (`f1 recipes seed`, SQL) is seen within `RECIPES_KEPT_S`.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from pathlib import Path
 from typing import Any
 
 from feature_store.store import Manifest, store_root
-from serving.cache import Cache
+from serving.cache import Cache, MemoryCache
 
+log = logging.getLogger(__name__)
 CACHED = re.compile(
     r"^/api/v1/(races(/calendar|/\d{4}/\d{1,2})?|drivers(/[\w.-]+)?|teams|circuits"
     r"|analytics/driver-rankings)$"
 )
+RECIPE_READS = re.compile(r"^/api/v1/recipes(/[\w.-]+)?$")
+RECIPE_WRITES = re.compile(r"^/(api/v1/)?recipes(/|$)")
 BUILD_CHECK_S = 1.0  # how long the published build's id is taken as known
+RECIPES_KEPT_S = 60  # the longest a recipe answer is kept (writes made outside the service)
+GENERATION_KEY = "f1:gen:recipes"
 
 
 class Builds:
@@ -39,29 +52,72 @@ class Builds:
         return self._tag
 
 
+class Generation:
+    """The recipe generation: in Redis (`f1:gen:recipes`) when the cache is shared, else this
+    process's counter. Redis unreachable: no generation, nothing kept or answered from memory."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.redis = getattr(cache, "aclient", None)
+        self.local = 0
+
+    async def current(self) -> str | None:
+        if self.redis is None:
+            return str(self.local)
+        try:
+            value = await self.redis.get(GENERATION_KEY)
+        except Exception as error:  # noqa: BLE001 (any Redis failure: compute instead)
+            log.warning("redis get failed: %s", error)
+            return None
+        return "0" if value is None else value.decode()
+
+    async def move_on(self) -> None:
+        self.local += 1
+        if self.redis is not None:
+            try:
+                await self.redis.incr(GENERATION_KEY)
+            except Exception as error:  # noqa: BLE001
+                log.warning("redis incr failed (other replicas see the write within %d s): %s",
+                            RECIPES_KEPT_S, error)  # fmt: skip
+
+
 class ReadCacheMiddleware:
-    """A pure ASGI middleware: a cached read's stored answer, or the app's answer stored."""
+    """A pure ASGI middleware: a cached read's stored answer, or the app's answer stored; a
+    recipe written moves the recipe generation on."""
 
     def __init__(self, app: Any, cache: Cache, builds: Builds | None = None) -> None:
         self.app = app
         self.cache = cache
         self.builds = builds or Builds()
+        self.recipes = MemoryCache(size=1024)
+        self.generation = Generation(cache)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if (
-            scope["type"] != "http"
-            or scope.get("method") not in ("GET", "HEAD")
-            or not CACHED.match(scope.get("path", ""))
-        ):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        tag = self.builds.tag()
+        path = scope.get("path", "")
+        if scope.get("method") not in ("GET", "HEAD"):
+            if RECIPE_WRITES.match(path):
+                await self._write(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        cache: Cache = self.cache
+        if CACHED.match(path):
+            tag = self.builds.tag()
+        elif RECIPE_READS.match(path):
+            cache = self.recipes
+            generation = await self.generation.current()
+            kept = int(time.time() // RECIPES_KEPT_S)
+            tag = None if generation is None else f"recipes-{generation}-{kept}"
+        else:
+            tag = None
         if tag is None:
             await self.app(scope, receive, send)
             return
         query = "&".join(sorted(scope.get("query_string", b"").decode("latin-1").split("&")))
-        key = f"read:{tag}:{scope['path']}?{query}"
-        hit = await self.cache.fetch(key)
+        key = f"read:{tag}:{path}?{query}"
+        hit = await cache.fetch(key)
         if hit is not None:
             await _answer(send, hit[0], scope.get("method") == "HEAD")
             return
@@ -77,7 +133,18 @@ class ReadCacheMiddleware:
 
         await self.app(scope, receive, kept)
         if status == [200] and scope.get("method") == "GET":
-            await self.cache.store(key, b"".join(chunks))
+            await cache.store(key, b"".join(chunks))
+
+    async def _write(self, scope: Any, receive: Any, send: Any) -> None:
+        """A recipe write: once it has succeeded (committed, its answer about to leave), the
+        generation moves on, so the writer's next read, on any replica, is computed anew."""
+
+        async def after(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                await self.generation.move_on()
+            await send(message)
+
+        await self.app(scope, receive, after)
 
 
 async def _answer(send: Any, body: bytes, head: bool) -> None:

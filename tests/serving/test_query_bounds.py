@@ -104,7 +104,7 @@ def test_a_request_held_behind_a_lock_gets_503_and_others_go_on(migrated: Engine
         try:
             assert holding.wait(30)
             if postgres:
-                stuck = api.get("/api/v1/recipes/1")
+                stuck = api.get("/api/v1/recipes/2")  # not asked before: not kept
                 assert stuck.status_code == 503, stuck.text
                 assert "longer than 0.5 s" in stuck.json()["detail"]
             else:  # readers never wait for a writer in WAL mode; a second writer does
