@@ -9,6 +9,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
@@ -206,6 +207,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         """FastAPI's 422, with what it echoes made JSON-safe (an infinite float made the
         answer itself fail: a 500)."""
         detail = jsonable_encoder(finite(error.errors()))
+        if is_page(request):  # a page's bad input is a page naming the field, never JSON
+            return page_error(request, 422, "; ".join(_named(e) for e in detail))
         return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(SQLAlchemyTimeout)
@@ -224,3 +227,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         return busy("the database is busy writing: retry in 1 s")
 
     return app
+
+
+def _named(error: dict[str, Any]) -> str:
+    """One validation error as a person reads it: "round: Input should be ..." """
+    where = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body")]
+    return f"{'.'.join(where) or 'input'}: {error.get('msg', 'not valid')}"

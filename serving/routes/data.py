@@ -170,7 +170,7 @@ def calendar(session: SessionDep, season: Season = None) -> list[CalendarEntry]:
 def race(
     session: SessionDep,
     season: Annotated[int, Path(ge=1950, le=2100)],
-    round: Annotated[int, Path(ge=1, le=40)],  # noqa: A002 (the API's word)
+    round: Annotated[int, Path(ge=1, le=2**31 - 1)],  # noqa: A002 (the API's word)
 ) -> RaceDetail:
     """One race, with its results once it has run."""
     found = _races(session, Race.season == season, Race.round == round)

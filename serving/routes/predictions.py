@@ -250,7 +250,7 @@ async def by_race(
     engine: EngineDep,
     claims: Claims,
     season: Annotated[int, Path(ge=1950, le=2100)],
-    round: Annotated[int, Path(ge=1, le=40)],  # noqa: A002
+    round: Annotated[int, Path(ge=1, le=2**31 - 1)],  # noqa: A002
     stage: StageChoice = AUTO,
     explain: Explain = False,
     markets: WithMarkets = False,

@@ -42,7 +42,7 @@ from warehouse.schema import Driver, QualifyingResult, Race, RaceResult, Team
 router = APIRouter(include_in_schema=False)
 Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
 Season = Annotated[int, Path(ge=1950, le=2100)]
-Round = Annotated[int, Path(ge=1, le=40)]
+Round = Annotated[int, Path(ge=1, le=2**31 - 1)]  # a round no season has: 404
 GRID_STAGE = next(s.name for s in STAGES if s.uses("qualifying"))
 
 
@@ -284,6 +284,8 @@ def what_if(  # noqa: A002
         if not key.startswith("slot-"):
             continue
         driver = key.removeprefix("slot-")
+        if not str(value).strip():  # a slot left empty: the driver does not start
+            continue
         try:
             slot = int(str(value))
         except ValueError:
@@ -474,4 +476,6 @@ def is_page(request: Request) -> bool:
 
 
 def page_error(request: Request, status: int, detail: str) -> HTMLResponse:
-    return render(request, "error.html", {"status": status, "detail": detail}, None, status=status)
+    """The error as a page; to an htmx request, as the fragment it swaps in."""
+    template = "_error.html" if request.headers.get("hx-request") else "error.html"
+    return render(request, template, {"status": status, "detail": detail}, None, status=status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,6 +20,7 @@ router = APIRouter(include_in_schema=False, prefix="/recipes")
 Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
 EDITORS = ("editor", "admin")
 PAGE = 12
+MAX_MINUTES = 10_000
 # "200 g spaghetti", "2 eggs", "salt" (to taste): quantity, then a unit when three words
 LINE = re.compile(
     r"^\s*(?:(?P<quantity>\d+(?:[.,]\d+)?)\s+(?:(?P<unit>[^\s\d]{1,32})\s+)?)?(?P<name>.+?)\s*$"
@@ -33,30 +35,61 @@ def recipe_list(
     q: Annotated[str | None, Query(max_length=100)] = None,
     difficulty: Annotated[str | None, Query(max_length=16)] = None,
     tag: Annotated[list[str] | None, Query()] = None,
-    max_minutes: Annotated[int | None, Query(ge=0, le=10_000)] = None,
+    max_minutes: Annotated[str | None, Query(max_length=16)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
+    """The search. An empty field is no filter (the browser sends every field of the form); a
+    bad number is a message at its field, and nothing is searched until it is fixed."""
     engine = request.app.state.engine
     difficulty = difficulty if difficulty in DIFFICULTIES else None
     tags = [t for t in (tag or []) if t in DIETARY_TAGS]
-    found = recipes.search(
-        engine, q=q or None, difficulty=difficulty, tags=tags or None,
-        max_minutes=max_minutes, limit=PAGE, offset=(page - 1) * PAGE,
-    )  # fmt: skip
+    limit, error = _count(max_minutes, "minutes", 0, MAX_MINUTES)
+    errors = {"max_minutes": error} if error else {}
+    filters = {
+        "q": q or "", "difficulty": difficulty or "", "tag": tags, "max_minutes": max_minutes or ""
+    }  # fmt: skip
+    found = (
+        recipes.search(
+            engine,
+            q=q or None,
+            difficulty=difficulty,
+            tags=tags or None,
+            max_minutes=limit,
+            limit=PAGE,
+            offset=(page - 1) * PAGE,
+        )  # fmt: skip
+        if not errors
+        else None
+    )
+    total = found.total if found is not None else 0
     context = {
         "page": found,
         "number": page,
-        "pages": max(1, -(-found.total // PAGE)),
+        "pages": max(1, -(-total // PAGE)),
         "q": q or "",
         "difficulty": difficulty,
         "tags": tags,
-        "max_minutes": max_minutes,
+        "max_minutes": (max_minutes or "").strip(),
+        "errors": errors,
+        "query": lambda n: urlencode({**filters, "page": n}, doseq=True),
         "all_tags": DIETARY_TAGS,
         "difficulties": DIFFICULTIES,
         "can_edit": claims is not None and claims.get("role") in EDITORS,
     }
-    template = "_recipe_results.html" if request.headers.get("hx-request") else "recipes.html"
-    return render(request, template, context, claims)
+    fragment = bool(request.headers.get("hx-request"))
+    template = "_recipe_results.html" if fragment else "recipes.html"
+    return render(request, template, {**context, "oob": fragment}, claims, 422 if errors else 200)
+
+
+def _count(raw: str | None, what: str, low: int, high: int) -> tuple[int | None, str | None]:
+    """An optional whole-number field as typed: empty is None (no filter, the default); else
+    a number from `low` to `high`, or the message that says what to write."""
+    text = (raw or "").strip()
+    if not text:
+        return None, None
+    if not text.isdigit() or not low <= int(text) <= high:
+        return None, f"{what}: write a whole number from {low:,} to {high:,}, or leave it empty"
+    return int(text), None
 
 
 @router.get("/new", response_class=HTMLResponse)
@@ -84,17 +117,20 @@ def recipe_page(
     request: Request,
     claims: Claims,
     slug: str,
-    servings: Annotated[int | None, Query(ge=1, le=100)] = None,
+    servings: Annotated[str | None, Query(max_length=8)] = None,
 ) -> HTMLResponse:
-    found = recipes.get(request.app.state.engine, slug, servings)
+    """A recipe scaled to `servings` (empty: as written; not 1–100: the message at the field)."""
+    wanted, error = _count(servings, "servings", 1, 100)
+    found = recipes.get(request.app.state.engine, slug, wanted)
     if found is None:
         raise HTTPException(404, f"no recipe {slug!r}")
     context = {
         "recipe": found,
+        "error": error,
         "can_edit": claims is not None and claims.get("role") in EDITORS,
     }
     template = "_ingredients.html" if request.headers.get("hx-request") else "recipe.html"
-    return render(request, template, context, claims)
+    return render(request, template, context, claims, 422 if error else 200)
 
 
 @router.get("/{slug}/edit", response_class=HTMLResponse)

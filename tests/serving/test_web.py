@@ -240,6 +240,76 @@ def test_what_if_moves_the_probabilities(page, site) -> None:  # type: ignore[no
     _clean(page)
 
 
+def test_forms_as_a_person_fills_them(page, site) -> None:  # type: ignore[no-untyped-def]
+    """Issue 35: typing, Enter and optional fields left empty; an empty optional field is no
+    filter, a bad value is a message at its field, never a raw JSON error in the page."""
+    base = site["base"]
+    _visit(page, f"{base}/recipes")
+    count = page.locator("#results > p").first
+    assert count.inner_text() == "24 recipes"
+    page.get_by_label("Search").press_sequentially("pesto", delay=30)  # htmx, as typed
+    page.wait_for_function("document.querySelector('#results > p').innerText === '2 recipes'")
+    titles = page.locator("#results h2").all_inner_texts()
+    assert titles == ["Linguine al Pesto alla Trapanese", "Trofie al Pesto Genovese"]
+    assert page.locator("#max_minutes").input_value() == ""  # sent empty with every keystroke
+    page.get_by_label("Search").press("Enter")  # the whole form, "At most" left empty
+    page.wait_for_url(re.compile(r".*/recipes\?q=pesto&difficulty=&max_minutes=$"))
+    assert count.inner_text() == "2 recipes"
+    page.get_by_label("At most (minutes)").fill("30")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r".*max_minutes=30$"))
+    assert page.locator("#results h2").all_inner_texts() == ["Linguine al Pesto alla Trapanese"]
+    page.get_by_label("Search").fill("")
+    page.get_by_label("At most (minutes)").fill("")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r".*max_minutes=$"))
+    assert count.inner_text() == "24 recipes"
+    assert "detail" not in page.locator("main").inner_text()
+    _clean(page)
+
+    answer = page.goto(f"{base}/recipes?q=&max_minutes=soon")  # by hand: the message at its field
+    assert answer is not None and answer.status == 422
+    assert page.locator("#max_minutes-error").inner_text() == (
+        "minutes: write a whole number from 0 to 10,000, or leave it empty"
+    )
+    assert page.locator("#max_minutes").get_attribute("aria-invalid") == "true"
+    assert page.locator("#results").inner_text() == "Fix the highlighted field to search."
+    _refused(page, "422 (Unprocessable Entity)")
+
+    _visit(page, f"{base}/recipes/cacio-e-pepe")  # scaling with the servings field emptied
+    page.get_by_label("Servings").fill("")
+    page.get_by_role("button", name="Scale").click()
+    page.get_by_role("heading", name="Ingredients for 4").wait_for()
+    assert page.locator("#servings-error").count() == 0
+    page.get_by_label("Servings").fill("8")
+    page.get_by_label("Servings").press("Enter")
+    page.get_by_role("heading", name="Ingredients for 8").wait_for()
+    _clean(page)
+
+    _visit(page, f"{base}/races/2024/24")  # a what-if with one slot left empty
+    page.locator("ol.slots input").last.fill("")
+    page.get_by_role("button", name="Compute").click()
+    rows = page.locator("#what-if-answer table tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == page.locator("ol.slots input").count() - 1
+    _clean(page)
+
+    _visit(page, f"{base}/season/2024")  # the season picker, by keyboard
+    page.get_by_label("Season").select_option("2009")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(f"{base}/season/2009")
+    assert page.locator("h1").inner_text() == "2009 season"
+    _clean(page)
+
+    for path in ("/races/2024/99", "/races/2024/30"):  # one rule for a race no season has
+        answer = page.goto(f"{base}{path}")
+        assert answer is not None and answer.status == 404
+        assert page.locator("h1").inner_text() == "Not found"
+        _refused(page, "404 (Not Found)")
+        api = httpx.get(f"{base}/api/v1{path}")
+        assert api.status_code == 404 and "2024" in api.json()["detail"]
+
+
 def test_sign_in_edit_a_recipe_and_sign_out(page, site) -> None:  # type: ignore[no-untyped-def]
     base = site["base"]
     _visit(page, f"{base}/recipes/new")  # signed out: the sign-in form, then back here
