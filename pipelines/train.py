@@ -109,7 +109,7 @@ def train(
         mlflow.log_metrics(metrics)
         for path in write_report(evaluation, ensemble, Path(tmp) / "validation.json"):
             mlflow.log_artifact(str(path), artifact_path="validation")
-        per_race = per_race_log_loss(forecasts)
+        per_race = per_race_log_loss(forecasts, evaluation["baseline"])
         per_race.to_csv(Path(tmp) / "per_race.csv", index=False)
         mlflow.log_artifact(str(Path(tmp) / "per_race.csv"), artifact_path="validation")
         for path in explanation_plots(rows, forecasts, validation_models, Path(tmp) / "explain"):
@@ -184,18 +184,24 @@ def training_due(
     return None
 
 
-def per_race_log_loss(forecasts: pd.DataFrame) -> pd.DataFrame:
+def per_race_log_loss(forecasts: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
     """season, round, race_id and the ensemble's log loss of each forecast race (the offline
-    gate compares champion and challenger on these, race by race)."""
+    gate compares champion and challenger on these, race by race); with `baseline`, the
+    stage's baseline's beside it (the model page's backtest track record)."""
     won = forecasts[forecasts["won"] == 1]
-    return pd.DataFrame(
-        {
-            "season": won["season"].astype(int).to_numpy(),
-            "round": won["round"].astype(int).to_numpy(),
-            "race_id": won["race_id"].astype(int).to_numpy(),
-            "log_loss": -np.log(np.clip(won["ensemble"].to_numpy(dtype=float), 1e-12, None)),
-        }
-    ).sort_values(["season", "round"], ignore_index=True)
+
+    def loss(column: str) -> np.ndarray:
+        return -np.log(np.clip(won[column].to_numpy(dtype=float), 1e-12, None))
+
+    table = {
+        "season": won["season"].astype(int).to_numpy(),
+        "round": won["round"].astype(int).to_numpy(),
+        "race_id": won["race_id"].astype(int).to_numpy(),
+        "log_loss": loss("ensemble"),
+    }
+    if baseline is not None and baseline in won:
+        table["baseline_log_loss"] = loss(baseline)
+    return pd.DataFrame(table).sort_values(["season", "round"], ignore_index=True)
 
 
 def result_dict(result: TrainResult) -> dict[str, Any]:

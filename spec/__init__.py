@@ -37,6 +37,7 @@ class Stage:
     name: str
     order: int  # earlier stages first
     label: str
+    title: str  # as a heading: "Before qualifying"
     knows: str  # what is known at it, in words
     opens: Opens  # from when its prediction can be made (the previous race's start, qualifying)
     cutoff: Cutoff  # the session before which its prediction must be made
@@ -70,6 +71,7 @@ PRE_QUALI = Stage(
     name="pre_quali",
     order=0,
     label="before the weekend",
+    title="Before qualifying",
     knows="every earlier race, the line-up, the weather forecast; nothing of this weekend",
     opens="previous_race",
     cutoff="first_session",
@@ -81,6 +83,7 @@ POST_QUALI = Stage(
     name="post_quali",
     order=1,
     label="after qualifying",
+    title="After qualifying",
     knows="all of pre_quali, and this race's qualifying, grid and sprint",
     opens="qualifying",
     cutoff="race",

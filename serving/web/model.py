@@ -5,6 +5,9 @@ A/B split."""
 from __future__ import annotations
 
 import json
+import logging
+import threading
+from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -22,6 +25,7 @@ from warehouse.schema import ModelEvent, Prediction, PredictionAccuracy, Race, R
 
 router = APIRouter(include_in_schema=False)
 Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
+log = logging.getLogger(__name__)
 BINS = np.array([0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0])
 
 
@@ -79,6 +83,95 @@ def _calibration(session: Session, name: str, stage: str) -> list[dict[str, Any]
     return out
 
 
+VALIDATION = "validation/validation.json"
+PER_RACE = "validation/per_race.csv"
+_backtests: dict[tuple[str, str], dict[str, Any] | None] = {}
+_backtests_lock = threading.Lock()
+
+
+def backtest(name: str, version: str) -> dict[str, Any] | None:
+    """The walk-forward evaluation the training run of `name` `version` logged (per race
+    against the stage's baseline, per season, calibration), kept per version; None when the
+    run logged none (read once: a version's artifacts never change)."""
+    key = (name, version)
+    with _backtests_lock:
+        if key in _backtests:
+            return _backtests[key]
+    import mlflow
+    import pandas as pd
+
+    from models.registry import client
+
+    try:
+        run_id = client().get_model_version(name, version).run_id
+        report = json.loads(
+            Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=VALIDATION))
+            .read_text()
+        )  # fmt: skip
+        per_race = pd.read_csv(
+            mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=PER_RACE)
+        )
+    except Exception:  # noqa: BLE001 (a run without these artifacts: no backtest to show)
+        log.warning("no walk-forward evaluation for %s v%s", name, version, exc_info=True)
+        found = None
+    else:
+        found = {"report": report, "per_race": per_race.to_dict("records")}
+    with _backtests_lock:
+        _backtests[key] = found
+    return found
+
+
+def _backtest_record(
+    session: Session, found: dict[str, Any], version: str, label: str
+) -> dict[str, Any]:
+    """The training run's walk-forward backtest shaped as the page's track record."""
+    report = found["report"]
+    ids = [int(r["race_id"]) for r in found["per_race"]]
+    races = {
+        race_id: (name, date)
+        for race_id, name, date in session.execute(
+            select(Race.id, Race.name, Race.date).where(Race.id.in_(ids))
+        ).all()
+    }
+    record = []
+    for row in found["per_race"]:
+        name, date = races.get(int(row["race_id"]), (f"round {row['round']}", None))
+        common = {
+            "race": f"{row['season']} {name}",
+            "when": date.isoformat() if date else f"{row['season']}-01-01",
+            "season": int(row["season"]),
+            "round": int(row["round"]),
+        }
+        record.append({**common, "forecaster": f"v{version}", "log_loss": row["log_loss"]})
+        if "baseline_log_loss" in row and row["baseline_log_loss"] == row["baseline_log_loss"]:
+            record.append(
+                {
+                    **common,
+                    "forecaster": f"baseline ({label})",
+                    "log_loss": row["baseline_log_loss"],
+                }
+            )
+    baseline = report["baseline"]
+    seasons = [
+        {
+            "season": year,
+            "model": figures.get("ensemble", {}),
+            "baseline": figures.get(baseline, {}),
+        }
+        for year, figures in sorted(report["by_season"].items())
+    ]
+    bins = [
+        {
+            "bin": f"{b['low']:.2f}–{b['high']:.2f}",
+            "forecast": b["mean_p"],
+            "observed": b["rate"],
+            "n": b["n"],
+        }
+        for b in report["overall"].get("ensemble", {}).get("reliability", [])
+    ]
+    return {"record": record, "seasons": seasons, "bins": bins}
+
+
 @router.get("/model", response_class=HTMLResponse)
 def model_page(request: Request, claims: Claims) -> HTMLResponse:
     served = request.app.state.models.describe()
@@ -90,18 +183,31 @@ def model_page(request: Request, claims: Claims) -> HTMLResponse:
                 session, name, stage.baseline.model_name, stage.baseline.label, stage.name
             )
             bins = _calibration(session, name, stage.name)
+            seasons: list[dict[str, Any]] = []
+            champion = served["models"].get(stage.name, {}).get("champion")
+            backtested = None
+            if not record and champion is not None:  # no live race scored yet
+                found = backtest(name, champion)
+                if found is not None:
+                    years = ", ".join(sorted(found["report"]["by_season"]))
+                    backtested = f"v{champion}, {years}"
+                    shaped = _backtest_record(session, found, champion, stage.baseline.label)
+                    record, seasons, bins = shaped["record"], shaped["seasons"], shaped["bins"]
             stages.append(
                 {
                     "stage": stage.name,
+                    "title": stage.title,
                     "name": name,
                     "baseline": stage.baseline.label,
+                    "backtest": backtested,
+                    "seasons": seasons,
                     "record": record,
                     "record_chart": charts.track_record(
-                        record, f"{stage.name}: log loss per race"
+                        record, f"{stage.title}: log loss per race"
                     ) if record else None,
                     "bins": bins,
                     "calibration_chart": charts.calibration(
-                        bins, f"{stage.name}: calibration"
+                        bins, f"{stage.title}: calibration"
                     ) if bins else None,
                 }
             )  # fmt: skip
@@ -120,6 +226,7 @@ def model_page(request: Request, claims: Claims) -> HTMLResponse:
         "model.html",
         {
             "served": served,
+            "stage_titles": {stage.name: stage.title for stage in STAGES},
             "stages": stages,
             "history": history,
             "ab_share": request.app.state.settings.ab_share,

@@ -416,6 +416,24 @@ def _scored_history(engine: Any) -> None:
 
 def test_model_team_rankings_and_championship_pages(page, site) -> None:  # type: ignore[no-untyped-def]
     base, engine = site["base"], site["engine"]
+    # issue 35: before any live race is scored, the champion's walk-forward backtest is the
+    # track record, labelled as such, per season against the stage's baseline
+    _visit(page, f"{base}/model")
+    for stage, title, baseline in (("pre_quali", "Before qualifying", "the last race's winner"),
+                                   ("post_quali", "After qualifying", "the grid")):  # fmt: skip
+        section = page.locator(f"section[aria-labelledby=record-{stage}]")
+        assert section.locator("h2").inner_text() == f"{title}: track record (backtest)"
+        assert "Backtest, not live races" in section.locator(".notice").inner_text()
+        seasons = section.locator("table").first.locator("tbody tr")
+        assert [r.locator("td").first.inner_text() for r in seasons.all()] == ["2023", "2024"]
+        races = [int(r.locator("td").nth(1).inner_text()) for r in seasons.all()]
+        assert races == [22, 24]
+        rows = section.locator("details table tbody tr")
+        assert rows.count() == 2 * sum(races)  # each race: the champion and the baseline
+        assert f"baseline ({baseline})" in (section.locator("details").text_content() or "")
+    assert "No scored predictions yet" not in page.locator("main").inner_text()
+    _marks(page, figures=4)
+    _clean(page)
     _scored_history(engine)
     with engine.begin() as connection:  # one bot cycle read two winner markets of 2024 R24
         connection.execute(
