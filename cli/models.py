@@ -241,33 +241,38 @@ def _develop(rows: Any, stage: str, out: Path, start: int) -> None:
 def train(
     stage: Annotated[str, typer.Option(help=STAGE_HELP)],
     start: Annotated[int | None, typer.Option(help="First training season (default 1981).")] = None,
-    target: Annotated[str, typer.Option(help=TARGET_HELP)] = "winner",
+    target: Annotated[
+        str, typer.Option(help=f"all (default: every target of the spec), {TARGET_HELP}")
+    ] = "all",
 ) -> None:
-    """One training run: evaluate, fit on all seasons, log to MLflow, register as challenger."""
+    """Training runs of the stage's models (every target unless --target): evaluate, fit on
+    all seasons, log to MLflow, register as challenger (the first version: champion)."""
     from pipelines.backtest import START
+    from spec import TARGET_NAMES
 
     known_stage(stage)
-    known_target(target)
-    try:
-        if target == "winner":
-            from pipelines.train import train as run_training
+    targets = TARGET_NAMES if target == "all" else (known_target(target),)
+    for name in targets:
+        try:
+            if name == "winner":
+                from pipelines.train import train as run_training
 
-            result = run_training(warehouse_engine(), stage, start or START)
-            keys = ("validation_top1", "validation_log_loss", "validation_brier")
-        else:
-            from pipelines.train_order import train_order
+                result = run_training(warehouse_engine(), stage, start or START)
+                keys = ("validation_top1", "validation_log_loss", "validation_brier")
+            else:
+                from pipelines.train_order import train_order
 
-            result = train_order(warehouse_engine(), stage, start or START)
-            keys = ("validation_rps", "validation_podium_log_loss", "validation_dnf_log_loss")
-    except FileNotFoundError as error:
-        fail(str(error))
-    console.print(
-        f"{result.name} version {result.version} ({', '.join(result.aliases)}), "
-        f"run {result.run_id}, {result.seconds:.0f}s",
-        soft_wrap=True,
-    )
-    for key in keys:
-        console.print(f"  {key}: {result.metrics[key]:.4f}")
+                result = train_order(warehouse_engine(), stage, start or START)
+                keys = ("validation_rps", "validation_podium_log_loss", "validation_dnf_log_loss")
+        except FileNotFoundError as error:
+            fail(str(error))
+        console.print(
+            f"{result.name} version {result.version} ({', '.join(result.aliases)}), "
+            f"run {result.run_id}, {result.seconds:.0f}s",
+            soft_wrap=True,
+        )
+        for key in keys:
+            console.print(f"  {key}: {result.metrics[key]:.4f}")
 
 
 def _known_race(engine: Any, season: int, round_: int) -> None:

@@ -284,3 +284,27 @@ def update_championship(
     except SeasonOver:
         return None
     return {"season": season, "after_round": after, "rows": store_odds(engine, odds)}
+
+
+def season_story(
+    engine: Engine, season: int, winner: Any, order: MarketModel, seasons: int | None = None
+) -> dict[str, Any] | None:
+    """The odds after every round of `season` up to its last with results that are not stored
+    yet (from before round 1): how the title was decided, told by the served models once a
+    season is over and no race is next (e.g. the first run on the bundled history). None when
+    every round is stored already."""
+    from pipelines.championship import SEASONS
+
+    last = last_round_with_results(engine, season)
+    done = set(stored_rounds(engine, season))
+    stored: list[int] = []
+    for after in range(0, last + 1):
+        if after in done:
+            continue
+        try:
+            odds = championship_odds(engine, season, after, winner, order, seasons or SEASONS)
+        except SeasonOver:
+            break  # after the final round: the title is decided, nothing to simulate
+        store_odds(engine, odds)
+        stored.append(after)
+    return {"season": season, "rounds": stored} if stored else None

@@ -19,7 +19,13 @@ from models.pyfunc import LoadedModel
 from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
 from pipelines.championship import FIRST
 from pipelines.drift import check_drift
-from pipelines.markets import odds_due, score_markets, store_markets, update_championship
+from pipelines.markets import (
+    odds_due,
+    score_markets,
+    season_story,
+    store_markets,
+    update_championship,
+)
 from pipelines.predict import NoModel, registered
 from spec import STAGE_NAMES
 from warehouse.calendar import weekend_of, weekends
@@ -134,6 +140,22 @@ def update_championship_odds(engine: Engine, race: RaceRef) -> dict[str, Any] | 
     except NoModel:
         return None
     return update_championship(engine, race.season, winner, order)
+
+
+def latest_season_story(engine: Engine) -> dict[str, Any] | None:
+    """With no race next: the title odds after each round of the latest season with results
+    (stored once), with the pre_quali champions of both targets; None without them."""
+    with session_factory(engine)() as session:
+        season = session.scalar(
+            select(func.max(Race.season)).join(RaceResult, RaceResult.race_id == Race.id)
+        )
+    if season is None:
+        return None
+    try:
+        winner, order = registered(FIRST), registered(FIRST, CHAMPION, "order")
+    except NoModel:
+        return None
+    return season_story(engine, int(season), winner, order)
 
 
 def score_predictions(engine: Engine) -> int:
@@ -287,7 +309,9 @@ def scoring_cycle(engine: Engine, as_of: dt.datetime | None = None) -> dict[str,
     summary["next_race"] = None if race is None else f"{race.season} R{race.round} {race.name}"
     summary["stored"] = store_predictions(engine, race, as_of) if race else {}
     summary["drift"] = check_drift(engine, race, as_of) if race else {}
-    summary["championship"] = update_championship_odds(engine, race) if race else None
+    summary["championship"] = (
+        update_championship_odds(engine, race) if race else latest_season_story(engine)
+    )
     for stage, found in summary["drift"].items():
         log.info(
             "drift %s: %d checks, alerts: %s", stage, found["checked"], found["alerts"] or "none"

@@ -244,6 +244,36 @@ def test_the_season_odds_are_stored_after_its_last_race_with_results_once(
     engine.dispose()
 
 
+def test_with_no_race_next_the_last_season_is_told_round_by_round_once(
+    history_copy: Path, registry: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 35: the bundled history holds no race to come, so a scoring run (the first one
+    of `make up`) stores the odds of 2024 after every round from before round 1 to 23 (after
+    24 the title is decided), and a second run stores nothing."""
+    from pipelines.score import latest_season_story
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry["env"]["MLFLOW_TRACKING_URI"])
+    monkeypatch.setenv("F1_HOME", registry["env"]["F1_HOME"])
+    for name in ("f1_order_pre_quali", "f1_winner_pre_quali"):
+        registry["set_aliases"](name, "1", None)
+    engine = make_engine(f"sqlite:///{history_copy}")
+    monkeypatch.setattr("pipelines.championship.SEASONS", 500)  # the figures' size, not a fake
+    told = latest_season_story(engine)
+    assert told == {"season": 2024, "rounds": list(range(24))}
+    assert latest_season_story(engine) is None
+    with session_factory(engine)() as session:
+        rows = session.scalars(select(ChampionshipOdds).where(ChampionshipOdds.season == 2024))
+        by_round: dict[int, list[ChampionshipOdds]] = {}
+        for row in rows:
+            by_round.setdefault(row.after_round, []).append(row)
+    assert sorted(by_round) == list(range(24))
+    before = {r.ref: r.points for r in by_round[0] if r.kind == "driver"}
+    assert set(before.values()) == {0.0}  # before round 1 nobody has a point
+    final = max((r for r in by_round[23] if r.kind == "driver"), key=lambda r: r.p_title)
+    assert final.ref == "max_verstappen" and final.p_title == 1.0  # 63 points clear, 1 race left
+    engine.dispose()
+
+
 def test_market_problems_names_what_is_incoherent() -> None:
     rows = pd.DataFrame({"race_id": [1, 1, 1]})
     good = pd.DataFrame(
