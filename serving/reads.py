@@ -103,6 +103,7 @@ class ReadCacheMiddleware:
                 await self.app(scope, receive, send)
             return
         cache: Cache = self.cache
+        generation = None
         if CACHED.match(path):
             tag = self.builds.tag()
         elif RECIPE_READS.match(path):
@@ -117,23 +118,38 @@ class ReadCacheMiddleware:
             return
         query = "&".join(sorted(scope.get("query_string", b"").decode("latin-1").split("&")))
         key = f"read:{tag}:{path}?{query}"
+        head = scope.get("method") == "HEAD"
         hit = await cache.fetch(key)
         if hit is not None:
-            await _answer(send, hit[0], scope.get("method") == "HEAD")
+            await _answer(send, hit[0], head)
             return
+        # A recipe answer of this generation from an earlier time bucket: what a refused
+        # (503) recompute gives instead, so a hot read is not refused the moment its bucket
+        # rolls over while admission is full (at most 2 × RECIPES_KEPT_S old, same writes).
+        stale_key = f"read:recipes-{generation}:{path}?{query}" if generation else None
+        stale = await cache.fetch(stale_key) if stale_key else None
         status: list[int] = []
         chunks: list[bytes] = []
+        replaced: list[bool] = []
 
         async def kept(message: Any) -> None:
             if message["type"] == "http.response.start":
                 status.append(message["status"])
+                if message["status"] == 503 and stale is not None:
+                    replaced.append(True)
+                    await _answer(send, stale[0], head)
+                    return
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-            await send(message)
+            if not replaced:
+                await send(message)
 
         await self.app(scope, receive, kept)
         if status == [200] and scope.get("method") == "GET":
-            await cache.store(key, b"".join(chunks))
+            body = b"".join(chunks)
+            await cache.store(key, body)
+            if stale_key:
+                await cache.store(stale_key, body)
 
     async def _write(self, scope: Any, receive: Any, send: Any) -> None:
         """A recipe write: once it has succeeded (committed, its answer about to leave), the

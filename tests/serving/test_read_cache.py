@@ -255,3 +255,37 @@ def test_reads_racing_writes_end_on_the_last_write(migrated: Engine) -> None:
             stored = connection.execute(text("SELECT servings FROM recipes WHERE id = 1")).scalar()
         for _ in range(3):
             assert httpx.get(f"{base}/api/v1/recipes/1").json()["servings"] == stored
+
+
+def test_a_hot_recipe_read_is_not_refused_when_its_bucket_rolls_over_at_full_admission(
+    migrated: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load bench's miss: at 1,000 connections every slot is taken, the recipe answer's
+    time bucket ends, and the recompute is refused (503). The same generation's earlier
+    answer is given instead; a read with no earlier answer is refused with Retry-After as
+    before."""
+    import time
+
+    from sqlalchemy import text
+
+    from apps.recipes import seed
+
+    seed(migrated)
+    monkeypatch.setattr(serving.reads, "RECIPES_KEPT_S", 1)
+    with TestClient(create_app(_settings(migrated, max_inflight=2))) as api:
+        first = api.get("/api/v1/recipes/1")
+        assert first.status_code == 200
+        admission = api.app.state.layers["admission"]  # type: ignore[attr-defined]
+        time.sleep(1.05)  # the bucket rolls over
+        admission.inflight = admission.limit  # every slot taken, as under the bench's load
+        try:
+            again = api.get("/api/v1/recipes/1")
+            assert again.status_code == 200 and again.json() == first.json()
+            unseen = api.get("/api/v1/recipes/2")  # never answered: nothing to fall back on
+            assert unseen.status_code == 503 and unseen.headers["retry-after"]
+        finally:
+            admission.inflight = 0
+        with migrated.begin() as connection:  # written outside: seen once slots free up
+            connection.execute(text("UPDATE recipes SET servings = 6 WHERE id = 1"))
+        time.sleep(1.05)
+        assert api.get("/api/v1/recipes/1").json()["servings"] == 6
