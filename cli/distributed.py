@@ -17,10 +17,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
-
 from cli.console import console
-from cli.platform import BIN, Component, components
+from cli.platform import BIN, Component, airflow_part, components
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DEFAULTS = {
@@ -102,16 +100,6 @@ def ensure_databases(env: dict[str, str]) -> list[str]:
     return created
 
 
-def _airflow_part(health_url: str, key: str) -> bool:
-    """Whether Airflow's health endpoint reports `key` (scheduler, dag_processor, triggerer)
-    healthy: each of them heartbeats into the metadata database."""
-    try:
-        status = httpx.get(health_url, timeout=2).json().get(key) or {}
-    except (httpx.HTTPError, ValueError):
-        return False
-    return bool(status.get("status") == "healthy")
-
-
 def _celery_ping(broker: str, node: str) -> bool:
     """Whether Celery worker `node` answers a ping through the broker."""
     from celery import Celery
@@ -152,7 +140,7 @@ def distributed_components(home: Path, env: dict[str, str]) -> list[Component]:
                 [airflow, command],
                 None,
                 f"{name} heartbeat in {api.health}",
-                probe=functools.partial(_airflow_part, api.health, name),
+                probe=functools.partial(airflow_part, api.health, name),
             )
         )
     broker = env["AIRFLOW__CELERY__BROKER_URL"]

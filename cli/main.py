@@ -74,7 +74,11 @@ def status(
 def up(
     no_load: Annotated[bool, typer.Option(help="Skip loading the bundled history.")] = False,
     no_train: Annotated[
-        bool, typer.Option(help="Do not train a first champion when a stage has none.")
+        bool,
+        typer.Option(
+            help="Leave the DAGs as they are: no unpausing, no first feature build, training "
+            "and scoring runs."
+        ),
     ] = False,
     distributed: Annotated[
         bool,
@@ -84,8 +88,9 @@ def up(
         ),
     ] = False,
 ) -> None:
-    """Migrate every store, load the bundled history, run the platform (and train a first
-    champion per stage when there is none) until Ctrl-C."""
+    """Migrate every store, load the bundled history, run the platform until Ctrl-C; unpause
+    the F1 DAGs and run the first feature build, training and scoring as DAG runs when this
+    home has no champions yet."""
     from cli.platform import run_platform
 
     raise typer.Exit(

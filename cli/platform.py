@@ -7,6 +7,7 @@ secrets are generated once, and a port already taken stops it before anything st
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from cli.console import console, errors, libraries_to, working
+from cli.console import console, errors, libraries_to
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -95,8 +96,23 @@ def _secrets(home: Path) -> dict[str, str]:
     return {**values, **missing}
 
 
+def airflow_part(health_url: str, key: str) -> bool:
+    """Whether Airflow's health endpoint reports `key` (scheduler, dag_processor, triggerer)
+    healthy: each of them heartbeats into the metadata database."""
+    try:
+        status = httpx.get(health_url, timeout=2).json().get(key) or {}
+    except (httpx.HTTPError, ValueError):
+        return False
+    return bool(status.get("status") == "healthy")
+
+
 def components(home: Path, env: dict[str, str]) -> list[Component]:
-    """Airflow (standalone: api-server, scheduler, dag-processor, triggerer), MLflow, service."""
+    """Airflow (API server, scheduler, DAG processor, triggerer), MLflow, the service.
+
+    Airflow's parts run as `airflow standalone` would start them, but each on its own: the
+    scheduler and the triggerer without their log servers, which listen on every address
+    (8793/8794, no setting binds them to the loopback) and which one machine does not need:
+    the API server reads the task logs from $AIRFLOW_HOME/logs itself."""
     airflow_port = int(env.get("AIRFLOW__API__PORT", "8080"))
     mlflow_port = int(env.get("F1_MLFLOW_PORT", "5000"))
     service_port = int(env.get("F1_SERVICE_PORT", "8000"))
@@ -104,14 +120,33 @@ def components(home: Path, env: dict[str, str]) -> list[Component]:
     # the web app links to the other UIs
     env.setdefault("F1_AIRFLOW_URL", f"http://{host}:{airflow_port}")
     env.setdefault("F1_MLFLOW_URL", f"http://{host}:{mlflow_port}")
-    return [
+    health = f"http://{host}:{airflow_port}/api/v2/monitor/health"
+    airflow = str(BIN / "airflow")
+    parts = [
         Component(
             "airflow",
-            [str(BIN / "airflow"), "standalone"],
+            [airflow, "api-server", "--host", host, "--port", str(airflow_port)],
             airflow_port,
-            f"http://{host}:{airflow_port}/api/v2/monitor/health",
+            health,
             f"http://{host}:{airflow_port}",
-        ),
+        )
+    ]
+    for name, command in (
+        ("scheduler", [airflow, "scheduler", "--skip-serve-logs"]),
+        ("dag_processor", [airflow, "dag-processor"]),
+        ("triggerer", [airflow, "triggerer", "--skip-serve-logs"]),
+    ):
+        parts.append(
+            Component(
+                name.replace("_", "-"),
+                command,
+                None,
+                f"{name} heartbeat in {health}",
+                probe=functools.partial(airflow_part, health, name),
+            )
+        )
+    return [
+        *parts,
         Component(
             "mlflow",
             [
@@ -247,35 +282,78 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def ensure_champions() -> None:
-    """Train a champion from the bundled history for each stage that has none (the service
-    picks it up on its own within half a minute)."""
-    from feature_store.store import pull
-    from models.registry import CHAMPION, alias_version, model_name
-    from pipelines.features import build_features, publish_build
-    from pipelines.train import train
-    from spec import STAGE_NAMES
-    from warehouse.db import make_engine
+FIRST_RUN_TIMEOUT_S = 1800  # a busy machine; on an idle one the whole chain takes minutes
 
-    missing = [s for s in STAGE_NAMES if alias_version(model_name(s), CHAMPION) is None]
-    if not missing:
-        return
-    engine = make_engine()
+
+def first_runs(env: dict[str, str], parts: list[Component], alive: Callable[[], bool]) -> bool:
+    """Unpause the F1 DAGs and, where this home has no features or no champion yet, run the
+    first feature build and training as DAG runs, then wait for the scoring they trigger
+    (the next race's predictions, else the latest season's title odds) and for the service to
+    serve the champions. False when nothing had to run (the platform was ready)."""
+    from cli.first_runs import Airflow, unpause, wait_for_dags, wait_for_next, wait_for_run
+    from feature_store.store import pull
+    from models.registry import CHAMPION, alias_version
+    from spec import model_names
+
+    api = next(p for p in parts if p.name == "airflow")
+    airflow = Airflow(api.ui, Path(env["AIRFLOW_HOME"]))
     try:
-        if pull() is None:
-            with working("building features from the warehouse"):
-                publish_build(build_features(engine))
-            console.print("[green]✓[/] features built and published")
-        for stage in missing:
-            # 20-30 s each on an idle machine (bench/train.py), longer while Airflow starts
-            with working(f"training the first {stage} model from 1981–2024"):
-                result = train(engine, stage)
+        with console.status("waiting for the DAG processor") as status:
+            wait_for_dags(airflow, READY_TIMEOUT_S, status.update)
+            unpaused = unpause(airflow)
+        if unpaused:
             console.print(
-                f"[green]✓[/] {result.name} v{result.version} trained in {result.seconds:.0f}s "
-                f"({', '.join(result.aliases)})"
+                f"[green]✓[/] unpaused {', '.join(unpaused)} (from their next due time on: "
+                "nothing in the past is caught up)"
             )
+        missing = [n for n in model_names() if alias_version(n, CHAMPION) is None]
+        if pull() is not None and not missing:
+            return False
+        with console.status("first runs") as status:
+            if pull() is None:
+                started = time.monotonic()
+                run_id = airflow.trigger("f1_features")
+                wait_for_run(
+                    airflow, "f1_features", run_id, FIRST_RUN_TIMEOUT_S, status.update, alive
+                )
+                console.print(
+                    f"[green]✓[/] f1_features run {run_id}: validated, built and published "
+                    f"({time.monotonic() - started:.0f}s)"
+                )
+            if missing:
+                started = time.monotonic()
+                run_id = airflow.trigger("f1_train")
+                run = wait_for_run(
+                    airflow, "f1_train", run_id, FIRST_RUN_TIMEOUT_S, status.update, alive
+                )
+                console.print(
+                    f"[green]✓[/] f1_train run {run_id}: {', '.join(missing)} trained, first "
+                    f"versions are the champions ({time.monotonic() - started:.0f}s)"
+                )
+                started = time.monotonic()
+                scored = wait_for_next(
+                    airflow, "f1_score", run["end_date"], FIRST_RUN_TIMEOUT_S, status.update, alive
+                )
+                console.print(
+                    f"[green]✓[/] f1_score run {scored['dag_run_id']}: predictions and "
+                    f"championship odds stored ({time.monotonic() - started:.0f}s)"
+                )
+            service = next(p for p in parts if p.name.startswith("service"))
+            status.update("waiting for the service to load the champions")
+            deadline = time.monotonic() + READY_TIMEOUT_S
+            while not _serving(service.ui) and time.monotonic() < deadline and alive():
+                time.sleep(1)
+        return True
     finally:
-        engine.dispose()
+        airflow.close()
+
+
+def _serving(base: str) -> bool:
+    """Whether the service's readiness probe says it serves the champions."""
+    try:
+        return httpx.get(f"{base}ready", timeout=30).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 PIDFILE = "up.pid"
@@ -385,14 +463,23 @@ def _run(
             return 1
         _summary("F1 platform is up", parts, env, logs)
         if train:
-            with libraries_to(logs / "f1-up.log"):
-                ensure_champions()
-            _summary("F1 platform is ready: both stages have a champion", parts, env, logs)
+            from cli.first_runs import FirstRunFailed
+
+            def alive() -> bool:
+                return all(p.poll() is None for p in procs.values())
+
+            try:
+                with libraries_to(logs / "f1-up.log"):
+                    first_runs(env, parts, alive)
+            except FirstRunFailed as error:
+                errors.print(f"[red]{error}[/]")
+                return 1
+            _summary("F1 platform is ready: every model has a champion", parts, env, logs)
             service = next(p for p in parts if p.name.startswith("service"))
             console.print(
                 "  Try: "
                 f"{service.ui}races/2024/24 · {service.ui}docs · "
-                f"{os.path.relpath(BIN / 'f1')} predict 2024 24 --stage post_quali"
+                f"{os.path.relpath(BIN / 'f1')} predict 2024 24 --stage post_quali --markets"
             )
         while all(p.poll() is None for p in procs.values()):
             time.sleep(1)

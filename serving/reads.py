@@ -11,10 +11,13 @@ thread and no database connection.
   so every replica sees it at once; else in this process), in a bounded LRU of this process
   (free-text searches cannot evict the predictions). A write made outside the service
   (`f1 recipes seed`, SQL) is seen within `RECIPES_KEPT_S`.
+- A read being computed is computed once in a process: the clients that miss it meanwhile
+  wait for that answer (up to `FOLLOW_WAIT_S`) instead of asking admission for a slot.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -32,6 +35,7 @@ CACHED = re.compile(
 RECIPE_READS = re.compile(r"^/api/v1/recipes(/[\w.-]+)?$")
 RECIPE_WRITES = re.compile(r"^/(api/v1/)?recipes(/|$)")
 BUILD_CHECK_S = 1.0  # how long the published build's id is taken as known
+FOLLOW_WAIT_S = 10.0  # how long a miss waits for the same read computing, then computes itself
 RECIPES_KEPT_S = 60  # the longest a recipe answer is kept (writes made outside the service)
 GENERATION_KEY = "f1:gen:recipes"
 
@@ -90,6 +94,7 @@ class ReadCacheMiddleware:
         self.builds = builds or Builds()
         self.recipes = MemoryCache(size=1024)
         self.generation = Generation(cache)
+        self.computing: dict[str, asyncio.Future[bytes | None]] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -123,6 +128,43 @@ class ReadCacheMiddleware:
         if hit is not None:
             await _answer(send, hit[0], head)
             return
+        # One computation per key at a time in this process: the clients that miss while it
+        # runs (a cold start, a new build, a bucket rolling over under 200 clients) wait for
+        # its answer instead of each taking an admission slot, or a refusal.
+        leader = self.computing.get(key)
+        if leader is not None:
+            try:
+                body = await asyncio.wait_for(asyncio.shield(leader), FOLLOW_WAIT_S)
+            except TimeoutError:
+                body = None
+            if body is not None:
+                await _answer(send, body, head)
+                return
+        elif not head:
+            self.computing[key] = asyncio.get_running_loop().create_future()
+            try:
+                await self._compute(scope, receive, send, cache, key, generation, path, query)
+            finally:
+                done = self.computing.pop(key)
+                if not done.done():
+                    done.set_result(None)
+            return
+        await self._compute(scope, receive, send, cache, key, generation, path, query)
+
+    async def _compute(
+        self,
+        scope: Any,
+        receive: Any,
+        send: Any,
+        cache: Cache,
+        key: str,
+        generation: str | None,
+        path: str,
+        query: str,
+    ) -> None:
+        """The app's answer, kept when it is a 200 to a GET (and handed to the clients
+        waiting for this key)."""
+        head = scope.get("method") == "HEAD"
         # A recipe answer of this generation from an earlier time bucket: what a refused
         # (503) recompute gives instead, so a hot read is not refused the moment its bucket
         # rolls over while admission is full (at most 2 × RECIPES_KEPT_S old, same writes).
@@ -147,6 +189,9 @@ class ReadCacheMiddleware:
         await self.app(scope, receive, kept)
         if status == [200] and scope.get("method") == "GET":
             body = b"".join(chunks)
+            waiting = self.computing.get(key)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(body)
             await cache.store(key, body)
             if stale_key:
                 await cache.store(stale_key, body)

@@ -9,6 +9,7 @@ import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -126,6 +127,27 @@ def test_many_clients_at_once_are_answered_from_memory_without_refusals(built: E
             return Counter(a.status_code for a in answers)
 
         assert asyncio.run(crowd()) == {200: 1000}
+
+
+def test_a_cold_read_asked_by_many_at_once_is_computed_once(built: Engine) -> None:
+    """Nothing known yet (a cold start, a new build): 300 clients ask the same six reads at
+    once on 6 admission slots. Each read is computed once (the one answer without
+    `x-cache: hit`); the other 294 wait for its answer instead of asking for a slot (each
+    asking: 294 refusals), so none is refused."""
+    with LiveServer(_settings(built, max_inflight=6)) as base:
+
+        async def crowd() -> list[httpx.Response]:
+            limits = httpx.Limits(max_connections=300)
+            async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+                return list(await asyncio.gather(*(client.get(READS[i % 6]) for i in range(300))))
+
+        answers = asyncio.run(crowd())
+    assert Counter(a.status_code for a in answers) == {200: 300}
+    computed = Counter(a.request.url.path for a in answers if "x-cache" not in a.headers)
+    assert sorted(computed.values()) == [1] * len({urlparse(p).path for p in READS[:6]})
+    for path in READS[:6]:  # every client of a read got the same answer
+        bodies = {a.content for a in answers if a.request.url.raw_path.decode() == path}
+        assert len(bodies) == 1, path
 
 
 # The recipe reads: kept per recipe generation, which every successful write moves on.

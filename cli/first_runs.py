@@ -1,0 +1,159 @@
+"""The platform's first runs, as Airflow DAG runs: `f1 up` unpauses the F1 DAGs (never a
+catch-up run: their timetables start from the next due time) and, on a home without them,
+triggers the first feature build and the first training; the asset events then run scoring
+(the next race's predictions, or the latest season's title odds) and the promotion gate. Each
+run is in the Airflow UI with its task logs, as every later one will be."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+# the F1 DAGs `f1 up` unpauses; the Polymarket bot's DAG stays paused until a person
+# unpauses it: it is the one DAG that talks to a market (on paper unless told otherwise)
+F1_DAGS = ("f1_ingest", "f1_features", "f1_train", "f1_promote", "f1_score")
+FINISHED = ("success", "failed")
+
+
+class FirstRunFailed(RuntimeError):
+    """A first DAG run failed: names the run and its failed tasks."""
+
+
+class Airflow:
+    """Airflow's REST API (v2) as the generated admin user (SimpleAuthManager)."""
+
+    def __init__(self, base: str, airflow_home: Path, timeout: float = 30) -> None:
+        passwords = airflow_home / "simple_auth_manager_passwords.json.generated"
+        password = json.loads(passwords.read_text())["admin"]
+        answer = httpx.post(
+            f"{base}/auth/token",
+            json={"username": "admin", "password": password},
+            timeout=timeout,
+        )
+        answer.raise_for_status()
+        self.http = httpx.Client(
+            base_url=f"{base}/api/v2",
+            headers={"Authorization": f"Bearer {answer.json()['access_token']}"},
+            timeout=timeout,
+        )
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = self.http.request(method, path, **kwargs)
+        if answer.status_code >= 300:
+            raise RuntimeError(f"Airflow {method} {path}: {answer.status_code} {answer.text}")
+        return answer.json()
+
+    def dags(self) -> dict[str, dict[str, Any]]:
+        found = self.call("GET", "/dags", params={"limit": 100})["dags"]
+        return {d["dag_id"]: d for d in found}
+
+    def unpause(self, dag_id: str) -> None:
+        self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        run = self.call(
+            "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}}
+        )
+        return str(run["dag_run_id"])
+
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        found = self.call("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100})
+        return list(found["dag_runs"])
+
+    def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        return dict(self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}"))
+
+    def tasks(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
+        return list(self.call("GET", path)["task_instances"])
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def wait_for_dags(airflow: Airflow, timeout_s: float, show: Callable[[str], None]) -> None:
+    """Until the DAG processor has parsed every F1 DAG."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        missing = [d for d in F1_DAGS if d not in airflow.dags()]
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise FirstRunFailed(f"DAGs not parsed within {timeout_s:.0f}s: {', '.join(missing)}")
+        show(f"waiting for the DAG processor to parse {', '.join(missing)}")
+        time.sleep(1)
+
+
+def unpause(airflow: Airflow) -> list[str]:
+    """Unpause every paused F1 DAG; the ones it unpaused."""
+    paused = [d for d, dag in airflow.dags().items() if d in F1_DAGS and dag["is_paused"]]
+    for dag_id in paused:
+        airflow.unpause(dag_id)
+    return paused
+
+
+def progress(airflow: Airflow, dag_id: str, run_id: str) -> str:
+    """`f1_train: 2/5 tasks done, running train_pre_quali, train_post_quali`."""
+    tasks = airflow.tasks(dag_id, run_id)
+    done = [t for t in tasks if t["state"] in ("success", "skipped")]
+    running = [t["task_id"] for t in tasks if t["state"] == "running"]
+    now = f", running {', '.join(running)}" if running else ""
+    return f"{dag_id}: {len(done)}/{len(tasks)} tasks done{now}"
+
+
+def wait_for_run(
+    airflow: Airflow,
+    dag_id: str,
+    run_id: str,
+    timeout_s: float,
+    show: Callable[[str], None],
+    alive: Callable[[], bool] = lambda: True,
+) -> dict[str, Any]:
+    """The run once it has finished; a failed run raises naming its failed tasks."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        run = airflow.run(dag_id, run_id)
+        if run["state"] == "success":
+            return run
+        if run["state"] == "failed":
+            failed = [
+                t["task_id"]
+                for t in airflow.tasks(dag_id, run_id)
+                if t["state"] not in ("success", "skipped")
+            ]
+            raise FirstRunFailed(
+                f"{dag_id} run {run_id} failed ({', '.join(failed) or 'no task'}): "
+                "its task logs are in the Airflow UI"
+            )
+        if time.monotonic() > deadline or not alive():
+            raise FirstRunFailed(f"{dag_id} run {run_id} not finished within {timeout_s:.0f}s")
+        show(progress(airflow, dag_id, run_id))
+        time.sleep(2)
+
+
+def wait_for_next(
+    airflow: Airflow,
+    dag_id: str,
+    after: str,
+    timeout_s: float,
+    show: Callable[[str], None],
+    alive: Callable[[], bool] = lambda: True,
+) -> dict[str, Any]:
+    """The first run of `dag_id` queued after `after` (ISO time; an asset-triggered run),
+    once it has finished successfully."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        later = [r for r in airflow.runs(dag_id) if (r.get("queued_at") or "") > after]
+        if later:
+            first = min(later, key=lambda r: r["queued_at"])
+            left = max(1.0, deadline - time.monotonic())
+            return wait_for_run(airflow, dag_id, first["dag_run_id"], left, show, alive)
+        if time.monotonic() > deadline or not alive():
+            raise FirstRunFailed(f"no {dag_id} run after {after} within {timeout_s:.0f}s")
+        show(f"waiting for {dag_id} to be triggered by the new models")
+        time.sleep(2)
