@@ -162,6 +162,8 @@ def components(home: Path, env: dict[str, str]) -> list[Component]:
                 str(home / "mlartifacts"),
                 "--workers",
                 "1",
+                "--app-name",  # MLflow's app, its UI opening experiments on their runs
+                "f1",
             ],
             mlflow_port,
             f"http://{host}:{mlflow_port}/health",
@@ -470,11 +472,14 @@ def _run(
 
             try:
                 with libraries_to(logs / "f1-up.log"):
-                    first_runs(env, parts, alive)
+                    ran = first_runs(env, parts, alive)
             except FirstRunFailed as error:
                 errors.print(f"[red]{error}[/]")
                 return 1
-            _summary("F1 platform is ready: every model has a champion", parts, env, logs)
+            if ran:
+                _summary("F1 platform is ready: every model has a champion", parts, env, logs)
+            else:
+                console.rule("[bold]F1 platform is ready: every model has a champion")
             service = next(p for p in parts if p.name.startswith("service"))
             console.print(
                 "  Try: "
@@ -487,10 +492,12 @@ def _run(
         errors.print(f"[red]stopped unexpectedly: {', '.join(dead)}; logs: {logs}[/]")
         return 1
     except KeyboardInterrupt:
-        console.print("stopping…")
+        with console.status("stopping…"):
+            _stop(procs)
+        console.print(f"[green]✓[/] stopped: {', '.join(procs)}")
         return 0
     finally:
-        _stop(procs)
+        _stop(procs)  # stopped already unless leaving on an error
 
 
 def _summary(title: str, parts: list[Component], env: dict[str, str], logs: Path) -> None:

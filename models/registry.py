@@ -60,7 +60,8 @@ def experiment_id(name: str) -> str:
     )
 
 
-# MLflow 3's UI opens an experiment of this kind on its runs (not on the GenAI traces view)
+# the experiment's kind, for MLflow's API and older UIs; MLflow 3.17's UI reads its own
+# "workflow type" instead, which models/mlflow_ui.py makes "Model training" by default
 KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
 
 
