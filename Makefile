@@ -34,14 +34,15 @@ install: $(STAMP)
 
 $(UV):
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
-	$(PYTHON) -m venv .uv
-	.uv/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+	@$(PYTHON) tools/quietly.py .uv/bootstrap.log "installing uv $(UV_VERSION) into .uv" -- \
+		sh -c '$(PYTHON) -m venv .uv && .uv/bin/python -m pip install --quiet "uv==$(UV_VERSION)"'
 
 # Bytecode compiled at install (about 20 s once): every later start of `f1`, a DAG task or the
 # service skips compiling the stack's sources (f1 predict 11 s -> 3.6 s where Python writes no
 # cache, e.g. with PYTHONDONTWRITEBYTECODE set).
 $(STAMP): $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --extra live --compile-bytecode --python $(PYTHON)
+	@$(PYTHON) tools/quietly.py .uv/install.log "installing the stack from uv.lock into .venv" -- \
+		$(UV) sync --frozen --extra live --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 lint: install lint-delivery
