@@ -138,7 +138,8 @@ def no_upcoming_race(engine: Engine) -> str:
     )
     return (
         f"no upcoming race is known: {held}. Load this season's calendar with "
-        f"`f1 ingest season {year}`, or unpause the f1_ingest DAG (its next run fetches it)"
+        f"`f1 ingest season {year}`, or trigger the f1_ingest DAG with the param season {year} "
+        "(both need the Jolpica F1 API)"
     )
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +35,37 @@ CSRF_HEADER = "x-csrf-token"
 
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["csrf_field"] = CSRF_FIELD
+templates.env.globals["stage_title"] = lambda name: _stage_titles().get(name, name)
+templates.env.globals["team_name"] = lambda request, ref: team_names(request).get(ref, ref)
+TEAM_NAMES_KEPT_S = 300.0
+_team_names: dict[str, tuple[float, dict[str, str]]] = {}
+_team_names_lock = threading.Lock()
+
+
+def _stage_titles() -> dict[str, str]:
+    from spec import STAGES
+
+    return {stage.name: stage.title for stage in STAGES}
+
+
+def team_names(request: Request) -> dict[str, str]:
+    """Every team's name by its id (`red_bull` → Red Bull) in the service's warehouse, read
+    at most every TEAM_NAMES_KEPT_S (a team added by an ingest shows its id until then)."""
+    from sqlalchemy import select
+
+    from warehouse.schema import Team
+
+    engine = request.app.state.engine
+    key = engine.url.render_as_string(hide_password=True)
+    with _team_names_lock:
+        kept = _team_names.get(key)
+    if kept is not None and time.monotonic() - kept[0] < TEAM_NAMES_KEPT_S:
+        return kept[1]
+    with engine.connect() as connection:
+        names = {str(r.ref): str(r.name) for r in connection.execute(select(Team.ref, Team.name))}
+    with _team_names_lock:
+        _team_names[key] = (time.monotonic(), names)
+    return names
 
 
 def secure(request: Request) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -109,6 +109,22 @@ def rankings(request: Request, claims: Claims, season: SeasonQuery = None) -> HT
         {"ranked": ranked, "teams": teams, "season": year, "seasons": seasons},
         claims,
     )
+
+
+@router.get("/championship")
+def championship_latest(request: Request) -> RedirectResponse:
+    """The latest season with stored odds (else the latest season held)."""
+    from sqlalchemy import func, select
+
+    from warehouse.schema import ChampionshipOdds, Race
+
+    with Session(request.app.state.engine) as session:
+        season = session.scalar(select(func.max(ChampionshipOdds.season))) or session.scalar(
+            select(func.max(Race.season))
+        )
+    if season is None:
+        raise HTTPException(404, "the warehouse holds no season yet: `make up` loads 1950–2024")
+    return RedirectResponse(f"/championship/{season}", status_code=303)
 
 
 @router.get("/championship/{season}", response_class=HTMLResponse)
