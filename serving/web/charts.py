@@ -63,13 +63,25 @@ def position_heatmap(entries: list[dict[str, Any]], title: str) -> dict[str, Any
     return _spec(chart, title)
 
 
+def time_axis(dates: pd.Series) -> alt.Axis:
+    """A time axis whose labels always carry the year: "2019" over a long span, "Mar 2024"
+    over a short one (Vega-Lite's default shows bare months)."""
+    when = pd.to_datetime(dates, errors="coerce").dropna()
+    span_days = (when.max() - when.min()).days if len(when) else 0
+    if span_days >= 730:
+        return alt.Axis(format="%Y", labelOverlap=True)
+    return alt.Axis(format="%b %Y", labelOverlap=True, tickCount=6)
+
+
 def rating_line(points: list[dict[str, Any]], title: str, field: str = "elo") -> dict[str, Any]:
-    """A rating over time: points of {date, elo, race}."""
+    """A rating over time: points of {date, elo, race}; the axis in years (months and years
+    when the span is under two years)."""
+    frame = pd.DataFrame(points)
     chart = (
-        alt.Chart(pd.DataFrame(points))
+        alt.Chart(frame)
         .mark_line(point=False)
         .encode(
-            x=alt.X("date:T", title=None),
+            x=alt.X("date:T", title=None, axis=time_axis(frame["date"])),
             y=alt.Y(f"{field}:Q", scale=alt.Scale(zero=False), title="ELO"),
             tooltip=["race", alt.Tooltip(f"{field}:Q", format=".0f")],
         )
@@ -85,7 +97,7 @@ def track_record(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
         alt.Chart(pd.DataFrame(rows))
         .mark_line(point=True)
         .encode(
-            x=alt.X("when:T", title=None),
+            x=alt.X("when:T", title=None, axis=time_axis(pd.Series([r["when"] for r in rows]))),
             y=alt.Y("log_loss:Q", title="log loss (lower is better)"),
             color=alt.Color("forecaster:N", title=None),
             tooltip=["race", "forecaster", alt.Tooltip("log_loss:Q", format=".3f")],

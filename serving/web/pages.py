@@ -259,6 +259,7 @@ def race_page(request: Request, claims: Claims, season: Season, round: Round) ->
         {
             "race": detail,
             "stages": stages,
+            "latest_stage": (known or list(stages) or [None])[-1],
             "charts": _stage_charts(stages),
             "heatmap": heatmap,
             "grid": grid,

@@ -14,7 +14,7 @@ from serving.routes import data
 from serving.web import charts
 from serving.web.pages import elo_history
 from serving.web.session import render, web_claims
-from warehouse.schema import Driver, Race, RaceResult, Team
+from warehouse.schema import Driver, Race, RaceResult, SprintResult, Team
 
 router = APIRouter(include_in_schema=False)
 Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
@@ -46,6 +46,15 @@ def team_page(request: Request, claims: Claims, team_id: str) -> HTMLResponse:
             .group_by(Race.season)
             .order_by(Race.season.desc())
         ).all()
+        sprints = dict(
+            session.execute(
+                select(Race.season, func.sum(SprintResult.points))
+                .select_from(SprintResult)
+                .join(Race, Race.id == SprintResult.race_id)
+                .where(SprintResult.team_id == team.id)
+                .group_by(Race.season)
+            ).all()
+        )  # a season's points are its races' and its sprints' (as the standings count them)
         drivers = session.execute(
             select(Race.season, Driver.ref, Driver.forename, Driver.surname, func.count())
             .select_from(RaceResult)
@@ -80,7 +89,7 @@ def team_page(request: Request, claims: Claims, team_id: str) -> HTMLResponse:
                     "races": n,
                     "wins": w,
                     "podiums": p,
-                    "points": float(pts or 0),
+                    "points": float(pts or 0) + float(sprints.get(s) or 0),
                     "drivers": by_season.get(s, []),
                 }
                 for s, n, w, p, pts in seasons

@@ -151,12 +151,23 @@ def _marks(page: Any, figures: int = 1) -> None:
 def test_every_page_renders_with_real_data(page, site) -> None:  # type: ignore[no-untyped-def]
     base = site["base"]
     _visit(page, f"{base}/")
-    assert page.locator("h1").inner_text() == "Next race"
-    # the bundled history ends in 2024: no next race, and the last race against its result
-    assert "no upcoming race is known" in page.locator(".notice").inner_text()
+    # the bundled history ends in 2024: no next race (and how to load one), the latest race
+    # against its result
+    assert page.locator("h1").inner_text() == "Latest race"
+    notice = page.locator(".notice").inner_text()
+    assert "no upcoming race is known" in notice and "f1 ingest season" in notice
+    assert "pasta recipes and PTA voting" in page.locator(".lead").inner_text()
     last = page.locator("#last-race").inner_text()
     assert "2024 Abu Dhabi Grand Prix" in last
     assert page.locator("table.numbers tbody tr").count() == 20
+    teams = page.locator("table.numbers tbody td:nth-child(2)").all_inner_texts()
+    assert "McLaren" in teams and "Red Bull" in teams and not [t for t in teams if "_" in t]
+    nav = page.get_by_role("navigation", name="Main")
+    sections = [s.text_content() for s in nav.locator(".section").all()]
+    assert sections == ["Predictions", "Models", "Community", "Trading"]
+    nav.get_by_role("link", name="Championship").click()
+    page.wait_for_url(re.compile(r".*/championship/2024$"))
+    page.go_back()
     assert page.get_by_role("link", name="MLflow").get_attribute("href") == "http://127.0.0.1:5000"
     _clean(page)
 
@@ -170,20 +181,39 @@ def test_every_page_renders_with_real_data(page, site) -> None:  # type: ignore[
     _clean(page)
 
     _visit(page, f"{base}/races/2024/24")
-    _marks(page, figures=3)  # pre_quali, post_quali bars and the heat map
-    assert page.locator("#stage-post_quali").inner_text() == "post_quali"
+    # the latest stage, the what-if and the result first; the rest one click away
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings[:3] == ["After qualifying", "What if they started in another order?", "Result"]
+    _marks(page, figures=1)
     first = page.locator("section[aria-labelledby=stage-post_quali] table tbody tr").first
     assert "%" in first.inner_text()
     assert (
         page.locator("section[aria-labelledby=result] tbody tr").first.inner_text().startswith("1")
     )
+    assert page.locator("#stage-pre_quali").is_hidden()  # behind its summary
+    for summary in ("Finishing places", "Earlier: before qualifying", "Why (after qualifying)"):
+        page.locator("summary", has_text=summary).click()
+    assert page.locator("#stage-pre_quali").inner_text() == "Before qualifying"
+    page.wait_for_function(
+        "document.querySelectorAll('figure.chart-box .chart svg .role-mark').length >= 3"
+    )
+    _marks(page, figures=3)  # after and before qualifying bars, and the heat map
     why = page.locator("section[aria-labelledby=why]")
     assert why.locator("tbody tr").count() == 20 and "grid position" in why.inner_text()
+    _clean(page)
+
+    _visit(page, f"{base}/teams/red_bull")  # the season's points count the sprints
+    row = page.locator("table.numbers tbody tr", has_text="2024").first
+    assert row.locator("td").nth(4).inner_text() == "589"
     _clean(page)
 
     _visit(page, f"{base}/drivers/hamilton")
     assert page.locator("h1").inner_text() == "Lewis Hamilton"
     _marks(page)
+    years = page.locator(
+        "figure.chart-box .chart svg g[aria-label^='X-axis'] .role-axis-label text"
+    ).evaluate_all("labels => labels.map(label => label.textContent)")
+    assert years and all(re.fullmatch(r"(19|20)\d\d", y) for y in years), years
     assert page.locator("table.numbers").nth(1).locator("tbody tr").count() == 20
     _clean(page)
 
