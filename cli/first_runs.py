@@ -136,24 +136,38 @@ def wait_for_run(
         time.sleep(2)
 
 
-def wait_for_next(
+def wait_for_settled(
     airflow: Airflow,
     dag_id: str,
     after: str,
     timeout_s: float,
     show: Callable[[str], None],
     alive: Callable[[], bool] = lambda: True,
+    settle_s: float = 6.0,
 ) -> dict[str, Any]:
-    """The first run of `dag_id` queued after `after` (ISO time; an asset-triggered run),
-    once it has finished successfully."""
+    """The newest run of `dag_id` queued after `after` (ISO time: asset-triggered runs, e.g.
+    by every model a training registered), once none of those is queued or running and none
+    has been added for `settle_s` (the scheduler turns the last events into a run within
+    it); a failed newest run raises naming its failed tasks."""
     deadline = time.monotonic() + timeout_s
+    quiet_since: float | None = None
+    seen = -1
     while True:
         later = [r for r in airflow.runs(dag_id) if (r.get("queued_at") or "") > after]
-        if later:
-            first = min(later, key=lambda r: r["queued_at"])
-            left = max(1.0, deadline - time.monotonic())
-            return wait_for_run(airflow, dag_id, first["dag_run_id"], left, show, alive)
+        busy = [r for r in later if r["state"] not in FINISHED]
+        if later and not busy:
+            if len(later) != seen:
+                seen, quiet_since = len(later), time.monotonic()
+            elif quiet_since is not None and time.monotonic() - quiet_since >= settle_s:
+                newest = max(later, key=lambda r: r["queued_at"])
+                left = max(1.0, deadline - time.monotonic())
+                return wait_for_run(airflow, dag_id, newest["dag_run_id"], left, show, alive)
+        else:
+            seen, quiet_since = -1, None
         if time.monotonic() > deadline or not alive():
-            raise FirstRunFailed(f"no {dag_id} run after {after} within {timeout_s:.0f}s")
-        show(f"waiting for {dag_id} to be triggered by the new models")
-        time.sleep(2)
+            raise FirstRunFailed(f"{dag_id}: runs after {after} not done within {timeout_s:.0f}s")
+        if busy:
+            show(progress(airflow, dag_id, busy[0]["dag_run_id"]))
+        else:
+            show(f"waiting for {dag_id} to be triggered by the new models")
+        time.sleep(1)

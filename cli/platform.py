@@ -292,7 +292,7 @@ def first_runs(env: dict[str, str], parts: list[Component], alive: Callable[[], 
     first feature build and training as DAG runs, then wait for the scoring they trigger
     (the next race's predictions, else the latest season's title odds) and for the service to
     serve the champions. False when nothing had to run (the platform was ready)."""
-    from cli.first_runs import Airflow, unpause, wait_for_dags, wait_for_next, wait_for_run
+    from cli.first_runs import Airflow, unpause, wait_for_dags, wait_for_run, wait_for_settled
     from feature_store.store import pull
     from models.registry import CHAMPION, alias_version
     from spec import model_names
@@ -333,9 +333,10 @@ def first_runs(env: dict[str, str], parts: list[Component], alive: Callable[[], 
                     f"versions are the champions ({time.monotonic() - started:.0f}s)"
                 )
                 started = time.monotonic()
-                scored = wait_for_next(
-                    airflow, "f1_score", run["end_date"], FIRST_RUN_TIMEOUT_S, status.update, alive
-                )
+                scored = wait_for_settled(
+                    airflow, "f1_score", run["start_date"], FIRST_RUN_TIMEOUT_S, status.update,
+                    alive,
+                )  # fmt: skip
                 console.print(
                     f"[green]✓[/] f1_score run {scored['dag_run_id']}: predictions and "
                     f"championship odds stored ({time.monotonic() - started:.0f}s)"

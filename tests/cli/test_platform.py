@@ -93,6 +93,75 @@ def _ready(url: str) -> bool:
         return False
 
 
+def walk_first_things(service: str, mlflow: str, env: dict[str, str]) -> None:
+    """Issue 35: the README's "first things to try" in order, in Chromium, as a newcomer
+    meets them after `make up`: no error anywhere, every advertised feature with data."""
+    from tests.serving.test_web import chromium
+
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium(), headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        # the web app: the latest race's prediction against its result, a race, the what-if
+        assert page.goto(service).status == 200  # type: ignore[union-attr]
+        assert page.locator("h1").inner_text() == "Latest race"
+        page.locator("#last-race a").click()
+        page.wait_for_url(f"{service}/races/2024/24")
+        assert page.locator("main h2").first.inner_text() == "After qualifying"
+        podium = page.locator("section[aria-labelledby=stage-post_quali] thead").inner_text()
+        assert "P(podium)" in podium  # the finishing-order champion's markets
+        slots = page.locator("ol.slots input")
+        for k in range(slots.count()):  # the grid reversed
+            slots.nth(k).fill(str(slots.count() - k))
+        page.get_by_role("button", name="Compute").click()
+        page.locator("#what-if-answer table tbody tr").first.wait_for(timeout=60_000)
+        page.locator("section[aria-labelledby=stage-post_quali] tbody a").first.click()
+        page.wait_for_url(re.compile(".*/drivers/.*"))
+        # the model page: the walk-forward backtest as the track record until races are scored
+        page.get_by_role("link", name="Track record").click()
+        page.wait_for_url(f"{service}/model")
+        for stage in ("pre_quali", "post_quali"):
+            section = page.locator(f"section[aria-labelledby=record-{stage}]")
+            assert "(backtest)" in section.locator("h2").inner_text()
+            assert section.locator("table").first.locator("tbody tr").count() == 2
+        served = page.locator("table.numbers").first.inner_text()
+        assert "–" not in served.split("\n", 1)[1]  # every champion, the order models too
+        # the championship: the 2024 title fight round by round, from the first scoring run
+        page.get_by_role("link", name="Championship").click()
+        page.wait_for_url(f"{service}/championship/2024")
+        assert "After round 23" in page.locator("main").inner_text()
+        # the recipes, searched by typing
+        page.get_by_role("link", name="Recipes").click()
+        page.get_by_label("Search").press_sequentially("carbonara", delay=20)
+        page.wait_for_function("document.querySelector('#results > p').innerText === '1 recipe'")
+        assert "detail" not in page.locator("main").inner_text()
+        # MLflow: a model experiment opens on its training runs
+        page.goto(f"{mlflow}/#/experiments/1")
+        page.get_by_text("train pre_quali 1981–2024").wait_for(timeout=30_000)
+        assert "workflowType=machine_learning" in page.url and "/runs" in page.url
+        browser.close()
+    assert [p for p in problems if "favicon" not in p] == []
+    # the command line and the API, as the README gives them
+    f1 = Path(sys.executable).parent / "f1"
+    told = subprocess.run(
+        [str(f1), "predict", "2024", "24", "--stage", "post_quali", "--markets"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert told.returncode == 0, told.stdout + told.stderr
+    assert "f1_order_post_quali" in told.stdout
+    answer = httpx.get(
+        f"{service}/api/v1/predictions/2024/24?stage=post_quali&markets=true", timeout=120
+    )
+    assert answer.status_code == 200
+    markets = answer.json()["predictions"][0]["markets"]
+    assert 0 < markets["podium"] <= 1 and answer.json()["order_model"]["version"] == "1"
+    odds = httpx.get(f"{service}/api/v1/championship/2024", timeout=30).json()
+    assert [r["after_round"] for r in odds["rounds"]] == list(range(24))
+
+
 @pytest.mark.slow
 def test_up_serves_every_health_url_and_f1_down_stops_everything(tmp_path: Path) -> None:
     ports = {name: _free_port() for name in ("airflow", "mlflow", "service", "logs", "triggerer")}
@@ -135,30 +204,43 @@ def test_up_serves_every_health_url_and_f1_down_stops_everything(tmp_path: Path)
         recipes = httpx.get(f"http://127.0.0.1:{ports['service']}/api/v1/recipes", timeout=5)
         assert recipes.json()["total"] >= 20  # the bundled recipes are seeded
 
-        # then it trains a first champion per stage from the bundled history, and the
-        # service (started before) picks them up and serves real predictions
+        # then the first runs, as DAG runs: features, training (every target), scoring (the
+        # latest season's title odds); the service serves every champion
         service = f"http://127.0.0.1:{ports['service']}"
-        # two trainings of about a minute each on an idle machine; the other test worker and
-        # the platform's own processes share the two cores (a deadline, not a speed target)
+        # about two minutes on an idle machine; the other test worker and the platform's own
+        # processes share the two cores (a deadline, not a speed target)
         deadline = time.monotonic() + 900
-        while not _ready(f"{service}/ready"):
+        while "F1 platform is ready" not in (tmp_path / "up.log").read_text():
             assert proc.poll() is None, (tmp_path / "up.log").read_text()
             assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()
-            time.sleep(5)
+            time.sleep(3)
+        assert _ready(f"{service}/ready")
         assert httpx.get(f"{service}/ready").json()["champion"] == {
             "pre_quali": "1",
             "post_quali": "1",
         }
-        # the first answer loads the model and the features (a busy machine: no speed target)
-        answer = httpx.get(
-            f"{service}/api/v1/predictions/2024/24?stage=post_quali", timeout=60
-        ).json()
-        assert answer["model"] == {
-            "name": "f1_winner_post_quali",
-            "version": "1",
-            "alias": "champion",
-        }
-        assert abs(sum(p["probability"] for p in answer["predictions"]) - 1) < 1e-6
+        airflow = Airflow(f"http://127.0.0.1:{ports['airflow']}", tmp_path / "home")
+        dags = {d["dag_id"]: d for d in airflow.call("GET", "/dags")["dags"]}
+        assert {d for d, dag in dags.items() if not dag["is_paused"]} == set(DAGS)
+        assert dags["polymarket_bot"]["is_paused"]  # the one that trades waits for a person
+        for dag_id in ("f1_features", "f1_train", "f1_score"):
+            runs = airflow.runs(dag_id)
+            assert "success" in {r["state"] for r in runs}, (dag_id, runs)
+        train = next(r for r in airflow.runs("f1_train") if r["state"] == "success")
+        trained = airflow.tasks("f1_train", train["dag_run_id"])
+        assert {t["task_id"] for t in trained if t["state"] == "success"} >= {
+            "train_pre_quali", "train_post_quali", "train_order_pre_quali",
+            "train_order_post_quali",
+        }  # fmt: skip
+        # its task logs are in the UI with no log server listening anywhere (8793/8794)
+        log = airflow.http.get(
+            f"/dags/f1_train/dagRuns/{train['dag_run_id']}/taskInstances/train_pre_quali/logs/1",
+            headers={"Accept": "text/plain"},
+        )
+        assert log.status_code == 200 and "f1_winner_pre_quali" in log.text
+        assert _listening(ports["logs"]) == set() and _listening(ports["triggerer"]) == set()
+        # the README's first things to try, on this home
+        walk_first_things(service, f"http://127.0.0.1:{ports['mlflow']}", env)
         # every component listens on the loopback only (Airflow's own default is 0.0.0.0)
         for name in ("airflow", "mlflow", "service"):
             assert _listening(ports[name]) == {"127.0.0.1"}, name
