@@ -37,6 +37,7 @@ from serving.web.session import (
     web_claims,
 )
 from spec import STAGES
+from spec import stage as spec_stage
 from warehouse.schema import Driver, QualifyingResult, Race, RaceResult, Team
 
 router = APIRouter(include_in_schema=False)
@@ -156,7 +157,9 @@ def home(request: Request, claims: Claims) -> HTMLResponse:
 
 def _stage_charts(stages: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
     return {
-        stage: charts.probability_bars(answer["predictions"], f"P(win), {stage}")
+        stage: charts.probability_bars(
+            answer["predictions"], f"P(win), {spec_stage(stage).title.lower()}"
+        )
         for stage, answer in stages.items()
         if answer is not None
     }
@@ -259,7 +262,7 @@ def race_page(request: Request, claims: Claims, season: Season, round: Round) ->
         {
             "race": detail,
             "stages": stages,
-            "latest_stage": (known or list(stages) or [None])[-1],
+            "latest_stage": (known or list(stages))[-1] if (known or stages) else None,
             "charts": _stage_charts(stages),
             "heatmap": heatmap,
             "grid": grid,

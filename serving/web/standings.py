@@ -46,15 +46,16 @@ def team_page(request: Request, claims: Claims, team_id: str) -> HTMLResponse:
             .group_by(Race.season)
             .order_by(Race.season.desc())
         ).all()
-        sprints = dict(
-            session.execute(
-                select(Race.season, func.sum(SprintResult.points))
+        sprints = {
+            int(row.season): float(row.points or 0)
+            for row in session.execute(
+                select(Race.season, func.sum(SprintResult.points).label("points"))
                 .select_from(SprintResult)
                 .join(Race, Race.id == SprintResult.race_id)
                 .where(SprintResult.team_id == team.id)
                 .group_by(Race.season)
-            ).all()
-        )  # a season's points are its races' and its sprints' (as the standings count them)
+            )
+        }  # a season's points are its races' and its sprints' (as the standings count them)
         drivers = session.execute(
             select(Race.season, Driver.ref, Driver.forename, Driver.surname, func.count())
             .select_from(RaceResult)
