@@ -87,7 +87,7 @@ def _count(raw: str | None, what: str, low: int, high: int) -> tuple[int | None,
     text = (raw or "").strip()
     if not text:
         return None, None
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         return None, f"{what}: write a whole number from {low:,} to {high:,}, or leave it empty"
     return int(text), None
 

@@ -192,3 +192,20 @@ def test_out_of_range_and_unicode_digits_are_4xx_not_500(api: TestClient) -> Non
     assert api.get("/api/v1/recipes", params={"offset": 2**31 - 1}).status_code == 200
     for ref in ("%C2%B2", "%D9%A3", "99999999999999999999"):  # ², Arabic-Indic 3, too large
         assert api.get(f"/api/v1/recipes/{ref}").status_code == 404, ref
+
+
+@pytest.mark.parametrize("typed", ["²", "١٢", "-1", "10001", "1e3", "soon"])
+def test_the_search_page_names_a_bad_number_at_its_field(api: TestClient, typed: str) -> None:
+    """Issue 35: what a person may type in "At most (minutes)" or "Servings" (a superscript
+    two and Arabic-Indic digits are digits to Python, not to int()): a 422 page with the
+    message at the field, never a 500 or raw JSON; empty is no filter."""
+    page = api.get("/recipes", params={"max_minutes": typed})
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert "write a whole number from 0 to 10,000, or leave it empty" in page.text
+    scaled = api.get("/recipes/cacio-e-pepe", params={"servings": typed})
+    assert scaled.status_code == 422 and "write a whole number from 1 to 100" in scaled.text
+    empty = api.get("/recipes", params={"max_minutes": "", "q": "", "difficulty": ""})
+    assert empty.status_code == 200 and "24 recipes" in empty.text
+    fragment = api.get("/recipes", params={"max_minutes": typed}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 422 and 'hx-swap-oob="true"' in fragment.text
+    assert "Fix the highlighted field to search." in fragment.text
