@@ -292,13 +292,26 @@ def first_runs(env: dict[str, str], parts: list[Component], alive: Callable[[], 
     first feature build and training as DAG runs, then wait for the scoring they trigger
     (the next race's predictions, else the latest season's title odds) and for the service to
     serve the champions. False when nothing had to run (the platform was ready)."""
-    from cli.first_runs import Airflow, unpause, wait_for_dags, wait_for_run, wait_for_settled
+    from cli.first_runs import (
+        Airflow,
+        FirstRunFailed,
+        unpause,
+        wait_for_dags,
+        wait_for_run,
+        wait_for_settled,
+    )
     from feature_store.store import pull
     from models.registry import CHAMPION, alias_version
     from spec import model_names
 
     api = next(p for p in parts if p.name == "airflow")
-    airflow = Airflow(api.ui, Path(env["AIRFLOW_HOME"]))
+    try:
+        airflow = Airflow(api.ui, Path(env["AIRFLOW_HOME"]))
+    except (OSError, KeyError, ValueError, httpx.HTTPError) as error:
+        raise FirstRunFailed(
+            f"cannot sign in to Airflow's API as admin ({error}); the DAGs are left as they "
+            "are: `f1 up --no-train` skips the first runs"
+        ) from error
     try:
         with console.status("waiting for the DAG processor") as status:
             wait_for_dags(airflow, READY_TIMEOUT_S, status.update)
@@ -466,7 +479,6 @@ def _run(
             return 1
         _summary("F1 platform is up", parts, env, logs)
         if train:
-            from cli.first_runs import FirstRunFailed
 
             def alive() -> bool:
                 return all(p.poll() is None for p in procs.values())
@@ -474,7 +486,7 @@ def _run(
             try:
                 with libraries_to(logs / "f1-up.log"):
                     ran = first_runs(env, parts, alive)
-            except FirstRunFailed as error:
+            except (RuntimeError, httpx.HTTPError) as error:  # FirstRunFailed, Airflow's API
                 errors.print(f"[red]{error}[/]")
                 return 1
             if ran:
