@@ -52,7 +52,10 @@ def test_paired_bootstrap_values() -> None:
 
 def test_training_stores_per_race_validation_and_initial_champion(aliases) -> None:  # type: ignore[no-untyped-def]
     per_race = promote.per_race_validation(NAME, "2")
-    assert list(per_race.columns) == ["season", "round", "race_id", "log_loss"]
+    assert list(per_race.columns) == ["season", "round", "race_id", "log_loss", "baseline_log_loss"]
+    # the grid baseline beside the model, race by race (the model page's backtest record)
+    assert (per_race["baseline_log_loss"] > 0).all()
+    assert per_race["baseline_log_loss"].mean() > per_race["log_loss"].mean()
     assert set(per_race["season"]) == {2023, 2024} and len(per_race) == 22 + 24
     assert (per_race["log_loss"] > 0).all()
     crippled = promote.per_race_validation(NAME, "1")
