@@ -337,7 +337,8 @@ def first_runs(env: dict[str, str], parts: list[Component], alive: Callable[[], 
                 )
             if missing:
                 started = time.monotonic()
-                run_id = airflow.trigger("f1_train")
+                # forced: a model with versions but no champion is "nothing new" to its gate
+                run_id = airflow.trigger("f1_train", {"force": True})
                 run = wait_for_run(
                     airflow, "f1_train", run_id, FIRST_RUN_TIMEOUT_S, status.update, alive
                 )
