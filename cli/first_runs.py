@@ -10,9 +10,14 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from cli.console import console
+
+if TYPE_CHECKING:
+    from cli.platform import Component
 
 # the F1 DAGs `f1 up` unpauses; the Polymarket bot's DAG stays paused until a person
 # unpauses it: it is the one DAG that talks to a market (on paper unless told otherwise)
@@ -171,3 +176,89 @@ def wait_for_settled(
         else:
             show(f"waiting for {dag_id} to be triggered by the new models")
         time.sleep(1)
+
+
+FIRST_RUN_TIMEOUT_S = 1800  # a busy machine; on an idle one the whole chain takes minutes
+
+
+def first_runs(
+    env: dict[str, str],
+    parts: list[Component],
+    alive: Callable[[], bool],
+    ready_timeout_s: float,
+) -> bool:
+    """Unpause the F1 DAGs and, where this home has no features or no champion yet, run the
+    first feature build and training as DAG runs, then wait for the scoring they trigger
+    (the next race's predictions, else the latest season's title odds) and for the service to
+    serve the champions. False when nothing had to run (the platform was ready)."""
+    from feature_store.store import pull
+    from models.registry import CHAMPION, alias_version
+    from spec import model_names
+
+    api = next(p for p in parts if p.name == "airflow")
+    try:
+        airflow = Airflow(api.ui, Path(env["AIRFLOW_HOME"]))
+    except (OSError, KeyError, ValueError, httpx.HTTPError) as error:
+        raise FirstRunFailed(
+            f"cannot sign in to Airflow's API as admin ({error}); the DAGs are left as they "
+            "are: `f1 up --no-train` skips the first runs"
+        ) from error
+    try:
+        with console.status("waiting for the DAG processor") as status:
+            wait_for_dags(airflow, ready_timeout_s, status.update)
+            unpaused = unpause(airflow)
+        if unpaused:
+            console.print(
+                f"[green]✓[/] unpaused {', '.join(unpaused)} (from their next due time on: "
+                "nothing in the past is caught up)"
+            )
+        missing = [n for n in model_names() if alias_version(n, CHAMPION) is None]
+        if pull() is not None and not missing:
+            return False
+        with console.status("first runs") as status:
+            if pull() is None:
+                started = time.monotonic()
+                run_id = airflow.trigger("f1_features")
+                wait_for_run(
+                    airflow, "f1_features", run_id, FIRST_RUN_TIMEOUT_S, status.update, alive
+                )
+                console.print(
+                    f"[green]✓[/] f1_features run {run_id}: validated, built and published "
+                    f"({time.monotonic() - started:.0f}s)"
+                )
+            if missing:
+                started = time.monotonic()
+                # forced: a model with versions but no champion is "nothing new" to its gate
+                run_id = airflow.trigger("f1_train", {"force": True})
+                run = wait_for_run(
+                    airflow, "f1_train", run_id, FIRST_RUN_TIMEOUT_S, status.update, alive
+                )
+                console.print(
+                    f"[green]✓[/] f1_train run {run_id}: {', '.join(missing)} trained, first "
+                    f"versions are the champions ({time.monotonic() - started:.0f}s)"
+                )
+                started = time.monotonic()
+                scored = wait_for_settled(
+                    airflow, "f1_score", run["start_date"], FIRST_RUN_TIMEOUT_S, status.update,
+                    alive,
+                )  # fmt: skip
+                console.print(
+                    f"[green]✓[/] f1_score run {scored['dag_run_id']}: predictions and "
+                    f"championship odds stored ({time.monotonic() - started:.0f}s)"
+                )
+            service = next(p for p in parts if p.name.startswith("service"))
+            status.update("waiting for the service to load the champions")
+            deadline = time.monotonic() + ready_timeout_s
+            while not _serving(service.ui) and time.monotonic() < deadline and alive():
+                time.sleep(1)
+        return True
+    finally:
+        airflow.close()
+
+
+def _serving(base: str) -> bool:
+    """Whether the service's readiness probe says it serves the champions."""
+    try:
+        return httpx.get(f"{base}ready", timeout=30).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -21,6 +21,7 @@ from bot.benchmark import overall as market_overall
 from serving.web import charts
 from serving.web.session import render, web_claims
 from spec import STAGES, target
+from warehouse.queries import races_by_id
 from warehouse.schema import ModelEvent, Prediction, PredictionAccuracy, Race, RaceResult
 
 router = APIRouter(include_in_schema=False)
@@ -127,12 +128,7 @@ def _backtest_record(
     """The training run's walk-forward backtest shaped as the page's track record."""
     report = found["report"]
     ids = [int(r["race_id"]) for r in found["per_race"]]
-    races = {
-        race_id: (name, date)
-        for race_id, name, date in session.execute(
-            select(Race.id, Race.name, Race.date).where(Race.id.in_(ids))
-        ).all()
-    }
+    races = races_by_id(session, ids)
     record = []
     for row in found["per_race"]:
         name, date = races.get(int(row["race_id"]), (f"round {row['round']}", None))

@@ -51,9 +51,7 @@ def _stage_titles() -> dict[str, str]:
 def team_names(request: Request) -> dict[str, str]:
     """Every team's name by its id (`red_bull` → Red Bull) in the service's warehouse, read
     at most every TEAM_NAMES_KEPT_S (a team added by an ingest shows its id until then)."""
-    from sqlalchemy import select
-
-    from warehouse.schema import Team
+    from warehouse.queries import team_names as read_team_names
 
     engine = request.app.state.engine
     key = engine.url.render_as_string(hide_password=True)
@@ -62,7 +60,7 @@ def team_names(request: Request) -> dict[str, str]:
     if kept is not None and time.monotonic() - kept[0] < TEAM_NAMES_KEPT_S:
         return kept[1]
     with engine.connect() as connection:
-        names = {str(r.ref): str(r.name) for r in connection.execute(select(Team.ref, Team.name))}
+        names = read_team_names(connection)
     with _team_names_lock:
         _team_names[key] = (time.monotonic(), names)
     return names

@@ -14,7 +14,8 @@ from serving.routes import data
 from serving.web import charts
 from serving.web.pages import elo_history
 from serving.web.session import render, web_claims
-from warehouse.schema import Driver, Race, RaceResult, SprintResult, Team
+from warehouse.queries import latest_odds_season, sprint_points
+from warehouse.schema import Driver, Race, RaceResult, Team
 
 router = APIRouter(include_in_schema=False)
 Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
@@ -46,16 +47,7 @@ def team_page(request: Request, claims: Claims, team_id: str) -> HTMLResponse:
             .group_by(Race.season)
             .order_by(Race.season.desc())
         ).all()
-        sprints = {
-            int(row.season): float(row.points or 0)
-            for row in session.execute(
-                select(Race.season, func.sum(SprintResult.points).label("points"))
-                .select_from(SprintResult)
-                .join(Race, Race.id == SprintResult.race_id)
-                .where(SprintResult.team_id == team.id)
-                .group_by(Race.season)
-            )
-        }  # a season's points are its races' and its sprints' (as the standings count them)
+        sprints = sprint_points(session, team.id)
         drivers = session.execute(
             select(Race.season, Driver.ref, Driver.forename, Driver.surname, func.count())
             .select_from(RaceResult)
@@ -124,14 +116,8 @@ def rankings(request: Request, claims: Claims, season: SeasonQuery = None) -> HT
 @router.get("/championship")
 def championship_latest(request: Request) -> RedirectResponse:
     """The latest season with stored odds (else the latest season held)."""
-    from sqlalchemy import func, select
-
-    from warehouse.schema import ChampionshipOdds, Race
-
     with Session(request.app.state.engine) as session:
-        season = session.scalar(select(func.max(ChampionshipOdds.season))) or session.scalar(
-            select(func.max(Race.season))
-        )
+        season = latest_odds_season(session)
     if season is None:
         raise HTTPException(404, "the warehouse holds no season yet: `make up` loads 1950–2024")
     return RedirectResponse(f"/championship/{season}", status_code=303)
