@@ -30,13 +30,22 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.models import Level, Limits, MarketData, OrderBook
 from bot.paper import PaperBroker
 from bot.strategy import Guard, decide
+from spec import MARKETS
 
 
 class Point(BaseModel):
@@ -49,9 +58,7 @@ class ReplayMarket(BaseModel):
 
     market: MarketData
     driver_ref: str | None = None
-    market_type: Literal[
-        "winner", "podium", "top6", "points", "h2h", "drivers_title", "constructors_title"
-    ] = "winner"
+    market_type: str = "winner"  # a traded market of the spec (spec.MARKETS)
     priced: str = "Yes"
     probability: float | None = Field(default=None, ge=0, le=1)
     probabilities: list[Point] | None = None
@@ -59,6 +66,14 @@ class ReplayMarket(BaseModel):
     winner: str | None = None
     _history_times: list[int] = PrivateAttr(default_factory=list)
     _probability_times: list[int] = PrivateAttr(default_factory=list)
+
+    @field_validator("market_type")
+    @classmethod
+    def _traded(cls, value: str) -> str:
+        traded = [m.name for m in MARKETS if m.traded]
+        if value not in traded:
+            raise ValueError(f"unknown market type {value!r}: use one of {', '.join(traded)}")
+        return value
 
     @model_validator(mode="after")
     def _checked_and_sorted(self) -> ReplayMarket:

@@ -26,7 +26,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.mapping import TOP
+from spec import MARKETS
+from spec import market as spec_market
+from spec.points import points_system
 
 FLOOR = 1e-6
 
@@ -201,7 +203,7 @@ def from_warehouse(source: Engine | Session, season: int | None = None) -> list[
     for quote, race, winner, position in found_rows:
         key = (race.season, race.round, race.name, quote.market_type)
         price = quote.mid if quote.mid is not None else quote.price
-        if quote.market_type == "winner":
+        if spec_market(quote.market_type).exclusive:
             moment = fields[key].setdefault(quote.cycle_id, Moment({}, {}, winner))
             assert isinstance(moment, Moment)
             moment.prices[quote.driver_ref] = price
@@ -210,12 +212,13 @@ def from_warehouse(source: Engine | Session, season: int | None = None) -> list[
         elif quote.probability is not None:
             binary = fields[key].setdefault(quote.cycle_id, BinaryMoment([]))
             assert isinstance(binary, BinaryMoment)
-            if quote.market_type == "h2h":
-                happened = _ahead_of_teammates(source, race.id, quote.driver_ref, cache)
-                if happened is None:
-                    continue
-            else:
-                happened = position is not None and position <= TOP[quote.market_type]
+            market = spec_market(quote.market_type)
+            ahead = None
+            if market.settles == "ahead_of_teammate":
+                ahead = _ahead_of_teammates(source, race.id, quote.driver_ref, cache)
+            happened = market.happened(position, points_system(race.season).paying, ahead)
+            if happened is None:
+                continue
             binary.markets.append((price, quote.probability, happened))
     found = []
     for (season_, round_, name, market_type), moments in fields.items():
@@ -254,7 +257,9 @@ def _ahead_of_teammates(
     return all(o > order for ref, (t, o) in results.items() if t == team and ref != driver)
 
 
-TITLE_LABELS = {"drivers_title": "drivers' title", "constructors_title": "constructors' title"}
+def _title_markets() -> dict[str, str]:
+    """The title markets: market type -> whose title (driver or constructor)."""
+    return {m.name: m.title_of for m in MARKETS if m.settles == "title"}
 
 
 def _titles(source: Engine | Session, season: int | None) -> list[RaceBenchmark]:
@@ -271,7 +276,7 @@ def _titles(source: Engine | Session, season: int | None) -> list[RaceBenchmark]
     )
 
     def run(session: Session) -> list[RaceBenchmark]:
-        query = select(BotQuote).where(BotQuote.market_type.in_(tuple(TITLE_LABELS)))
+        query = select(BotQuote).where(BotQuote.market_type.in_(tuple(_title_markets())))
         if season is not None:
             query = query.where(BotQuote.season == season)
         quotes = session.scalars(query.order_by(BotQuote.season, BotQuote.cycle_id)).all()
@@ -287,7 +292,7 @@ def _titles(source: Engine | Session, season: int | None) -> list[RaceBenchmark]
                     select(Race.id).where(Race.season == quote.season)
                     .order_by(Race.round.desc()).limit(1)
                 )  # fmt: skip
-                if quote.market_type == "drivers_title":
+                if _title_markets()[quote.market_type] == "driver":
                     champions[key] = session.scalar(
                         select(Driver.ref).join(DriverStanding)
                         .where(DriverStanding.race_id == last, DriverStanding.position == 1)
@@ -307,7 +312,7 @@ def _titles(source: Engine | Session, season: int | None) -> list[RaceBenchmark]
                 moment.model[subject] = quote.probability
         found = []
         for (year, market_type), moments in fields.items():
-            label = f"{year} {TITLE_LABELS[market_type]}"
+            label = f"{year} {_title_markets()[market_type]}s' title"
             summary = summarise(label, market_type, moments.values())
             if summary is not None:
                 found.append(summary)
@@ -334,7 +339,7 @@ def from_replay(replay: Any) -> list[RaceBenchmark]:
         ]
         times = sorted({point.t for _, item in items for point in item.history})
         moments: list[Moment | BinaryMoment] = []
-        if market_type in ("winner", "drivers_title", "constructors_title"):
+        if spec_market(market_type).exclusive:
             winners = [i for i, item in items if item.paid]
             if len(winners) != 1:
                 continue  # not one field with one winner: nothing to score

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, update
 
 from bot.clients import ClobClient, GammaClient, MarketApiError
 from bot.live import LiveBroker
-from bot.mapping import TITLES, Mapper
+from bot.mapping import Mapper, titles
 from bot.models import Limits, MarketData, OrderBook, Position, Trade
 from bot.paper import PaperBroker
 from bot.settings import BotSettings
@@ -325,13 +325,14 @@ class Bot:
         cache: dict[tuple[int, str], RaceProbabilities | None],
     ) -> tuple[Decision, str | None]:
         subject, kind = market.subject, market.market_type
-        if kind in TITLES:
+        whose = titles().get(kind)
+        if whose is not None:
             if market.season is None or subject is None:
                 reason = "market is not mapped to a season and a driver or team"
                 return Decision(market.id, "skip", reason), None
             key = (market.season, kind)
             if key not in cache:
-                cache[key] = title_probabilities(self.engine, market.season, TITLES[kind])
+                cache[key] = title_probabilities(self.engine, market.season, whose)
             what = f"no championship odds stored for {market.season} (run f1_score)"
         else:
             if market.race_id is None or subject is None:

@@ -15,13 +15,21 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from bot.models import MarketData
+from spec import MARKETS
 from warehouse.db import session_factory
 from warehouse.schema import Driver, Race, RaceResult, Team
 
-# what each race market type asks of a driver: to win, or to finish in the top N
-TOP = {"winner": 1, "podium": 3, "top6": 6, "points": 10}
-# the season's titles, priced by the stored championship odds (kind as championship_odds has it)
-TITLES = {"drivers_title": "driver", "constructors_title": "constructor"}
+
+def top_markets() -> dict[str, int]:
+    """What each top-N race market asks of a driver (the spec's markets): to finish in the top
+    N (the winner: the top 1; the points: the top 10)."""
+    return {m.name: m.top for m in MARKETS if m.settles in ("top", "points") and m.top}
+
+
+def titles() -> dict[str, str]:
+    """The season's title markets, priced by the stored championship odds: market type ->
+    whose title (the kind as championship_odds has it)."""
+    return {m.name: m.title_of for m in MARKETS if m.settles == "title"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,7 @@ class Mapper:
             return Mapping(None, None, unpriced or "not a market we price", "unmapped")
         when = market.end_date or _parse(event.get("endDate"))
         year = re.search(r"\b(19[5-9]\d|20\d\d)\b", title)
-        if kind in TITLES:
+        if kind in titles():
             season = int(year[1]) if year else when.year if when else None
             if season is None:
                 return Mapping(None, None, "no season named or implied by an end date", kind)
@@ -126,7 +134,7 @@ class Mapper:
     def _title(self, market: MarketData, kind: str, season: int) -> Mapping:
         """A drivers' or constructors' title market of `season`: whose title it asks about."""
         named = market.group_item_title or market.question
-        if kind == "constructors_title":
+        if titles()[kind] == "constructor":
             who = _plain(named)
             teams = [t for t in self.teams if re.search(rf"\b{_plain(t.name)}\b", who)]
             if len(teams) != 1:
@@ -162,7 +170,7 @@ def market_kind(title: str, question: str) -> tuple[str | None, str | None]:
     top = re.search(r"\btop (\d+)\b", text)
     if top is not None:
         wanted = int(top[1])
-        for market_type, n in TOP.items():
+        for market_type, n in top_markets().items():
             if n == wanted:
                 return market_type, None
         return None, f"not a market we price (top {wanted}: we price the top 3, 6 and 10)"

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 
 from models.registry import CHAMPION, alias_version, model_name
-from spec import STAGE_NAMES
+from spec import STAGES, WINNER
+from spec import market as spec_market
 from warehouse.db import session_factory
 from warehouse.schema import ChampionshipOdds, Driver, MarketPrediction, Prediction
 
@@ -36,7 +37,7 @@ def race_probabilities(
     """The champion's stored probabilities for the race, post-qualifying first; None when the
     champion has stored none for it (f1_score has not run since the champion changed)."""
     with session_factory(engine)() as session:
-        for stage in reversed(STAGE_NAMES):  # the freshest stage first
+        for stage in reversed(STAGES.names):  # the freshest stage first
             name = model_name(stage)
             version = champion(name)
             if version is None:
@@ -60,15 +61,6 @@ def race_probabilities(
     return None
 
 
-# the finishing-order distribution's column pricing each market type but the winner
-ORDER_COLUMNS = {
-    "podium": "podium",
-    "top6": "top6",
-    "points": "points",
-    "h2h": "teammate_ahead",  # P(the driver finishes ahead of the teammate)
-}
-
-
 def market_probabilities(
     engine: Engine,
     race_id: int,
@@ -78,11 +70,12 @@ def market_probabilities(
     """The champion's probabilities for the race's `market_type` markets: the winner model's
     for "winner", the finishing-order champion's stored markets (`market_predictions`) for the
     podium, the top 6 and the points; post-qualifying first; None when none is stored."""
-    if market_type == "winner":
+    market = spec_market(market_type)
+    if market.priced_by == WINNER.name:
         return race_probabilities(engine, race_id, champion)
-    column = getattr(MarketPrediction, ORDER_COLUMNS[market_type])
+    column = getattr(MarketPrediction, market.column)
     with session_factory(engine)() as session:
-        for stage in reversed(STAGE_NAMES):
+        for stage in reversed(STAGES.names):
             name = model_name(stage, "order")
             version = champion(name)
             if version is None:

@@ -22,7 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from spec import STAGE_NAMES, TARGET_NAMES
+from spec import STAGES, TARGETS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -148,8 +148,8 @@ def known_target(name: str) -> str:
         fail(str(error))
 
 
-STAGE_HELP = " or ".join(STAGE_NAMES) + "."
-TARGET_HELP = " or ".join(TARGET_NAMES) + "."
+STAGE_HELP = " or ".join(STAGES.names) + "."
+TARGET_HELP = " or ".join(TARGETS.names) + "."
 
 
 def warehouse_engine() -> Engine:

@@ -24,12 +24,12 @@ def build(
     """Build the view from the warehouse, validate it, and publish it."""
     from pipelines.features import build_features, publish_build, staged_views
     from pipelines.validate import require, validate_features
-    from spec import STAGE_NAMES
+    from spec import STAGES
 
     if stage is not None:
         known_stage(stage)
     engine = warehouse_engine()
-    staged = build_features(engine, stages=(stage,) if stage else STAGE_NAMES, since=since)
+    staged = build_features(engine, stages=(stage,) if stage else STAGES.names, since=since)
     if validate:
         reports = validate_features(staged_views(staged))
         for report in reports:

@@ -112,9 +112,7 @@ def _era_table(section: dict[str, Any]) -> Any:
     )
     for season, windows in section["seasons"].items():
         for window, cell in windows.items():
-            pair = next(c for c in cell["comparisons"] if c["a"] == "frozen" and c["b"] == first)[
-                "log_loss"
-            ]
+            pair = next(c for c in cell["comparisons"] if c["a"] == "frozen" and c["b"] == first)
             table.add_row(
                 f"{season} {window.replace('_', ' ')}",
                 str(cell["races"]),
@@ -122,8 +120,13 @@ def _era_table(section: dict[str, Any]) -> Any:
                     f"{cell['metrics'][n]['log_loss']:.3f} / {cell['metrics'][n]['brier']:.4f}"
                     for n in names
                 ),  # fmt: skip
-                "{diff:+.3f} [{low:+.3f}, {high:+.3f}]".format(**pair["log_loss"]),
-                "{diff:+.4f} [{low:+.4f}, {high:+.4f}]".format(**pair["brier"]),
+                # no race in common: no interval
+                "{diff:+.3f} [{low:+.3f}, {high:+.3f}]".format(**pair["log_loss"])
+                if "log_loss" in pair
+                else "–",
+                "{diff:+.4f} [{low:+.4f}, {high:+.4f}]".format(**pair["brier"])
+                if "brier" in pair
+                else "–",
             )
     return table
 
@@ -150,15 +153,15 @@ def backtest_markets(
 
     from rich.table import Table
 
-    from pipelines.order_backtest import ALPHA, MARKETS, report, walk_forward, write_report
+    from pipelines.order_backtest import MARKETS, report, walk_forward, write_report
     from pipelines.order_backtest import develop as choose
     from pipelines.training_data import labelled
-    from spec import STAGE_NAMES
+    from spec import STAGES
     from warehouse.artifacts import publish
 
     if first > last:
         fail(f"--from {first} is after --to {last}")
-    stages = [known_stage(stage)] if stage else list(STAGE_NAMES)
+    stages = [known_stage(stage)] if stage else list(STAGES.names)
     engine = warehouse_engine()
     results = []
     for name in stages:
@@ -176,7 +179,7 @@ def backtest_markets(
                 )
                 results.append(result)
                 continue
-            alpha = ALPHA[name]
+            alpha = known_stage(name).model.alpha
             scored = walk_forward(rows, name, first, last, (alpha,), progress)[alpha]
         result = report(scored, name, alpha)
         results.append(result)
@@ -248,10 +251,10 @@ def train(
     """Training runs of the stage's models (every target unless --target): evaluate, fit on
     all seasons, log to MLflow, register as challenger (the first version: champion)."""
     from pipelines.backtest import START
-    from spec import TARGET_NAMES
+    from spec import TARGETS
 
     known_stage(stage)
-    targets = TARGET_NAMES if target == "all" else (known_target(target),)
+    targets = TARGETS.names if target == "all" else (known_target(target),)
     for name in targets:
         try:
             if name == "winner":
@@ -467,10 +470,10 @@ def list_models() -> None:
 
     from models.registry import model_name
     from pipelines.promote import history, versions
-    from spec import STAGE_NAMES
+    from spec import STAGES
 
     engine = warehouse_engine()
-    for stage in STAGE_NAMES:
+    for stage in STAGES.names:
         name = model_name(stage)
         table = Table("version", "aliases", "created", "validation log loss", "run", title=name)
         for row in versions(name):

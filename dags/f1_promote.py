@@ -22,7 +22,7 @@ from airflow.sdk import dag, task
 
 from dags.assets import CHAMPIONS, MODELS
 from dags.callbacks import CALLBACKS
-from spec import STAGE_NAMES, TARGET_NAMES
+from spec import STAGES, TARGETS
 
 
 @dag(
@@ -56,8 +56,8 @@ def f1_promote() -> None:
     decisions = [
         # task ids of the winner models kept as they were (`gate_post_quali`)
         gate.override(task_id=f"gate_{stage}" if t == "winner" else f"gate_{t}_{stage}")(stage, t)
-        for t in TARGET_NAMES
-        for stage in STAGE_NAMES
+        for t in TARGETS.names
+        for stage in STAGES.names
     ]
     announce(decisions)  # type: ignore[arg-type]  # XComArgs resolve to the dicts at run time
 

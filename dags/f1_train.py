@@ -36,7 +36,7 @@ from airflow.sdk import Param, dag, task
 from dags.assets import MODELS
 from dags.callbacks import CALLBACKS
 from plugins.timetables import FutureCronTimetable
-from spec import STAGE_NAMES, TARGET_NAMES
+from spec import STAGES, TARGETS
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def f1_train() -> None:
             return True
         engine = make_engine()
         try:
-            reason = training_due(engine, STAGE_NAMES, TARGET_NAMES)
+            reason = training_due(engine, STAGES.names, TARGETS.names)
         finally:
             engine.dispose()
         log.info("training %s", f"is due: {reason}" if reason else "is not due: nothing new")
@@ -98,8 +98,8 @@ def f1_train() -> None:
         return extra
 
     gate = due()
-    for target in TARGET_NAMES:
-        for stage in STAGE_NAMES:
+    for target in TARGETS.names:
+        for stage in STAGES.names:
             # task ids of the winner models kept as they were (`train_post_quali`)
             task_id = f"train_{stage}" if target == "winner" else f"train_{target}_{stage}"
             gate >> train.override(task_id=task_id)(stage, target)

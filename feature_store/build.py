@@ -28,7 +28,7 @@ from feature_store.view import (
     STREET_CIRCUITS,
     feature_names,
 )
-from spec import STAGE_NAMES
+from spec import STAGES
 from spec import stage as spec_stage
 from warehouse.calendar import NO_PRACTICE, NOON, SESSIONS
 
@@ -37,7 +37,7 @@ ENTRANT_COLUMNS = ["race_id", "driver_id", "driver_ref", "team_id", "team_ref", 
 
 
 def build_views(
-    frames: Frames, stages: tuple[str, ...] = STAGE_NAMES, entrants: pd.DataFrame | None = None
+    frames: Frames, stages: tuple[str, ...] = STAGES.names, entrants: pd.DataFrame | None = None
 ) -> dict[str, pd.DataFrame]:
     """The view's rows per stage: one per entrant (default: `race_entrants` of every race)."""
     base = _base(frames, race_entrants(frames) if entrants is None else entrants)

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, exists, null, select
 from feature_store.build import NoLineup, build_views, previous_lineup, race_entrants
 from feature_store.frames import load_frames
 from feature_store.store import Manifest, read_offline, store_root
-from spec import STAGE_NAMES, STAGES
+from spec import STAGES
 from spec import stage as spec_stage
 from warehouse.db import session_factory
 from warehouse.schema import Driver, Race, RaceResult
@@ -117,7 +117,7 @@ class Published:
         self.races: dict[tuple[str, int, int], pd.DataFrame] = {}
         self._series: dict[tuple[str, str, str], dict[str, list[tuple[int, int, float]]]] = {}
         self._lock = threading.Lock()
-        for stage in STAGE_NAMES:
+        for stage in STAGES.names:
             if not (root / f"{stage}.parquet").exists():
                 continue
             rows = read_offline(stage, root)

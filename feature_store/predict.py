@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from feature_store.online import NoEntrants, get_entry_features, prediction_card
-from spec import STAGES
+from spec import STAGES, race_markets
 from spec import stage as spec_stage
 from spec import target as spec_target
 
@@ -101,14 +101,17 @@ class RaceForecast:
             for entry in answer["predictions"]:
                 row = by_driver[entry["driver_id"]]
                 entry["markets"] = {
-                    **{k: number_or_none(row[k]) for k in MARKET_FIELDS},
+                    **{k: number_or_none(row[k]) for k in market_fields()},
                     "positions": [float(row[c]) for c in positions],
                 }
             answer["order_model"] = dict(self.order_model or {})
         return answer
 
 
-MARKET_FIELDS = ("podium", "top6", "points", "dnf", "expected_points", "teammate_ahead")
+def market_fields() -> list[str]:
+    """An entrant's `markets` in a card: every race market's column but the winner's (the
+    card's `probability`), and expected points."""
+    return [*(m.column for m in race_markets() if m.in_card), "expected_points"]
 
 
 def number_or_none(value: Any) -> float | None:

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from feature_store.view import KEY, NAME, VERSION
-from spec import STAGE_NAMES
+from spec import STAGES
 from warehouse.settings import WarehouseSettings
 
 
@@ -170,7 +170,7 @@ def publish(staging: Path, root: Path) -> Manifest:
 
 def _swap_in(staging: Path, root: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    for stage in STAGE_NAMES:
+    for stage in STAGES.names:
         source = staging / f"{stage}.parquet"
         if source.exists():
             os.replace(source, root / f"{stage}.parquet")

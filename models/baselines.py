@@ -18,16 +18,15 @@ docs/MODELS.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from models.probability import per_race
+from spec import stage as spec_stage
 
 HISTORY = 10
-NAMES = {
-    "pre_quali": ("uniform", "leader", "last_winner", "elo_favourite"),
-    "post_quali": ("uniform", "pole", "grid"),
-}
 
 
 def _rate(wins: float, starts: float) -> float:
@@ -71,44 +70,62 @@ def _is_elo_favourite(frame: pd.DataFrame) -> pd.Series:
     return frame["driver_elo"] == best
 
 
+def _uniform(history: pd.DataFrame, past: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    return per_race(test["race_id"].to_numpy(), np.ones(len(test)))
+
+
+def _leader(history: pd.DataFrame, past: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    return _flag_rate(
+        past, test, test["championship_position"] == 1, past["championship_position"] == 1
+    )
+
+
+def _last_winner(history: pd.DataFrame, past: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    before = previous_winner(history)
+    return _flag_rate(past, test, _is_last_winner(test, before), _is_last_winner(past, before))
+
+
+def _elo_favourite(history: pd.DataFrame, past: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    return _flag_rate(past, test, _is_elo_favourite(test), _is_elo_favourite(past))
+
+
+def _pole(history: pd.DataFrame, past: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    return _flag_rate(past, test, test["result_grid"] == 1, past["result_grid"] == 1)
+
+
+def _grid(history: pd.DataFrame, past: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    slot = past["result_grid"].fillna(0).astype(int)
+    rates = past.groupby(slot)["won"].agg(["sum", "size"])
+    table = {int(s): _rate(r["sum"], r["size"]) for s, r in rates.iterrows()}
+    floor = min(table.values()) if table else 0.01
+    test_slot = test["result_grid"].fillna(0).astype(int)
+    rate = test_slot.map(table).fillna(floor).to_numpy(dtype=float)
+    return per_race(test["race_id"].to_numpy(), rate)
+
+
+# each rule a stage's entry in the spec may name (`Stage.model.baselines`, `Baseline.rule`):
+# (all labelled rows, the HISTORY seasons before the test, the test rows) -> P(win) per row
+Rule = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], np.ndarray]
+RULES: dict[str, Rule] = {
+    "uniform": _uniform,
+    "leader": _leader,
+    "last_winner": _last_winner,
+    "elo_favourite": _elo_favourite,
+    "pole": _pole,
+    "grid": _grid,
+}
+
+
 def baselines(
     history: pd.DataFrame, test: pd.DataFrame, stage: str, only: tuple[str, ...] | None = None
 ) -> dict[str, np.ndarray]:
     """Baseline probabilities for `test` rows, fitted on `history` (labelled rows, earlier and
     the test's own seasons: a race's previous winner is known before it); `only` limits which.
     """
-    if stage not in NAMES:
-        raise ValueError(f"unknown stage {stage!r}: use one of {', '.join(NAMES)}")
-    wanted = [n for n in NAMES[stage] if only is None or n in only]
+    wanted = [n for n in spec_stage(stage).model.baselines if only is None or n in only]
+    unknown = [n for n in wanted if n not in RULES]
+    if unknown:
+        raise ValueError(f"unknown baseline rule {unknown[0]!r}: use one of {', '.join(RULES)}")
     first = test["season"].min() - HISTORY
     past = history[(history["season"] >= first) & (history["season"] < test["season"].min())]
-    races = test["race_id"].to_numpy()
-    out: dict[str, np.ndarray] = {}
-    for name in wanted:
-        if name == "uniform":
-            out[name] = per_race(races, np.ones(len(test)))
-        elif name == "leader":
-            out[name] = _flag_rate(
-                past,
-                test,
-                test["championship_position"] == 1,
-                past["championship_position"] == 1,
-            )
-        elif name == "last_winner":
-            before = previous_winner(history)
-            out[name] = _flag_rate(
-                past, test, _is_last_winner(test, before), _is_last_winner(past, before)
-            )
-        elif name == "elo_favourite":
-            out[name] = _flag_rate(past, test, _is_elo_favourite(test), _is_elo_favourite(past))
-        elif name == "pole":
-            out[name] = _flag_rate(past, test, test["result_grid"] == 1, past["result_grid"] == 1)
-        elif name == "grid":
-            slot = past["result_grid"].fillna(0).astype(int)
-            rates = past.groupby(slot)["won"].agg(["sum", "size"])
-            table = {int(s): _rate(r["sum"], r["size"]) for s, r in rates.iterrows()}
-            floor = min(table.values()) if table else 0.01
-            test_slot = test["result_grid"].fillna(0).astype(int)
-            rate = test_slot.map(table).fillna(floor).to_numpy(dtype=float)
-            out[name] = per_race(races, rate)
-    return out
+    return {name: RULES[name](history, past, test) for name in wanted}

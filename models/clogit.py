@@ -9,8 +9,9 @@ They let the model learn, within a season, how much the past is worth:
 - this season's qualifying pace of the car gains weight with each race run (n / (n + 3));
 - the driver's own part is his rating against his teammates, which a new car does not reset;
 - the grid counts more in a new era's first races (−log grid × era_opening);
-- how much the grid and pole count is refitted on the last RECENT_SEASONS seasons (`RECENT`),
-  the other inputs held: how often pole wins changes with the cars and the rules.
+- how much the grid and pole count is refitted on the last RECENT_SEASONS seasons (the
+  stage's `refit_recent` in the spec), the other inputs held: how often pole wins changes
+  with the cars and the rules.
 Fitted by L-BFGS on the race-softmax log loss with a small ridge penalty on standardised
 inputs; coefficient × value explains each prediction exactly.
 
@@ -26,12 +27,12 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from models.inputs import INPUTS, INPUTS_BY_NAME, LEGACY_INPUTS, input_matrix
+from models.inputs import INPUTS_BY_NAME, LEGACY_INPUTS, input_matrix
 from models.probability import race_softmax
+from spec import stage as spec_stage
 
-RECENT_SEASONS = 5  # the seasons the RECENT inputs are refitted on
-# Inputs whose weight is refitted on the last RECENT_SEASONS seasons (chosen on 2006–2013).
-RECENT: dict[str, tuple[str, ...]] = {"pre_quali": (), "post_quali": ("neg_log_grid", "pole")}
+# the seasons a stage's `refit_recent` inputs (spec: chosen on 2006–2013) are refitted on
+RECENT_SEASONS = 5
 
 
 @dataclass
@@ -46,11 +47,11 @@ class ConditionalLogit:
     names: tuple[str, ...] = ()  # the inputs it was fitted on (default: the stage's)
 
     def __post_init__(self) -> None:
-        self.names = self.names or INPUTS[self.stage]
+        self.names = self.names or spec_stage(self.stage).model.inputs
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle; a logit registered before its inputs were stored used LEGACY_INPUTS."""
-        state.setdefault("names", LEGACY_INPUTS[state["stage"]])
+        state.setdefault("names", LEGACY_INPUTS.get(state["stage"], ()))
         self.__dict__.update(state)
 
     @property
@@ -67,7 +68,7 @@ class ConditionalLogit:
         count = len(uniques)
         won = frame["won"].to_numpy(dtype=float)
         self.coef = _fit(z, codes, count, won, np.zeros(z.shape[1]), self.ridge)
-        refitted = RECENT.get(self.stage, ())
+        refitted = spec_stage(self.stage).model.refit_recent
         recent = [self.columns.index(name) for name in refitted if name in self.names]
         late = frame["season"].to_numpy() > frame["season"].max() - RECENT_SEASONS
         if recent and late.any():

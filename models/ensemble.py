@@ -13,8 +13,8 @@
   the base models are refitted on everything. The tested seasons never take part.
 
 `Recipe.serve` says which of xgb, clogit and pool is the model's forecast (`ensemble` in
-`predict`'s output); `SERVED` holds the choice made on the development window
-(pipelines/develop.py) and only what it needs is fitted.
+`predict`'s output); the stage's entry in the spec (`Stage.model.served`) holds the choice made
+on the development window (pipelines/develop.py) and only what it needs is fitted.
 """
 
 from __future__ import annotations
@@ -30,12 +30,11 @@ from scipy.optimize import minimize, minimize_scalar
 from feature_store.view import feature_names
 from models.clogit import ConditionalLogit
 from models.probability import FLOOR, per_race, race_softmax, softmax
+from spec import stage as spec_stage
 
 log = logging.getLogger(__name__)
 BASES = ("elo", "rf", "xgb", "clogit")
 CANDIDATES = ("clogit", "xgb", "pool")  # what a model may serve, simplest first
-# Chosen on 2006–2013 by pipelines/develop.py's rule (docs/MODELS.md has the table).
-SERVED = {"pre_quali": "clogit", "post_quali": "clogit"}
 # Compared within the race: rows are scored one at a time, but a race is won against the field.
 RELATIVE = ("driver_elo", "team_elo", "form5_points", "season_points", "grid", "quali_gap_pct")
 
@@ -50,7 +49,7 @@ class Recipe:
     """Hyper-parameters of one ensemble (one per stage)."""
 
     stage: str
-    serve: str = ""  # one of CANDIDATES; "" = SERVED[stage]
+    serve: str = ""  # one of CANDIDATES; "" = the stage's `model.served` in the spec
     validation_blocks: int = 2
     block_seasons: int = 2
     rf: dict[str, Any] = field(
@@ -86,7 +85,7 @@ class Ensemble:
         if recipe.serve and recipe.serve not in CANDIDATES:
             raise ValueError(f"unknown model {recipe.serve!r}: use one of {', '.join(CANDIDATES)}")
         self.recipe = recipe
-        self.serve = recipe.serve or SERVED[recipe.stage]
+        self.serve = recipe.serve or spec_stage(recipe.stage).model.served
         self.features = feature_names(recipe.stage)
         self.elo_scale = 100.0
         self.weights = {k: 1 / len(BASES) for k in BASES}

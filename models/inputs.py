@@ -1,6 +1,7 @@
 """The conditional logit's inputs, each declared once: its words, the unit it is shown in and
 how it is computed from a race's feature rows, compared within the race (a rating only matters
-against the field). `INPUTS` says which a stage uses; models/clogit.py fits them.
+against the field). A stage's entry in the spec (`Stage.model.inputs`) says which it uses;
+models/clogit.py fits them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from spec import stage as spec_stage
 
 GAP_CAP = 10.0  # % of pole; slower laps (or none) count as 10 %
 SEASON_EVIDENCE = 3.0  # earlier races of the season at which its pace counts half
@@ -204,28 +207,6 @@ LEGACY_INPUTS: dict[str, tuple[str, ...]] = {
     ),
 }
 INPUTS_BY_NAME: dict[str, Input] = {i.name: i for i in (*_DECLARED, *_LEGACY)}
-INPUTS: dict[str, tuple[str, ...]] = {
-    "pre_quali": (
-        "driver_skill_vs_best",
-        "team_elo_era_vs_best",
-        "team_season_pace",
-        "form5_points_vs_best",
-        "season_points_vs_best",
-        "form5_dnf",
-        "quali_pace_vs_best",
-        "team_quali_pace_vs_best",
-    ),
-    "post_quali": (
-        "neg_log_grid",
-        "pole",
-        "quali_gap",
-        "grid_new_era",
-        "driver_skill_vs_best",
-        "team_elo_era_vs_best",
-        "team_elo_agreed",
-        "team_season_pace",
-    ),
-}
 # Each input in words (for explanations; models/ensemble.py `describe`).
 WORDS = {i.name: i.words for i in INPUTS_BY_NAME.values()}
 
@@ -239,5 +220,5 @@ def input_matrix(frame: pd.DataFrame, names: tuple[str, ...] | list[str]) -> np.
 def inputs(frame: pd.DataFrame, stage: str) -> pd.DataFrame:
     """The stage's logit inputs for feature rows of races (race_id and the view's features),
     each compared within its race."""
-    names = INPUTS[stage]
+    names = spec_stage(stage).model.inputs
     return pd.DataFrame(input_matrix(frame, names), index=frame.index, columns=list(names))

@@ -11,10 +11,48 @@ import pandas as pd
 
 from models.distribution import DRAWS, Distribution, distribution
 from models.dnf import DnfModel
+from spec import Market, race_markets, scored_markets
 from spec.points import points_system
 
 MAX_POSITIONS = 40  # the widest field on record had 34 starters; position columns p1…p40
-MARKET_COLUMNS = ("win", "podium", "top6", "points", "dnf", "expected_points", "teammate_ahead")
+
+
+def market_columns() -> list[str]:
+    """The columns of a race's markets (the spec's race markets, then expected points)."""
+    return [*(m.column for m in race_markets()), "expected_points"]
+
+
+def market_probability(market: Market, race: pd.DataFrame, d: Distribution) -> np.ndarray:
+    """Per entrant of `race`, the probability of `market` under the distribution `d`: how the
+    spec's `settles` reads it off the positions."""
+    if market.settles == "top":
+        return d.top(market.top)
+    if market.settles == "points":
+        return d.points
+    if market.settles == "not_classified":
+        return d.dnf
+    if market.settles == "ahead_of_teammate":
+        return teammate_ahead(race, d)
+    raise ValueError(f"market {market.name!r} is not about one race's entrants")
+
+
+def scored(
+    positions: np.ndarray, place: np.ndarray, paying: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per scored market's column: (probability, happened as 0/1) of each entrant, from their
+    position table (entrants × n + 1: P(k-th) for k = 1…n, then P(not classified)) and the
+    place that happened (1…n, n + 1 not classified); `paying` the season's paying places."""
+    n = positions.shape[1] - 1
+    cumulative = np.cumsum(positions[:, :n], axis=1)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for market in scored_markets():
+        if market.settles == "not_classified":
+            p, y = positions[:, n], place == n + 1
+        else:
+            top = paying if market.settles == "points" else market.top
+            p, y = cumulative[:, min(top, n) - 1], place <= top
+        out[market.column] = (p, y.astype(float))
+    return out
 
 
 @dataclass
@@ -64,13 +102,8 @@ def market_frame(race: pd.DataFrame, d: Distribution) -> pd.DataFrame:
         {
             "race_id": race["race_id"].to_numpy(),
             "driver_id": race["driver_id"].to_numpy(),
-            "win": d.win,
-            "podium": d.podium,
-            "top6": d.top6,
-            "points": d.points,
-            "dnf": d.dnf,
+            **{m.column: market_probability(m, race, d) for m in race_markets()},
             "expected_points": d.expected_points,
-            "teammate_ahead": teammate_ahead(race, d),
         },
         index=race.index,
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from models.baselines import NAMES, baselines
+from models.baselines import baselines
 from models.ensemble import BASES, Ensemble, Recipe
 from models.metrics import paired_bootstrap, score
 from spec import stage as spec_stage
@@ -67,7 +67,7 @@ def report(forecasts: pd.DataFrame, stage: str) -> dict[str, Any]:
 
     The comparisons pair each model with the stage's baseline and every two models with each
     other (`ensemble` is the served one of them, so it is not paired again)."""
-    names = [n for n in (*MODELS, *NAMES[stage]) if n in forecasts]
+    names = [n for n in (*MODELS, *spec_stage(stage).model.baselines) if n in forecasts]
     seasons = sorted(int(s) for s in forecasts["season"].unique())
     models = [n for n in MODELS if n in forecasts and n != "ensemble"]
     baseline = spec_stage(stage).baseline.rule

@@ -19,6 +19,7 @@ from feature_store.predict import MarketModel, RaceModel
 from models.championship import SEASONS, Odds, RemainingRace, simulate
 from models.pyfunc import order_of
 from spec import STAGES
+from spec import stage as spec_stage
 from spec.points import points_system
 from warehouse.db import session_factory
 from warehouse.schema import Driver, Race, RaceResult, SprintResult, Team
@@ -162,7 +163,7 @@ def backtest(
     """For each season of `first`…`last` and each round before its last: P(title) of the
     eventual drivers' and constructors' champions, from models fitted on earlier seasons only
     (pipelines/order_backtest.py) and the next race's pre-qualifying rows."""
-    from pipelines.order_backtest import ALPHA, season_inputs
+    from pipelines.order_backtest import season_inputs
 
     out = []
     years = list(range(first, last + 1))
@@ -187,7 +188,8 @@ def backtest(
                               sprint, r == final_round)
                 for r, sprint in remaining(engine, season, after)
             ]  # fmt: skip
-            odds = simulate(points, team_points, schedule, system, ALPHA[FIRST], seasons,
+            alpha = spec_stage(FIRST).model.alpha
+            odds = simulate(points, team_points, schedule, system, alpha, seasons,
                             driver_wins=wins, team_wins=team_wins)  # fmt: skip
             title = dict(zip(odds.drivers, odds.driver_title, strict=True))
             team_title = dict(zip(odds.teams, odds.team_title, strict=True))

@@ -5,7 +5,7 @@ race-softmax XGBoost alone, the pool with calibration power ≤ 1) forecasts 200
 forward (trained on the seasons before each). The rule: take the lowest log loss; serve the
 simplest candidate that it does not beat with P ≥ 0.9 in the paired race bootstrap (a smaller
 edge cannot be told from noise on ~150 races). `f1 backtest --develop` runs it and prints the
-table; `SERVED` in models/ensemble.py holds its outcome.
+table; the stage's `model.served` in the spec holds its outcome.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from models.baselines import NAMES
 from models.ensemble import CANDIDATES, Recipe
 from models.metrics import paired_bootstrap, score
 from pipelines.backtest import START, Progress, walk_forward
+from spec import stage as spec_stage
 
 DEVELOPMENT = (2006, 2013)
 CONFIDENT = 0.9
@@ -40,7 +40,10 @@ def develop(
 
 def choose(forecasts: pd.DataFrame, stage: str, window: tuple[int, int]) -> dict[str, Any]:
     """Apply the rule to walk-forward forecasts holding every candidate's column."""
-    shown = [*CANDIDATES, *(b for b in NAMES[stage] if b in forecasts and b != "uniform")]
+    shown = [
+        *CANDIDATES,
+        *(b for b in spec_stage(stage).model.baselines if b in forecasts and b != "uniform"),
+    ]
     table = {c: _short(score(forecasts, c)) for c in shown}
     best = min(CANDIDATES, key=lambda c: table[c]["log_loss"])
     against = [paired_bootstrap(forecasts, best, c) for c in CANDIDATES if c != best]

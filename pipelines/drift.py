@@ -27,7 +27,7 @@ from sqlalchemy import Engine, Table, select
 from feature_store.online import NoEntrants, RaceRef, get_entry_features
 from feature_store.store import read_offline
 from feature_store.view import SEASON_BEFORE, features
-from spec import STAGE_NAMES
+from spec import STAGES
 from warehouse.db import session_factory, transaction
 from warehouse.schema import DriftCheck
 from warehouse.upsert import upsert
@@ -107,7 +107,7 @@ def check_drift(engine: Engine, race: RaceRef, when: dt.datetime) -> dict[str, A
     """Check both stages for `race`, store every figure, announce new alerts;
     `{stage: {"checked": n, "alerts": [subject, …]}}`."""
     found: dict[str, list[dict[str, Any]]] = {}
-    for stage in STAGE_NAMES:
+    for stage in STAGES.names:
         try:
             current = get_entry_features(engine, race.season, race.round, stage)
             window = read_offline(stage, since=race.season - REFERENCE_SEASONS)

@@ -18,10 +18,11 @@ from typing import Any
 import pandas as pd
 
 from feature_store.view import ERA_STARTS
-from models.baselines import NAMES, baselines
+from models.baselines import baselines
 from models.ensemble import Ensemble, Recipe
 from models.metrics import paired_bootstrap, score
 from pipelines.backtest import START, Progress
+from spec import stage as spec_stage
 
 FIRST_RACES = 11
 VARIANTS = ("frozen", "online")
@@ -58,7 +59,7 @@ def forecast_opener(
 
 def compared(stage: str) -> list[str]:
     """The baselines an opener is scored beside: every one of the stage's but uniform."""
-    return [name for name in NAMES[stage] if name != "uniform"]
+    return [name for name in spec_stage(stage).model.baselines if name != "uniform"]
 
 
 def score_opener(forecasts: pd.DataFrame, stage: str) -> dict[str, Any]:

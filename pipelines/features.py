@@ -29,7 +29,7 @@ from feature_store.store import (
     store_root,
 )
 from feature_store.view import NAME, VERSION
-from spec import STAGE_NAMES
+from spec import STAGES
 from spec import stage as spec_stage
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class FeatureBuild:
 def build_features(
     engine: Engine | Connection,
     root: Path | None = None,
-    stages: tuple[str, ...] = STAGE_NAMES,
+    stages: tuple[str, ...] = STAGES.names,
     since: int | None = None,
     after: tuple[int, int] | None = None,
 ) -> FeatureBuild:
@@ -96,7 +96,7 @@ def build_features(
         }  # fmt: skip
     full: dict[str, pd.DataFrame] = {}
     changed = {}
-    for stage in STAGE_NAMES:
+    for stage in STAGES.names:
         old = read_offline(stage, root) if published else None
         if stage not in stages:
             if old is not None:
@@ -179,7 +179,7 @@ def staged_views(build: FeatureBuild) -> dict[str, pd.DataFrame]:
     """The staged frames, for validation."""
     return {
         stage: pd.read_parquet(build.staging / f"{stage}.parquet")
-        for stage in STAGE_NAMES
+        for stage in STAGES.names
         if (build.staging / f"{stage}.parquet").exists()
     }
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from feature_store.predict import MarketModel, RaceForecast, number_or_none
 from models.market_baselines import EPS, brier, categories, log_loss, rps
+from models.order import scored
 from pipelines.championship import (
     SeasonOver,
     championship_odds,
@@ -151,9 +152,9 @@ def score_markets(engine: Engine) -> int:
 def market_scores(
     stored: pd.DataFrame, result: pd.DataFrame, paying: int
 ) -> dict[str, dict[str, Any]]:
-    """Per market (spec.MARKETS, then `position` and `h2h`): `log_loss`, `brier`, `rps`
-    (positions only) and `events`, of one version's stored rows of one race (`driver_id`,
-    `positions`, `team_ahead`) against the race's result rows (`driver_id`, `team_id`,
+    """Per scored market's column (spec.scored_markets), then `position` and `h2h`: `log_loss`,
+    `brier`, `rps` (positions only) and `events`, of one version's stored rows of one race
+    (`driver_id`, `positions`, `team_ahead`) against the race's result rows (`driver_id`, `team_id`,
     `position`, `finish_order`). An entrant
     missing from the result did not start: not classified, and a head-to-head with them is
     void (as bookmakers settle it)."""
@@ -167,23 +168,14 @@ def market_scores(
         table[i, :k] = row[:k]
     table[:, n] = np.clip(1 - table[:, :n].sum(axis=1), 0, 1)  # P(not classified)
     outcome = categories(race, n)  # 0…n-1 the place, n not classified
-    place = outcome + 1
-    cumulative = np.cumsum(table[:, :n], axis=1)
-    markets = {
-        "win": (table[:, 0], place == 1),
-        "podium": (cumulative[:, min(3, n) - 1], place <= 3),
-        "top6": (cumulative[:, min(6, n) - 1], place <= 6),
-        "points": (cumulative[:, min(paying, n) - 1], place <= paying),
-        "dnf": (table[:, n], place == n + 1),
-    }
     out: dict[str, dict[str, Any]] = {
         market: {
-            "log_loss": log_loss(p, y.astype(float)),
-            "brier": brier(p, y.astype(float)),
+            "log_loss": log_loss(p, y),
+            "brier": brier(p, y),
             "rps": None,
             "events": n,
         }
-        for market, (p, y) in markets.items()
+        for market, (p, y) in scored(table, outcome + 1, paying).items()
     }
     happened = np.zeros_like(table)
     happened[np.arange(n), outcome] = 1

@@ -38,16 +38,16 @@ from models.market_baselines import (
     log_loss,
     rps,
 )
+from models.order import scored
 from spec import stage as spec_stage
 from spec.points import points_system
 
 log = logging.getLogger(__name__)
 START = 1981
-MARKETS = tuple(spec.MARKETS)  # win, podium, top6, points, dnf
+# the scored markets' columns (win, podium, top6, points, dnf): what the report keys carry
+MARKETS = tuple(m.column for m in spec.scored_markets())
 ALPHAS = (0.6, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5)
 DEVELOPMENT = (2006, 2013)
-# The placing temperature per stage, chosen by `develop` on DEVELOPMENT (docs/MODELS.md).
-ALPHA = {"pre_quali": 0.9, "post_quali": 0.9}
 Progress = Callable[[str, int, int], None]
 
 
@@ -144,20 +144,12 @@ def _teammates(race: pd.DataFrame) -> list[tuple[int, int]]:
 def _markets(
     race: pd.DataFrame, positions: np.ndarray, outcome: np.ndarray, paying: int, n: int
 ) -> pd.DataFrame:
-    cumulative = np.cumsum(positions[:, :n], axis=1)
     place = outcome + 1  # 1…n classified, n + 1 not
+    markets = scored(positions[:, : n + 1], place, paying)
     frame = pd.DataFrame(
         {
-            "win_p": positions[:, 0],
-            "podium_p": cumulative[:, min(3, n) - 1],
-            "top6_p": cumulative[:, min(6, n) - 1],
-            "points_p": cumulative[:, min(paying, n) - 1],
-            "dnf_p": positions[:, n],
-            "win_y": (place == 1).astype(float),
-            "podium_y": (place <= 3).astype(float),
-            "top6_y": (place <= 6).astype(float),
-            "points_y": (place <= paying).astype(float),
-            "dnf_y": (place == n + 1).astype(float),
+            **{f"{column}_p": p for column, (p, _) in markets.items()},
+            **{f"{column}_y": y for column, (_, y) in markets.items()},
             "rps": rps(positions, outcome),
         }
     )
@@ -192,7 +184,7 @@ def walk_forward(
     progress: Progress | None = None,
 ) -> dict[float, pd.DataFrame]:
     """Scored forecasts of every race of `first`…`last`, per α (default: the stage's)."""
-    alphas = alphas or (ALPHA[stage],)
+    alphas = alphas or (spec_stage(stage).model.alpha,)
     scored: dict[float, list[pd.DataFrame]] = {a: [] for a in alphas}
     seasons = list(range(first, last + 1))
     for done, season in enumerate(seasons, start=1):

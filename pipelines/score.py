@@ -27,7 +27,7 @@ from pipelines.markets import (
     update_championship,
 )
 from pipelines.predict import NoModel, registered
-from spec import STAGE_NAMES
+from spec import STAGES
 from warehouse.calendar import weekend_of, weekends
 from warehouse.db import session_factory, transaction
 from warehouse.schema import Prediction, PredictionAccuracy, Race, RaceResult
@@ -47,10 +47,10 @@ def open_stages(engine: Engine, race: RaceRef, as_of: dt.datetime | None) -> lis
     """The stages whose prediction of `race` may still be stored at `as_of` (before each
     stage's cut-off: the first session, lights out); every stage when `as_of` is None."""
     if as_of is None:
-        return list(STAGE_NAMES)
+        return list(STAGES.names)
     with session_factory(engine)() as session:
         weekend = weekend_of(session.get_one(Race, race.race_id))
-    return [stage for stage in STAGE_NAMES if as_of < weekend.cutoff(stage)]
+    return [stage for stage in STAGES.names if as_of < weekend.cutoff(stage)]
 
 
 def store_predictions(
@@ -301,9 +301,9 @@ def scoring_cycle(engine: Engine, as_of: dt.datetime | None = None) -> dict[str,
     summary: dict[str, Any] = {"as_of": as_of.isoformat(), "scored": score_predictions(engine)}
     summary["baseline_scored"] = score_baselines(engine)
     summary["markets_scored"] = score_markets(engine)
-    summary["gates"] = {stage: decision_dict(online_gate(engine, stage)) for stage in STAGE_NAMES}
+    summary["gates"] = {stage: decision_dict(online_gate(engine, stage)) for stage in STAGES.names}
     summary["order_gates"] = {
-        stage: decision_dict(online_gate(engine, stage, "order")) for stage in STAGE_NAMES
+        stage: decision_dict(online_gate(engine, stage, "order")) for stage in STAGES.names
     }
     race = next_race(engine, as_of)
     summary["next_race"] = None if race is None else f"{race.season} R{race.round} {race.name}"

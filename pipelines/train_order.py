@@ -19,9 +19,10 @@ from feature_store.view import NAME, VERSION
 from models.dnf import HISTORY as DNF_HISTORY
 from models.dnf import DnfModel
 from models.order import OrderModel
-from pipelines.order_backtest import ALPHA, report, walk_forward, write_report
+from pipelines.order_backtest import report, walk_forward, write_report
 from pipelines.train import REQUIREMENTS, VALIDATION_SEASONS, TrainResult, last_race, registered
 from pipelines.training_data import labelled
+from spec import stage as spec_stage
 
 log = logging.getLogger(__name__)
 START = 1981
@@ -41,7 +42,7 @@ def train_order(
     rows = labelled(engine, stage)
     last = last or int(rows["season"].max())
     rows = rows[rows["season"] <= last]
-    alpha = ALPHA[stage]
+    alpha = spec_stage(stage).model.alpha
     first = last - VALIDATION_SEASONS + 1
     scored = walk_forward(rows, stage, first, last, (alpha,))[alpha]
     evaluation = report(scored, stage, alpha)

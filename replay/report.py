@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
-from spec import STAGE_NAMES
+from spec import STAGES
 from spec import stage as spec_stage
 from warehouse.calendar import Weekend, weekends
 from warehouse.db import as_utc, session_factory
@@ -134,7 +134,7 @@ def race_reports(
             "race_start": weekend.race_start.isoformat(),
             "stages": {},
         }
-        for stage in STAGE_NAMES:
+        for stage in STAGES.names:
             opens, closes = window(weekend, previous, stage, start)
             stored = _stored(engine, weekend.race_id, stage)
             inside = (
@@ -153,7 +153,7 @@ def race_reports(
 def summary(races: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean scores per stage over the scored races, the model's beside the stage baseline's."""
     out: dict[str, Any] = {}
-    for stage in STAGE_NAMES:
+    for stage in STAGES.names:
         scored = [r["stages"][stage] for r in races if r["stages"][stage].get("scores")]
         row: dict[str, Any] = {"races": len(scored)}
         for who in ("scores", "baseline"):
@@ -219,7 +219,7 @@ def plot(races: list[dict[str, Any]], season: int, folder: Path) -> list[Path]:
     labels = [f"R{r['round']}" for r in races]
     x = np.arange(len(races))
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
-    for axis, stage in zip(axes, STAGE_NAMES, strict=True):
+    for axis, stage in zip(axes, STAGES.names, strict=True):
         found = [r["stages"][stage] for r in races]
         model = [f["scores"]["log_loss"] if f.get("scores") else np.nan for f in found]
         axis.bar(x - 0.2, model, 0.4, label="champion")

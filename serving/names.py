@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, WithJsonSchema
 
-from spec import STAGE_NAMES, stage
+from spec import STAGES, stage
 
 AUTO = "auto"
 
@@ -21,7 +21,7 @@ def _known_or_auto(value: str) -> str:
 
 
 StageName = Annotated[
-    str, AfterValidator(_known), WithJsonSchema({"type": "string", "enum": list(STAGE_NAMES)})
+    str, AfterValidator(_known), WithJsonSchema({"type": "string", "enum": list(STAGES.names)})
 ]
 StageChoice = Annotated[
     str,
@@ -29,7 +29,7 @@ StageChoice = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "enum": [AUTO, *STAGE_NAMES],
+            "enum": [AUTO, *STAGES.names],
             "description": f"{AUTO}: the latest stage whose features the race has",
         }
     ),

@@ -18,7 +18,7 @@ from feature_store.online import published
 from feature_store.store import Manifest, pull, store_root
 from models.pyfunc import LoadedModel
 from models.registry import CHALLENGER, CHAMPION, alias_version, load_version
-from spec import STAGE_NAMES, TARGETS
+from spec import STAGES, TARGETS
 from spec import target as spec_target
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class ServedModels:
         that (name, alias). Returns what is served and what failed."""
         fresh: dict[tuple[str, str], Served] = {}
         errors: dict[str, str] = {}
-        for name in (t.model_name(stage) for t in TARGETS for stage in STAGE_NAMES):
+        for name in (t.model_name(stage) for t in TARGETS for stage in STAGES.names):
             for alias in ALIASES:
                 key = (name, alias)
                 try:
@@ -119,8 +119,8 @@ class ServedModels:
         with self._lock:
             out: dict[str, Any] = {"errors": dict(self.errors)}
             for key, target in (("models", "winner"), ("order_models", "order")):
-                table: dict[str, dict[str, str]] = {stage: {} for stage in STAGE_NAMES}
-                for stage in STAGE_NAMES:
+                table: dict[str, dict[str, str]] = {stage: {} for stage in STAGES.names}
+                for stage in STAGES.names:
                     for alias in ALIASES:
                         served = self.loaded.get((spec_target(target).model_name(stage), alias))
                         if served is not None:

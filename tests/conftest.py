@@ -196,7 +196,7 @@ def registry(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     from pipelines.features import build_features, publish_build
     from pipelines.train import train
     from pipelines.train_order import train_order
-    from spec import STAGE_NAMES
+    from spec import STAGES
     from warehouse.db import make_engine
 
     crippled = Recipe(
@@ -230,7 +230,7 @@ def registry(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> It
             train(engine, "post_quali", start=2016, last=2024, recipe=crippled),
             train(engine, "post_quali", start=2016, last=2024),
             train(engine, "pre_quali", start=2016, last=2024),
-            *(train_order(engine, s, start=2016, last=2024) for s in STAGE_NAMES),
+            *(train_order(engine, s, start=2016, last=2024) for s in STAGES.names),
         ]
         engine.dispose()
     assert [t.version for t in trained] == ["1", "2", "1", "1", "1"]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
 from serving.capacity import DatabaseProbe
-from spec import STAGE_NAMES
+from spec import STAGES
 
 router = APIRouter(tags=["health"])
 
@@ -55,7 +55,7 @@ async def ready(request: Request, response: Response) -> Readiness:
             status="not ready", database="ok", schema_revision=revision, admission=detail
         )
     models = request.app.state.models
-    loaded = {stage: models.champion(stage) for stage in STAGE_NAMES}
+    loaded = {stage: models.champion(stage) for stage in STAGES.names}
     champion = {stage: served.version if served else None for stage, served in loaded.items()}
     if not all(champion.values()):
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE

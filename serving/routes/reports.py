@@ -17,7 +17,7 @@ from bot.benchmark import overall as market_overall
 from serving.auth import require
 from serving.deps import EngineDep, SessionDep, SessionRoute
 from serving.served import ALIASES, ServedModels
-from spec import STAGE_NAMES
+from spec import STAGES
 from warehouse import csvsafe
 from warehouse.exports import (
     PREDICTION_COLUMNS,
@@ -89,7 +89,7 @@ def accuracy(
     served: ServedModels = request.app.state.models
     aliases = {
         (m.name, m.version): m.alias
-        for m in (served.get(stage, alias) for stage in STAGE_NAMES for alias in ALIASES)
+        for m in (served.get(stage, alias) for stage in STAGES.names for alias in ALIASES)
         if m is not None
     }
     query = (

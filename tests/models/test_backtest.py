@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import spec
 from cli.main import app
-from models.ensemble import SERVED, Ensemble, Recipe
+from models.ensemble import Ensemble, Recipe
 from pipelines.backtest import report, walk_forward
 from pipelines.training_data import labelled
 from tests.servers.s3 import S3
@@ -110,7 +111,7 @@ def test_walk_forward_report_shape_and_cli(published: Path, tmp_path: Path, s3: 
         *(
             ("elo", "rf", "xgb", "clogit", "pool")
             if "pool" in forecasts
-            else (SERVED["pre_quali"],)
+            else (spec.stage("pre_quali").model.served,)
         ),
         "ensemble",
         "uniform",

@@ -13,7 +13,7 @@ from models.distribution import Distribution, distribution
 from models.dnf import DnfModel
 from models.ensemble import Ensemble, Recipe
 from pipelines.training_data import labelled
-from spec import STAGE_NAMES
+from spec import STAGES
 from spec.points import points_system
 from warehouse.db import make_engine
 
@@ -83,7 +83,7 @@ def test_points_markets_follow_the_season(season: int, paying: int, first: float
 def test_every_race_2014_to_2024_is_consistent(published: Path) -> None:
     """Both stages, every race of the test window, from models fitted on 2004–2013."""
     checked = 0
-    for stage in STAGE_NAMES:
+    for stage in STAGES.names:
         rows = labelled(make_engine(), stage, since=2004)
         train, test = rows[rows["season"] < 2014], rows[rows["season"] >= 2014].copy()
         test["p_win"] = Ensemble(Recipe(stage)).fit(train).predict(test)["ensemble"].to_numpy()
@@ -100,4 +100,4 @@ def test_every_race_2014_to_2024_is_consistent(published: Path) -> None:
                 " WHERE r.season BETWEEN 2014 AND 2024"
             )
         ).scalar_one()
-    assert races > 200 and checked == len(STAGE_NAMES) * races  # every race, every stage
+    assert races > 200 and checked == len(STAGES.names) * races  # every race, every stage

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import spec
-from spec import STAGE_NAMES, UnknownName
+from spec import STAGES, UnknownName
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS = ("warehouse", "pipelines", "feature_store", "models", "expectations", "serving", "bot",
@@ -45,11 +45,11 @@ def test_no_other_package_lists_or_branches_on_the_stages() -> None:
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
                     values = {e.value for e in node.elts if isinstance(e, ast.Constant)}
-                    if set(STAGE_NAMES) <= values:
+                    if set(STAGES.names) <= values:
                         found.append(f"{path.relative_to(ROOT)}:{node.lineno} lists the stages")
                 if isinstance(node, ast.Compare):
                     sides = [node.left, *node.comparators]
-                    if any(isinstance(s, ast.Constant) and s.value in STAGE_NAMES for s in sides):
+                    if any(isinstance(s, ast.Constant) and s.value in STAGES.names for s in sides):
                         found.append(f"{path.relative_to(ROOT)}:{node.lineno} compares a stage")
     assert found == []
 

@@ -25,11 +25,6 @@ from warehouse.schema.base import Base, one_of
 BOT_STATUSES = ("stopped", "running", "halted")
 DECISIONS = ("buy", "skip")
 TRADE_STATUSES = ("filled", "partial", "unfilled", "rejected", "open")
-# the kinds of market the bot prices (bot/mapping.py), and those it could not map
-MARKET_TYPES = (
-    "winner", "podium", "top6", "points", "h2h", "drivers_title", "constructors_title",
-    "unmapped",
-)  # fmt: skip
 
 
 class BotState(Base):
@@ -201,12 +196,12 @@ class BotQuote(Base):
             "(best_ask IS NULL OR (best_ask >= 0 AND best_ask <= 1))",
             name="quotes_range",
         ),
-        CheckConstraint(one_of("market_type", MARKET_TYPES), name="market_type_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("bot_cycles.id"), index=True)
     market_id: Mapped[str] = mapped_column(String(32))
+    # a traded market of the spec (spec.MARKETS: checked in code, no CHECK), or "unmapped"
     market_type: Mapped[str] = mapped_column(String(24))
     race_id: Mapped[int | None] = mapped_column(ForeignKey("races.id"), index=True)
     season: Mapped[int | None]  # a title market's season
