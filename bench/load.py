@@ -57,6 +57,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import spec  # noqa: E402
 from bench.serving import BIN, ROOT, free_port, wait  # noqa: E402
 
 PASSWORD = "load-bench-password"
@@ -124,7 +125,7 @@ def prepare(home: Path, backends: list[str], postgres: str) -> dict[str, str]:
             publish_build(build_features(engine))
             quick = {"n_estimators": 10, "max_depth": 4, "n_jobs": 2, "random_state": 1}
             boost = {"num_boost_round": 20, "max_depth": 2, "eta": 0.1, "nthread": 2, "seed": 1}
-            for stage in ("pre_quali", "post_quali"):
+            for stage in spec.STAGES.names:
                 train(
                     engine, stage, start=2016, last=2024, recipe=Recipe(stage, rf=quick, xgb=boost)
                 )
@@ -137,7 +138,7 @@ def prepare(home: Path, backends: list[str], postgres: str) -> dict[str, str]:
 def request_for(kind: str, rng: random.Random, token: str, user: int) -> bytes:
     body = b""
     if kind == "predictions":
-        stage = rng.choice(["pre_quali", "post_quali"])
+        stage = rng.choice(spec.STAGES.names)
         path = f"/api/v1/predictions/2024/{rng.randint(1, 24)}?stage={stage}"
     elif kind == "races":
         path = rng.choice(

@@ -35,6 +35,8 @@ from typing import Any
 import httpx
 import numpy as np
 
+import spec
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -171,11 +173,11 @@ def main() -> None:
     rows = get_entry_features(make_engine(), args.season, args.round, "post_quali")
     races: list[tuple[int, int, str]] = []
     entrants: dict[tuple[int, int], list[str]] = {}
-    for stage in ("pre_quali", "post_quali"):
+    for stage in spec.STAGES.names:
         published = read_offline(stage)
         for (season, round_), race in published.groupby(["season", "round"]):
             races.append((int(season), int(round_), stage))
-            if stage == "post_quali" and int(season) >= 2014:
+            if stage == spec.STAGES[-1].name and int(season) >= 2014:  # the grid known
                 entrants[(int(season), int(round_))] = list(race["driver_ref"])
     payload = {
         "dataframe_split": json.loads(

@@ -11,6 +11,7 @@ import logging
 import os
 import tempfile
 
+import spec
 from pipelines.train import train
 from warehouse.db import make_engine
 
@@ -20,7 +21,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{scratch}/mlflow.db"
         engine = make_engine()
-        for stage in ("pre_quali", "post_quali"):
+        for stage in spec.STAGES.names:
             result = train(engine, stage)
             print(
                 f"{stage:10} {result.seconds:5.1f} s  (version {result.version}, validation "

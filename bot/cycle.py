@@ -35,6 +35,8 @@ from bot.signals import (
 )
 from bot.strategy import Decision, Guard, blocked, decide
 from bot.views import equity, open_position_rows
+from spec import WINNER
+from spec import market as spec_market
 from warehouse.db import as_utc, insert_if_absent, session_factory, transaction
 from warehouse.schema import (
     BotCycle,
@@ -341,7 +343,8 @@ class Bot:
             key = (market.race_id, kind)
             if key not in cache:
                 cache[key] = market_probabilities(self.engine, *key, champion=self.champion)
-            stored = "prediction" if kind == "winner" else f"{kind} markets"
+            priced_by_winner = spec_market(kind).priced_by == WINNER.name
+            stored = "prediction" if priced_by_winner else f"{kind} markets"
             what = f"no champion {stored} stored for race {market.race_id} (run f1_score)"
         race = cache[key]
         if race is None:

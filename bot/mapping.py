@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 
 from bot.models import MarketData
 from spec import MARKETS
+from spec import market as spec_market
 from warehouse.db import session_factory
 from warehouse.schema import Driver, Race, RaceResult, Team
 
@@ -102,7 +103,7 @@ class Mapper:
         if not races:
             return Mapping(None, None, f"no {when.year} Grand Prix named in {event.get('title')!r}")
         race = min(races, key=lambda r: abs((r.date - when.date()).days))
-        if kind == "h2h":
+        if spec_market(kind).settles == "ahead_of_teammate":
             return self._head_to_head(market, race.id)
         named = market.group_item_title or market.question
         found = self._drivers(named)

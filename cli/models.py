@@ -157,6 +157,7 @@ def backtest_markets(
     from pipelines.order_backtest import develop as choose
     from pipelines.training_data import labelled
     from spec import STAGES
+    from spec import stage as spec_stage
     from warehouse.artifacts import publish
 
     if first > last:
@@ -179,7 +180,7 @@ def backtest_markets(
                 )
                 results.append(result)
                 continue
-            alpha = known_stage(name).model.alpha
+            alpha = spec_stage(name).model.alpha
             scored = walk_forward(rows, name, first, last, (alpha,), progress)[alpha]
         result = report(scored, name, alpha)
         results.append(result)
@@ -216,8 +217,8 @@ def _develop(rows: Any, stage: str, out: Path, start: int) -> None:
 
     from rich.table import Table
 
-    from models.ensemble import SERVED
     from pipelines.develop import develop
+    from spec import stage as spec_stage
 
     with progress_callback() as progress:
         result = develop(rows, stage, start=start, progress=progress)
@@ -235,7 +236,9 @@ def _develop(rows: Any, stage: str, out: Path, start: int) -> None:
             f"[{cell['low']:+.3f}, {cell['high']:+.3f}], P({pair['a']} better) "
             f"{cell['p_better']:.2f}"
         )
-    console.print(f"rule: {result['rule']}\nchosen: {result['chosen']} (served: {SERVED[stage]})")
+    console.print(
+        f"rule: {result['rule']}\nchosen: {result['chosen']} (served: {spec_stage(stage).model.served})"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     console.print(f"wrote {out}", soft_wrap=True)
@@ -445,17 +448,18 @@ def _at(rows: list[dict[str, Any]], share: float, key: str) -> str:
 def _print_markets(answer: dict[str, Any]) -> None:
     from rich.table import Table
 
+    from spec import race_markets
+
     order = answer["order_model"]
     title = f"markets · {order['name']} v{order['version']}"
-    table = Table("driver", "team", "win", "podium", "top 6", "points", "DNF", "exp. pts",
-                  "ahead of mate", title=title)  # fmt: skip
+    shown = [m for m in race_markets() if m.in_card]
+    table = Table("driver", "team", "win", *(m.column for m in shown), "exp. pts", title=title)
     for row in answer["predictions"]:
         m = row["markets"]
-        mate = m["teammate_ahead"]
         table.add_row(
             row["driver_name"], row["team_id"], f"{row['probability']:.1%}",
-            *(f"{m[k]:.1%}" for k in ("podium", "top6", "points", "dnf")),
-            f"{m['expected_points']:.1f}", "—" if mate is None else f"{mate:.0%}",
+            *("—" if m[k.column] is None else f"{m[k.column]:.1%}" for k in shown),
+            f"{m['expected_points']:.1f}",
         )  # fmt: skip
     console.print(table)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.console import console, errors, fail, output_to
+from spec import STAGES
 from spec import stage as spec_stage
 
 if TYPE_CHECKING:
@@ -217,18 +218,19 @@ def _report(
     paths = [out, *plot(races, config.season, out.parent)]
     report["mlflow_run"] = _log_to_mlflow(report, paths)
     out.write_text(json.dumps(report, indent=2, default=str))
+    last = STAGES[-1]  # the latest stage's scores: the replay's headline
     table = Table(
-        "round", "race", "pre_quali stored", "post_quali stored", "post log loss", "grid", "top-1",
+        "round", "race", *(f"{s.name} stored" for s in STAGES), f"{last.name} log loss",
+        last.baseline.rule, "top-1",
         title=f"Replay of {config.season}, rounds {config.first}–{config.last}",
     )  # fmt: skip
     for race in races:
-        pre, post = race["stages"]["pre_quali"], race["stages"]["post_quali"]
-        scores, grid = post.get("scores") or {}, post.get("baseline") or {}
+        latest = race["stages"][last.name]
+        scores, grid = latest.get("scores") or {}, latest.get("baseline") or {}
         table.add_row(
             str(race["round"]),
             race["name"],
-            _when(pre),
-            _when(post),
+            *(_when(race["stages"][s.name]) for s in STAGES),
             f"{scores['log_loss']:.3f}" if scores else "—",
             f"{grid['log_loss']:.3f}" if grid else "—",
             ("yes" if scores["top1"] else "no") if scores else "—",

@@ -142,9 +142,12 @@ def market_problems(markets: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
     worst = float(np.abs(position + markets["dnf"].to_numpy() - 1).max())
     if worst > 1e-6:
         problems.append(f"positions and DNF do not sum to 1 (off by up to {worst:.2e})")
-    ladder = markets[["win", "podium", "top6", "points"]].to_numpy()
+    # the top-N markets, narrowest first: each at most as likely as the next wider one
+    tops = sorted((m for m in spec.MARKETS if m.settles in ("top", "points")), key=lambda m: m.top)
+    ladder = markets[[m.column for m in tops]].to_numpy()
     if (np.diff(ladder, axis=1) < -1e-9).any():
-        problems.append("P(win) ≤ P(podium) ≤ P(top 6) ≤ P(points) does not hold")
+        said = " ≤ ".join(f"P({m.column})" for m in tops)
+        problems.append(f"{said} does not hold")
     return problems
 
 

@@ -235,12 +235,12 @@ def plot(races: list[dict[str, Any]], season: int, folder: Path) -> list[Path]:
     figure.savefig(losses, dpi=110)
     plt.close(figure)
     figure, axis = plt.subplots(figsize=(10, 4))
-    for offset, stage in ((-0.2, "pre_quali"), (0.2, "post_quali")):
+    width = 0.8 / len(STAGES)
+    for i, stage in enumerate(STAGES.names):
         values = [r["stages"][stage].get("winner_probability") or 0.0 for r in races]
-        axis.bar(x + offset, values, 0.4, label=stage)
-    axis.set_xticks(
-        x, [f"R{r['round']}\n{r['stages']['post_quali'].get('winner') or ''}" for r in races]
-    )
+        axis.bar(x + (i - (len(STAGES) - 1) / 2) * width, values, width, label=stage)
+    last = STAGES[-1].name  # the winner, as the latest stage's scoring names it
+    axis.set_xticks(x, [f"R{r['round']}\n{r['stages'][last].get('winner') or ''}" for r in races])
     axis.set_ylabel("probability given to the winner")
     axis.set_ylim(0, 1)
     axis.legend()

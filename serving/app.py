@@ -35,12 +35,14 @@ from serving.capacity import (
     set_thread_limit,
     settle_heap,
 )
+from serving.deps import Platform, install
 from serving.headers import SecurityHeadersMiddleware, allowed_methods
 from serving.inputs import InputGuardMiddleware, finite
 from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.openapi import install as install_openapi
 from serving.predictions import computing
+from serving.racing import Ratings
 from serving.reads import ReadCacheMiddleware
 from serving.routes import (
     bot,
@@ -53,7 +55,6 @@ from serving.routes import (
     users,
     voting,
 )
-from serving.routes.data import Ratings
 from serving.served import ServedModels, follow
 from serving.settings import ServiceSettings, secret_problem
 from serving.web import bot as web_bot
@@ -86,18 +87,17 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             log.info("serving %s", models.reload())
             following = asyncio.create_task(follow(models, settings.model_refresh_s))
         settle_heap()  # serving.capacity: start-up's heap out of the collector's reach
-        engine = app.state.engine
-        purge = functools.partial(purge_throttles, engine)  # every minute
-        tidying = asyncio.create_task(app.state.probe.tidy(chores=(purge,)))
+        purge = functools.partial(purge_throttles, built.engine)  # every minute
+        tidying = asyncio.create_task(built.probe.tidy(chores=(purge,)))
         yield
         for task in (following, tidying):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        app.state.probe.close()
-        await app.state.cache.close()
-        app.state.engine.dispose()
+        built.probe.close()
+        await built.cache.close()
+        built.engine.dispose()
 
     app = FastAPI(
         title="F1 race-winner predictions",
@@ -112,23 +112,27 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         raise RuntimeError(f"refusing to start in production: {problem}")
     if settings.jwt_secret is None:
         log.warning("F1_JWT_SECRET is not set: tokens will not outlive this process")
-    app.state.settings = settings
-    app.state.jwt_secret = settings.jwt_secret or secrets.token_urlsafe(48)
     # a connection for every thread, two for the readiness probe and session teardown, no
     # overflow: a thread never waits for a connection (serving.capacity)
     pool = {"pool_size": settings.threads + 2, "max_overflow": 0, "pool_timeout": 10}
     url = make_url(settings.database_url)
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
-    app.state.engine = make_engine(
+    engine = make_engine(
         settings.database_url,
         statement_timeout_s=settings.statement_timeout_s,
         **({} if in_memory else pool),
     )
-    app.state.probe = DatabaseProbe(app.state.engine)
-    app.state.models = models
-    app.state.metrics = metrics
-    app.state.cache = make_cache(settings.redis_url)
-    app.state.ratings = Ratings()
+    built = Platform(
+        settings=settings,
+        jwt_secret=settings.jwt_secret or secrets.token_urlsafe(48),
+        engine=engine,
+        probe=DatabaseProbe(engine),
+        models=models,
+        metrics=metrics,
+        cache=make_cache(settings.redis_url),
+        ratings=Ratings(),
+    )
+    install(app, built)
     app.include_router(health.router)
     for router in (
         data.router,
@@ -149,7 +153,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         described = models.describe()  # as served now, however they were loaded
         metrics.set_versions(described)
         try:
-            with session_factory(app.state.engine)() as session:
+            with session_factory(built.engine)() as session:
                 metrics.set_operations(session, described)
             metrics.warehouse_up.set(1)
         except SQLAlchemyError:  # the request metrics must still reach Prometheus
@@ -189,10 +193,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     # outermost last: metrics, the body limit, the whole body read (at a minimum rate) and
     # checked, a cached read answered, then admission: a body still arriving, or a read known
     # already, never holds an admission slot
-    app.state.layers = {}
-    app.add_middleware(AdmissionMiddleware, limit=settings.max_inflight, registry=app.state.layers)
+    app.add_middleware(AdmissionMiddleware, limit=settings.max_inflight, registry=built.layers)
     # a racing read already answered for this build: from memory, before admission
-    app.add_middleware(ReadCacheMiddleware, cache=app.state.cache)
+    app.add_middleware(ReadCacheMiddleware, cache=built.cache)
     app.add_middleware(
         InputGuardMiddleware, wait_s=settings.body_wait_s, min_rate=settings.body_min_rate
     )

@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from apps.tokens import ALGORITHM, sign
+from serving.deps import platform_of
 from warehouse.db import as_utc, insert_if_absent, transaction
 from warehouse.schema import ROLES, RevokedToken, SignInThrottle, User
 
@@ -343,8 +344,8 @@ async def optional_claims(
 
 
 def _verified_claims(request: Request, credentials: HTTPAuthorizationCredentials) -> dict[str, Any]:
-    claims = decode_token(credentials.credentials, request.app.state.jwt_secret)
-    return verified_user(request.app.state.engine, claims)
+    claims = decode_token(credentials.credentials, platform_of(request).jwt_secret)
+    return verified_user(platform_of(request).engine, claims)
 
 
 def verified_user(engine: Engine, claims: dict[str, Any]) -> dict[str, Any]:

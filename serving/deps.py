@@ -1,11 +1,13 @@
-"""Dependencies shared by the routes: the warehouse engine and per-request sessions."""
+"""Dependencies shared by the routes and pages: what the service was built with (`Platform`,
+typed, the only reader of `app.state`), the warehouse engine and per-request sessions."""
 
 from __future__ import annotations
 
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.dependencies.utils import get_flat_dependant
@@ -13,12 +15,55 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
+
+if TYPE_CHECKING:
+    from serving.cache import Cache
+    from serving.capacity import DatabaseProbe
+    from serving.metrics import Metrics
+    from serving.racing import Ratings
+    from serving.served import ServedModels
+    from serving.settings import ServiceSettings
+
+
+@dataclass
+class Platform:
+    """What one service was built with (serving.app.create_app): its settings and the secret
+    its tokens are signed with, the warehouse engine and its probe, the served models, the
+    metrics, the answer cache, the current ratings and the middleware layers by name."""
+
+    settings: ServiceSettings
+    jwt_secret: str
+    engine: Engine
+    probe: DatabaseProbe
+    models: ServedModels
+    metrics: Metrics
+    cache: Cache
+    ratings: Ratings
+    layers: dict[str, Any] = field(default_factory=dict)
+
+
+def platform_of(connection: HTTPConnection) -> Platform:
+    """The platform of the app answering `connection` (a request or a websocket)."""
+    built: Platform = connection.app.state.platform
+    return built
+
+
+def install(app: Any, built: Platform) -> None:
+    """Make `built` the platform of `app` (create_app; tests building an app by hand)."""
+    app.state.platform = built
+
+
+async def get_platform(request: Request) -> Platform:
+    return platform_of(request)
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
 async def get_engine(request: Request) -> Engine:
     """The warehouse engine the app was built with (async: no threadpool hop)."""
-    engine: Engine = request.app.state.engine
-    return engine
+    return platform_of(request).engine
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
@@ -27,7 +72,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 async def get_ballot_secret(request: Request) -> str:
     """The secret ballots are sealed with (F1_JWT_SECRET; apps.voting.box): 503 without one,
     since a secret made up at start-up would die with the process, and the ballots with it."""
-    secret: str | None = request.app.state.settings.jwt_secret
+    secret: str | None = platform_of(request).settings.jwt_secret
     if secret is None:
         raise HTTPException(
             503, "voting needs F1_JWT_SECRET: ballots are sealed with it until they are counted"

@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
-from serving.capacity import DatabaseProbe
+from serving.deps import platform_of
 from spec import STAGES
 
 router = APIRouter(tags=["health"])
@@ -41,20 +41,20 @@ async def ready(request: Request, response: Response) -> Readiness:
     champion model is loaded for each stage (`champion`: the versions served), and requests
     are being admitted (not every slot busy for F1_SERVICE_STARVED_AFTER_S). The database
     check runs on the probe's own thread, at most once a second (serving.capacity)."""
-    probe: DatabaseProbe = request.app.state.probe
-    revision, problem = await probe.state()
+    built = platform_of(request)
+    revision, problem = await built.probe.state()
     if revision is None:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return Readiness(status="not ready", database=problem)
-    admission = request.app.state.layers.get("admission")
+    admission = built.layers.get("admission")
     starved = admission.starved_for() if admission is not None else 0.0
-    if starved >= request.app.state.settings.starved_after_s:
+    if admission is not None and starved >= built.settings.starved_after_s:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         detail = f"every one of {admission.limit} admission slots busy for {starved:.0f} s"
         return Readiness(
             status="not ready", database="ok", schema_revision=revision, admission=detail
         )
-    models = request.app.state.models
+    models = built.models
     loaded = {stage: models.champion(stage) for stage in STAGES.names}
     champion = {stage: served.version if served else None for stage, served in loaded.items()}
     if not all(champion.values()):

@@ -15,14 +15,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, exists, select
+from sqlalchemy import Engine
 
 from feature_store.online import NoEntrants, in_memory, upcoming_race
 from feature_store.predict import UnknownEntrant, forecast_race
 from models.registry import CHALLENGER, CHAMPION
 from serving.auth import optional_claims
 from serving.cache import Cache
-from serving.deps import EngineDep, SessionRoute
+from serving.deps import EngineDep, SessionRoute, platform_of
 from serving.names import AUTO, StageChoice
 from serving.predictions import (
     Found,
@@ -36,7 +36,7 @@ from serving.served import Served, ServedModels, arm
 from spec import STAGES
 from warehouse.calendar import last_scheduled
 from warehouse.db import session_factory
-from warehouse.schema import QualifyingResult, Race
+from warehouse.queries import has_qualifying
 
 router = APIRouter(route_class=SessionRoute, prefix="/predictions", tags=["predictions"])
 log = logging.getLogger("serving.ab")
@@ -94,7 +94,7 @@ Claims = Annotated[dict[str, Any] | None, Depends(optional_claims)]
 def order_model(request: Request, stage: str, served: Served) -> Served:
     """The finishing-order version adding the markets to `served`'s answer: the challenger
     on the challenger's side of the A/B split when there is one, else the champion."""
-    models: ServedModels = request.app.state.models
+    models: ServedModels = platform_of(request).models
     order = models.get(stage, served.alias, "order") or models.get(stage, CHAMPION, "order")
     if order is None:
         raise HTTPException(
@@ -107,15 +107,15 @@ def order_model(request: Request, stage: str, served: Served) -> Served:
 
 def choose(request: Request, stage: str, claims: dict[str, Any] | None) -> Served:
     """The model answering this caller for `stage` (challenger for the A/B share)."""
-    models: ServedModels = request.app.state.models
+    models: ServedModels = platform_of(request).models
     champion = models.champion(stage)
     if champion is None:
         raise HTTPException(503, f"no champion model is loaded for {stage}: run `f1 train`")
     client = caller(request, claims)
-    side = arm(client, request.app.state.settings.ab_share)
+    side = arm(client, platform_of(request).settings.ab_share)
     challenger = models.get(stage, CHALLENGER)
     served = challenger if side == CHALLENGER and challenger is not None else champion
-    request.app.state.metrics.ab_answers.labels(stage, served.alias, served.version).inc()
+    platform_of(request).metrics.ab_answers.labels(stage, served.alias, served.version).inc()
     log.info(
         "ab stage=%s arm=%s version=%s client=%s",
         stage,
@@ -147,13 +147,7 @@ def stages_known(engine: Engine, season: int, round_: int) -> list[str]:
     """The stages the race's stored sessions allow, in order: a stage that needs the grid
     once the race's qualifying is stored."""
     with session_factory(engine)() as session:
-        qualified = session.scalar(
-            select(
-                exists()
-                .where(QualifyingResult.race_id == Race.id)
-                .where(Race.season == season, Race.round == round_)
-            )
-        )
+        qualified = has_qualifying(session, season, round_)
     usable = sorted((s for s in STAGES if qualified or not s.uses("qualifying")),
                     key=lambda s: s.order)  # fmt: skip
     return [s.name for s in usable]
@@ -180,14 +174,14 @@ async def answer(
     process; the database, Redis and the model are only touched in the threadpool."""
     if stage == AUTO:
         stage = await run_in_threadpool(resolve_stage, engine, season, round_, AUTO)
-    models: ServedModels = request.app.state.models
+    models: ServedModels = platform_of(request).models
     if models.get(stage, CHAMPION) is None:  # perhaps trained since: look (in the threadpool)
         await run_in_threadpool(models.champion, stage)
     served = choose(request, stage, claims)
     order = order_model(request, stage, served) if markets else None
     features = models.features
     key = cache_key(served, features, season, round_, stage, explain, order)
-    cache: Cache = request.app.state.cache
+    cache: Cache = platform_of(request).cache
     body = cache.peek(key)
     found: Found = "local"
     if body is None:
@@ -223,7 +217,7 @@ async def answer(
             raise HTTPException(
                 422, f"{served.name} v{served.version} cannot explain itself: {error}"
             ) from None
-    request.app.state.metrics.cache.labels(found).inc()
+    platform_of(request).metrics.cache.labels(found).inc()
     return Response(
         body, media_type="application/json", headers={"X-Model-Version": served.version}
     )

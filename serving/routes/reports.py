@@ -10,12 +10,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Engine, Select
 
 from bot.benchmark import RaceBenchmark, from_warehouse
 from bot.benchmark import overall as market_overall
 from serving.auth import require
-from serving.deps import EngineDep, SessionDep, SessionRoute
+from serving.deps import EngineDep, SessionDep, SessionRoute, platform_of
 from serving.served import ALIASES, ServedModels
 from spec import STAGES
 from warehouse import csvsafe
@@ -25,7 +25,7 @@ from warehouse.exports import (
     season_predictions,
     season_results,
 )
-from warehouse.schema import PredictionAccuracy, Race
+from warehouse.queries import accuracy_rows
 
 router = APIRouter(route_class=SessionRoute, tags=["analytics"])
 Format = Literal["csv", "json"]
@@ -86,22 +86,13 @@ def accuracy(
     scored on the same races, the reference to beat: `baseline_last_winner` before qualifying,
     `baseline_grid` after it. `market`: the betting market as a benchmark, its normalised prices
     (as the Polymarket bot read them) beside the model's probabilities at the same moments."""
-    served: ServedModels = request.app.state.models
+    served: ServedModels = platform_of(request).models
     aliases = {
         (m.name, m.version): m.alias
         for m in (served.get(stage, alias) for stage in STAGES.names for alias in ALIASES)
         if m is not None
     }
-    query = (
-        select(PredictionAccuracy, Race)
-        .join(Race, Race.id == PredictionAccuracy.race_id)
-        .order_by(Race.season, Race.round, PredictionAccuracy.model_name)
-    )
-    if season is not None:
-        query = query.where(Race.season == season)
-    if model is not None:
-        query = query.where(PredictionAccuracy.model_name == model)
-    rows = session.execute(query).all()
+    rows = accuracy_rows(session, season, model)
     races = [
         RaceAccuracy(
             season=race.season,

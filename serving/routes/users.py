@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi import Path as FastPath
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.registry import PromotionError, alias_version, model_name
@@ -28,12 +27,12 @@ from serving.auth import (
     revoke,
     set_device_cookie,
 )
-from serving.deps import EngineDep, SessionRoute
+from serving.deps import EngineDep, SessionRoute, platform_of
 from serving.inputs import Email
 from serving.names import StageName
 from serving.served import ServedModels
 from warehouse import model_events as events
-from warehouse.schema import User
+from warehouse import queries
 
 router = APIRouter(route_class=SessionRoute, tags=["auth"])
 admin = APIRouter(route_class=SessionRoute, prefix="/models", tags=["models"])
@@ -86,7 +85,7 @@ def register(request: Request, engine: EngineDep, body: Credentials) -> Register
     The answer is the same whether or not the email was registered already, so that nobody
     learns which accounts exist; an existing account is left as it was. Sign in to use it."""
     try:
-        admit_registration(engine, request.app.state.jwt_secret, _client(request))
+        admit_registration(engine, platform_of(request).jwt_secret, _client(request))
         create_user(engine, body.email, body.password, "viewer")
     except Throttled as error:
         raise _too_many(error) from None
@@ -108,7 +107,7 @@ def register(request: Request, engine: EngineDep, body: Credentials) -> Register
 def login(request: Request, response: Response, engine: EngineDep, body: Credentials) -> Token:
     """A bearer token for these credentials; the answer also sets a device cookie, so that
     guesses by others never lock this client out (docs/SECURITY.md)."""
-    secret = request.app.state.jwt_secret
+    secret = platform_of(request).jwt_secret
     device = request.cookies.get(DEVICE_COOKIE)
     try:
         user = authenticate(engine, body.email, body.password, secret, _client(request), device)
@@ -117,7 +116,7 @@ def login(request: Request, response: Response, engine: EngineDep, body: Credent
     except AuthError as error:
         raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
     set_device_cookie(response, request, user.email, secret)
-    minutes = request.app.state.settings.token_minutes
+    minutes = platform_of(request).settings.token_minutes
     token = issue_token(user, secret, minutes)
     return Token(access_token=token, expires_in=minutes * 60, role=user.role)
 
@@ -147,7 +146,7 @@ def change_password(
     request: Request, engine: EngineDep, claims: Signed, body: PasswordChange
 ) -> Token:
     """Change your password: every token issued before stops working; here is a new one."""
-    secret = request.app.state.jwt_secret
+    secret = platform_of(request).jwt_secret
     try:
         device = request.cookies.get(DEVICE_COOKIE)
         authenticate(
@@ -158,7 +157,7 @@ def change_password(
     except AuthError:
         raise HTTPException(401, "wrong current password") from None
     user = change_user(engine, claims["email"], password=body.new)
-    minutes = request.app.state.settings.token_minutes
+    minutes = platform_of(request).settings.token_minutes
     return Token(access_token=issue_token(user, secret, minutes), expires_in=minutes * 60,
                  role=user.role)  # fmt: skip
 
@@ -180,7 +179,7 @@ accounts = APIRouter(route_class=SessionRoute, prefix="/users", tags=["auth"])
 
 def _email_of(engine: EngineDep, user_id: int) -> str:
     with Session(engine) as session:
-        email = session.scalar(select(User.email).where(User.id == user_id))
+        email = queries.user_email(session, user_id)
     if email is None:
         raise HTTPException(404, f"no user {user_id}")
     return email
@@ -190,7 +189,7 @@ def _email_of(engine: EngineDep, user_id: int) -> str:
 def list_users(engine: EngineDep) -> list[UserRow]:
     """Every user, oldest first."""
     with Session(engine) as session:
-        users = session.scalars(select(User).order_by(User.id)).all()
+        users = queries.users(session)
     return [UserRow(id=u.id, email=u.email, role=u.role, active=u.is_active) for u in users]
 
 
@@ -249,7 +248,7 @@ class Move(BaseModel):
 
 
 def _reload(request: Request) -> dict[str, Any]:
-    models: ServedModels = request.app.state.models
+    models: ServedModels = platform_of(request).models
     return models.reload()
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from apps import voting
 from apps.text import stripped_text
 from serving.auth import decode_token, require, unauthorized
-from serving.deps import BallotSecret, EngineDep, SessionRoute
+from serving.deps import BallotSecret, EngineDep, SessionRoute, platform_of
 from serving.inputs import Email
 
 router = APIRouter(route_class=SessionRoute, prefix="/voting", tags=["voting"])
@@ -226,7 +226,7 @@ def _actor(claims: dict[str, Any]) -> str:
 
 
 def _mailer(request: Request) -> voting.Mailer:
-    s = request.app.state.settings
+    s = platform_of(request).settings
     return voting.Mailer(
         s.smtp_host, s.smtp_port, s.smtp_user, s.smtp_password, s.smtp_starttls, s.mail_from
     )
@@ -241,7 +241,7 @@ def voter(
     another election's voting token, has the wrong audience)."""
     if credentials is None:
         raise unauthorized("sign in with a code first")
-    secret = request.app.state.jwt_secret
+    secret = platform_of(request).jwt_secret
     claims = decode_token(credentials.credentials, secret, voting.audience(election_id))
     return int(claims["sub"])
 
@@ -272,7 +272,7 @@ def check_receipt(
 ) -> ReceiptCheck:
     """Whether the ballot with this receipt was counted (and for which positions, not how),
     or is sealed in the box until the next release or the close (`sealed`)."""
-    secret = request.app.state.jwt_secret
+    secret = platform_of(request).jwt_secret
     return ReceiptCheck(**voting.check_receipt(engine, election_id, receipt, secret))
 
 
@@ -296,7 +296,7 @@ def request_code(
     _call(
         voting.request_code,
         engine,
-        request.app.state.jwt_secret,
+        platform_of(request).jwt_secret,
         _mailer(request),
         election_id,
         body.email,
@@ -314,7 +314,12 @@ def verify_code(
 ) -> VoterToken:
     """A voting session for this election (at most 5 tries per code)."""
     token = _call(
-        voting.verify_code, engine, request.app.state.jwt_secret, election_id, body.email, body.code
+        voting.verify_code,
+        engine,
+        platform_of(request).jwt_secret,
+        election_id,
+        body.email,
+        body.code,
     )
     return VoterToken(
         access_token=token, expires_in=voting.SESSION_MINUTES * 60, election_id=election_id
@@ -449,7 +454,7 @@ def close_election(
     request: Request, engine: EngineDep, claims: Admin, election_id: Id
 ) -> ElectionOut:
     """Close voting; the ballots still sealed are released and counted."""
-    secret = request.app.state.settings.jwt_secret
+    secret = platform_of(request).settings.jwt_secret
     _call(voting.set_status, engine, _actor(claims), election_id, "closed", secret)
     return ElectionOut(**voting.describe(engine, election_id))
 
@@ -490,6 +495,6 @@ def outbox(
     request: Request, engine: EngineDep, claims: Admin, to: str | None = None
 ) -> list[OutboxOut]:
     """Mail that was not sent because no SMTP server is configured (development)."""
-    if request.app.state.settings.smtp_host:
+    if platform_of(request).settings.smtp_host:
         raise HTTPException(404, "mail goes out by SMTP: there is no outbox")
     return [OutboxOut(**m) for m in voting.outbox(engine, _actor(claims), to)]

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot import views
 from bot.cycle import ensure_state, set_status
 from bot.settings import BotSettings
+from serving.deps import platform_of
 from serving.web import charts
 from serving.web.session import PostedForm, need_role, render, web_claims
 
@@ -21,7 +22,7 @@ Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
 @router.get("", response_class=HTMLResponse)
 def bot_page(request: Request, claims: Claims) -> HTMLResponse:
     claims = need_role(claims)
-    engine = request.app.state.engine
+    engine = platform_of(request).engine
     ensure_state(engine, BotSettings())
     state = views.state_view(engine)
     pnl = views.pnl_view(engine, 500)
@@ -57,5 +58,5 @@ def switch(request: Request, claims: Claims, form: PostedForm, action: str) -> R
     wanted = {"start": "running", "stop": "stopped"}.get(action)
     if wanted is None:
         raise HTTPException(404, f"no bot action {action!r}: start or stop")
-    set_status(request.app.state.engine, wanted, BotSettings())
+    set_status(platform_of(request).engine, wanted, BotSettings())
     return RedirectResponse("/bot", status_code=303)

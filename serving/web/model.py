@@ -13,16 +13,16 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.benchmark import from_warehouse
 from bot.benchmark import overall as market_overall
+from serving.deps import platform_of
 from serving.web import charts
 from serving.web.session import render, web_claims
 from spec import STAGES, target
+from warehouse import queries
 from warehouse.queries import races_by_id
-from warehouse.schema import ModelEvent, Prediction, PredictionAccuracy, Race, RaceResult
 
 router = APIRouter(include_in_schema=False)
 Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
@@ -34,14 +34,7 @@ def _record(
     session: Session, name: str, baseline: str, label: str, stage: str
 ) -> list[dict[str, Any]]:
     """Log loss per scored race of every version of `name` and of the stage's baseline."""
-    rows = session.execute(
-        select(Race.season, Race.round, Race.name, Race.date, PredictionAccuracy.model_name,
-               PredictionAccuracy.model_version, PredictionAccuracy.log_loss)
-        .join(Race, Race.id == PredictionAccuracy.race_id)
-        .where(PredictionAccuracy.stage == stage,
-               PredictionAccuracy.model_name.in_((name, baseline)))
-        .order_by(Race.season, Race.round)
-    ).all()  # fmt: skip
+    rows = queries.track_record(session, stage, (name, baseline))
     return [
         {
             "race": f"{season} {race}",
@@ -58,12 +51,7 @@ def _record(
 def _calibration(session: Session, name: str, stage: str) -> list[dict[str, Any]]:
     """Mean forecast and observed win rate per probability bin, over every stored prediction
     of `name` at `stage` whose race has a result."""
-    rows = session.execute(
-        select(Prediction.probability, RaceResult.position)
-        .join(RaceResult, (RaceResult.race_id == Prediction.race_id)
-              & (RaceResult.driver_id == Prediction.driver_id))
-        .where(Prediction.model_name == name, Prediction.stage == stage)
-    ).all()  # fmt: skip
+    rows = queries.forecasts_with_results(session, name, stage)
     if not rows:
         return []
     p = np.array([r[0] for r in rows], dtype=float)
@@ -170,9 +158,9 @@ def _backtest_record(
 
 @router.get("/model", response_class=HTMLResponse)
 def model_page(request: Request, claims: Claims) -> HTMLResponse:
-    served = request.app.state.models.describe()
+    served = platform_of(request).models.describe()
     stages = []
-    with Session(request.app.state.engine) as session:
+    with Session(platform_of(request).engine) as session:
         for stage in STAGES:
             name = target("winner").model_name(stage.name)
             record = _record(
@@ -208,11 +196,7 @@ def model_page(request: Request, claims: Claims) -> HTMLResponse:
                 }
             )  # fmt: skip
         market = from_warehouse(session)
-        events = session.scalars(
-            select(ModelEvent)
-            .order_by(ModelEvent.created_at.desc(), ModelEvent.id.desc())
-            .limit(50)
-        ).all()
+        events = queries.model_events(session)
     history = [
         {"event": e, "evidence": json.dumps(json.loads(e.evidence or "{}"), indent=2)}
         for e in events
@@ -225,7 +209,7 @@ def model_page(request: Request, claims: Claims) -> HTMLResponse:
             "stage_titles": {stage.name: stage.title for stage in STAGES},
             "stages": stages,
             "history": history,
-            "ab_share": request.app.state.settings.ab_share,
+            "ab_share": platform_of(request).settings.ab_share,
             "market": market,
             "market_overall": market_overall(market),
         },

@@ -9,11 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Engine, Integer, and_, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from feature_store.online import NoEntrants, upcoming_race
 from feature_store.predict import UnknownEntrant, forecast_race
+from serving import racing
 from serving.auth import (
     DEVICE_COOKIE,
     AuthError,
@@ -23,8 +24,8 @@ from serving.auth import (
     revoke,
     set_device_cookie,
 )
+from serving.deps import platform_of
 from serving.predictions import PredictionOut, race_prediction
-from serving.routes import data
 from serving.routes.predictions import choose, no_upcoming_race, stages_known
 from serving.web import charts
 from serving.web.session import (
@@ -38,7 +39,6 @@ from serving.web.session import (
 )
 from spec import STAGES
 from spec import stage as spec_stage
-from warehouse.schema import Driver, QualifyingResult, Race, RaceResult, Team
 
 router = APIRouter(include_in_schema=False)
 Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
@@ -48,7 +48,7 @@ GRID_STAGE = next(s.name for s in STAGES if s.uses("qualifying"))
 
 
 def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
+    engine: Engine = platform_of(request).engine
     return engine
 
 
@@ -63,7 +63,7 @@ def prediction(
 ) -> dict[str, Any] | None:
     """The API's answer for the race at `stage` (cached as the API caches it), or None when
     the stage has no model or no entrants yet."""
-    models = request.app.state.models
+    models = platform_of(request).models
     if models.champion(stage) is None:
         return None
     served = choose(request, stage, claims)
@@ -73,7 +73,7 @@ def prediction(
     try:
         body, _ = race_prediction(
             _engine(request),
-            request.app.state.cache,
+            platform_of(request).cache,
             served,
             models.features,
             season,
@@ -90,30 +90,14 @@ def prediction(
     return answer
 
 
-def _race_detail(engine: Engine, season: int, round_: int) -> data.RaceDetail | None:
+def _race_detail(engine: Engine, season: int, round_: int) -> racing.RaceDetail | None:
     with Session(engine) as session:
-        try:
-            return data.race(session, season, round_)
-        except HTTPException:
-            return None
+        return racing.race_detail(session, season, round_)
 
 
 def _qualifying(engine: Engine, season: int, round_: int) -> list[dict[str, Any]]:
     with Session(engine) as session:
-        rows = session.execute(
-            select(
-                QualifyingResult.position, Driver.ref, Driver.forename, Driver.surname, Team.name
-            )
-            .join(Race, Race.id == QualifyingResult.race_id)
-            .join(Driver, Driver.id == QualifyingResult.driver_id)
-            .join(Team, Team.id == QualifyingResult.team_id)
-            .where(Race.season == season, Race.round == round_)
-            .order_by(QualifyingResult.position)
-        ).all()
-    return [
-        {"position": p, "driver_id": ref, "driver_name": f"{f} {s}", "team": team}
-        for p, ref, f, s, team in rows
-    ]
+        return racing.qualifying(session, season, round_)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -131,16 +115,11 @@ def home(request: Request, claims: Claims) -> HTMLResponse:
         }
         nxt = {"race": detail, "stages": stages, "charts": _stage_charts(stages)}
     with Session(engine) as session:
-        last = session.execute(
-            select(Race.season, Race.round)
-            .where(exists().where(RaceResult.race_id == Race.id))
-            .order_by(Race.season.desc(), Race.round.desc())
-            .limit(1)
-        ).first()
+        last = racing.last_with_results(session)
     previous = None
     if last is not None:
-        detail = _race_detail(engine, last.season, last.round)
-        answer = prediction(request, last.season, last.round, GRID_STAGE, claims)
+        detail = _race_detail(engine, *last)
+        answer = prediction(request, *last, GRID_STAGE, claims)
         previous = {"race": detail, "prediction": _with_results(answer, detail)}
     return render(
         request,
@@ -149,7 +128,7 @@ def home(request: Request, claims: Claims) -> HTMLResponse:
             "next": nxt,
             "no_next": None if upcoming else no_upcoming_race(engine),
             "previous": previous,
-            "models": request.app.state.models.describe(),
+            "models": platform_of(request).models.describe(),
         },
         claims,
     )
@@ -166,7 +145,7 @@ def _stage_charts(stages: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
 
 
 def _with_results(
-    answer: dict[str, Any] | None, detail: data.RaceDetail | None
+    answer: dict[str, Any] | None, detail: racing.RaceDetail | None
 ) -> dict[str, Any] | None:
     """The prediction's entries with each driver's finishing place."""
     if answer is None or detail is None:
@@ -182,15 +161,9 @@ def calendar(request: Request, claims: Claims, season: Season) -> HTMLResponse:
     """A season's races and where each stands: scheduled, qualifying done, result in."""
     engine = _engine(request)
     with Session(engine) as session:
-        races = data.calendar(session, season)
-        qualified = set(
-            session.scalars(
-                select(Race.round)
-                .where(Race.season == season)
-                .where(exists().where(QualifyingResult.race_id == Race.id))
-            ).all()
-        )
-        seasons = session.scalars(select(Race.season).distinct().order_by(Race.season)).all()
+        races = racing.calendar(session, season)
+        qualified = racing.qualified_rounds(session, season)
+        seasons = racing.seasons(session)
     if not races:
         raise HTTPException(404, f"no races of {season} in the warehouse")
     rows = [
@@ -218,9 +191,12 @@ def this_season(
     if season is not None:
         return RedirectResponse(f"/season/{season}", status_code=302)
     with Session(_engine(request)) as session:
-        latest = session.scalar(select(func.max(Race.season)))
-    if latest is None:
-        raise HTTPException(404, "the warehouse holds no races yet: run `f1 ingest snapshot`")
+        try:
+            latest = racing.season_or_latest(session, None)
+        except racing.NoRaces:
+            raise HTTPException(
+                404, "the warehouse holds no races yet: run `f1 ingest snapshot`"
+            ) from None
     return RedirectResponse(f"/season/{latest}", status_code=302)
 
 
@@ -328,42 +304,12 @@ def driver_page(request: Request, claims: Claims, driver_id: str) -> HTMLRespons
     """A driver: career figures, ELO over the career, recent results, teammates compared."""
     engine = _engine(request)
     with Session(engine) as session:
-        try:
-            detail = data.driver(request, session, driver_id)
-        except HTTPException:
-            raise HTTPException(404, f"no driver {driver_id!r} in the warehouse") from None
-        me = session.scalar(select(Driver.id).where(Driver.ref == driver_id))
-        results = session.execute(
-            select(Race.season, Race.round, Race.name, Team.name, RaceResult.grid,
-                   RaceResult.position_text, RaceResult.points)
-            .join(Race, Race.id == RaceResult.race_id)
-            .join(Team, Team.id == RaceResult.team_id)
-            .where(RaceResult.driver_id == me)
-            .order_by(Race.season.desc(), Race.round.desc())
-            .limit(20)
-        ).all()  # fmt: skip
-        mate = aliased(RaceResult)
-        rivals = session.execute(
-            select(
-                Race.season,
-                Driver.ref,
-                Driver.forename,
-                Driver.surname,
-                func.count(),
-                func.sum((RaceResult.position_order < mate.position_order).cast(Integer)),
-            )
-            # the teammates' rows among this driver's races (said twice: SQLite would otherwise
-            # walk every result of the team, 79 ms for Hamilton against 2.4 ms)
-            .join(mate, and_(mate.race_id == RaceResult.race_id, mate.team_id == RaceResult.team_id,
-                             mate.driver_id != RaceResult.driver_id,
-                             mate.race_id.in_(select(RaceResult.race_id)
-                                              .where(RaceResult.driver_id == me))))
-            .join(Race, Race.id == RaceResult.race_id)
-            .join(Driver, Driver.id == mate.driver_id)
-            .where(RaceResult.driver_id == me)
-            .group_by(Race.season, Driver.ref, Driver.forename, Driver.surname)
-            .order_by(Race.season.desc(), func.count().desc())
-        ).all()  # fmt: skip
+        detail = racing.driver_detail(session, platform_of(request).ratings, driver_id)
+        me = racing.driver(session, driver_id)
+        if detail is None or me is None:
+            raise HTTPException(404, f"no driver {driver_id!r} in the warehouse")
+        results = racing.recent_results(session, me.id)
+        rivals = racing.teammates(session, me.id)
     history = elo_history(request, "driver", driver_id)
     chart = charts.rating_line(history, f"{detail.name}: ELO before each race") if history else None
     return render(
@@ -372,16 +318,7 @@ def driver_page(request: Request, claims: Claims, driver_id: str) -> HTMLRespons
         {
             "driver": detail,
             "results": results,
-            "teammates": [
-                {
-                    "season": s,
-                    "driver_id": ref,
-                    "name": f"{f} {n}",
-                    "races": races,
-                    "ahead": int(ahead or 0),
-                }
-                for s, ref, f, n, races, ahead in rivals
-            ],  # fmt: skip
+            "teammates": rivals,
             "chart": chart,
             "history": history,
         },
@@ -404,12 +341,7 @@ def elo_history(request: Request, kind: str, ref: str) -> list[dict[str, Any]]:
     if not series:
         return []
     with Session(_engine(request)) as session:
-        dates = {
-            (s, r): (d, name)
-            for s, r, d, name in session.execute(
-                select(Race.season, Race.round, Race.date, Race.name)
-            ).all()
-        }
+        dates = racing.race_dates(session)
     return [
         {"date": dates[(s, r)][0].isoformat(), "race": f"{s} {dates[(s, r)][1]}", "elo": elo}
         for s, r, elo in series
@@ -439,7 +371,7 @@ def signin(
     next: Annotated[str, Form(max_length=512)] = "/",  # noqa: A002
 ) -> Response:
     check_csrf(request, csrf or None)
-    secret = request.app.state.jwt_secret
+    secret = platform_of(request).jwt_secret
     client = request.client.host if request.client else "unknown"
     device = request.cookies.get(DEVICE_COOKIE)  # this browser's own count, if it has one
     try:
@@ -450,7 +382,7 @@ def signin(
     except AuthError as error:
         context = {"next": _local(next), "error": str(error), "email": email}
         return render(request, "signin.html", context, None, status=401)
-    minutes = request.app.state.settings.token_minutes
+    minutes = platform_of(request).settings.token_minutes
     response = RedirectResponse(_local(next), status_code=303)
     sign_in_cookie(response, request, issue_token(user, secret, minutes), minutes)
     set_device_cookie(response, request, user.email, secret)

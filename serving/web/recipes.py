@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from apps import recipes
 from apps.recipes import RecipeConflict, RecipeIn, RecipeOut
+from serving.deps import platform_of
 from serving.web.session import PostedForm, need_role, render, web_claims
 from warehouse.schema.recipes import DIETARY_TAGS, DIFFICULTIES
 
@@ -40,7 +41,7 @@ def recipe_list(
 ) -> HTMLResponse:
     """The search. An empty field is no filter (the browser sends every field of the form); a
     bad number is a message at its field, and nothing is searched until it is fixed."""
-    engine = request.app.state.engine
+    engine = platform_of(request).engine
     difficulty = difficulty if difficulty in DIFFICULTIES else None
     tags = [t for t in (tag or []) if t in DIETARY_TAGS]
     limit, error = _count(max_minutes, "minutes", 0, MAX_MINUTES)
@@ -104,7 +105,7 @@ def create(request: Request, claims: Claims, form: PostedForm) -> Response:
     values, errors, body = _parse(form)
     if body is not None:
         try:
-            made = recipes.create(request.app.state.engine, body)
+            made = recipes.create(platform_of(request).engine, body)
         except RecipeConflict as error:
             errors["slug"] = str(error)
         else:
@@ -121,7 +122,7 @@ def recipe_page(
 ) -> HTMLResponse:
     """A recipe scaled to `servings` (empty: as written; not 1–100: the message at the field)."""
     wanted, error = _count(servings, "servings", 1, 100)
-    found = recipes.get(request.app.state.engine, slug, wanted)
+    found = recipes.get(platform_of(request).engine, slug, wanted)
     if found is None:
         raise HTTPException(404, f"no recipe {slug!r}")
     context = {
@@ -136,7 +137,7 @@ def recipe_page(
 @router.get("/{slug}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, claims: Claims, slug: str) -> HTMLResponse:
     claims = need_role(claims, *EDITORS)
-    found = recipes.get(request.app.state.engine, slug)
+    found = recipes.get(platform_of(request).engine, slug)
     if found is None:
         raise HTTPException(404, f"no recipe {slug!r}")
     return render(request, "recipe_form.html", _form_context(found, _values(found), {}), claims)
@@ -145,7 +146,7 @@ def edit_form(request: Request, claims: Claims, slug: str) -> HTMLResponse:
 @router.post("/{slug}/edit", response_class=HTMLResponse)
 def edit(request: Request, claims: Claims, form: PostedForm, slug: str) -> Response:
     claims = need_role(claims, *EDITORS)
-    found = recipes.get(request.app.state.engine, slug)
+    found = recipes.get(platform_of(request).engine, slug)
     if found is None:
         raise HTTPException(404, f"no recipe {slug!r}")
     values, errors, body = _parse(form)
@@ -153,7 +154,7 @@ def edit(request: Request, claims: Claims, form: PostedForm, slug: str) -> Respo
         data = body.model_dump()
         data["slug"] = body.slug or found.slug
         try:
-            saved = recipes.update(request.app.state.engine, slug, data)
+            saved = recipes.update(platform_of(request).engine, slug, data)
         except RecipeConflict as error:
             errors["slug"] = str(error)
         else:
@@ -166,7 +167,7 @@ def edit(request: Request, claims: Claims, form: PostedForm, slug: str) -> Respo
 @router.post("/{slug}/delete")
 def remove(request: Request, claims: Claims, form: PostedForm, slug: str) -> Response:
     need_role(claims, *EDITORS)
-    if not recipes.delete(request.app.state.engine, slug):
+    if not recipes.delete(platform_of(request).engine, slug):
         raise HTTPException(404, f"no recipe {slug!r}")
     return RedirectResponse("/recipes", status_code=303)
 

@@ -26,6 +26,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from serving.auth import decode_token, unauthorized, verified_user
+from serving.deps import platform_of
 
 HERE = Path(__file__).resolve().parents[1]
 SESSION_COOKIE = "f1_session"
@@ -53,7 +54,7 @@ def team_names(request: Request) -> dict[str, str]:
     at most every TEAM_NAMES_KEPT_S (a team added by an ingest shows its id until then)."""
     from warehouse.queries import team_names as read_team_names
 
-    engine = request.app.state.engine
+    engine = platform_of(request).engine
     key = engine.url.render_as_string(hide_password=True)
     with _team_names_lock:
         kept = _team_names.get(key)
@@ -76,16 +77,16 @@ async def web_claims(request: Request) -> dict[str, Any] | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    secret = request.app.state.jwt_secret
+    secret = platform_of(request).jwt_secret
     try:
         claims = decode_token(token, secret)
-        return await run_in_threadpool(verified_user, request.app.state.engine, claims)
+        return await run_in_threadpool(verified_user, platform_of(request).engine, claims)
     except HTTPException:
         return None
 
 
 def _csrf_for(request: Request, seed: str) -> str:
-    secret = request.app.state.jwt_secret.encode()
+    secret = platform_of(request).jwt_secret.encode()
     return hmac.new(secret, f"csrf:{seed}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -126,7 +127,7 @@ def render(
 ) -> HTMLResponse:
     """A page: the template with the signed-in user, the CSRF token and the other UIs' links."""
     seed, new = csrf_seed(request)
-    settings = request.app.state.settings
+    settings = platform_of(request).settings
     links = {
         "Airflow": settings.airflow_url,
         "MLflow": settings.mlflow_url,

@@ -6,63 +6,31 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from serving.routes import championship as odds_routes
-from serving.routes import data
+from serving import odds, racing
+from serving.deps import platform_of
 from serving.web import charts
 from serving.web.pages import elo_history
 from serving.web.session import render, web_claims
 from warehouse.queries import latest_odds_season, sprint_points
-from warehouse.schema import Driver, Race, RaceResult, Team
 
 router = APIRouter(include_in_schema=False)
 Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
 SeasonQuery = Annotated[int | None, Query(ge=1950, le=2100)]
 
 
-def _seasons(session: Session) -> list[int]:
-    return list(session.scalars(select(Race.season).distinct().order_by(Race.season.desc())))
-
-
 @router.get("/teams/{team_id}", response_class=HTMLResponse)
 def team_page(request: Request, claims: Claims, team_id: str) -> HTMLResponse:
     """A team: its ELO over time, its drivers per season, its results."""
-    with Session(request.app.state.engine) as session:
-        team = session.scalar(select(Team).where(Team.ref == team_id))
+    with Session(platform_of(request).engine) as session:
+        team = racing.team(session, team_id)
         if team is None:
             raise HTTPException(404, f"no team {team_id!r} in the warehouse")
-        seasons = session.execute(
-            select(
-                Race.season,
-                func.count(func.distinct(Race.id)),
-                func.count().filter(RaceResult.position == 1),
-                func.count().filter(RaceResult.position <= 3),
-                func.sum(RaceResult.points),
-            )
-            .select_from(RaceResult)
-            .join(Race, Race.id == RaceResult.race_id)
-            .where(RaceResult.team_id == team.id)
-            .group_by(Race.season)
-            .order_by(Race.season.desc())
-        ).all()
+        seasons = racing.team_seasons(session, team.id)
         sprints = sprint_points(session, team.id)
-        drivers = session.execute(
-            select(Race.season, Driver.ref, Driver.forename, Driver.surname, func.count())
-            .select_from(RaceResult)
-            .join(Race, Race.id == RaceResult.race_id)
-            .join(Driver, Driver.id == RaceResult.driver_id)
-            .where(RaceResult.team_id == team.id)
-            .group_by(Race.season, Driver.ref, Driver.forename, Driver.surname)
-            .order_by(Race.season.desc(), func.count().desc())
-        ).all()
-        elo = data._ratings(request, session)["team"].get(team.id)  # noqa: SLF001
-    by_season: dict[int, list[dict[str, Any]]] = {}
-    for season, ref, forename, surname, races in drivers:
-        by_season.setdefault(season, []).append(
-            {"driver_id": ref, "name": f"{forename} {surname}", "races": races}
-        )
+        by_season = racing.team_drivers(session, team.id)
+        elo = platform_of(request).ratings.of(session)["team"].get(team.id)
     seen: set[str] = set()
     history = []
     for point in elo_history(request, "team", team_id):  # two cars, one rating per race
@@ -97,14 +65,15 @@ def team_page(request: Request, claims: Claims, team_id: str) -> HTMLResponse:
 @router.get("/rankings", response_class=HTMLResponse)
 def rankings(request: Request, claims: Claims, season: SeasonQuery = None) -> HTMLResponse:
     """A season's drivers and teams by current ELO, with their points and wins."""
-    with Session(request.app.state.engine) as session:
+    with Session(platform_of(request).engine) as session:
+        ratings = platform_of(request).ratings
         try:
-            ranked = data.driver_rankings(request, session, season, limit=100)
-            teams = sorted(data.teams(request, session, season), key=lambda t: -(t.elo or 0))
-            year = data._season(session, season)  # noqa: SLF001
-        except HTTPException:
+            ranked = racing.rankings(session, ratings, season, limit=100)
+            teams = sorted(racing.team_list(session, ratings, season), key=lambda t: -(t.elo or 0))
+            year = racing.season_or_latest(session, season)
+        except racing.NoRaces:
             raise HTTPException(404, f"no races of {season} in the warehouse") from None
-        seasons = _seasons(session)
+        seasons = racing.seasons(session, newest_first=True)
     return render(
         request,
         "rankings.html",
@@ -116,7 +85,7 @@ def rankings(request: Request, claims: Claims, season: SeasonQuery = None) -> HT
 @router.get("/championship")
 def championship_latest(request: Request) -> RedirectResponse:
     """The latest season with stored odds (else the latest season held)."""
-    with Session(request.app.state.engine) as session:
+    with Session(platform_of(request).engine) as session:
         season = latest_odds_season(session)
     if season is None:
         raise HTTPException(404, "the warehouse holds no season yet: `make up` loads 1950–2024")
@@ -129,16 +98,15 @@ def championship(
 ) -> HTMLResponse:
     """The title odds after each stored round: the latest as a table, the drivers' P(title)
     round by round as a chart."""
-    with Session(request.app.state.engine) as session:
-        try:
-            stored = odds_routes.championship(session, season)
-        except HTTPException as error:
-            return render(
-                request,
-                "championship.html",
-                {"season": season, "odds": None, "missing": error.detail},
-                claims,
-            )
+    with Session(platform_of(request).engine) as session:
+        stored = odds.championship(session, season)
+    if stored is None:
+        return render(
+            request,
+            "championship.html",
+            {"season": season, "odds": None, "missing": odds.missing(season)},
+            claims,
+        )
     latest = stored.rounds[-1]
     leaders = {c.id for c in latest.drivers[:6]}
     points = [

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 
 from apps import voting
 from serving.auth import decode_token
-from serving.deps import BallotSecret
+from serving.deps import BallotSecret, platform_of
 from serving.web.session import PostedForm, need_role, render, secure, web_claims
 
 router = APIRouter(include_in_schema=False, prefix="/voting")
@@ -34,7 +34,7 @@ def _member(request: Request, election_id: int) -> int | None:
     if not token:
         return None
     try:
-        claims = decode_token(token, request.app.state.jwt_secret, voting.audience(election_id))
+        claims = decode_token(token, platform_of(request).jwt_secret, voting.audience(election_id))
     except HTTPException:
         return None
     return int(claims["sub"])
@@ -45,7 +45,7 @@ def _actor(claims: dict[str, Any]) -> str:
 
 
 def _mailer(request: Request) -> voting.Mailer:
-    s = request.app.state.settings
+    s = platform_of(request).settings
     return voting.Mailer(
         s.smtp_host, s.smtp_port, s.smtp_user, s.smtp_password, s.smtp_starttls, s.mail_from
     )
@@ -57,7 +57,7 @@ def _is_admin(claims: dict[str, Any] | None) -> bool:
 
 @router.get("", response_class=HTMLResponse)
 def elections(request: Request, claims: Claims) -> HTMLResponse:
-    listed = voting.list_elections(request.app.state.engine)
+    listed = voting.list_elections(platform_of(request).engine)
     return render(
         request,
         "voting.html",
@@ -86,13 +86,13 @@ def create(request: Request, claims: Claims, form: PostedForm) -> Response:
     if error is None:
         try:
             made = voting.create_election(
-                request.app.state.engine, _actor(claims), title, description, positions
+                platform_of(request).engine, _actor(claims), title, description, positions
             )
         except voting.VotingError as failure:
             error = str(failure)
         else:
             return RedirectResponse(f"/voting/{made}", status_code=303)
-    listed = voting.list_elections(request.app.state.engine)
+    listed = voting.list_elections(platform_of(request).engine)
     values = {"title": title, "description": description, "positions": "\n".join(lines)}
     context = {"elections": listed, "is_admin": True, "error": error, "values": values}
     return render(request, "voting.html", context, claims, status=422)
@@ -108,7 +108,7 @@ def _election_page(
     receipt: dict[str, Any] | None = None,
     email: str = "",
 ) -> HTMLResponse:
-    engine = request.app.state.engine
+    engine = platform_of(request).engine
     try:
         election = voting.describe(engine, election_id)
     except voting.NotFound as missing:
@@ -140,14 +140,14 @@ def election(request: Request, claims: Claims, election_id: Id) -> HTMLResponse:
 def turnout(request: Request, claims: Claims, election_id: Id) -> HTMLResponse:
     """The live turnout fragment (htmx polls it on the admin's page)."""
     need_role(claims, "admin")
-    counted = voting.turnout(request.app.state.engine, election_id)
+    counted = voting.turnout(platform_of(request).engine, election_id)
     return render(request, "_turnout.html", {"turnout": counted}, claims)
 
 
 @router.get("/{election_id}/receipt", response_class=HTMLResponse)
 def receipt(request: Request, claims: Claims, election_id: Id, receipt: str = "") -> HTMLResponse:
     checked = voting.check_receipt(
-        request.app.state.engine, election_id, receipt[:64], request.app.state.jwt_secret
+        platform_of(request).engine, election_id, receipt[:64], platform_of(request).jwt_secret
     )
     return _election_page(request, claims, election_id, receipt=checked)
 
@@ -159,7 +159,7 @@ def request_code(
     email = str(form.get("email") or "").strip()
     try:
         voting.request_code(
-            request.app.state.engine, request.app.state.jwt_secret, _mailer(request),
+            platform_of(request).engine, platform_of(request).jwt_secret, _mailer(request),
             election_id, email, request.client.host if request.client else "unknown",
         )  # fmt: skip
     except voting.VotingError as error:
@@ -176,7 +176,7 @@ def verify(request: Request, claims: Claims, form: PostedForm, election_id: Id) 
     code = str(form.get("code") or "").strip()
     try:
         token = voting.verify_code(
-            request.app.state.engine, request.app.state.jwt_secret, election_id, email, code
+            platform_of(request).engine, platform_of(request).jwt_secret, election_id, email, code
         )
     except voting.VotingError as error:
         return _election_page(
@@ -196,7 +196,7 @@ def ballot(request: Request, claims: Claims, election_id: Id) -> Response:
     if member is None:
         return RedirectResponse(f"/voting/{election_id}", status_code=303)
     try:
-        paper = voting.ballot(request.app.state.engine, election_id, member)
+        paper = voting.ballot(platform_of(request).engine, election_id, member)
     except voting.VotingError as error:
         raise HTTPException(error.status, str(error)) from None
     return render(request, "ballot.html", {"election": paper, "error": None}, claims)
@@ -219,7 +219,7 @@ def cast(
             if not all(1 <= n <= MAX_ID for n in pair):  # beyond any id the database holds
                 raise HTTPException(422, f"{key}: no such position or candidate")
             choices.append(pair)
-    engine = request.app.state.engine
+    engine = platform_of(request).engine
     try:
         if not choices:
             raise voting.Invalid("choose a candidate for at least one position", ("body",))
@@ -239,7 +239,9 @@ def electorate(request: Request, claims: Claims, form: PostedForm, election_id: 
         return _election_page(request, claims, election_id, error="choose a CSV file", status=422)
     try:
         text = upload.file.read().decode("utf-8")
-        added = voting.import_members(request.app.state.engine, _actor(claims), election_id, text)
+        added = voting.import_members(
+            platform_of(request).engine, _actor(claims), election_id, text
+        )
     except UnicodeDecodeError:
         return _election_page(
             request, claims, election_id, error="the CSV must be UTF-8", status=422
@@ -259,8 +261,8 @@ def open_or_close(
     if target is None:
         raise HTTPException(404, f"no election action {action!r}: open or close")
     try:
-        secret = request.app.state.settings.jwt_secret
-        voting.set_status(request.app.state.engine, _actor(claims), election_id, target, secret)
+        secret = platform_of(request).settings.jwt_secret
+        voting.set_status(platform_of(request).engine, _actor(claims), election_id, target, secret)
     except voting.VotingError as error:
         return _election_page(request, claims, election_id, error=str(error), status=error.status)
     return RedirectResponse(f"/voting/{election_id}", status_code=303)

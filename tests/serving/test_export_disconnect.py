@@ -83,7 +83,7 @@ def test_abandoned_and_slow_downloads_hold_no_connection(migrated: Engine) -> No
         token = client.post(
             "/api/v1/auth/login", json={"email": "analyst@example.org", "password": PASSWORD}
         ).json()["access_token"]
-        pool = server.app.state.engine.pool
+        pool = server.app.state.platform.engine.pool
         for _ in range(40):  # more than the pool's 5 + 10 connections
             _abandon(server.port, path, token)
         assert _settled(pool) == 0

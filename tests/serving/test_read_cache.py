@@ -58,7 +58,7 @@ def _queries(engine: Engine) -> tuple[list[str], Any]:
 
 def test_a_read_is_kept_for_its_build(built: Engine) -> None:
     with TestClient(create_app(_settings(built))) as api:
-        engine = api.app.state.engine  # type: ignore[attr-defined]
+        engine = api.app.state.platform.engine  # type: ignore[attr-defined]
         first = {path: api.get(path) for path in READS}
         assert all(a.status_code == 200 and "x-cache" not in a.headers for a in first.values())
         seen, record = _queries(engine)
@@ -159,7 +159,7 @@ CHEF_PASSWORD = "a chef's long password"
 def _chef(api: Any) -> dict[str, str]:
     from serving.auth import create_user
 
-    create_user(api.app.state.engine, CHEF, CHEF_PASSWORD, "editor")
+    create_user(api.app.state.platform.engine, CHEF, CHEF_PASSWORD, "editor")
     token = api.post("/api/v1/auth/login", json={"email": CHEF, "password": CHEF_PASSWORD}).json()[
         "access_token"
     ]
@@ -172,7 +172,7 @@ def test_a_recipe_read_is_kept_until_a_recipe_is_written(migrated: Engine) -> No
     seed(migrated)
     with TestClient(create_app(_settings(migrated))) as api:
         editor = _chef(api)
-        engine = api.app.state.engine  # type: ignore[attr-defined]
+        engine = api.app.state.platform.engine  # type: ignore[attr-defined]
         paths = [
             "/api/v1/recipes/1",
             "/api/v1/recipes?tag=vegetarian",
@@ -297,7 +297,7 @@ def test_a_hot_recipe_read_is_not_refused_when_its_bucket_rolls_over_at_full_adm
     with TestClient(create_app(_settings(migrated, max_inflight=2))) as api:
         first = api.get("/api/v1/recipes/1")
         assert first.status_code == 200
-        admission = api.app.state.layers["admission"]  # type: ignore[attr-defined]
+        admission = api.app.state.platform.layers["admission"]  # type: ignore[attr-defined]
         time.sleep(1.05)  # the bucket rolls over
         admission.inflight = admission.limit  # every slot taken, as under the bench's load
         try:

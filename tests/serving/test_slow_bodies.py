@@ -98,7 +98,7 @@ def test_readiness_reports_every_slot_busy_for_too_long(migrated: Engine) -> Non
             workers = [threading.Thread(target=_login, args=(base, stuck)) for _ in range(2)]
             for worker in workers:
                 worker.start()
-            layers = server.app.state.layers
+            layers = server.app.state.platform.layers
             _wait(lambda: layers["admission"].inflight == 2, "admitted both sign-ins")
             time.sleep(0.4)
             ready = client.get("/ready")
