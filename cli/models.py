@@ -236,9 +236,8 @@ def _develop(rows: Any, stage: str, out: Path, start: int) -> None:
             f"[{cell['low']:+.3f}, {cell['high']:+.3f}], P({pair['a']} better) "
             f"{cell['p_better']:.2f}"
         )
-    console.print(
-        f"rule: {result['rule']}\nchosen: {result['chosen']} (served: {spec_stage(stage).model.served})"
-    )
+    served = spec_stage(stage).model.served
+    console.print(f"rule: {result['rule']}\nchosen: {result['chosen']} (served: {served})")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     console.print(f"wrote {out}", soft_wrap=True)
