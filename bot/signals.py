@@ -73,28 +73,30 @@ def market_probabilities(
     market = spec_market(market_type)
     if market.priced_by == WINNER.name:
         return race_probabilities(engine, race_id, champion)
-    column = getattr(MarketPrediction, market.column)
+    # every market's probability is in `markets` by its column; rows stored before it (0022)
+    # have the established markets' typed columns only
+    typed = getattr(MarketPrediction, market.column, None)
     with session_factory(engine)() as session:
         for stage in reversed(STAGES.names):
             name = model_name(stage, "order")
             version = champion(name)
             if version is None:
                 continue
-            rows = (
-                session.execute(
-                    select(Driver.ref, column)
-                    .join(Driver, Driver.id == MarketPrediction.driver_id)
-                    .where(
-                        MarketPrediction.race_id == race_id,
-                        MarketPrediction.stage == stage,
-                        MarketPrediction.model_name == name,
-                        MarketPrediction.model_version == version,
-                    )
+            rows = session.execute(
+                select(Driver.ref, MarketPrediction.markets, *([typed] if typed else []))
+                .join(Driver, Driver.id == MarketPrediction.driver_id)
+                .where(
+                    MarketPrediction.race_id == race_id,
+                    MarketPrediction.stage == stage,
+                    MarketPrediction.model_name == name,
+                    MarketPrediction.model_version == version,
                 )
-                .tuples()
-                .all()
-            )
-            priced = {ref: p for ref, p in rows if p is not None}
+            ).all()
+            priced = {}
+            for ref, stored, *old in rows:
+                p = stored.get(market.column) if stored else (old[0] if old else None)
+                if p is not None:
+                    priced[ref] = float(p)
             if priced:
                 return RaceProbabilities(race_id, f"{name} v{version}", priced)
     return None

@@ -153,8 +153,8 @@ def backtest_markets(
 
     from rich.table import Table
 
-    from pipelines.order_backtest import MARKETS, report, walk_forward, write_report
     from pipelines.order_backtest import develop as choose
+    from pipelines.order_backtest import report, scored_columns, walk_forward, write_report
     from pipelines.training_data import labelled
     from spec import STAGES
     from spec import stage as spec_stage
@@ -184,20 +184,21 @@ def backtest_markets(
             scored = walk_forward(rows, name, first, last, (alpha,), progress)[alpha]
         result = report(scored, name, alpha)
         results.append(result)
-        table = Table("forecaster", *[f"{m} LL" for m in MARKETS], "RPS", "h2h LL", "races",
+        markets = scored_columns()
+        table = Table("forecaster", *[f"{m} LL" for m in markets], "RPS", "h2h LL", "races",
                       title=f"{name} {first}–{last}: log loss per market")  # fmt: skip
         for forecaster, m in result["overall"].items():
             table.add_row(
                 forecaster,
-                *[f"{m[f'{k}_log_loss']:.4f}" for k in MARKETS],
+                *[f"{m[f'{k}_log_loss']:.4f}" for k in markets],
                 f"{m['rps']:.4f}",
                 f"{m['h2h_log_loss']:.4f}",
                 str(int(m["races"])),
             )
         console.print(table)
-        briers = Table("forecaster", *[f"{m} Brier" for m in MARKETS], title="Brier per market")
+        briers = Table("forecaster", *[f"{m} Brier" for m in markets], title="Brier per market")
         for forecaster, m in result["overall"].items():
-            briers.add_row(forecaster, *[f"{m[f'{k}_brier']:.4f}" for k in MARKETS])
+            briers.add_row(forecaster, *[f"{m[f'{k}_brier']:.4f}" for k in markets])
         console.print(briers)
     if develop:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -37,9 +37,11 @@ ENTRANT_COLUMNS = ["race_id", "driver_id", "driver_ref", "team_id", "team_ref", 
 
 
 def build_views(
-    frames: Frames, stages: tuple[str, ...] = STAGES.names, entrants: pd.DataFrame | None = None
+    frames: Frames, stages: tuple[str, ...] | None = None, entrants: pd.DataFrame | None = None
 ) -> dict[str, pd.DataFrame]:
-    """The view's rows per stage: one per entrant (default: `race_entrants` of every race)."""
+    """The view's rows per stage (default: every stage of the spec): one per entrant (default:
+    `race_entrants` of every race)."""
+    stages = stages or STAGES.names
     base = _base(frames, race_entrants(frames) if entrants is None else entrants)
     views = {}
     for stage in stages:

@@ -62,7 +62,7 @@ class FeatureBuild:
 def build_features(
     engine: Engine | Connection,
     root: Path | None = None,
-    stages: tuple[str, ...] = STAGES.names,
+    stages: tuple[str, ...] | None = None,
     since: int | None = None,
     after: tuple[int, int] | None = None,
 ) -> FeatureBuild:
@@ -70,6 +70,7 @@ def build_features(
     With `after` (season, round) and a published store, only the rows of that race and later
     ones are computed (the incremental path)."""
     root = root or store_root()
+    stages = stages or STAGES.names
     frames = load_frames(engine)
     published = pull(root) is not None  # the shared build first (F1_ARTIFACTS_URL on S3)
     incremental = after is not None and published

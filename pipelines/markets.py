@@ -22,6 +22,7 @@ from pipelines.championship import (
     last_round_with_results,
     standings,
 )
+from spec import race_markets
 from spec.points import points_system
 from warehouse.db import session_factory, transaction
 from warehouse.schema import (
@@ -61,6 +62,7 @@ def store_markets(
             expected_points=float(row["expected_points"]),
             teammate_ahead=number_or_none(row["teammate_ahead"]),
             positions=[round(float(row[c]), 6) for c in positions],
+            markets={m.column: number_or_none(row[m.column]) for m in race_markets()},
             created_at=when,
             alias=alias,
         )

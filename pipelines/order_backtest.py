@@ -44,8 +44,13 @@ from spec.points import points_system
 
 log = logging.getLogger(__name__)
 START = 1981
-# the scored markets' columns (win, podium, top6, points, dnf): what the report keys carry
-MARKETS = tuple(m.column for m in spec.scored_markets())
+
+
+def scored_columns() -> tuple[str, ...]:
+    """The scored markets' columns (win, podium, top6, points, dnf): the report's keys."""
+    return tuple(m.column for m in spec.scored_markets())
+
+
 ALPHAS = (0.6, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5)
 DEVELOPMENT = (2006, 2013)
 Progress = Callable[[str, int, int], None]
@@ -164,7 +169,7 @@ def summarise(scored: pd.DataFrame) -> dict[str, dict[str, float]]:
         entries = frame[frame["rps"].notna()]
         pairs = frame[frame["h2h_p"].notna()]
         row: dict[str, float] = {}
-        for market in MARKETS:
+        for market in scored_columns():
             p, y = entries[f"{market}_p"].to_numpy(), entries[f"{market}_y"].to_numpy()
             row[f"{market}_log_loss"] = log_loss(p, y)
             row[f"{market}_brier"] = brier(p, y)
@@ -240,7 +245,7 @@ def report(scored: pd.DataFrame, stage: str, alpha: float) -> dict[str, Any]:
                 for name, frame in scored.groupby("forecaster", sort=False)
                 if name != "uniform"
             }
-            for market in MARKETS
+            for market in scored_columns()
         },
     }
 
@@ -256,28 +261,29 @@ def write_report(results: list[dict[str, Any]], out: Path) -> list[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     paths = [out]
+    markets = scored_columns()
     for result in results:
         stage, overall = result["stage"], result["overall"]
         names = list(overall)
         figure, axes = plt.subplots(1, 2, figsize=(12, 4))
-        x = np.arange(len(MARKETS) + 2)
-        labels = [*MARKETS, "RPS ×10", "h2h"]
+        x = np.arange(len(markets) + 2)
+        labels = [*markets, "RPS ×10", "h2h"]
         for i, name in enumerate(names):
             row = overall[name]
-            losses = [row[f"{m}_log_loss"] for m in MARKETS] + [row["rps"] * 10,
+            losses = [row[f"{m}_log_loss"] for m in markets] + [row["rps"] * 10,
                                                                  row["h2h_log_loss"]]  # fmt: skip
-            briers = [row[f"{m}_brier"] for m in MARKETS]
+            briers = [row[f"{m}_brier"] for m in markets]
             width = 0.8 / len(names)
             axes[0].bar(x + i * width, losses, width, label=name)
-            axes[1].bar(np.arange(len(MARKETS)) + i * width, briers, width, label=name)
+            axes[1].bar(np.arange(len(markets)) + i * width, briers, width, label=name)
         axes[0].set_xticks(x + 0.4 - 0.4 / len(names), labels)
         axes[0].set_title(f"{stage}: log loss per market (lower is better)")
-        axes[1].set_xticks(np.arange(len(MARKETS)) + 0.4 - 0.4 / len(names), list(MARKETS))
+        axes[1].set_xticks(np.arange(len(markets)) + 0.4 - 0.4 / len(names), list(markets))
         axes[1].set_title("Brier per market (lower is better)")
         axes[0].legend()
         paths.append(_save(figure, out.with_name(f"{out.stem}_{stage}_scores.png")))
-        figure, axes = plt.subplots(1, len(MARKETS), figsize=(4 * len(MARKETS), 4))
-        for axis, market in zip(axes, MARKETS, strict=True):
+        figure, axes = plt.subplots(1, len(markets), figsize=(4 * len(markets), 4))
+        for axis, market in zip(axes, markets, strict=True):
             axis.plot([0, 1], [0, 1], color="grey", linestyle=":")
             for name, table in result["reliability"][market].items():
                 axis.plot([r["mean_p"] for r in table], [r["rate"] for r in table], "o-",

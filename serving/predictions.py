@@ -8,7 +8,7 @@ import threading
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
 from feature_store.predict import forecast_race
@@ -69,7 +69,10 @@ class Reason(BaseModel):
 
 class Markets(BaseModel):
     """The driver's markets, read off the race's finishing-order distribution (its P(win) is
-    the entry's `probability`)."""
+    the entry's `probability`): every race market of the spec by its column (those below,
+    and any market added to the spec since, under its column)."""
+
+    model_config = ConfigDict(extra="allow")
 
     podium: float = Field(description="P(finishes in the top 3)")
     top6: float = Field(description="P(finishes in the top 6)")

@@ -104,6 +104,10 @@ class MarketPrediction(Base):
     teammate_ahead: Mapped[float | None] = mapped_column(Float)  # null: no single teammate
     # P(finishes k-th) for k = 1…entrants (P(DNF) is the rest)
     positions: Mapped[list[float]] = mapped_column(JSON)
+    # every race market of the spec by its column (spec.race_markets: a market added to the
+    # spec is stored here with no migration; null in rows stored before 0022, whose markets are
+    # the typed columns above)
+    markets: Mapped[dict[str, float | None] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     alias: Mapped[str | None] = mapped_column(String(16))
 
