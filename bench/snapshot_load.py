@@ -19,9 +19,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from pipelines.snapshot import load_snapshot
+from spec.settings import normalise_url
 from warehouse.db import make_engine
 from warehouse.migrate import upgrade
-from warehouse.settings import normalise_url
 
 
 def _one_run(url: str) -> tuple[float, float, int, int]:

@@ -73,10 +73,10 @@ def backup(
     API on SQLite), with a manifest of every table's rows."""
     import datetime as dt
 
+    from spec.settings import WarehouseSettings
     from warehouse.backup import BackupError
     from warehouse.backup import backup as run_backup
     from warehouse.db import make_engine
-    from warehouse.settings import WarehouseSettings
 
     if location is None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cli.components import BIN, Component, airflow_part, components
 from cli.console import console
-from cli.platform import BIN, Component, airflow_part, components
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DEFAULTS = {
@@ -71,7 +71,7 @@ def ensure_databases(env: dict[str, str]) -> list[str]:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
 
-    from warehouse.settings import normalise_url
+    from spec.settings import normalise_url
 
     created = []
     for name in ("F1_DATABASE_URL", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "MLFLOW_TRACKING_URI"):

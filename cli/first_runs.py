@@ -17,7 +17,7 @@ import httpx
 from cli.console import console
 
 if TYPE_CHECKING:
-    from cli.platform import Component
+    from cli.components import Component
 
 # the F1 DAGs `f1 up` unpauses; the Polymarket bot's DAG stays paused until a person
 # unpauses it: it is the one DAG that talks to a market (on paper unless told otherwise)

@@ -44,7 +44,7 @@ def backtest(
     from rich.table import Table
 
     from pipelines.backtest import START, log_to_mlflow, report, walk_forward, write_report
-    from pipelines.era_openers import era_openers
+    from pipelines.era_openers import era_openers, write_plot
     from pipelines.training_data import labelled
     from warehouse.artifacts import publish
 
@@ -62,7 +62,7 @@ def backtest(
         forecasts, model = walk_forward(rows, stage, first, last, start or START, progress)
         result = report(forecasts, stage)
         result["era_openers"] = era_openers(rows, stage, start or START, progress)
-    paths = write_report(result, model, out)
+    paths = [*write_report(result, model, out), *write_plot(result, out)]
     table = Table(
         "model",
         "top-1",

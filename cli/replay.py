@@ -65,7 +65,7 @@ def replay(
     from replay.season import Clock, ReplaySeason
     from replay.server import HttpServer, json_handler
     from replay.workspace import enter, replay_env
-    from warehouse.settings import WarehouseSettings
+    from spec.settings import WarehouseSettings
 
     try:
         config = ReplaySeason.load(list(data), season, _rounds(rounds))

@@ -56,8 +56,8 @@ def f1_score() -> None:
         """The current season's CSV exports, into the artifact store."""
         from dags.storage import hook_upload
         from pipelines.exports import export_to_store
+        from spec.settings import WarehouseSettings
         from warehouse.db import make_engine
-        from warehouse.settings import WarehouseSettings
 
         s3 = WarehouseSettings().artifacts_url.startswith("s3://")
         engine = make_engine()

@@ -7,9 +7,8 @@ import datetime as dt
 import json
 import logging
 import os
-import tempfile
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,40 +56,20 @@ class Report:
         return "\n".join(lines)
 
 
-def run_suite(dataset: str, frame: pd.DataFrame, suite: Any, out: Path | str) -> Report:
+def run_suite(dataset: str, frame: pd.DataFrame, suite: Any, out: Path) -> Report:
     """Validate `frame` against `suite`; write `out`/results/*.json and data_docs/."""
     return run_suites([(dataset, frame, suite)], out)[0]
 
 
-def run_suites(batches: list[tuple[str, pd.DataFrame, Any]], out: Path | str) -> list[Report]:
+def run_suites(
+    batches: list[tuple[str, pd.DataFrame, Any]], out: Path, announce: bool = True
+) -> list[Report]:
     """Validate each (dataset, frame, suite) in one ephemeral context and one checkpoint,
     so the Data Docs are rendered once for all of them (rendering, not validating, is what
-    costs: about a second per build); write `out`/results/*.json and data_docs/, where `out` is
-    a folder or an S3 prefix (`s3://bucket/prefix`: the site is pulled, rebuilt and pushed back,
-    so builds on every machine add to the same site)."""
-    if isinstance(out, str) and out.startswith("s3://"):
-        with tempfile.TemporaryDirectory(prefix="f1-validation-") as scratch:
-            return _run_on_s3(batches, out.rstrip("/"), Path(scratch))
-    return _run(batches, Path(out))
-
-
-def _run_on_s3(
-    batches: list[tuple[str, pd.DataFrame, Any]], url: str, scratch: Path
-) -> list[Report]:
-    from warehouse.artifacts import publish, pull_tree, push_tree
-
-    shared = ("gx", "data_docs")  # the stored results and the site rendered from them
-    pulled = {part: pull_tree(f"{url}/{part}", scratch / part) for part in shared}
-    reports = _run(batches, scratch, announce=False)
-    for part in shared:
-        push_tree(scratch / part, f"{url}/{part}", pulled[part])
-    shown = []
-    for report in reports:
-        (written,) = publish([Path(report.result_json)], "results", url)
-        report = replace(report, result_json=written, data_docs=f"{url}/data_docs/index.html")
-        (log.info if report.success else log.error)("%s", report)
-        shown.append(report)
-    return shown
+    costs: about a second per build); write `out`/results/*.json and data_docs/ (a folder:
+    pipelines/validate.py keeps a site shared on S3 by pulling it here, then pushing it back).
+    """
+    return _run(batches, Path(out), announce)
 
 
 def _run(

@@ -29,7 +29,7 @@ import pandas as pd
 
 from feature_store.view import KEY, NAME, VERSION
 from spec import STAGES
-from warehouse.settings import WarehouseSettings
+from spec.settings import WarehouseSettings
 
 
 def store_root(home: Path | None = None) -> Path:

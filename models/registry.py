@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from spec import stage as spec_stage
 from spec import target as spec_target
-from warehouse.settings import WarehouseSettings
+from spec.settings import WarehouseSettings
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 T = TypeVar("T")

@@ -95,19 +95,11 @@ def _short(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_report(result: dict[str, Any], model: Ensemble, out: Path) -> list[Path]:
-    """The JSON report at `out`, and beside it the PNG plots (the era openers' too, when the
-    report has them); every path written."""
-    from pipelines.era_openers import plot as era_plot  # it imports this module
-
+    """The JSON report at `out`, and beside it the PNG plots; every path written (the era
+    openers' section draws its own plot: pipelines/era_openers.py `write_plot`)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
-    paths = [out, *plots(result, model, out.with_suffix(""))]
-    if result.get("era_openers", {}).get("seasons"):
-        prefix = out.with_suffix("")
-        paths.append(
-            era_plot(result["era_openers"], prefix.with_name(prefix.name + "-era-openers.png"))
-        )
-    return paths
+    return [out, *plots(result, model, out.with_suffix(""))]
 
 
 def plots(result: dict[str, Any], model: Ensemble, prefix: Path) -> list[Path]:

@@ -147,3 +147,11 @@ def plot(section: dict[str, Any], path: Path) -> Path:
 
 def _short(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if k != "reliability"}
+
+
+def write_plot(result: dict[str, Any], out: Path) -> list[Path]:
+    """The era openers' plot beside the backtest report `out`, when `result` has a section."""
+    if not result.get("era_openers", {}).get("seasons"):
+        return []
+    prefix = out.with_suffix("")
+    return [plot(result["era_openers"], prefix.with_name(prefix.name + "-era-openers.png"))]

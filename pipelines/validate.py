@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +12,9 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from feature_store.frames import read_sql
-from warehouse.settings import WarehouseSettings
+from spec.settings import WarehouseSettings
+
+log = logging.getLogger(__name__)
 
 RAW = ("races", "results", "qualifying", "standings", "weather")
 DATASETS = (*RAW, "features")
@@ -43,8 +48,6 @@ def validate_raw(
     reports (check `.success`)."""
     import importlib
 
-    from expectations.runner import run_suites
-
     batches = []
     for name in datasets:
         module = importlib.import_module(f"expectations.{name}")
@@ -63,7 +66,6 @@ def validate_features(
 ) -> list[Any]:
     """Run the features suite on each stage of a build (each with its own columns)."""
     from expectations import features
-    from expectations.runner import run_suites
     from feature_store.view import features as stage_features
 
     batches = []
@@ -79,3 +81,34 @@ def require(reports: list[Any]) -> None:
     """Raise ValidationFailed when any report failed."""
     if not all(r.success for r in reports):
         raise ValidationFailed(reports)
+
+
+def run_suites(batches: list[tuple[str, pd.DataFrame, Any]], out: Path | str) -> list[Any]:
+    """The suites run (expectations/runner.py) into `out`: a folder, or an S3 prefix
+    (`s3://bucket/prefix`: the stored results and the site are pulled, rebuilt and pushed
+    back, so builds on every machine add to the same site)."""
+    from expectations.runner import run_suites as run_here
+
+    if isinstance(out, str) and out.startswith("s3://"):
+        with tempfile.TemporaryDirectory(prefix="f1-validation-") as scratch:
+            return _run_on_s3(batches, out.rstrip("/"), Path(scratch))
+    return run_here(batches, Path(out))
+
+
+def _run_on_s3(batches: list[tuple[str, pd.DataFrame, Any]], url: str, scratch: Path) -> list[Any]:
+    from warehouse.artifacts import publish, pull_tree, push_tree
+
+    shared = ("gx", "data_docs")  # the stored results and the site rendered from them
+    pulled = {part: pull_tree(f"{url}/{part}", scratch / part) for part in shared}
+    from expectations.runner import run_suites as run_here
+
+    reports = run_here(batches, scratch, announce=False)
+    for part in shared:
+        push_tree(scratch / part, f"{url}/{part}", pulled[part])
+    shown = []
+    for report in reports:
+        (written,) = publish([Path(report.result_json)], "results", url)
+        report = replace(report, result_json=written, data_docs=f"{url}/data_docs/index.html")
+        (log.info if report.success else log.error)("%s", report)
+        shown.append(report)
+    return shown

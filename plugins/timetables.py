@@ -115,8 +115,8 @@ def next_action(floor: dt.datetime) -> Action | None:
     """The first action of the stored calendar at or after `floor` (None when the calendar
     has none, or cannot be read)."""
     from pipelines.weekend import timeline
+    from spec.settings import WarehouseSettings
     from warehouse.calendar import weekends
-    from warehouse.settings import WarehouseSettings
 
     try:
         engine = _engine(WarehouseSettings().database_url)

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from warehouse.settings import WarehouseSettings
+from spec.settings import WarehouseSettings
 
 
 class ServiceSettings(BaseSettings):

@@ -79,7 +79,7 @@ def new_database(backend: str, directory: Path) -> Iterator[str]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from warehouse.settings import normalise_url
+    from spec.settings import normalise_url
 
     base = make_url(normalise_url(postgres_base_url()))
     name = f"f1_test_{uuid.uuid4().hex[:12]}"

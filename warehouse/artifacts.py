@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from warehouse.settings import WarehouseSettings
+from spec.settings import WarehouseSettings
 
 # upload(local file, bucket, key): boto3 by default; DAGs pass the Amazon provider's S3Hook.
 Upload = Callable[[Path, str, str], None]

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from warehouse.settings import WarehouseSettings, normalise_url
+from spec.settings import WarehouseSettings, normalise_url
 
 
 def make_engine(

@@ -23,8 +23,9 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
+from cli.components import ROOT, platform_env
 from cli.distributed import StoreUnreachable, distributed_env, ensure_databases
-from cli.platform import ROOT, platform_env, run_platform
+from cli.platform import run_platform
 from pipelines.snapshot import load_snapshot
 from tests.servers.base import LocalServer
 from tests.servers.s3 import S3

@@ -32,7 +32,7 @@ def test_every_suite_stays_on_the_site_and_old_pages_go(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from expectations import runner
-    from expectations.runner import run_suites
+    from pipelines.validate import run_suites
 
     monkeypatch.setattr(runner, "KEEP_RUNS", 2)
     (alpha,) = run_suites([("alpha", GOOD, _suite("a"))], tmp_path)
@@ -53,8 +53,7 @@ def test_every_suite_stays_on_the_site_and_old_pages_go(
 
 
 def test_on_s3_every_run_adds_to_one_site(s3: S3) -> None:
-    from expectations.runner import run_suites
-    from pipelines.validate import validation_dir
+    from pipelines.validate import run_suites, validation_dir
 
     url = validation_dir()
     assert url == f"s3://{s3.bucket}/platform/validation"

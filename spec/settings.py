@@ -1,4 +1,5 @@
-"""Where the warehouse lives: read from the environment (F1_HOME, F1_DATABASE_URL)."""
+"""Where the platform's stores live, read from the environment (F1_HOME, F1_DATABASE_URL,
+F1_ARTIFACTS_URL): the warehouse, the artifacts, the feature store and MLflow's defaults."""
 
 from __future__ import annotations
 
