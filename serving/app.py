@@ -58,7 +58,7 @@ from serving.routes import (
 from serving.served import ServedModels, follow
 from serving.settings import ServiceSettings, secret_problem
 from serving.web import bot as web_bot
-from serving.web import docs, model, pages, standings
+from serving.web import docs, model, pages, signin, standings
 from serving.web import recipes as web_recipes
 from serving.web import voting as web_voting
 from serving.web.pages import is_page, page_error
@@ -165,6 +165,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     for router in (
         docs.router,
         pages.router,
+        signin.router,
         standings.router,
         model.router,
         web_recipes.router,

@@ -8,99 +8,29 @@ import datetime as dt
 import threading
 from typing import Any
 
-from pydantic import BaseModel, Field
-from sqlalchemy import Engine, Integer, and_, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Engine, exists, func, select
+from sqlalchemy.orm import Session
 
 from feature_store.frames import load_frames
 from feature_store.ratings import current_ratings
+from serving.racing_models import (
+    CalendarEntry,
+    CircuitOut,
+    DriverDetail,
+    DriverOut,
+    RaceDetail,
+    RankingOut,
+    ResultOut,
+    TeamOut,
+)
 from warehouse.schema import (
     Circuit,
     Driver,
     DriverStanding,
-    QualifyingResult,
     Race,
     RaceResult,
     Team,
 )
-
-
-class RaceOut(BaseModel):
-    season: int
-    round: int
-    name: str
-    date: dt.date
-    time: dt.time | None = Field(description="start time, UTC (RFC 3339: 15:00:00Z)")
-    circuit_id: str
-    circuit_name: str
-    country: str | None
-    has_results: bool
-
-
-class CalendarEntry(RaceOut):
-    qualifying_date: dt.date | None
-    sprint_date: dt.date | None
-    status: str  # "done" (results stored) or "upcoming"
-
-
-class ResultOut(BaseModel):
-    position: int | None
-    position_text: str
-    driver_id: str
-    driver_name: str
-    team_id: str
-    grid: int
-    laps: int
-    status: str
-    points: float
-
-
-class RaceDetail(RaceOut):
-    results: list[ResultOut]
-
-
-class DriverOut(BaseModel):
-    driver_id: str
-    name: str
-    code: str | None
-    number: int | None
-    nationality: str | None
-    elo: float | None
-
-
-class DriverDetail(DriverOut):
-    date_of_birth: dt.date | None
-    starts: int
-    wins: int
-    podiums: int
-    first_season: int | None
-    last_season: int | None
-
-
-class TeamOut(BaseModel):
-    team_id: str
-    name: str
-    nationality: str | None
-    elo: float | None
-
-
-class CircuitOut(BaseModel):
-    circuit_id: str
-    name: str
-    locality: str | None
-    country: str | None
-    lat: float | None
-    lng: float | None
-    races: int
-
-
-class RankingOut(BaseModel):
-    rank: int
-    driver_id: str
-    name: str
-    elo: float
-    season_points: float
-    season_wins: int
 
 
 class NoRaces(LookupError):
@@ -393,153 +323,3 @@ def rankings(
         )
         for i, (d, points, wins) in enumerate(ranked, start=1)
     ]
-
-
-# the web pages' racing reads
-
-
-def seasons(session: Session, newest_first: bool = False) -> list[int]:
-    """Every season with a race."""
-    order = Race.season.desc() if newest_first else Race.season
-    return list(session.scalars(select(Race.season).distinct().order_by(order)))
-
-
-def qualifying(session: Session, season: int, round_: int) -> list[dict[str, Any]]:
-    """A race's qualifying order: position, driver and team."""
-    rows = session.execute(
-        select(QualifyingResult.position, Driver.ref, Driver.forename, Driver.surname, Team.name)
-        .join(Race, Race.id == QualifyingResult.race_id)
-        .join(Driver, Driver.id == QualifyingResult.driver_id)
-        .join(Team, Team.id == QualifyingResult.team_id)
-        .where(Race.season == season, Race.round == round_)
-        .order_by(QualifyingResult.position)
-    ).all()
-    return [
-        {"position": p, "driver_id": ref, "driver_name": f"{f} {s}", "team": team}
-        for p, ref, f, s, team in rows
-    ]
-
-
-def last_with_results(session: Session) -> tuple[int, int] | None:
-    """(season, round) of the latest race whose results are stored."""
-    last = session.execute(
-        select(Race.season, Race.round)
-        .where(exists().where(RaceResult.race_id == Race.id))
-        .order_by(Race.season.desc(), Race.round.desc())
-        .limit(1)
-    ).first()
-    return None if last is None else (int(last.season), int(last.round))
-
-
-def qualified_rounds(session: Session, season: int) -> set[int]:
-    """The rounds of `season` whose qualifying is stored."""
-    return set(
-        session.scalars(
-            select(Race.round)
-            .where(Race.season == season)
-            .where(exists().where(QualifyingResult.race_id == Race.id))
-        )
-    )
-
-
-def recent_results(session: Session, driver_id: int, limit: int = 20) -> list[Any]:
-    """A driver's latest results: season, round, race, team, grid, position, points."""
-    return list(
-        session.execute(
-            select(Race.season, Race.round, Race.name, Team.name, RaceResult.grid,
-                   RaceResult.position_text, RaceResult.points)
-            .join(Race, Race.id == RaceResult.race_id)
-            .join(Team, Team.id == RaceResult.team_id)
-            .where(RaceResult.driver_id == driver_id)
-            .order_by(Race.season.desc(), Race.round.desc())
-            .limit(limit)
-        ).all()
-    )  # fmt: skip
-
-
-def teammates(session: Session, driver_id: int) -> list[dict[str, Any]]:
-    """Per season and teammate: races together and how often the driver finished ahead."""
-    mate = aliased(RaceResult)
-    rows = session.execute(
-        select(
-            Race.season,
-            Driver.ref,
-            Driver.forename,
-            Driver.surname,
-            func.count(),
-            func.sum((RaceResult.position_order < mate.position_order).cast(Integer)),
-        )
-        # the teammates' rows among this driver's races (said twice: SQLite would otherwise
-        # walk every result of the team, 79 ms for Hamilton against 2.4 ms)
-        .join(mate, and_(mate.race_id == RaceResult.race_id, mate.team_id == RaceResult.team_id,
-                         mate.driver_id != RaceResult.driver_id,
-                         mate.race_id.in_(select(RaceResult.race_id)
-                                          .where(RaceResult.driver_id == driver_id))))
-        .join(Race, Race.id == RaceResult.race_id)
-        .join(Driver, Driver.id == mate.driver_id)
-        .where(RaceResult.driver_id == driver_id)
-        .group_by(Race.season, Driver.ref, Driver.forename, Driver.surname)
-        .order_by(Race.season.desc(), func.count().desc())
-    ).all()  # fmt: skip
-    return [
-        {
-            "season": s,
-            "driver_id": ref,
-            "name": f"{f} {n}",
-            "races": races,
-            "ahead": int(ahead or 0),
-        }
-        for s, ref, f, n, races, ahead in rows
-    ]
-
-
-def race_dates(session: Session) -> dict[tuple[int, int], tuple[dt.date, str]]:
-    """(season, round) -> (date, name) of every race."""
-    return {
-        (s, r): (d, name)
-        for s, r, d, name in session.execute(select(Race.season, Race.round, Race.date, Race.name))
-    }
-
-
-def team(session: Session, ref: str) -> Team | None:
-    found: Team | None = session.scalar(select(Team).where(Team.ref == ref))
-    return found
-
-
-def team_seasons(session: Session, team_id: int) -> list[Any]:
-    """Per season of a team, newest first: races, wins, podiums, race points."""
-    return list(
-        session.execute(
-            select(
-                Race.season,
-                func.count(func.distinct(Race.id)),
-                func.count().filter(RaceResult.position == 1),
-                func.count().filter(RaceResult.position <= 3),
-                func.sum(RaceResult.points),
-            )
-            .select_from(RaceResult)
-            .join(Race, Race.id == RaceResult.race_id)
-            .where(RaceResult.team_id == team_id)
-            .group_by(Race.season)
-            .order_by(Race.season.desc())
-        ).all()
-    )
-
-
-def team_drivers(session: Session, team_id: int) -> dict[int, list[dict[str, Any]]]:
-    """Per season of a team: its drivers, most races first."""
-    rows = session.execute(
-        select(Race.season, Driver.ref, Driver.forename, Driver.surname, func.count())
-        .select_from(RaceResult)
-        .join(Race, Race.id == RaceResult.race_id)
-        .join(Driver, Driver.id == RaceResult.driver_id)
-        .where(RaceResult.team_id == team_id)
-        .group_by(Race.season, Driver.ref, Driver.forename, Driver.surname)
-        .order_by(Race.season.desc(), func.count().desc())
-    ).all()
-    by_season: dict[int, list[dict[str, Any]]] = {}
-    for season, ref, forename, surname, races_ in rows:
-        by_season.setdefault(season, []).append(
-            {"driver_id": ref, "name": f"{forename} {surname}", "races": races_}
-        )
-    return by_season

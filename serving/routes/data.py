@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 
 from serving import racing
 from serving.deps import PlatformDep, SessionDep, SessionRoute
-from serving.racing import (
+from serving.racing_models import (
     CalendarEntry,
     CircuitOut,
     DriverDetail,

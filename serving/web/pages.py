@@ -7,34 +7,22 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from feature_store.online import NoEntrants, upcoming_race
 from feature_store.predict import UnknownEntrant, forecast_race
-from serving import racing
-from serving.auth import (
-    DEVICE_COOKIE,
-    AuthError,
-    Throttled,
-    authenticate,
-    issue_token,
-    revoke,
-    set_device_cookie,
-)
+from serving import racing, racing_history
 from serving.deps import platform_of
 from serving.predictions import PredictionOut, race_prediction
+from serving.racing_models import RaceDetail
 from serving.routes.predictions import choose, no_upcoming_race, stages_known
 from serving.web import charts
 from serving.web.session import (
     PostedForm,
-    check_csrf,
     render,
-    renew_csrf,
-    sign_in_cookie,
-    sign_out_cookie,
     web_claims,
 )
 from spec import STAGES
@@ -90,14 +78,14 @@ def prediction(
     return answer
 
 
-def _race_detail(engine: Engine, season: int, round_: int) -> racing.RaceDetail | None:
+def _race_detail(engine: Engine, season: int, round_: int) -> RaceDetail | None:
     with Session(engine) as session:
         return racing.race_detail(session, season, round_)
 
 
 def _qualifying(engine: Engine, season: int, round_: int) -> list[dict[str, Any]]:
     with Session(engine) as session:
-        return racing.qualifying(session, season, round_)
+        return racing_history.qualifying(session, season, round_)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -115,7 +103,7 @@ def home(request: Request, claims: Claims) -> HTMLResponse:
         }
         nxt = {"race": detail, "stages": stages, "charts": _stage_charts(stages)}
     with Session(engine) as session:
-        last = racing.last_with_results(session)
+        last = racing_history.last_with_results(session)
     previous = None
     if last is not None:
         detail = _race_detail(engine, *last)
@@ -145,7 +133,7 @@ def _stage_charts(stages: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
 
 
 def _with_results(
-    answer: dict[str, Any] | None, detail: racing.RaceDetail | None
+    answer: dict[str, Any] | None, detail: RaceDetail | None
 ) -> dict[str, Any] | None:
     """The prediction's entries with each driver's finishing place."""
     if answer is None or detail is None:
@@ -162,8 +150,8 @@ def calendar(request: Request, claims: Claims, season: Season) -> HTMLResponse:
     engine = _engine(request)
     with Session(engine) as session:
         races = racing.calendar(session, season)
-        qualified = racing.qualified_rounds(session, season)
-        seasons = racing.seasons(session)
+        qualified = racing_history.qualified_rounds(session, season)
+        seasons = racing_history.seasons(session)
     if not races:
         raise HTTPException(404, f"no races of {season} in the warehouse")
     rows = [
@@ -308,9 +296,9 @@ def driver_page(request: Request, claims: Claims, driver_id: str) -> HTMLRespons
         me = racing.driver(session, driver_id)
         if detail is None or me is None:
             raise HTTPException(404, f"no driver {driver_id!r} in the warehouse")
-        results = racing.recent_results(session, me.id)
-        rivals = racing.teammates(session, me.id)
-    history = elo_history(request, "driver", driver_id)
+        results = racing_history.recent_results(session, me.id)
+        rivals = racing_history.teammates(session, me.id)
+    history = racing_history.elo_history(_engine(request), "driver", driver_id)
     chart = charts.rating_line(history, f"{detail.name}: ELO before each race") if history else None
     return render(
         request,
@@ -324,83 +312,6 @@ def driver_page(request: Request, claims: Claims, driver_id: str) -> HTMLRespons
         },
         claims,
     )
-
-
-def elo_history(request: Request, kind: str, ref: str) -> list[dict[str, Any]]:
-    """The ELO a driver or team carried into each of its races, from the published build (one
-    point per race; a team's is the same for both its cars)."""
-    from feature_store.online import published
-    from feature_store.store import Manifest, store_root
-
-    root = store_root()
-    manifest = Manifest.read(root)
-    if manifest is None:
-        return []
-    held = published(root, manifest)
-    series = held.series(STAGES[0].name, f"{kind}_ref", ref, f"{kind}_elo")
-    if not series:
-        return []
-    with Session(_engine(request)) as session:
-        dates = racing.race_dates(session)
-    return [
-        {"date": dates[(s, r)][0].isoformat(), "race": f"{s} {dates[(s, r)][1]}", "elo": elo}
-        for s, r, elo in series
-        if (s, r) in dates and elo == elo  # NaN: no rating yet
-    ]
-
-
-@router.get("/signin", response_class=HTMLResponse)
-def signin_form(request: Request, claims: Claims, next: str = "/") -> HTMLResponse:  # noqa: A002
-    return render(request, "signin.html", {"next": _local(next), "error": None}, claims)
-
-
-def _local(target: str) -> str:
-    """Only a path on this site (no open redirect)."""
-    # "//host" and "/\\host" are other sites to a browser
-    local = target.startswith("/") and not target.startswith(("//", "/\\"))
-    return target if local and "\n" not in target and "\r" not in target else "/"
-
-
-@router.post("/signin", response_class=HTMLResponse)
-def signin(
-    request: Request,
-    claims: Claims,
-    email: Annotated[str, Form(max_length=254)],
-    password: Annotated[str, Form(max_length=1024)],
-    csrf: Annotated[str, Form(max_length=128)] = "",
-    next: Annotated[str, Form(max_length=512)] = "/",  # noqa: A002
-) -> Response:
-    check_csrf(request, csrf or None)
-    secret = platform_of(request).jwt_secret
-    client = request.client.host if request.client else "unknown"
-    device = request.cookies.get(DEVICE_COOKIE)  # this browser's own count, if it has one
-    try:
-        user = authenticate(_engine(request), email, password, secret, client, device)
-    except Throttled as error:
-        context = {"next": _local(next), "error": str(error), "email": email}
-        return render(request, "signin.html", context, None, status=429)
-    except AuthError as error:
-        context = {"next": _local(next), "error": str(error), "email": email}
-        return render(request, "signin.html", context, None, status=401)
-    minutes = platform_of(request).settings.token_minutes
-    response = RedirectResponse(_local(next), status_code=303)
-    sign_in_cookie(response, request, issue_token(user, secret, minutes), minutes)
-    set_device_cookie(response, request, user.email, secret)
-    renew_csrf(response, request)  # a seed planted before the sign-in does not outlive it
-    return response
-
-
-@router.post("/signout")
-def signout(
-    request: Request, claims: Claims, csrf: Annotated[str, Form(max_length=128)] = ""
-) -> Response:
-    """Sign out: the session's token is revoked (as a bearer it stops working too)."""
-    check_csrf(request, csrf or None)
-    if claims is not None:
-        revoke(_engine(request), claims)
-    response = RedirectResponse("/", status_code=303)
-    sign_out_cookie(response, request)
-    return response
 
 
 NOT_PAGES = ("/api/", "/static/", "/health", "/ready", "/metrics", "/openapi.json")

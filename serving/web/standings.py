@@ -8,10 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from serving import odds, racing
+from serving import odds, racing, racing_history
 from serving.deps import platform_of
 from serving.web import charts
-from serving.web.pages import elo_history
 from serving.web.session import render, web_claims
 from warehouse.queries import latest_odds_season, sprint_points
 
@@ -23,17 +22,20 @@ SeasonQuery = Annotated[int | None, Query(ge=1950, le=2100)]
 @router.get("/teams/{team_id}", response_class=HTMLResponse)
 def team_page(request: Request, claims: Claims, team_id: str) -> HTMLResponse:
     """A team: its ELO over time, its drivers per season, its results."""
-    with Session(platform_of(request).engine) as session:
-        team = racing.team(session, team_id)
+    engine = platform_of(request).engine
+    with Session(engine) as session:
+        team = racing_history.team(session, team_id)
         if team is None:
             raise HTTPException(404, f"no team {team_id!r} in the warehouse")
-        seasons = racing.team_seasons(session, team.id)
+        seasons = racing_history.team_seasons(session, team.id)
         sprints = sprint_points(session, team.id)
-        by_season = racing.team_drivers(session, team.id)
+        by_season = racing_history.team_drivers(session, team.id)
         elo = platform_of(request).ratings.of(session)["team"].get(team.id)
     seen: set[str] = set()
     history = []
-    for point in elo_history(request, "team", team_id):  # two cars, one rating per race
+    for point in racing_history.elo_history(
+        engine, "team", team_id
+    ):  # two cars, one rating per race
         if point["race"] not in seen:
             seen.add(point["race"])
             history.append(point)
@@ -73,7 +75,7 @@ def rankings(request: Request, claims: Claims, season: SeasonQuery = None) -> HT
             year = racing.season_or_latest(session, season)
         except racing.NoRaces:
             raise HTTPException(404, f"no races of {season} in the warehouse") from None
-        seasons = racing.seasons(session, newest_first=True)
+        seasons = racing_history.seasons(session, newest_first=True)
     return render(
         request,
         "rankings.html",

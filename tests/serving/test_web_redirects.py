@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from serving.web.pages import _local
+from serving.web.signin import _local
 
 
 @pytest.mark.parametrize(
