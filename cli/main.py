@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import bot, db, features, ingest, models, release, replay, service
+from cli import backtests, bot, db, features, ingest, models, release, replay, service
 from cli.console import console, setup_logging, warehouse_engine
 
 app = typer.Typer(
@@ -25,12 +25,12 @@ app.add_typer(bot.app, name="bot")
 app.add_typer(release.app, name="release")
 app.command(name="serve")(service.serve)
 app.command(name="validate")(features.validate)
-app.command(name="backtest")(models.backtest)
-app.command(name="backtest-markets")(models.backtest_markets)
+app.command(name="backtest")(backtests.backtest)
+app.command(name="backtest-markets")(backtests.backtest_markets)
 app.command(name="train")(models.train)
 app.command(name="predict")(models.predict)
 app.command(name="championship")(models.championship)
-app.command(name="backtest-championship")(models.championship_backtest)
+app.command(name="backtest-championship")(backtests.championship_backtest)
 app.command(name="replay")(replay.replay)
 
 
