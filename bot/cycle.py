@@ -25,6 +25,7 @@ from bot.live import LiveBroker
 from bot.mapping import Mapper, titles
 from bot.models import Limits, MarketData, OrderBook, Position, Trade
 from bot.paper import PaperBroker
+from bot.record import ConcurrentCycle, Seen, now_utc, write_cycle
 from bot.settings import BotSettings
 from bot.signals import (
     ChampionLookup,
@@ -39,22 +40,13 @@ from spec import WINNER
 from spec import market as spec_market
 from warehouse.db import as_utc, insert_if_absent, session_factory, transaction
 from warehouse.schema import (
-    BotCycle,
-    BotDecision,
-    BotMarket,
     BotPosition,
-    BotQuote,
     BotState,
-    BotTrade,
 )
 
 log = logging.getLogger(__name__)
 STRATEGY = "edge vs champion, fractional Kelly"
 RESOLVED = 0.999  # a closed market whose outcome trades at 1 has resolved to it
-
-
-class ConcurrentCycle(RuntimeError):
-    """Another cycle wrote the books while this one ran; this one's results were dropped."""
 
 
 @dataclass
@@ -82,19 +74,6 @@ class CycleReport:
             "cash": round(self.cash, 2),
             "equity": round(self.equity, 2),
         }
-
-
-@dataclass
-class _Seen:
-    """A market of this cycle: its data, the event it belongs to and its mapping reason."""
-
-    market: MarketData
-    event_title: str
-    mapping: str
-
-
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def ensure_state(engine: Engine, settings: BotSettings, name: str = "default") -> BotState:
@@ -249,7 +228,10 @@ class Bot:
                     trades.append(broker.place(order, book, item.market, now))
             decisions.append((decision, model))
 
-        cycle_id = self._write(state, seen, broker, guard, status, decisions, trades, settled, now)
+        cycle_id = write_cycle(
+            self.engine, self.name, self.settings, self._books, state, seen, broker, guard,
+            status, decisions, trades, settled, now,
+        )  # fmt: skip
         log.info(
             "bot cycle %s: %d markets, %d orders, equity %.2f",
             cycle_id,
@@ -272,7 +254,7 @@ class Bot:
 
     # -- the steps
 
-    def _markets(self) -> list[_Seen]:
+    def _markets(self) -> list[Seen]:
         mapper = Mapper(self.engine)
         seen = []
         for event, market in self.gamma.markets(self.settings.tag_slug):
@@ -287,7 +269,7 @@ class Bot:
                     "priced": found.priced,
                 }
             )
-            seen.append(_Seen(mapped, str(event.get("title", "")), found.reason))
+            seen.append(Seen(mapped, str(event.get("title", "")), found.reason))
         return seen
 
     def _settle_and_mark(
@@ -368,150 +350,6 @@ class Bot:
         if token not in self._books:
             self._books[token] = self.clob.book(token)
         return self._books[token]
-
-    def _quote_row(
-        self,
-        cycle_id: int,
-        market: MarketData,
-        decision: Decision,
-        model: str | None,
-        now: dt.datetime,
-    ) -> BotQuote:
-        """What the bot read of `market` this cycle: the order book's best quotes when it read
-        the book, else Gamma's; the model's probability beside them (the market benchmark)."""
-        yes = market.outcomes.index(market.priced) if market.priced in market.outcomes else 0
-        book = self._books.get(market.clob_token_ids[yes])
-        if book is not None:
-            bid, ask, source = book.best_bid, book.best_ask, "book"
-        else:
-            bid, ask, source = market.best_bid, market.best_ask, "gamma"
-        mapped = (market.race_id or market.season) is not None and market.subject is not None
-        return BotQuote(
-            cycle_id=cycle_id,
-            market_id=market.id,
-            market_type=market.market_type if mapped else "unmapped",
-            race_id=market.race_id,
-            season=market.season,
-            driver_ref=market.driver_ref,
-            team_ref=market.team_ref,
-            price=market.outcome_prices[yes],
-            best_bid=bid,
-            best_ask=ask,
-            mid=(bid + ask) / 2 if bid is not None and ask is not None else None,
-            source=source,
-            probability=decision.probability,
-            model=model,
-            seen_at=now,
-        )
-
-    def _write(
-        self,
-        state: BotState,
-        seen: list[_Seen],
-        broker: PaperBroker,
-        guard: Guard,
-        status: str,
-        decisions: list[tuple[Decision, str | None]],
-        trades: list[Trade],
-        settled: int,
-        now: dt.datetime,
-    ) -> int:
-        equity = broker.equity()
-        with transaction(self.engine) as session:
-            claimed = session.execute(
-                update(BotState)
-                .where(BotState.name == self.name, BotState.version == state.version)
-                .values(version=state.version + 1)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                raise ConcurrentCycle(
-                    "another cycle wrote the bot's books while this one ran; "
-                    "this cycle's decisions and paper fills were not recorded"
-                )
-            for item in seen:
-                session.merge(_market_row(item, now))
-            cycle = BotCycle(
-                started_at=now,
-                finished_at=now_utc(),
-                status=status,
-                markets=len(seen),
-                mapped=sum(1 for s in seen if s.market.subject is not None),
-                orders=len(trades),
-                settled=settled,
-                cash=broker.cash,
-                equity=equity,
-                exposure=broker.exposure(),
-                realised_pnl=broker.realised,
-                unrealised_pnl=broker.unrealised,
-                fees=broker.fees,
-            )
-            session.add(cycle)
-            session.flush()
-            order_ids = {t.market_id: t.order_id for t in trades}
-            session.add_all(
-                _decision_row(cycle.id, decision, model, order_ids.get(decision.market_id))
-                for decision, model in decisions
-            )
-            session.add_all(BotTrade(cycle_id=cycle.id, **t.model_dump()) for t in trades)
-            by_market = {decision.market_id: (decision, model) for decision, model in decisions}
-            session.add_all(
-                self._quote_row(cycle.id, item.market, *by_market[item.market.id], now)
-                for item in seen
-                if item.market.id in by_market
-            )
-            for position in broker.positions.values():
-                session.merge(
-                    BotPosition(
-                        unrealised_pnl=position.unrealised_pnl if not position.closed_at else 0.0,
-                        **position.model_dump(),
-                    )
-                )
-            session.execute(
-                update(BotState)
-                .where(BotState.name == self.name)
-                .values(
-                    status=status,
-                    live=self.settings.live,
-                    cash=broker.cash,
-                    fees=broker.fees,
-                    realised_pnl=broker.realised,
-                    unrealised_pnl=broker.unrealised,
-                    exposure=broker.exposure(),
-                    limits=self.settings.limits().model_dump(),
-                    peak_equity=guard.peak,
-                    day=guard.day,
-                    day_start_equity=guard.day_start,
-                    heartbeat_at=now,
-                    last_error=None,
-                    updated_at=now_utc(),
-                )
-            )
-            return cycle.id
-
-
-def _market_row(item: _Seen, now: dt.datetime) -> BotMarket:
-    market = item.market
-    fields: dict[str, Any] = market.model_dump(exclude={"fees_enabled", "fee_schedule", "priced"})
-    return BotMarket(event_title=item.event_title, mapping=item.mapping, seen_at=now, **fields)
-
-
-def _decision_row(
-    cycle_id: int, decision: Decision, model: str | None, order_id: str | None
-) -> BotDecision:
-    order = decision.order
-    return BotDecision(
-        cycle_id=cycle_id,
-        market_id=decision.market_id,
-        action=decision.action,
-        reason=decision.reason,
-        probability=decision.probability,
-        model=model,
-        best_ask=decision.best_ask,
-        edge=decision.edge,
-        order_price=order.price if order else None,
-        order_size=order.size if order else None,
-        order_id=order_id if decision.action == "buy" else None,
-    )
 
 
 def cycle_task() -> dict[str, Any]:

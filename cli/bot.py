@@ -25,7 +25,8 @@ def cycle(
 ) -> None:
     """Run one cycle: fetch markets, decide against the champion, trade, record."""
     from bot.clients import MarketApiError
-    from bot.cycle import Bot, ConcurrentCycle
+    from bot.cycle import Bot
+    from bot.record import ConcurrentCycle
 
     bot = Bot(warehouse_engine(), _settings())
     try:

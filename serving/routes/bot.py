@@ -11,7 +11,8 @@ from pydantic import BaseModel
 
 from bot import views
 from bot.clients import MarketApiError
-from bot.cycle import Bot, ConcurrentCycle, ensure_state, set_status
+from bot.cycle import Bot, ensure_state, set_status
+from bot.record import ConcurrentCycle
 from bot.settings import BotSettings
 from serving.auth import current_claims, require
 from serving.deps import EngineDep, SessionRoute

@@ -14,9 +14,10 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
 from bot.clients import MarketApiError
-from bot.cycle import ConcurrentCycle, ensure_state, set_status
+from bot.cycle import ensure_state, set_status
 from bot.fees import FeeSchedule
 from bot.live import LiveBroker, LiveTradingDisabled
+from bot.record import ConcurrentCycle
 from bot.settings import BotSettings
 from tests.bot.conftest import make_bot, rows
 from tests.servers.base import Fault, LocalServer
