@@ -58,12 +58,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import spec  # noqa: E402
+from bench.attacks import (  # noqa: E402
+    TIMEOUT_S,
+    _attack_process,
+    _probe_process,
+    read_response,
+)
+from bench.load_stores import PASSWORD, USERS, forget_sign_ins, prepare  # noqa: E402
 from bench.serving import BIN, ROOT, free_port, wait  # noqa: E402
 
-PASSWORD = "load-bench-password"
-USERS = 100
-TIMEOUT_S = 10.0
-HEALTH_EVERY_S = 0.05
 WEIGHTS = {
     "predictions": 30,
     "races": 20,
@@ -82,57 +85,6 @@ READS = [
     "/api/v1/races/2024/24",
     "/api/v1/circuits",
 ]
-PROBED = {"/health": "/health", "/recipes/1": "/api/v1/recipes/1"}
-SLOW_BODIES = 32
-SLOW_BYTE_EVERY_S = 5.0
-REPEATERS = 4
-REPEATER_GIVES_UP_S = 3.0
-
-
-def prepare(home: Path, backends: list[str], postgres: str) -> dict[str, str]:
-    """The stores: a SQLite warehouse and (if asked) a PostgreSQL one, features, models."""
-    os.environ["F1_HOME"] = str(home)
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{home / 'mlflow.db'}"
-    from apps.recipes import seed
-    from models.ensemble import Recipe
-    from pipelines.features import build_features, publish_build
-    from pipelines.snapshot.loader import load_snapshot
-    from pipelines.train import train
-    from serving.auth import create_user
-    from warehouse.db import make_engine
-    from warehouse.migrate import upgrade
-
-    urls = {"sqlite": f"sqlite:///{home / 'warehouse.db'}"}
-    if "postgres" in backends:
-        from sqlalchemy import create_engine, text
-
-        admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS f1_load_bench WITH (FORCE)"))
-            connection.execute(text("CREATE DATABASE f1_load_bench"))
-        admin.dispose()
-        urls["postgres"] = postgres.rsplit("/", 1)[0] + "/f1_load_bench"
-    for backend, url in urls.items():
-        started = time.perf_counter()
-        engine = make_engine(url)
-        upgrade(engine)
-        load_snapshot(engine)
-        seed(engine)
-        create_user(engine, "analyst@example.org", PASSWORD, "analyst")
-        for i in range(USERS):
-            create_user(engine, f"fan{i}@example.org", PASSWORD, "viewer")
-        if backend == "sqlite":
-            publish_build(build_features(engine))
-            quick = {"n_estimators": 10, "max_depth": 4, "n_jobs": 2, "random_state": 1}
-            boost = {"num_boost_round": 20, "max_depth": 2, "eta": 0.1, "nthread": 2, "seed": 1}
-            for stage in spec.STAGES.names:
-                train(
-                    engine, stage, start=2016, last=2024, recipe=Recipe(stage, rf=quick, xgb=boost)
-                )
-        engine.dispose()
-        print(f"{backend}: warehouse, recipes, users (and models) ready in "
-              f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
-    return urls
 
 
 def request_for(kind: str, rng: random.Random, token: str, user: int) -> bytes:
@@ -162,25 +114,6 @@ def request_for(kind: str, rng: random.Random, token: str, user: int) -> bytes:
     if body:
         head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
     return (head + "\r\n").encode() + body
-
-
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
-    """The status and headers of one HTTP/1.1 answer, its body read (length or chunked)."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {
-        k.strip().lower(): v.strip() for k, v in (x.split(":", 1) for x in lines[1:] if ":" in x)
-    }
-    if "content-length" in headers:
-        await reader.readexactly(int(headers["content-length"]))
-    elif headers.get("transfer-encoding") == "chunked":
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).strip(), 16)
-            await reader.readexactly(size + 2)
-            if size == 0:
-                break
-    return status, headers
 
 
 class Run:
@@ -253,123 +186,6 @@ def _drop(connection: Any) -> None:
         connection[1].close()
 
 
-async def probe(port: int, stop: float) -> tuple[dict[str, list[float]], dict[str, int]]:
-    """One ordinary user, from an address of its own, asking /health and /api/v1/recipes/1
-    every 50 ms each: the latency of what it gets, and how often that is not a 200."""
-    latencies: dict[str, list[float]] = {name: [] for name in PROBED}
-    failures = dict.fromkeys(PROBED, 0)
-    local = ("127.0.9.1", 0)
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
-    while time.perf_counter() < stop:
-        for name, path in PROBED.items():
-            started = time.perf_counter()
-            try:
-                writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-                status, headers = await asyncio.wait_for(read_response(reader), TIMEOUT_S)
-                latencies[name].append((time.perf_counter() - started) * 1000)
-                if status != 200:
-                    failures[name] += 1
-                if headers.get("connection") == "close":
-                    raise ConnectionResetError
-            except (TimeoutError, OSError, asyncio.IncompleteReadError):
-                failures[name] += 1
-                writer.close()
-                reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
-        await asyncio.sleep(HEALTH_EVERY_S)
-    writer.close()
-    return latencies, failures
-
-
-def _probe_process(port: int, seconds: float, out: Any) -> None:
-    out.send(asyncio.run(probe(port, time.perf_counter() + seconds)))
-
-
-class Attack:
-    def __init__(self) -> None:
-        self.status: Counter[str] = Counter()  # what each attack got: "slow 408", "repeat 422", …
-        self.server_errors = 0
-
-
-async def slow_body(port: int, index: int, stop: float, attack: Attack) -> None:
-    """A login announcing 100,000 bytes that sends one every 5 s; when the server gives up on
-    it, it says so (408) or drops it, and the attacker starts another."""
-    local = (f"127.0.8.{index + 2}", 0)
-    head = (
-        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
-    )
-    while time.perf_counter() < stop:
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
-        except OSError:
-            await asyncio.sleep(1)
-            continue
-        writer.write(head)
-        answer = asyncio.ensure_future(read_response(reader))
-        try:
-            while time.perf_counter() < stop and not answer.done():
-                writer.write(b" ")
-                await writer.drain()
-                await asyncio.wait([answer], timeout=SLOW_BYTE_EVERY_S)
-            if answer.done():
-                status, _ = answer.result()
-                attack.status[f"slow {status}"] += 1
-                if status >= 500 and status != 503:
-                    attack.server_errors += 1
-        except (OSError, asyncio.IncompleteReadError):
-            attack.status["slow dropped"] += 1
-        finally:
-            answer.cancel()
-            writer.close()
-
-
-async def repeater(port: int, index: int, stop: float, attack: Attack) -> None:
-    """`GET /api/v1/recipes` with the tag repeated 500 times, then with 16 tags (every dietary
-    tag twice, the most allowed) and a search no one made before, each dropped after 3 s
-    without an answer: one request every 3 s per attacker, as the attack in issue 34 did."""
-    local = (f"127.0.7.{index + 2}", 0)
-    tags = ["vegetarian", "vegan", "gluten-free", "dairy-free", "nut-free", "egg-free",
-            "pescatarian", "low-lactose"]  # fmt: skip
-    every = "&".join(f"tag={t}" for t in tags * 2)
-    turn = 0
-    while time.perf_counter() < stop:
-        queries = {"repeat": "&".join(["tag=vegan"] * 500), "16 tags": f"{every}&q=x{index}-{turn}"}
-        name = list(queries)[turn % 2]
-        turn += 1
-        started = time.perf_counter()
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
-        except OSError:
-            await asyncio.sleep(1)
-            continue
-        writer.write(
-            f"GET /api/v1/recipes?{queries[name]} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
-        )
-        try:
-            status, _ = await asyncio.wait_for(read_response(reader), REPEATER_GIVES_UP_S)
-            attack.status[f"{name} {status}"] += 1
-            if status >= 500 and status != 503:
-                attack.server_errors += 1
-        except (TimeoutError, OSError, asyncio.IncompleteReadError):
-            attack.status[f"{name} abandoned"] += 1
-        finally:
-            writer.close()
-        await asyncio.sleep(max(0.0, REPEATER_GIVES_UP_S - (time.perf_counter() - started)))
-
-
-async def attackers(port: int, stop: float, attack: Attack) -> None:
-    await asyncio.gather(
-        *(slow_body(port, i, stop, attack) for i in range(SLOW_BODIES)),
-        *(repeater(port, i, stop, attack) for i in range(REPEATERS)),
-    )
-
-
-def _attack_process(port: int, seconds: float, out: Any) -> None:
-    attack = Attack()
-    asyncio.run(attackers(port, time.perf_counter() + seconds, attack))
-    out.send((dict(attack.status), attack.server_errors))
-
-
 async def drive(
     port: int,
     connections: int,
@@ -418,18 +234,6 @@ def login(port: int) -> str:
     return str(
         httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login", json=body).json()["access_token"]
     )
-
-
-def forget_sign_ins(url: str) -> None:
-    """Each run starts with no sign-in attempts counted: a run moments before would otherwise
-    have spent its client addresses' 50 attempts per 15 minutes, and its sign-ins would get 429s
-    (and wait out their Retry-After) instead of being measured."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM sign_in_throttles"))
-    engine.dispose()
 
 
 def once(
