@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from feature_store.eras import ERA_FADE_ROUNDS, ERA_STARTS, STREET_CIRCUITS
 from feature_store.frames import Frames
 from feature_store.history import (
     circuit_history,
@@ -21,13 +22,7 @@ from feature_store.history import (
 from feature_store.lineage import with_entry
 from feature_store.pace import best_lap, pit_stops, quali_pace, race_pace
 from feature_store.ratings import agreement, ratings
-from feature_store.view import (
-    ERA_FADE_ROUNDS,
-    ERA_STARTS,
-    IDENTITY,
-    STREET_CIRCUITS,
-    feature_names,
-)
+from feature_store.view import IDENTITY, feature_names
 from spec import STAGES
 from spec import stage as spec_stage
 from warehouse.calendar import NO_PRACTICE, NOON, SESSIONS

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from feature_store.elo import EloConfig, Rater, carried, carry_factor
+from feature_store.eras import ERA_STARTS
 from feature_store.frames import Frames
 from feature_store.history import asof, driver_log, team_log
 from feature_store.lineage import with_entry
-from feature_store.view import ERA_STARTS
 
 DRIVER = EloConfig()
 # A new team starts where earlier newcomers stood after their first season, not at the mean.

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from feature_store.view import ERA_STARTS
+from feature_store.eras import ERA_STARTS
 from models.baselines import baselines
 from models.ensemble import Ensemble, Recipe
 from models.metrics import paired_bootstrap, score
