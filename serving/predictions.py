@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
@@ -15,8 +17,12 @@ from feature_store.predict import forecast_race
 from feature_store.store import Manifest, store_root
 from serving.cache import Cache
 from serving.served import Served
+from spec import STAGES
 
 Found = Literal["local", "shared", "computed"]
+
+
+MAX_SLOT = 40  # the widest grid on record had 34 starters
 
 
 class Computing:
@@ -182,3 +188,43 @@ def _published(rows: pd.DataFrame, manifest: Manifest) -> bool:
     return bool(last) and [int(rows["season"].iloc[0]), int(rows["round"].iloc[0])] <= list(
         last or []
     )
+
+
+def grid_stage() -> str:
+    """The stage a what-if grid is answered at: the first that knows the grid."""
+    return next(s.name for s in STAGES if s.uses("qualifying"))
+
+
+@dataclass(frozen=True)
+class GridProblem:
+    """What is wrong with one slot of a what-if grid (`index`: its place in the grid given)."""
+
+    index: int
+    field: str  # "position" or "driver_id"
+    message: str
+    value: object
+
+
+def grid_problems(slots: Sequence[tuple[str, int]]) -> list[GridProblem]:
+    """What is wrong with a what-if grid given as (driver, slot) pairs, for the API and the
+    race page alike: a slot outside 1–40, a slot given twice, a driver on it twice, fewer than
+    two drivers."""
+    problems: list[GridProblem] = []
+    taken: dict[int, str] = {}
+    seen: set[str] = set()
+    for i, (driver, slot) in enumerate(slots):
+        if not 1 <= slot <= MAX_SLOT:
+            message = f"{driver}: the grid slot must be between 1 and {MAX_SLOT}"
+            problems.append(GridProblem(i, "position", message, slot))
+        elif slot in taken:
+            message = f"grid slot {slot} is given twice ({taken[slot]} and {driver})"
+            problems.append(GridProblem(i, "position", message, slot))
+        elif driver in seen:
+            message = f"driver {driver} is on the grid twice"
+            problems.append(GridProblem(i, "driver_id", message, driver))
+        taken.setdefault(slot, driver)
+        seen.add(driver)
+    if len(slots) < 2:
+        message = "put at least two drivers on the grid"
+        problems.append(GridProblem(len(slots), "driver_id", message, None))
+    return problems

@@ -30,6 +30,8 @@ from serving.predictions import (
     cache_key,
     computing,
     encoded_prediction,
+    grid_problems,
+    grid_stage,
     race_prediction,
 )
 from serving.served import Served, ServedModels, arm
@@ -263,21 +265,11 @@ async def by_race(
 async def what_if(request: Request, engine: EngineDep, claims: Claims, body: WhatIf) -> Response:
     """Probabilities for the race's entrants starting in the grid order given (post_quali
     model; each driver's other features as of the race; the lap-time gap left unknown)."""
-    slots: dict[int, str] = {}
-    seen: set[str] = set()
-    for i, slot in enumerate(body.grid):
-        if slot.position in slots:
-            message = (
-                f"grid slot {slot.position} is given twice "
-                f"({slots[slot.position]} and {slot.driver_id})"
-            )
-            raise _invalid(("body", "grid", i, "position"), message, slot.position)
-        if slot.driver_id in seen:
-            message = f"driver {slot.driver_id} is on the grid twice"
-            raise _invalid(("body", "grid", i, "driver_id"), message, slot.driver_id)
-        slots[slot.position] = slot.driver_id
-        seen.add(slot.driver_id)
-    stage = next(s.name for s in STAGES if s.uses("qualifying"))  # the stage knowing the grid
+    problems = grid_problems([(s.driver_id, s.position) for s in body.grid])
+    if problems:
+        first = problems[0]
+        raise _invalid(("body", "grid", first.index, first.field), first.message, first.value)
+    stage = grid_stage()
     served = choose(request, stage, claims)
     grid = {s.driver_id: s.position for s in body.grid}
     try:

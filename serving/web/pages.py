@@ -16,7 +16,7 @@ from feature_store.online import NoEntrants, upcoming_race
 from feature_store.predict import UnknownEntrant, forecast_race
 from serving import racing, racing_history
 from serving.deps import platform_of
-from serving.predictions import PredictionOut, race_prediction
+from serving.predictions import PredictionOut, grid_problems, grid_stage, race_prediction
 from serving.racing_models import RaceDetail
 from serving.routes.predictions import choose, no_upcoming_race, stages_known
 from serving.web import charts
@@ -25,14 +25,13 @@ from serving.web.session import (
     render,
     web_claims,
 )
-from spec import STAGES
 from spec import stage as spec_stage
 
 router = APIRouter(include_in_schema=False)
 Claims = Annotated[dict[str, Any] | None, Depends(web_claims)]
 Season = Annotated[int, Path(ge=1950, le=2100)]
 Round = Annotated[int, Path(ge=1, le=2**31 - 1)]  # a round no season has: 404
-GRID_STAGE = next(s.name for s in STAGES if s.uses("qualifying"))
+GRID_STAGE = grid_stage()
 
 
 def _engine(request: Request) -> Engine:
@@ -246,7 +245,7 @@ def what_if(  # noqa: A002
     request: Request, claims: Claims, form: PostedForm, season: Season, round: Round
 ) -> HTMLResponse:
     """The race's probabilities with the grid chosen in the form (an htmx fragment)."""
-    grid: dict[str, int] = {}
+    slots: list[tuple[str, int]] = []
     problems: list[str] = []
     for key, value in form.multi_items():
         if not key.startswith("slot-"):
@@ -255,20 +254,11 @@ def what_if(  # noqa: A002
         if not str(value).strip():  # a slot left empty: the driver does not start
             continue
         try:
-            slot = int(str(value))
+            slots.append((driver, int(str(value))))
         except ValueError:
             problems.append(f"{driver}: the grid slot must be a number, not {value!r}")
-            continue
-        if not 1 <= slot <= 40:
-            problems.append(f"{driver}: the grid slot must be between 1 and 40")
-        grid[driver] = slot
-    taken: dict[int, str] = {}
-    for driver, slot in grid.items():
-        if slot in taken:
-            problems.append(f"slot {slot} is given to both {taken[slot]} and {driver}")
-        taken[slot] = driver
-    if len(grid) < 2:
-        problems.append("put at least two drivers on the grid")
+    problems += [p.message for p in grid_problems(slots)]
+    grid = dict(slots)
     answer = None
     if not problems:
         served = choose(request, GRID_STAGE, claims)

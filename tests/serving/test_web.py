@@ -266,7 +266,7 @@ def test_what_if_moves_the_probabilities(page, site) -> None:  # type: ignore[no
     slots.nth(1).fill(slots.nth(0).input_value())  # two drivers in one slot
     page.get_by_role("button", name="Compute").click()
     page.locator("#what-if-answer .errors").wait_for()
-    assert "is given to both" in page.locator("#what-if-answer .errors").inner_text()
+    assert "is given twice" in page.locator("#what-if-answer .errors").inner_text()
     _refused(page, "422 (Unprocessable Entity)")
     _clean(page)
 
