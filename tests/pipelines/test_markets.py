@@ -293,7 +293,7 @@ def test_market_problems_names_what_is_incoherent() -> None:
     bad = good.assign(podium=[0.5, 0.8, 0.5], dnf=[0.2, 0.2, 0.5])
     assert market_problems(bad, rows) == [
         "positions and DNF do not sum to 1 (off by up to 1.00e-01)",
-        "P(win) ≤ P(podium) ≤ P(top 6) ≤ P(points) does not hold",
+        "P(win) ≤ P(podium) ≤ P(top6) ≤ P(points) does not hold",
     ]
     assert market_problems(good.assign(win=[np.nan, 0.3, 0.1]), rows) == [
         "markets contain NaN or infinity"
