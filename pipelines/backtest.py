@@ -14,6 +14,7 @@ import pandas as pd
 from models.baselines import baselines
 from models.ensemble import BASES, Ensemble, Recipe
 from models.metrics import paired_bootstrap, score
+from pipelines.figures import save as save_figure
 from spec import stage as spec_stage
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def plots(result: dict[str, Any], model: Ensemble, prefix: Path) -> list[Path]:
         title=f"Reliability, {result['stage']} {result['seasons'][0]}–{result['seasons'][-1]}",
     )
     axis.legend()
-    paths.append(_save(figure, prefix.with_name(prefix.name + "-reliability.png")))
+    paths.append(save_figure(figure, prefix.with_name(prefix.name + "-reliability.png")))
 
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     years = [str(y) for y in result["seasons"]]
@@ -145,7 +146,7 @@ def plots(result: dict[str, Any], model: Ensemble, prefix: Path) -> list[Path]:
     axes[0].legend(fontsize=8)
     for axis in axes:
         axis.tick_params(axis="x", rotation=45)
-    paths.append(_save(figure, prefix.with_name(prefix.name + "-by-season.png")))
+    paths.append(save_figure(figure, prefix.with_name(prefix.name + "-by-season.png")))
 
     paths.append(_comparisons(result, prefix.with_name(prefix.name + "-comparisons.png")))
 
@@ -153,7 +154,7 @@ def plots(result: dict[str, Any], model: Ensemble, prefix: Path) -> list[Path]:
     figure, axis = plt.subplots(figsize=(7, 8))
     axis.barh(importance.index, importance.to_numpy())
     axis.set(title=f"Feature importance (mean of {', '.join(model.bases)})", xlabel="share")
-    paths.append(_save(figure, prefix.with_name(prefix.name + "-importance.png")))
+    paths.append(save_figure(figure, prefix.with_name(prefix.name + "-importance.png")))
     return paths
 
 
@@ -178,7 +179,7 @@ def _comparisons(result: dict[str, Any], path: Path) -> Path:
     figure.suptitle(
         f"Paired race bootstrap, {result['stage']} {seasons[0]}–{seasons[-1]} (95% intervals)"
     )
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def explanation_plots(
@@ -230,17 +231,8 @@ def explanation_plots(
             xlabel="contribution to the logit against the race's average entrant",
             title=f"{season} round {round_}: why the favourites",
         )
-        paths.append(_save(figure, folder / f"explain-{season}-{round_:02d}.png"))
+        paths.append(save_figure(figure, folder / f"explain-{season}-{round_:02d}.png"))
     return paths
-
-
-def _save(figure: Any, path: Path) -> Path:
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
-    return path
 
 
 def log_to_mlflow(result: dict[str, Any], paths: list[Path], start: int) -> str:

@@ -18,6 +18,7 @@ from feature_store.online import get_entry_features
 from feature_store.predict import MarketModel, RaceModel
 from models.championship import SEASONS, Odds, RemainingRace, simulate
 from models.pyfunc import order_of
+from pipelines.figures import save as save_figure
 from spec import STAGES
 from spec import stage as spec_stage
 from spec.points import points_system
@@ -226,8 +227,5 @@ def plot_backtest(results: list[dict[str, Any]], out: Path) -> Path:
         axis.set_xlabel("share of the season run")
     axes[0].set_ylabel("P(title)")
     axes[0].legend(ncol=3, fontsize=7)
-    figure.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=110)
-    plt.close(figure)
-    return out
+    return save_figure(figure, out)

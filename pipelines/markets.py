@@ -25,6 +25,7 @@ from pipelines.championship import (
 from spec import race_markets
 from spec.points import points_system
 from warehouse.db import session_factory, transaction
+from warehouse.queries import unscored
 from warehouse.schema import (
     ChampionshipOdds,
     MarketAccuracy,
@@ -86,21 +87,13 @@ def store_markets(
 def score_markets(engine: Engine) -> int:
     """Score every stored (race, stage, order version) whose race now has a result and that was
     not scored yet, market by market; how many (race, stage, version) were scored."""
-    scored = (
-        select(MarketAccuracy.id)
-        .where(
-            MarketAccuracy.race_id == MarketPrediction.race_id,
-            MarketAccuracy.stage == MarketPrediction.stage,
-            MarketAccuracy.model_name == MarketPrediction.model_name,
-            MarketAccuracy.model_version == MarketPrediction.model_version,
-        )
-        .exists()
-    )
     columns = ("race_id", "stage", "name", "version", "driver_id", "team_ahead", "positions")
     with session_factory(engine)() as session:
         pending = pd.DataFrame(
             session.execute(
-                select(
+                unscored(
+                    MarketPrediction,
+                    MarketAccuracy,
                     MarketPrediction.race_id,
                     MarketPrediction.stage,
                     MarketPrediction.model_name,
@@ -108,7 +101,7 @@ def score_markets(engine: Engine) -> int:
                     MarketPrediction.driver_id,
                     MarketPrediction.teammate_ahead,
                     MarketPrediction.positions,
-                ).where(~scored, MarketPrediction.race_id.in_(select(RaceResult.race_id)))
+                )
             ).all(),
             columns=list(columns),
         )

@@ -39,6 +39,7 @@ from models.market_baselines import (
     rps,
 )
 from models.order import scored
+from pipelines.figures import save as save_figure
 from spec import stage as spec_stage
 from spec.points import points_system
 
@@ -281,7 +282,7 @@ def write_report(results: list[dict[str, Any]], out: Path) -> list[Path]:
         axes[1].set_xticks(np.arange(len(markets)) + 0.4 - 0.4 / len(names), list(markets))
         axes[1].set_title("Brier per market (lower is better)")
         axes[0].legend()
-        paths.append(_save(figure, out.with_name(f"{out.stem}_{stage}_scores.png")))
+        paths.append(save_figure(figure, out.with_name(f"{out.stem}_{stage}_scores.png")))
         figure, axes = plt.subplots(1, len(markets), figsize=(4 * len(markets), 4))
         for axis, market in zip(axes, markets, strict=True):
             axis.plot([0, 1], [0, 1], color="grey", linestyle=":")
@@ -292,14 +293,5 @@ def write_report(results: list[dict[str, Any]], out: Path) -> list[Path]:
             axis.set_xlabel("forecast probability")
         axes[0].set_ylabel("observed rate")
         axes[0].legend()
-        paths.append(_save(figure, out.with_name(f"{out.stem}_{stage}_reliability.png")))
+        paths.append(save_figure(figure, out.with_name(f"{out.stem}_{stage}_reliability.png")))
     return paths
-
-
-def _save(figure: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path

@@ -30,6 +30,7 @@ from pipelines.predict import NoModel, registered
 from spec import STAGES
 from warehouse.calendar import weekend_of, weekends
 from warehouse.db import session_factory, transaction
+from warehouse.queries import unscored
 from warehouse.schema import Prediction, PredictionAccuracy, Race, RaceResult
 
 log = logging.getLogger(__name__)
@@ -161,29 +162,19 @@ def latest_season_story(engine: Engine) -> dict[str, Any] | None:
 def score_predictions(engine: Engine) -> int:
     """Score every stored (race, stage, model version) whose race now has a result and that was
     not scored yet; returns how many were scored."""
-    scored = (
-        select(PredictionAccuracy.id)
-        .where(
-            PredictionAccuracy.race_id == Prediction.race_id,
-            PredictionAccuracy.stage == Prediction.stage,
-            PredictionAccuracy.model_name == Prediction.model_name,
-            PredictionAccuracy.model_version == Prediction.model_version,
-        )
-        .exists()
-    )
     winners = select(RaceResult.race_id, RaceResult.driver_id).where(RaceResult.position == 1)
     with session_factory(engine)() as session:
         pending = session.execute(
-            select(
+            unscored(
+                Prediction,
+                PredictionAccuracy,
                 Prediction.race_id,
                 Prediction.stage,
                 Prediction.model_name,
                 Prediction.model_version,
                 Prediction.driver_id,
                 Prediction.probability,
-            )
-            .where(~scored, Prediction.race_id.in_(select(RaceResult.race_id)))
-            .order_by(Prediction.race_id)
+            ).order_by(Prediction.race_id)
         ).all()
         won = set(session.execute(winners).tuples().all())
     if not pending:

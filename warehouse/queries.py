@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, select
+from sqlalchemy import Connection, Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from warehouse.schema import (
@@ -129,3 +129,20 @@ def has_qualifying(session: Session, season: int, round_: int) -> bool:
             )
         )
     )
+
+
+def unscored(stored: Any, scores: Any, *columns: Any) -> Select[Any]:
+    """`columns` of the stored forecasts (`stored`: Prediction or MarketPrediction) whose race
+    has a result and of which `scores` (PredictionAccuracy or MarketAccuracy) holds nothing yet
+    (the same race, stage, model and version): what scoring has left to do."""
+    done = (
+        select(scores.id)
+        .where(
+            scores.race_id == stored.race_id,
+            scores.stage == stored.stage,
+            scores.model_name == stored.model_name,
+            scores.model_version == stored.model_version,
+        )
+        .exists()
+    )
+    return select(*columns).where(~done, stored.race_id.in_(select(RaceResult.race_id)))
