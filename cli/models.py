@@ -28,22 +28,15 @@ def train(
     """Training runs of the stage's models (every target unless --target): evaluate, fit on
     all seasons, log to MLflow, register as challenger (the first version: champion)."""
     from pipelines.backtest import START
+    from pipelines.targets import trainer
     from spec import TARGETS
+    from spec import target as spec_target
 
     known_stage(stage)
     targets = TARGETS.names if target == "all" else (known_target(target),)
     for name in targets:
         try:
-            if name == "winner":
-                from pipelines.train import train as run_training
-
-                result = run_training(warehouse_engine(), stage, start or START)
-                keys = ("validation_top1", "validation_log_loss", "validation_brier")
-            else:
-                from pipelines.train_order import train_order
-
-                result = train_order(warehouse_engine(), stage, start or START)
-                keys = ("validation_rps", "validation_podium_log_loss", "validation_dnf_log_loss")
+            result = trainer(name)(warehouse_engine(), stage, start or START)
         except FileNotFoundError as error:
             fail(str(error))
         console.print(
@@ -51,8 +44,10 @@ def train(
             f"run {result.run_id}, {result.seconds:.0f}s",
             soft_wrap=True,
         )
-        for key in keys:
-            console.print(f"  {key}: {result.metrics[key]:.4f}")
+        for metric in spec_target(name).metrics:  # the metrics the target is judged on
+            key = f"validation_{metric}"
+            if key in result.metrics:
+                console.print(f"  {key}: {result.metrics[key]:.4f}")
 
 
 def _known_race(engine: Any, season: int, round_: int) -> None:

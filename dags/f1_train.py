@@ -81,13 +81,12 @@ def f1_train() -> None:
     ) -> dict[str, Any]:
         """One MLflow training run of `target` at `stage`; the registered version becomes the
         challenger."""
+        from pipelines.targets import trainer
         from pipelines.train import result_dict
-        from pipelines.train import train as run_training
-        from pipelines.train_order import train_order
         from warehouse.db import make_engine
 
         p = params or {}
-        run = train_order if target == "order" else run_training
+        run = trainer(target)
         engine = make_engine()
         try:
             result = result_dict(run(engine, stage, int(p.get("start") or 1981), p.get("last")))

@@ -78,6 +78,9 @@ class Target:
     normalisation: Normalisation
     metrics: tuple[str, ...]  # models/metrics.py, the first is the one models are chosen on
     question: str  # the probability in words, for documentation and the API
+    # "module:function" of its training run, (engine, stage, start, last) -> TrainResult: what
+    # the DAGs, the CLI and the replay run for it (pipelines/targets.py `trainer`)
+    trained_by: str
 
     def model_name(self, stage: str | Stage) -> str:
         """The registered MLflow model of this target at `stage`: `f1_winner_post_quali`."""
@@ -202,6 +205,7 @@ WINNER = Target(
     normalisation="one_per_race",
     metrics=("log_loss", "brier", "top1", "top3"),
     question="P(the driver wins the race)",
+    trained_by="pipelines.train:train",
 )
 ORDER = Target(
     name="order",
@@ -210,6 +214,7 @@ ORDER = Target(
     metrics=("rps", "dnf_log_loss", "h2h_log_loss", "podium_log_loss", "points_log_loss"),
     question="P(the driver finishes k-th) for every k, and P(not classified); from them podium,"
     " top 6, points, expected points and head-to-heads",
+    trained_by="pipelines.train_order:train_order",
 )
 TARGETS: Registry[Target] = Registry("target", (WINNER, ORDER))
 

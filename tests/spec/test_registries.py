@@ -187,3 +187,11 @@ MARKET = {
     "outcomePrices": [0.5, 0.5],
     "clobTokenIds": ["1", "2"],
 }
+
+
+def test_each_target_is_trained_by_the_run_its_entry_names() -> None:
+    from pipelines.targets import trainer
+
+    assert trainer("winner") is train and trainer("order") is train_order
+    with pytest.raises(spec.UnknownName, match="unknown target 'podium'"):
+        trainer("podium")
