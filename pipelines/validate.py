@@ -16,7 +16,7 @@ from spec.settings import WarehouseSettings
 
 log = logging.getLogger(__name__)
 
-RAW = ("races", "results", "qualifying", "standings", "weather")
+RAW = ("races", "results", "qualifying", "practice", "standings", "weather")
 DATASETS = (*RAW, "features")
 
 

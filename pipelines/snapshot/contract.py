@@ -163,6 +163,26 @@ QUALIFYING = FileSpec(
     key=("raceId", "driverId"),
 )
 
+# Free practice, FP1–FP4 (F1DB; 1988 on): the Jolpica API serves none. A snapshot without the
+# file (an Ergast dump) loads the rest.
+PRACTICE = FileSpec(
+    "practice_results.csv",
+    "practice_results",
+    (
+        _f("raceId", "race_id", integer, refers="races.csv"),
+        _f("session", "session", integer),
+        _f("driverId", "driver_id", integer, refers="drivers.csv"),
+        _f("constructorId", "team_id", integer, refers="constructors.csv"),
+        _f("number", "number", integer, nullable=True),
+        _f("position", "position", integer),
+        _f("time", "time_text", text, nullable=True),
+        _f("milliseconds", "milliseconds", integer, nullable=True),
+        _f("laps", "laps", integer, nullable=True),
+    ),
+    key=("raceId", "session", "driverId"),
+    optional=True,
+)
+
 
 def _standings(file: str, table: str, column: str, name: str, refers: str) -> FileSpec:
     return FileSpec(
@@ -240,6 +260,7 @@ FACTS = (
     RESULTS,
     SPRINTS,
     QUALIFYING,
+    PRACTICE,
     DRIVER_STANDINGS,
     CONSTRUCTOR_STANDINGS,
     PIT_STOPS,

@@ -41,7 +41,7 @@ def test_upgrade_load_status_downgrade(warehouse_url: str) -> None:
 
     loaded = _invoke("ingest", "snapshot")
     assert loaded.exit_code == 0, loaded.output
-    assert "107,970 rows changed" in loaded.stdout
+    assert "147,083 rows changed" in loaded.stdout
     status = _status()
     assert status["tables"]["races"] == 1125 and status["tables"]["race_results"] == 26811
     assert status["last_race"] == {"season": 2024, "round": 24, "name": "Abu Dhabi Grand Prix"}

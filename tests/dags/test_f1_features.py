@@ -71,6 +71,12 @@ CORRUPTIONS = {
         "validate_raw",
         "qualifying times parse as m:ss.fff",
     ),
+    "practice lap that is not its milliseconds": (
+        f"UPDATE practice_results SET milliseconds = milliseconds + 1000 WHERE race_id = {R5} "
+        "AND session = 1 AND position = 1",
+        "validate_raw",
+        "best laps parse as m:ss.fff and match their milliseconds",
+    ),
     "more wins than rounds": (
         f"UPDATE driver_standings SET wins = 30 WHERE race_id = {R5} AND position = 1",
         "validate_raw",

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 
 from pipelines.snapshot import BUNDLED, SnapshotError, load_snapshot
 from warehouse.db import transaction
-from warehouse.schema import Driver, Race, RaceResult
+from warehouse.schema import Driver, PracticeResult, Race, RaceResult
 from warehouse.status import warehouse_status
 
 CSV_OF_TABLE = {
@@ -26,6 +26,7 @@ CSV_OF_TABLE = {
     "constructor_standings": "constructor_standings.csv",
     "pit_stops": "pit_stops.csv",
     "team_lineage": "team_lineage.csv",
+    "practice_results": "practice_results.csv",
 }
 
 
@@ -107,6 +108,31 @@ def test_values_nulls_and_shared_drives_survive(history) -> None:
     assert retirements and all(pos is None and status for pos, status in retirements)
     assert "Finished" not in {status for _, status in retirements}
     assert shared == 89  # the real shared drives of 1950–78, kept as two rows each
+
+
+def test_practice_sessions_land_with_their_laps(history) -> None:
+    """Free practice (FP1–FP4, practice_results.csv): 2024 Abu Dhabi's three sessions and 1988
+    Brazil's two (laps unknown before 2006), and the sessions without a time."""
+    with transaction(history) as session:
+        fastest = session.execute(
+            select(Race.season, PracticeResult.session, Driver.ref, PracticeResult.time_text,
+                   PracticeResult.milliseconds, PracticeResult.laps)
+            .join(Race, Race.id == PracticeResult.race_id)
+            .join(Driver, Driver.id == PracticeResult.driver_id)
+            .where(PracticeResult.position == 1,
+                   ((Race.season == 2024) & (Race.round == 24))
+                   | ((Race.season == 1988) & (Race.round == 1)))
+            .order_by(Race.season, PracticeResult.session)
+        ).all()  # fmt: skip
+        untimed = session.scalar(select(func.count()).where(PracticeResult.milliseconds.is_(None)))
+    assert [tuple(row) for row in fastest] == [
+        (1988, 1, "prost", "1:31.234", 91234, None),
+        (1988, 2, "senna", "1:29.521", 89521, None),
+        (2024, 1, "leclerc", "1:24.321", 84321, 19),
+        (2024, 2, "norris", "1:23.517", 83517, 25),
+        (2024, 3, "piastri", "1:23.433", 83433, 16),
+    ]
+    assert untimed == 724
 
 
 def test_second_load_changes_nothing(history) -> None:
@@ -225,4 +251,5 @@ def test_progress_is_reported_for_reading_and_writing(migrated) -> None:
         migrated, BUNDLED, lambda stage, done, total: seen.__setitem__(stage, (done, total))
     )
     rows = sum(_csv_rows(BUNDLED, f) for f in CSV_OF_TABLE.values())
-    assert seen == {"read": (13, 13), "write": (rows, rows)}  # lap_times.csv absent: 0 rows
+    # the bundle's 14 files (lap_times.csv absent: 0 rows)
+    assert seen == {"read": (14, 14), "write": (rows, rows)}

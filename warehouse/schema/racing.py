@@ -195,6 +195,31 @@ class QualifyingResult(Base):
     q3: Mapped[str | None] = mapped_column(String(16))
 
 
+class PracticeResult(Base):
+    """One driver's classification in a free-practice session (`session` 1–4: FP1–FP4): best
+    lap (`milliseconds`, null when no time was set) and laps run (often unknown before 2006)."""
+
+    __tablename__ = "practice_results"
+    __table_args__ = (
+        UniqueConstraint("race_id", "session", "driver_id"),
+        CheckConstraint("session BETWEEN 1 AND 4", name="session_known"),
+        CheckConstraint("position >= 1", name="position_positive"),
+        CheckConstraint("milliseconds IS NULL OR milliseconds > 0", name="lap_positive"),
+        CheckConstraint("laps IS NULL OR laps >= 0", name="laps_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    race_id: Mapped[int] = mapped_column(ForeignKey("races.id"))
+    session: Mapped[int]
+    driver_id: Mapped[int] = mapped_column(ForeignKey("drivers.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    number: Mapped[int | None]
+    position: Mapped[int]
+    time_text: Mapped[str | None] = mapped_column(String(16))
+    milliseconds: Mapped[int | None]
+    laps: Mapped[int | None]
+
+
 class DriverStanding(Base):
     """The drivers' championship table after a race."""
 
