@@ -26,8 +26,8 @@ COMPOSE: dict[str, Any] = yaml.safe_load((DOCKER / "compose.yaml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 ONE_SHOT = {"airflow-init", "minio-buckets"}
 AIRFLOW = {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"}
-PACKAGES = ["warehouse", "pipelines", "serving", "cli", "dags", "feature_store", "models", "bot",
-            "plugins", "expectations"]  # fmt: skip
+PACKAGES = ["spec", "warehouse", "pipelines", "serving", "cli", "dags", "feature_store", "models",
+            "bot", "plugins", "expectations", "apps", "replay"]  # fmt: skip
 READ = re.compile(
     r'validation_alias="([A-Z][A-Z0-9_]+)"|os\.environ(?:\.get)?[\[(]"([A-Z][A-Z0-9_]+)"'
     r'|getenv\("([A-Z][A-Z0-9_]+)"'
