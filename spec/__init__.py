@@ -1,10 +1,12 @@
-"""The prediction spec: the stages a race is predicted at and the targets predicted, declared
-once. Every package loops over these; none lists them again.
+"""The prediction spec: the stages a race is predicted at (each with its model's settings), the
+targets predicted and the markets priced, declared once in registries. Every package loops over
+these; none lists them again.
 
-This package imports nothing of ours, so every package may import it. A stage or a target is
-stored in the warehouse and named in URLs as its `name`; code checks a name with `stage()` or
-`target()`, which raise `UnknownName` (a ValueError naming the choices), never a database
-constraint or a regular expression in a route. How to add one: docs/SPEC.md.
+This package imports nothing of ours, so every package may import it. A stage, a target or a
+market is stored in the warehouse and named in URLs as its `name`; code checks a name with
+`stage()`, `target()` or `market()`, which raise `UnknownName` (a ValueError naming the
+choices), never a database constraint or a regular expression in a route. How to add one:
+docs/SPEC.md.
 """
 
 from __future__ import annotations
