@@ -76,6 +76,7 @@ def market_probabilities(
     # every market's probability is in `markets` by its column; rows stored before it (0022)
     # have the established markets' typed columns only
     typed = getattr(MarketPrediction, market.column, None)
+    columns = [Driver.ref, MarketPrediction.markets, *([typed] if typed is not None else [])]
     with session_factory(engine)() as session:
         for stage in reversed(STAGES.names):
             name = model_name(stage, "order")
@@ -83,7 +84,7 @@ def market_probabilities(
             if version is None:
                 continue
             rows = session.execute(
-                select(Driver.ref, MarketPrediction.markets, *([typed] if typed else []))
+                select(*columns)
                 .join(Driver, Driver.id == MarketPrediction.driver_id)
                 .where(
                     MarketPrediction.race_id == race_id,
