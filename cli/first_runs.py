@@ -148,12 +148,13 @@ def wait_for_settled(
     timeout_s: float,
     show: Callable[[str], None],
     alive: Callable[[], bool] = lambda: True,
-    settle_s: float = 6.0,
+    settle_s: float = 30.0,
 ) -> dict[str, Any]:
     """The newest run of `dag_id` queued after `after` (ISO time: asset-triggered runs, e.g.
     by every model a training registered), once none of those is queued or running and none
-    has been added for `settle_s` (the scheduler turns the last events into a run within
-    it); a failed newest run raises naming its failed tasks."""
+    has been added for `settle_s` (the scheduler turns the last events into a run within it;
+    on a busy machine that took more than 6 s, and the title odds of the last run were not
+    waited for); a failed newest run raises naming its failed tasks."""
     deadline = time.monotonic() + timeout_s
     quiet_since: float | None = None
     seen = -1
