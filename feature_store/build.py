@@ -21,11 +21,12 @@ from feature_store.history import (
 )
 from feature_store.lineage import with_entry
 from feature_store.pace import best_lap, pit_stops, quali_pace, race_pace
+from feature_store.practice import practice
 from feature_store.ratings import agreement, ratings
 from feature_store.view import IDENTITY, feature_names
 from spec import STAGES
 from spec import stage as spec_stage
-from warehouse.calendar import NO_PRACTICE, NOON, SESSIONS
+from warehouse.calendar import NO_PRACTICE, NO_QUALI, NOON, SESSIONS
 
 ENTRANT_COLUMNS = ["race_id", "driver_id", "driver_ref", "team_id", "team_ref", "position",
                    "q1", "q2", "q3"]  # fmt: skip
@@ -40,7 +41,10 @@ def build_views(
     base = _base(frames, race_entrants(frames) if entrants is None else entrants)
     views = {}
     for stage in stages:
-        rows = _qualifying(base, frames) if spec_stage(stage).uses("qualifying") else base.copy()
+        known = spec_stage(stage)
+        rows = _qualifying(base, frames) if known.uses("qualifying") else base.copy()
+        if known.uses("practice"):
+            rows = practice(rows, frames)
         rows = _weather(rows, frames, stage)
         rows["stage"] = stage
         names = feature_names(stage)
@@ -48,6 +52,15 @@ def build_views(
         out[names] = out[names].astype(float)
         views[stage] = out
     return views
+
+
+def knows_race(frames: Frames, stage: str, race_id: int) -> bool:
+    """Whether the warehouse holds what `stage` knows of the race's own weekend: its
+    qualifying (a stage that knows the grid), its practice (a stage that knows practice)."""
+    known = spec_stage(stage)
+    if known.uses("qualifying") and not (frames.qualifying["race_id"] == race_id).any():
+        return False
+    return not known.uses("practice") or bool((frames.practice["race_id"] == race_id).any())
 
 
 def race_entrants(frames: Frames, race_ids: list[int] | None = None) -> pd.DataFrame:
@@ -162,16 +175,20 @@ def era_opening(season: pd.Series, round_: pd.Series) -> np.ndarray:
 
 def cutoffs(races: pd.DataFrame, stage: str) -> pd.Series:
     """Each race's cut-off for `stage` (UTC), by race_id, as warehouse/calendar.py's Weekend
-    has it: pre_quali, the first session (the race − 2 days when none is known); post_quali,
-    lights out. A session without a time starts at noon."""
+    has it: pre_quali, the first session (the race − 2 days when none is known);
+    post_practice, qualifying (the race − 1 day when not known); post_quali, lights out. A
+    session without a time starts at noon."""
 
     def start(day: str, time: str) -> pd.Series:
         clock = races[time].map(lambda t: NOON if t is None or t != t else t).astype(str)
         return pd.to_datetime(races[day], utc=True) + pd.to_timedelta(clock)
 
     race = start("date", "time")
-    if spec_stage(stage).cutoff == "race":
+    cutoff = spec_stage(stage).cutoff
+    if cutoff == "race":
         at = race
+    elif cutoff == "qualifying":
+        at = start("quali_date", "quali_time").fillna(race - NO_QUALI)
     else:
         sessions = pd.concat(
             [start(f"{k}_date", f"{k}_time") for k in SESSIONS if k != "race"], axis=1

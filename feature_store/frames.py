@@ -20,6 +20,8 @@ QUERIES = {
     "t.ref AS team_ref, q.position, q.q1, q.q2, q.q3 FROM qualifying_results q "
     "JOIN drivers d ON d.id = q.driver_id JOIN teams t ON t.id = q.team_id",
     "sprints": "SELECT race_id, driver_id, position_order FROM sprint_results",
+    "practice": "SELECT race_id, session, driver_id, team_id, position, milliseconds, laps "
+    "FROM practice_results",
     "standings": "SELECT race_id, driver_id, points, position FROM driver_standings",
     "lap_times": "SELECT race_id, driver_id, milliseconds FROM lap_times "
     "WHERE milliseconds IS NOT NULL",
@@ -44,6 +46,7 @@ class Frames:
     results: pd.DataFrame
     qualifying: pd.DataFrame
     sprints: pd.DataFrame
+    practice: pd.DataFrame
     standings: pd.DataFrame
     pit_stops: pd.DataFrame
     lap_times: pd.DataFrame

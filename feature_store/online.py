@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, exists, null, select
 
-from feature_store.build import NoLineup, build_views, previous_lineup, race_entrants
+from feature_store.build import (
+    NoLineup,
+    build_views,
+    knows_race,
+    previous_lineup,
+    race_entrants,
+)
 from feature_store.frames import load_frames
 from feature_store.store import Manifest, read_offline, store_root
 from spec import STAGES
@@ -69,12 +75,13 @@ def get_entry_features(
         raise NoEntrants(f"race {season} round {round_} is not in the warehouse")
     race_id, idx = (int(race[column].to_numpy()[0]) for column in ("race_id", "idx"))
     entrants = race_entrants(frames, [race_id])
+    if not knows_race(frames, known.name, race_id):
+        missing = "qualifying" if known.uses("qualifying") else "practice"
+        earlier = [s.name for s in STAGES if knows_race(frames, s.name, race_id)]
+        raise NoEntrants(
+            f"{season} round {round_} has no {missing} yet: use {' or '.join(earlier)}"
+        )
     if not (frames.qualifying["race_id"] == race_id).any():
-        if known.uses("qualifying"):
-            earlier = [s.name for s in STAGES if not s.uses("qualifying")]
-            raise NoEntrants(
-                f"{season} round {round_} has no qualifying yet: use {' or '.join(earlier)}"
-            )
         try:
             entrants = previous_lineup(frames, idx, race_id)
         except NoLineup as error:

@@ -219,6 +219,11 @@ def read_offline(stage: str, root: Path | None = None, since: int | None = None)
     manifest = pull(root)
     if manifest is None:
         raise FileNotFoundError(f"no published {NAME} under {root}: run `f1 features build`")
+    if stage not in manifest.stages:  # a stage declared after the last build
+        raise FileNotFoundError(
+            f"the published {NAME} under {root} has no rows of stage {stage}: run"
+            " `f1 features build`"
+        )
     filters = [("season", ">=", since)] if since is not None else None
     return pd.read_parquet(root / f"{stage}.parquet", filters=filters)
 

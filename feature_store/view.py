@@ -1,17 +1,17 @@
 """The feature view `race_entry_features_v1`: one row per (race, driver, stage).
 
-Stages: `pre_quali`, only what was known before the race weekend (every earlier race); and
-`post_quali`, which adds this race's qualifying, its sprint when the weekend had one (both are
-run before the race), i.e. what is known at the start of the race. A race's own result is
+Stages: `pre_quali`, only what was known before the race weekend (every earlier race);
+`post_practice`, which adds this weekend's practice before qualifying; and `post_quali`, which
+adds this race's qualifying, its sprint when the weekend had one (both are run before the
+race), i.e. what is known at the start of the race. A race's own result is
 never a feature of it. Entrants are the drivers on the race's qualifying list and the season's
 line-up (feature_store/build.py `race_entrants`: a driver without a qualifying lap still races).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from spec import STAGES
+from feature_store.feature import BEFORE, SEASON_BEFORE, Feature
+from feature_store.weekend_view import WEEKEND
 from spec import stage as spec_stage
 
 VIEW = "race_entry_features"
@@ -20,30 +20,7 @@ NAME = f"{VIEW}_v{VERSION}"
 KEY = ("race_id", "driver_id", "stage")
 IDENTITY = ("season", "round", "race_id", "driver_id", "driver_ref", "team_id", "team_ref")
 
-BEFORE = "races run before this one (earlier date; same date: earlier round)"
-SEASON_BEFORE = "earlier races of this season"
-
-
-@dataclass(frozen=True)
-class Feature:
-    """A column of the view, documented."""
-
-    name: str
-    meaning: str
-    unit: str
-    as_of: str
-    group: str = "history"  # a feature group: the stages whose spec lists it carry it
-    nullable: bool = False  # the model needs a value when False
-    low: float | None = None
-    high: float | None = None
-
-    @property
-    def stages(self) -> tuple[str, ...]:
-        """The stages whose rows carry this feature."""
-        return tuple(s.name for s in STAGES if s.uses(self.group))
-
-
-FEATURES: tuple[Feature, ...] = (
+HISTORY: tuple[Feature, ...] = (
     Feature(
         "driver_elo",
         "driver's multi-competitor ELO rating (see feature_store/elo.py)",
@@ -285,81 +262,8 @@ FEATURES: tuple[Feature, ...] = (
         low=0,
         high=1,
     ),
-    Feature(
-        "air_temperature_c",
-        "mean air temperature in the race's first three hours",
-        "°C",
-        "forecast before the race, observation after",
-        "weather",
-        nullable=True,
-        low=-20,
-        high=55,
-    ),
-    Feature(
-        "precipitation_mm",
-        "rain in the race's first three hours",
-        "mm",
-        "forecast before the race, observation after",
-        "weather",
-        nullable=True,
-        low=0,
-        high=200,
-    ),
-    Feature(
-        "wet",
-        "1 when any hour of the window had ≥ 0.1 mm of rain",
-        "flag 0/1",
-        "forecast before the race, observation after",
-        "weather",
-        nullable=True,
-        low=0,
-        high=1,
-    ),
-    Feature(
-        "grid",
-        "qualifying position (the provisional grid; penalties are not known before the race);"
-        " an entrant without one is placed at the back",
-        "position",
-        "this race's qualifying",
-        "qualifying",
-        low=1,
-        high=60,
-    ),
-    # Real history goes past 1000 % (Barrichello, Imola 1994, after his Friday crash): the
-    # bound says what a recorded lap can be, not what is usual.
-    Feature(
-        "quali_gap_pct",
-        "best qualifying lap's gap to the pole lap",
-        "% of pole time",
-        "this race's qualifying",
-        "qualifying",
-        nullable=True,
-        low=0,
-        high=2000,
-    ),
-    Feature(
-        "team_elo_agreement",
-        "how well the carried team ratings agree with this race's qualifying: Spearman's"
-        " correlation between the entrants' team_elo and their qualifying order (1: the grid is"
-        " in rating order; none with fewer than 4 on the grid)",
-        "correlation −1–1",
-        "this race's qualifying",
-        "qualifying",
-        nullable=True,
-        low=-1,
-        high=1,
-    ),
-    Feature(
-        "sprint_finish",
-        "finishing order in this weekend's sprint",
-        "position",
-        "this weekend's sprint",
-        "qualifying",
-        nullable=True,
-        low=1,
-        high=30,
-    ),
 )
+FEATURES: tuple[Feature, ...] = (*HISTORY, *WEEKEND)
 
 
 def features(stage: str) -> tuple[Feature, ...]:

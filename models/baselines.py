@@ -5,6 +5,8 @@ A baseline uses only what its stage knows:
 - pre_quali (before the weekend's first session): `leader`, the championship leader before the
   race gets the leaders' win rate; `last_winner`, the winner of the previous race gets the
   previous winners' win rate; `elo_favourite`, the ELO favourite gets the ELO favourites' win rate.
+- post_practice (after the practice before qualifying): `final_practice`, the fastest in the
+  last practice session before qualifying gets the rate at which such drivers won.
 - post_quali (after qualifying): `pole`, the pole-sitter gets the pole win rate; `grid`, the win
   rate of each grid slot, normalised per race (slot 0 and no slot share one rate).
 A favourite baseline shares the rest equally among the others. Rates are smoothed (+0.5 wins,
@@ -89,6 +91,16 @@ def _elo_favourite(history: pd.DataFrame, past: pd.DataFrame, test: pd.DataFrame
     return _flag_rate(past, test, _is_elo_favourite(test), _is_elo_favourite(past))
 
 
+def _is_fastest_in_final_practice(frame: pd.DataFrame) -> pd.Series:
+    return frame["fp_order"] == 1
+
+
+def _final_practice(history: pd.DataFrame, past: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    return _flag_rate(
+        past, test, _is_fastest_in_final_practice(test), _is_fastest_in_final_practice(past)
+    )
+
+
 def _pole(history: pd.DataFrame, past: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
     return _flag_rate(past, test, test["result_grid"] == 1, past["result_grid"] == 1)
 
@@ -111,6 +123,7 @@ RULES: dict[str, Rule] = {
     "leader": _leader,
     "last_winner": _last_winner,
     "elo_favourite": _elo_favourite,
+    "final_practice": _final_practice,
     "pole": _pole,
     "grid": _grid,
 }

@@ -88,6 +88,14 @@ def _agreed_team_elo(race: Race) -> np.ndarray:
     return race.vs_best("team_elo", 100.0) * agreement**2
 
 
+def _team_practice_expected(race: Race) -> np.ndarray:
+    """The car's practice gap corrected by how the team converts practice into qualifying."""
+    conversion = np.nan_to_num(race.column("team_fp_conversion"), nan=0.0)
+    gap = race.column("team_fp_gap_pct") + conversion
+    frame = pd.DataFrame({"race_id": race.frame["race_id"].to_numpy(), "gap": gap})
+    return Race(frame).behind_best("gap")
+
+
 _DECLARED = (
     Input("neg_log_grid", "grid position", lambda r: -np.log(r.grid())),
     Input("pole", "starting from pole (1 = yes)", lambda r: (r.grid() == 1).astype(float)),
@@ -147,6 +155,34 @@ _DECLARED = (
         "quali_pace_vs_best",
         "recent qualifying pace behind the field's best (% of pole)",
         lambda r: r.behind_best("quali_pace3"),
+    ),
+    Input(
+        "practice_gap",
+        "this weekend's practice pace behind the field's best (% of the session's best,"
+        " sessions combined; no time: the field's slowest)",
+        lambda r: np.clip(r.behind_best("fp_gap_pct"), None, GAP_CAP),
+    ),
+    Input(
+        "practice_last_gap",
+        "the last practice session's pace behind the best (% of its best lap)",
+        lambda r: np.clip(r.behind_best("fp_last_gap_pct"), None, GAP_CAP),
+    ),
+    Input(
+        "team_practice_expected",
+        "the car's practice pace behind the best car, corrected by the team's recent practice-"
+        "to-qualifying conversion (% of the session's best)",
+        lambda r: np.clip(_team_practice_expected(r), None, GAP_CAP),
+    ),
+    Input(
+        "team_practice_conversion",
+        "how the team's qualifying gap compared with its practice gap over its last 5 races"
+        " (points of %; negative: it qualifies nearer the front than its practice says)",
+        lambda r: np.nan_to_num(r.column("team_fp_conversion"), nan=0.0),
+    ),
+    Input(
+        "team_practice_gap",
+        "the car's practice pace behind the best car (% of the session's best)",
+        lambda r: np.clip(r.behind_best("team_fp_gap_pct"), None, GAP_CAP),
     ),
     Input(
         "team_quali_pace_vs_best",

@@ -53,6 +53,8 @@ def walk_forward(
             test[name] = column.to_numpy()
         for name, values in baselines(rows, test, stage).items():
             test[name] = values
+        for other, values in earlier_models(train, test, stage).items():
+            test[other] = values
         parts.append(test)
         if progress:
             progress("season", done, len(seasons))
@@ -61,20 +63,35 @@ def walk_forward(
     return pd.concat(parts, ignore_index=True), model
 
 
+def earlier_models(train: pd.DataFrame, test: pd.DataFrame, stage: str) -> dict[str, Any]:
+    """The served forecasts of the earlier stages the stage is compared with
+    (`model.compared_with`), each stage's recipe fitted on `train`: its inputs are a subset of
+    this stage's rows, so both are scored on the same entrants, race by race."""
+    return {
+        other: Ensemble(Recipe(other)).fit(train).forecast(test)
+        for other in spec_stage(stage).model.compared_with
+    }
+
+
 def report(forecasts: pd.DataFrame, stage: str) -> dict[str, Any]:
     """`{"stage", "seasons", "baseline", "overall": {NAME: metrics}, "by_season": {YEAR: {NAME:
     metrics}}, "comparisons": [paired bootstrap, …]}` (the era openers, which need their own
     models, are pipelines/era_openers.py's section).
 
-    The comparisons pair each model with the stage's baseline and every two models with each
+    The comparisons pair the served model (`ensemble`) with the earlier stages' served models
+    it is compared with, each model with the stage's baseline and every two models with each
     other (`ensemble` is the served one of them, so it is not paired again)."""
-    names = [n for n in (*MODELS, *spec_stage(stage).model.baselines) if n in forecasts]
+    known = spec_stage(stage).model
+    names = [n for n in (*MODELS, *known.compared_with, *known.baselines) if n in forecasts]
     seasons = sorted(int(s) for s in forecasts["season"].unique())
     models = [n for n in MODELS if n in forecasts and n != "ensemble"]
     baseline = spec_stage(stage).baseline.rule
-    pairs = [(m, baseline) for m in models] + [
-        (a, b) for i, a in enumerate(models) for b in models[i + 1 :]
-    ]
+    earlier = [("ensemble", other) for other in known.compared_with if other in forecasts]
+    pairs = (
+        earlier
+        + [(m, baseline) for m in models]
+        + [(a, b) for i, a in enumerate(models) for b in models[i + 1 :]]
+    )
     by_season = {
         str(year): {
             name: _short(score(forecasts[forecasts["season"] == year], name)) for name in names

@@ -21,7 +21,7 @@ from feature_store.eras import ERA_STARTS
 from models.baselines import baselines
 from models.ensemble import Ensemble, Recipe
 from models.metrics import paired_bootstrap, score
-from pipelines.backtest import START, Progress
+from pipelines.backtest import START, Progress, earlier_models
 from spec import stage as spec_stage
 
 FIRST_RACES = 11
@@ -54,12 +54,16 @@ def forecast_opener(
     test["online"] = online
     for name, values in baselines(rows, test, stage).items():
         test[name] = values
+    for other, values in earlier_models(past, test, stage).items():
+        test[other] = values  # frozen for the season, as the stage's own
     return test
 
 
 def compared(stage: str) -> list[str]:
-    """The baselines an opener is scored beside: every one of the stage's but uniform."""
-    return [name for name in spec_stage(stage).model.baselines if name != "uniform"]
+    """What an opener is scored beside: the earlier stages' served models the stage is
+    compared with, and every one of the stage's baselines but uniform."""
+    known = spec_stage(stage).model
+    return [*known.compared_with, *(name for name in known.baselines if name != "uniform")]
 
 
 def score_opener(forecasts: pd.DataFrame, stage: str) -> dict[str, Any]:

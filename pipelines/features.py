@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from feature_store.build import build_views, race_entrants, upcoming_lineup
+from feature_store.build import build_views, knows_race, race_entrants, upcoming_lineup
 from feature_store.frames import Frames, load_frames
 from feature_store.store import (
     Manifest,
@@ -30,7 +30,6 @@ from feature_store.store import (
 )
 from feature_store.view import NAME, VERSION
 from spec import STAGES
-from spec import stage as spec_stage
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +71,11 @@ def build_features(
     root = root or store_root()
     stages = stages or STAGES.names
     frames = load_frames(engine)
-    published = pull(root) is not None  # the shared build first (F1_ARTIFACTS_URL on S3)
-    incremental = after is not None and published
+    manifest = pull(root)  # the shared build first (F1_ARTIFACTS_URL on S3)
+    held = set(manifest.stages) if manifest is not None else set()
+    published = manifest is not None
+    # a stage the published build lacks (declared since) is built whole, so every stage is
+    incremental = after is not None and published and held.issuperset(stages)
     entrants = _entrants_from(frames, after) if incremental and after else None
     lineup = upcoming_lineup(frames)  # the next race's entrants before its qualifying
     if lineup is not None and incremental and after is not None:
@@ -88,17 +90,18 @@ def build_features(
         views: dict[str, pd.DataFrame] = {}  # no race from `after` on has entrants yet
     else:
         views = build_views(frames, stages, entrants=entrants)
-    if lineup is not None:  # a stage knowing the grid has no rows before the qualifying
+    if lineup is not None:  # a stage whose evidence the race lacks yet has no rows of it
         upcoming = int(lineup["race_id"].iloc[0])
         views = {
-            stage: rows[rows["race_id"] != upcoming] if spec_stage(stage).uses("qualifying")
-            else rows
+            stage: rows
+            if knows_race(frames, stage, upcoming)
+            else rows[rows["race_id"] != upcoming]
             for stage, rows in views.items()
-        }  # fmt: skip
+        }
     full: dict[str, pd.DataFrame] = {}
     changed = {}
     for stage in STAGES.names:
-        old = read_offline(stage, root) if published else None
+        old = read_offline(stage, root) if stage in held else None
         if stage not in stages:
             if old is not None:
                 full[stage] = old

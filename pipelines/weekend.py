@@ -1,8 +1,11 @@
 """The race weekend's timeline: when the platform acts, and what each stage may be stored from.
 
-The platform acts at four moments of a weekend (UTC, from the stored calendar):
+The platform acts at five moments of a weekend (UTC, from the stored calendar):
 - `pre_weekend`: a day before the first session, to store pre_quali predictions with the
   latest weather forecast;
+- `after_practice`: 90 minutes after the last session before qualifying starts (FP3 on a
+  normal weekend; FP1, or the sprint where the format runs it before qualifying), when
+  OpenF1 has its classification, for the post_practice predictions;
 - `after_quali`: two hours after qualifying starts (Jolpica publishes it by then), for the
   post_quali predictions;
 - `after_sprint`: two hours after a sprint that runs after qualifying (2021–2023 formats:
@@ -10,7 +13,8 @@ The platform acts at four moments of a weekend (UTC, from the stored calendar):
 - `after_race`: three hours after the race starts, for results, standings and scoring.
 
 A stage's prediction of a race is stored only before its cut-off: pre_quali before the first
-session, post_quali before lights out. Nothing is predicted once the thing predicted began.
+session, post_practice before qualifying, post_quali before lights out. Nothing is predicted
+once the thing predicted began.
 """
 
 from __future__ import annotations
@@ -28,7 +32,13 @@ PUBLISHED_AFTER = {  # how long after a session starts the API has its data
     "race": dt.timedelta(hours=3),
 }
 # the data each action waits for (the API's endpoint name), and the session it follows
-AWAITS = {"after_quali": "qualifying", "after_sprint": "sprint", "after_race": "results"}
+# (`practice` is OpenF1's: the Jolpica API has no practice sessions)
+AWAITS = {
+    "after_practice": "practice",
+    "after_quali": "qualifying",
+    "after_sprint": "sprint",
+    "after_race": "results",
+}
 FOLLOWS = {"after_quali": "quali", "after_sprint": "sprint", "after_race": "race"}
 ACTIONS = ("pre_weekend", *AWAITS)
 
@@ -65,6 +75,8 @@ def weekend_actions(weekend: Weekend) -> list[Action]:
         return Action(at, kind, weekend.season, weekend.round)
 
     actions = [action("pre_weekend", weekend.first_session - PRE_WEEKEND_LEAD)]
+    if weekend.before_quali:  # the calendar knows a session before qualifying
+        actions.append(action("after_practice", weekend.practice_done))
     for kind, session in FOLLOWS.items():
         at = published_at(weekend, session)
         if at is None:

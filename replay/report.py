@@ -45,10 +45,14 @@ def window(
     weekend: Weekend, previous: Weekend | None, stage: str, start: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime]:
     """When a stage's prediction of the race must be stored: pre_quali after the previous race
-    started (or the replay did) and before the first session; post_quali from qualifying to
+    started (or the replay did) and before the first session; post_practice once the last
+    session before qualifying is published, before qualifying; post_quali from qualifying to
     lights out."""
-    if spec_stage(stage).opens == "previous_race":
+    kind = spec_stage(stage).opens
+    if kind == "previous_race":
         opens = max(start, previous.race_start) if previous else start
+    elif kind == "practice":
+        opens = weekend.practice_done
     else:
         opens = weekend.start("quali") or weekend.first_session
     return opens, weekend.cutoff(stage)

@@ -16,8 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, Literal, Protocol, TypeVar
 
-Cutoff = Literal["first_session", "race"]
-Opens = Literal["previous_race", "qualifying"]
+Cutoff = Literal["first_session", "qualifying", "race"]
+# previous_race: the previous race's start; practice: the last session before qualifying is
+# published (warehouse/calendar.py `Weekend.practice_done`); qualifying: its start
+Opens = Literal["previous_race", "practice", "qualifying"]
 Normalisation = Literal["one_per_race", "finishing_order"]
 # how a market's yes/no question is settled by a race's result (spec.Market.happened)
 Settles = Literal["top", "points", "not_classified", "ahead_of_teammate", "title"]
@@ -46,6 +48,8 @@ class StageModel:
     served: str = "clogit"  # models/ensemble.py CANDIDATES: the winner model's forecast
     refit_recent: tuple[str, ...] = ()  # inputs refitted on the last seasons (models/clogit.py)
     alpha: float = 0.9  # the finishing-order model's placing temperature (models/distribution.py)
+    # earlier stages whose served models its backtests pair it with, race by race
+    compared_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,9 +118,33 @@ PRE_QUALI = Stage(
         baselines=("uniform", "leader", "last_winner", "elo_favourite"),
     ),
 )
+POST_PRACTICE = Stage(
+    name="post_practice",
+    order=1,
+    label="after practice",
+    title="After practice",
+    knows="all of pre_quali, and this weekend's practice before qualifying (and a sprint run"
+    " before it)",
+    opens="practice",
+    cutoff="qualifying",
+    entrants="the race's entry list (else the line-up of the season's last race)",
+    feature_groups=("history", "calendar", "weather", "practice"),
+    baseline=Baseline(
+        "baseline_final_practice", "final_practice", "the fastest in the final practice"
+    ),
+    model=StageModel(
+        inputs=(
+            *PRE_QUALI.model.inputs,
+            "practice_gap",
+            "team_practice_gap",
+        ),
+        baselines=("uniform", "leader", "final_practice"),
+        compared_with=("pre_quali",),
+    ),
+)
 POST_QUALI = Stage(
     name="post_quali",
-    order=1,
+    order=2,
     label="after qualifying",
     title="After qualifying",
     knows="all of pre_quali, and this race's qualifying, grid and sprint",
@@ -199,7 +227,7 @@ class Registry(Generic[_E]):
                 self._entries.remove(entry)
 
 
-STAGES: Registry[Stage] = Registry("stage", (PRE_QUALI, POST_QUALI))
+STAGES: Registry[Stage] = Registry("stage", (PRE_QUALI, POST_PRACTICE, POST_QUALI))
 
 WINNER = Target(
     name="winner",

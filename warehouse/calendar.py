@@ -17,6 +17,9 @@ from warehouse.schema import Race
 
 NOON = dt.time(12, 0)
 NO_PRACTICE = dt.timedelta(days=2)  # a weekend without session times starts this before
+NO_QUALI = dt.timedelta(days=1)  # a weekend without a qualifying time qualifies this before
+# how long after a practice session (or a sprint) starts its classification is published
+PRACTICE_PUBLISHED = dt.timedelta(minutes=90)
 # Session kinds in the order of a weekend, with the columns that hold their start.
 SESSIONS = ("fp1", "fp2", "fp3", "sprint_quali", "sprint", "quali", "race")
 
@@ -42,12 +45,37 @@ class Weekend:
         known = [at for kind, at in self.starts.items() if kind != "race"]
         return min(known, default=self.race_start - NO_PRACTICE)
 
+    @property
+    def quali_start(self) -> dt.datetime:
+        """Qualifying (a day before the race when the calendar has no time for it)."""
+        return self.starts.get("quali", self.race_start - NO_QUALI)
+
+    @property
+    def before_quali(self) -> list[str]:
+        """The sessions run before qualifying (practice, a sprint shootout and sprint), in
+        time order; a session without a known start is not counted."""
+        quali = self.quali_start
+        kinds = [k for k, at in self.starts.items() if k not in ("quali", "race") and at < quali]
+        return sorted(kinds, key=lambda k: self.starts[k])
+
+    @property
+    def practice_done(self) -> dt.datetime:
+        """When the last session before qualifying is published (the first session when the
+        calendar knows none before qualifying)."""
+        sessions = self.before_quali
+        if not sessions:
+            return self.first_session
+        return self.starts[sessions[-1]] + PRACTICE_PUBLISHED
+
     def cutoff(self, stage: str) -> dt.datetime:
         """The last moment a stage's prediction of this race may be made, as the spec says:
-        pre_quali before the first session, post_quali before lights out (UnknownName, a
-        ValueError, for a stage it does not declare)."""
-        if spec_stage(stage).cutoff == "first_session":
+        pre_quali before the first session, post_practice before qualifying, post_quali before
+        lights out (UnknownName, a ValueError, for a stage it does not declare)."""
+        cutoff = spec_stage(stage).cutoff
+        if cutoff == "first_session":
             return self.first_session
+        if cutoff == "qualifying":
+            return self.quali_start
         return self.race_start
 
     def start(self, kind: str) -> dt.datetime | None:
