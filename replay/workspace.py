@@ -39,6 +39,7 @@ def replay_env(home: Path, api_url: str, weather_url: str | None = None) -> dict
         "F1_API_RATE_PER_SECOND": "1000",
         "F1_API_RATE_PER_HOUR": "10000000",
         "F1_WEATHER": "true" if weather_url else "false",
+        "F1_PRACTICE": "false",  # the replay's API serves no practice sessions yet
         "GIT_PYTHON_REFRESH": "quiet",
     }
     if weather_url:

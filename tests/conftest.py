@@ -30,6 +30,8 @@ for _name in ("F1_DATABASE_URL", "MLFLOW_TRACKING_URI", "REDIS_URL"):
 # The CLI's rich console takes its width from COLUMNS when it is created; pytest-xdist workers
 # start with COLUMNS=80, which would wrap the tables the CLI tests read.
 os.environ["COLUMNS"] = "200"
+# no test reaches OpenF1's public API: the practice tests start a local one and switch it on
+os.environ["F1_PRACTICE"] = "false"
 
 pytest_plugins = ["tests.servers.fixtures", "tests.servers.s3", "tests.servers.webhook"]
 

@@ -23,6 +23,14 @@ class IngestSettings(BaseSettings):
     retry_attempts: int = Field(default=6, validation_alias="F1_API_RETRY_ATTEMPTS")
     retry_backoff_s: float = Field(default=0.5, validation_alias="F1_API_BACKOFF_S")
     timeout_s: float = Field(default=30.0, validation_alias="F1_API_TIMEOUT_S")
+    # OpenF1 (practice sessions, which the Jolpica API does not serve): free for past sessions,
+    # 3 requests a second at most
+    openf1_base_url: str = Field(
+        default="https://api.openf1.org/v1", validation_alias="OPENF1_BASE_URL"
+    )
+    openf1_per_second: float = Field(default=2.5, validation_alias="OPENF1_RATE_PER_SECOND")
+    # False: no practice is fetched (a replay or a test without an OpenF1 server)
+    practice: bool = Field(default=True, validation_alias="F1_PRACTICE")
     # False: no weather is fetched (e.g. a replay without an Open-Meteo server)
     weather: bool = Field(default=True, validation_alias="F1_WEATHER")
     open_meteo_archive_url: str = Field(

@@ -10,8 +10,12 @@ import datetime as dt
 import logging
 from typing import Any
 
+from sqlalchemy import Engine
+
 from pipelines.ingest.jolpica import JolpicaClient
-from pipelines.ingest.live import ingest_new, ingest_season
+from pipelines.ingest.live import IngestReport, ingest_new, ingest_season
+from pipelines.ingest.openf1 import OpenF1Client
+from pipelines.ingest.practice import ingest_practice
 from pipelines.ingest.sessions import ingest_sessions
 from pipelines.ingest.settings import IngestSettings
 from pipelines.ingest.weather import OpenMeteo, ingest_weather
@@ -51,11 +55,16 @@ def published_task(plan: dict[str, Any], base_url: str | None = None) -> bool:
     nothing, with no request)."""
     if plan["awaits"] is None:
         return True
-    client = JolpicaClient.from_settings(base_url=base_url)
-    try:
-        ready = client.published(plan["season"], plan["round"], plan["awaits"])
-    finally:
-        client.http.close()
+    if plan["awaits"] == "practice":  # OpenF1's, not the F1 API's
+        if not IngestSettings().practice:
+            return True  # switched off: nothing to wait for
+        ready = _practice_published(plan["season"], plan["round"])
+    else:
+        client = JolpicaClient.from_settings(base_url=base_url)
+        try:
+            ready = client.published(plan["season"], plan["round"], plan["awaits"])
+        finally:
+            client.http.close()
     log.info(
         "%s of %d R%d %s",
         plan["awaits"],
@@ -64,6 +73,20 @@ def published_task(plan: dict[str, Any], base_url: str | None = None) -> bool:
         "is published" if ready else "is not published yet",
     )
     return ready
+
+
+def _practice_published(season: int, round_: int) -> bool:
+    """Whether OpenF1 has the last practice session before the round's qualifying."""
+    engine = make_engine()
+    try:
+        weekend = next(w for w in weekends(engine) if (w.season, w.round) == (season, round_))
+    finally:
+        engine.dispose()
+    client = OpenF1Client.from_settings()
+    try:
+        return client.published(weekend)
+    finally:
+        client.http.close()
 
 
 def ingest_task(
@@ -88,6 +111,8 @@ def ingest_task(
             reports = [ingest_season(engine, client, season)]
         else:
             reports = ingest_new(engine, client, moment) + ingest_sessions(engine, client, moment)
+            if IngestSettings().practice:
+                reports += _ingest_practice(engine, moment)
     finally:
         log.info("F1 API %s: %s", client.http.base_url, client.http.stats.summary())
         client.http.close()
@@ -104,6 +129,16 @@ def ingest_task(
         "rate_limited_s": round(stats.rate_limited_s, 1),
         "backoff_s": round(stats.backoff_s, 1),
     }
+
+
+def _ingest_practice(engine: Engine, moment: dt.datetime) -> list[IngestReport]:
+    """The practice of the weekends under way, from OpenF1."""
+    client = OpenF1Client.from_settings()
+    try:
+        return ingest_practice(engine, client, moment)
+    finally:
+        log.info("OpenF1 %s: %s", client.http.base_url, client.http.stats.summary())
+        client.http.close()
 
 
 def weather_task(summary: dict[str, Any], as_of: dt.date | dt.datetime) -> dict[str, Any]:
