@@ -5,7 +5,8 @@ The platform acts at five moments of a weekend (UTC, from the stored calendar):
   latest weather forecast;
 - `after_practice`: 90 minutes after the last session before qualifying starts (FP3 on a
   normal weekend; FP1, or the sprint where the format runs it before qualifying), when
-  OpenF1 has its classification, for the post_practice predictions;
+  OpenF1 has its classification, for a stage that opens after practice (post_practice, when
+  the registry serves it);
 - `after_quali`: two hours after qualifying starts (Jolpica publishes it by then), for the
   post_quali predictions;
 - `after_sprint`: two hours after a sprint that runs after qualifying (2021–2023 formats:
@@ -23,6 +24,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from spec import STAGES
 from warehouse.calendar import Weekend
 
 PRE_WEEKEND_LEAD = dt.timedelta(hours=24)
@@ -75,7 +77,8 @@ def weekend_actions(weekend: Weekend) -> list[Action]:
         return Action(at, kind, weekend.season, weekend.round)
 
     actions = [action("pre_weekend", weekend.first_session - PRE_WEEKEND_LEAD)]
-    if weekend.before_quali:  # the calendar knows a session before qualifying
+    practice = any(s.opens == "practice" for s in STAGES)  # a stage waits for it
+    if practice and weekend.before_quali:  # the calendar knows a session before qualifying
         actions.append(action("after_practice", weekend.practice_done))
     for kind, session in FOLLOWS.items():
         at = published_at(weekend, session)

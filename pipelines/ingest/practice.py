@@ -3,7 +3,8 @@
 OpenF1 names a driver by racing number, acronym and full name, and a team by display name. A
 row is mapped to our ids through the season's entry list (every driver who has entered a race
 of the season, with his latest team; in the season's first race, the previous season's): the
-number and either the acronym or the surname must agree. A row that maps to nobody refuses the
+acronym and the surname must agree, or the permanent number and one of them (the champion
+races as #1). A row that maps to nobody refuses the
 whole weekend with a message naming the driver, and nothing of it is written; the session is
 picked up again by the next run.
 """
@@ -130,17 +131,23 @@ def _match(
                            "is not among the session's drivers (GET drivers)")  # fmt: skip
     acronym = str(about.get("name_acronym") or "").upper()
     surname = _plain(str(about.get("last_name") or ""))
+    # the acronym and the surname; else the permanent number and one of them (the champion
+    # races as #1, not his own number, so the number alone cannot be trusted)
     found = [
-        e
-        for e in entries
-        if e.number == number
-        and ((e.code or "").upper() == acronym or _plain(e.surname) == surname)
+        e for e in entries if (e.code or "").upper() == acronym and _plain(e.surname) == surname
     ]
+    if not found:
+        found = [
+            e
+            for e in entries
+            if e.number == number
+            and ((e.code or "").upper() == acronym or _plain(e.surname) == surname)
+        ]
     if len(found) != 1:
         who = f"#{number} {about.get('full_name') or acronym} ({about.get('team_name') or '?'})"
         raise ApiDataError(
             where, who, "driver_number",
-            "matches no driver of the season's entry list (number and acronym or surname);"
+            "matches no driver of the season's entry list (acronym, surname, number);"
             " nothing of the weekend is written",
         )  # fmt: skip
     return found[0]

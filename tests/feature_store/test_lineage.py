@@ -61,6 +61,7 @@ def _cut(frames: Frames, season: int) -> Frames:
         results=of(frames.results),
         qualifying=of(frames.qualifying),
         sprints=of(frames.sprints),
+        practice=of(frames.practice),
         standings=of(frames.standings),
         pit_stops=of(frames.pit_stops),
         lap_times=of(frames.lap_times),
