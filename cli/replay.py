@@ -1,5 +1,6 @@
 """`f1 replay SEASON`: the platform's own season backtest, through the real DAGs on a
-simulated clock against a local F1 API that reveals each session after it happened."""
+simulated clock against a local F1 API and a local OpenF1 (practice) that reveal each session
+after it happened."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def replay(
     """Replay a season through the real DAGs on a simulated clock; exit 1 when a race lacks a
     stage's prediction inside its window (or a run failed)."""
     from replay.ergast import JolpicaApi
+    from replay.openf1 import OpenF1Api
     from replay.season import Clock, ReplaySeason
     from replay.server import HttpServer, json_handler
     from replay.workspace import enter, replay_env
@@ -77,8 +79,12 @@ def replay(
         fail(f"{workspace} already holds a replay: give another --home")
     clock = Clock(config.start)
     started = time.perf_counter()
-    with HttpServer(json_handler(JolpicaApi(config.api_data(), config.visible(clock)))) as api:
-        env = replay_env(workspace, api.url, weather_url)
+    practice = OpenF1Api(config.openf1_data(), config.practice_revealed(clock))
+    with (
+        HttpServer(json_handler(JolpicaApi(config.api_data(), config.visible(clock)))) as api,
+        HttpServer(json_handler(practice)) as openf1,
+    ):
+        env = replay_env(workspace, api.url, weather_url, openf1.url)
         enter(env)
         console.print(
             f"replaying {season} rounds {config.first}–{config.last} from "

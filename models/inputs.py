@@ -96,6 +96,14 @@ def _team_practice_expected(race: Race) -> np.ndarray:
     return Race(frame).behind_best("gap")
 
 
+def _practice_place(race: Race) -> np.ndarray:
+    """Each entrant's place in the race by combined practice gap (no time: after the others;
+    no practice known: 1 for everyone, so the input says nothing)."""
+    gap = np.nan_to_num(race.column("fp_gap_pct"), nan=np.inf)
+    frame = pd.DataFrame({"race": race.codes, "gap": gap})
+    return frame.groupby("race")["gap"].rank(method="min").to_numpy(dtype=float)
+
+
 _DECLARED = (
     Input("neg_log_grid", "grid position", lambda r: -np.log(r.grid())),
     Input("pole", "starting from pole (1 = yes)", lambda r: (r.grid() == 1).astype(float)),
@@ -172,6 +180,11 @@ _DECLARED = (
         "the car's practice pace behind the best car, corrected by the team's recent practice-"
         "to-qualifying conversion (% of the session's best)",
         lambda r: np.clip(_team_practice_expected(r), None, GAP_CAP),
+    ),
+    Input(
+        "neg_log_practice_order",
+        "place in this weekend's practice (sessions combined; no time: at the back), as -log",
+        lambda r: -np.log(_practice_place(r)),
     ),
     Input(
         "team_practice_conversion",

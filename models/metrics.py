@@ -100,15 +100,22 @@ def paired_bootstrap(
     out: dict[str, Any] = {"a": a, "b": b, "races": len(common)}
     if len(common) == 0:
         return out
-    picks = np.random.default_rng(seed).integers(0, len(common), size=(draws, len(common)))
     for metric, lower in LOWER_IS_BETTER.items():
-        values = diff[metric].to_numpy(dtype=float)
-        means = values[picks].mean(axis=1)
-        better = means < 0 if lower else means > 0
-        out[metric] = {
-            "diff": float(values.mean()),
-            "low": float(np.quantile(means, 0.025)),
-            "high": float(np.quantile(means, 0.975)),
-            "p_better": float(better.mean()),
-        }
+        out[metric] = bootstrap_mean(diff[metric].to_numpy(dtype=float), lower, draws, seed)
     return out
+
+
+def bootstrap_mean(
+    values: np.ndarray, lower: bool = True, draws: int = DRAWS, seed: int = 7
+) -> dict[str, float]:
+    """Per-race differences a − b: their mean, its 95% interval over `draws` resamplings of
+    the races (with replacement), and P(a better) (`lower`: a negative difference is)."""
+    picks = np.random.default_rng(seed).integers(0, len(values), size=(draws, len(values)))
+    means = values[picks].mean(axis=1)
+    better = means < 0 if lower else means > 0
+    return {
+        "diff": float(values.mean()),
+        "low": float(np.quantile(means, 0.025)),
+        "high": float(np.quantile(means, 0.975)),
+        "p_better": float(better.mean()),
+    }

@@ -38,6 +38,7 @@ from models.market_baselines import (
     log_loss,
     rps,
 )
+from models.metrics import bootstrap_mean
 from models.order import scored
 from pipelines.figures import save as save_figure
 from spec import stage as spec_stage
@@ -64,6 +65,8 @@ class SeasonInputs:
     season: int
     rows: pd.DataFrame
     references: list[Reference] = field(default_factory=list)
+    # the earlier stages the stage is compared with: their served P(win) and P(DNF) per row
+    earlier: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def reference_key(stage: str) -> tuple[str, str]:
@@ -90,7 +93,14 @@ def season_inputs(
     recent = rows[(rows["season"] >= season - HISTORY) & (rows["season"] < season)]
     column, name = reference_key(stage)
     references = [fit_keyed(recent, column, name), fit_uniform(recent)]
-    return SeasonInputs(season, test, references)
+    earlier = {
+        other: (
+            Ensemble(Recipe(other)).fit(train).forecast(test),
+            DnfModel(other).fit(recent_train).predict(test),
+        )
+        for other in spec_stage(stage).model.compared_with
+    }
+    return SeasonInputs(season, test, references, earlier)
 
 
 def score_season(inputs: SeasonInputs, alpha: float) -> pd.DataFrame:
@@ -115,6 +125,13 @@ def score_season(inputs: SeasonInputs, alpha: float) -> pd.DataFrame:
         }
         for reference in inputs.references:
             forecasts[reference.name] = (reference.positions(race), reference)
+        rows = inputs.rows["race_id"].to_numpy() == race_id
+        for other, (p_win, q) in inputs.earlier.items():
+            earlier = distribution(
+                p_win[rows], q[rows], system, alpha=spec_stage(other).model.alpha,
+                last_round=int(race["round"].iloc[0]) == last_round,
+            )  # fmt: skip
+            forecasts[other] = (np.column_stack([earlier.position, earlier.dnf]), earlier.ahead)
         pairs = _teammates(race)
         for name, (positions, ahead) in forecasts.items():
             frame = _markets(race, positions, outcome, system.paying, n)
@@ -181,6 +198,27 @@ def summarise(scored: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
+def compare_markets(scored: pd.DataFrame, a: str, b: str) -> dict[str, Any]:
+    """Forecaster `a` against `b` on the same races, per scored market: the per-race mean log
+    loss and Brier of its yes/no events, a − b, with 95% paired race-bootstrap intervals."""
+    entries = scored[scored["rps"].notna() & scored["forecaster"].isin([a, b])]
+    out: dict[str, Any] = {"a": a, "b": b}
+    for market in scored_columns():
+        p = np.clip(entries[f"{market}_p"].to_numpy(dtype=float), 1e-12, 1 - 1e-12)
+        y = entries[f"{market}_y"].to_numpy(dtype=float)
+        per = entries[["forecaster", "race_id"]].assign(
+            log_loss=-(y * np.log(p) + (1 - y) * np.log(1 - p)), brier=(p - y) ** 2
+        )
+        races = per.groupby(["forecaster", "race_id"])[["log_loss", "brier"]].mean()
+        diff = pd.DataFrame(races.loc[a] - races.loc[b]).dropna()
+        out[market] = {
+            metric: bootstrap_mean(np.asarray(diff[metric], dtype=float))
+            for metric in ("log_loss", "brier")
+        }
+        out["races"] = len(diff)
+    return out
+
+
 def walk_forward(
     rows: pd.DataFrame,
     stage: str,
@@ -240,6 +278,10 @@ def report(scored: pd.DataFrame, stage: str, alpha: float) -> dict[str, Any]:
         "seasons": sorted(int(s) for s in scored["season"].unique()),
         "baseline": keyed,
         "overall": summarise(scored),
+        "against_earlier": [
+            compare_markets(scored, "model", other)
+            for other in spec_stage(stage).model.compared_with
+        ],
         "reliability": {
             market: {
                 name: reliability(frame, market)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.weekend import PRE_WEEKEND_LEAD, published_at
 from replay.ergast import NULL, ErgastData
+from replay.openf1 import OpenF1Data
 from replay.tables import Table, cut_before, read_folders, write_folder
-from warehouse.calendar import SESSIONS, Weekend, session_start
+from warehouse.calendar import PRACTICE_PUBLISHED, SESSIONS, Weekend, session_start
 
 # what each endpoint reveals once published: results and standings after the race
 REVEALED_BY = {
@@ -128,6 +130,17 @@ class ReplaySeason:
     def visible(self, clock: Clock) -> VisibleRule:
         """What the local API reveals at the clock's time."""
         return VisibleRule(self, clock)
+
+    def openf1_data(self) -> OpenF1Data:
+        """Every practice session the local OpenF1 can ever serve (its classification hidden
+        until published on the clock)."""
+        weekends = [weekend_of_row(r) for r in self.tables["races.csv"].rows]
+        return OpenF1Data(self.tables, weekends)
+
+    def practice_revealed(self, clock: Clock) -> Callable[[int, dt.datetime], bool]:
+        """Whether a practice session (by race id and start) has its classification out at the
+        clock's time: PRACTICE_PUBLISHED after it starts."""
+        return lambda _race_id, start: start + PRACTICE_PUBLISHED <= clock.now()
 
 
 @dataclass(frozen=True)

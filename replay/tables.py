@@ -23,6 +23,7 @@ FILES = (
     "constructor_standings.csv",
     "pit_stops.csv",
     "lap_times.csv",
+    "practice_results.csv",
     "team_lineage.csv",
 )
 RACE_FILES = FILES[6:-1]  # rows that belong to one race (by raceId), races.csv aside

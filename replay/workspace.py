@@ -19,8 +19,11 @@ CLEARED = (
 )
 
 
-def replay_env(home: Path, api_url: str, weather_url: str | None = None) -> dict[str, str]:
-    """The variables every component of a replay reads (set them before Airflow is imported)."""
+def replay_env(
+    home: Path, api_url: str, weather_url: str | None = None, openf1_url: str | None = None
+) -> dict[str, str]:
+    """The variables every component of a replay reads (set them before Airflow is imported):
+    the local F1 API, and the local OpenF1 (practice) and Open-Meteo when given."""
     home = home.resolve()
     airflow = home / "airflow"
     api = f"{api_url.rstrip('/')}/ergast/f1"
@@ -39,9 +42,12 @@ def replay_env(home: Path, api_url: str, weather_url: str | None = None) -> dict
         "F1_API_RATE_PER_SECOND": "1000",
         "F1_API_RATE_PER_HOUR": "10000000",
         "F1_WEATHER": "true" if weather_url else "false",
-        "F1_PRACTICE": "false",  # the replay's API serves no practice sessions yet
+        "F1_PRACTICE": "true" if openf1_url else "false",
         "GIT_PYTHON_REFRESH": "quiet",
     }
+    if openf1_url:
+        env["OPENF1_BASE_URL"] = f"{openf1_url.rstrip('/')}/v1"
+        env["OPENF1_RATE_PER_SECOND"] = "1000"
     if weather_url:
         base = weather_url.rstrip("/")
         env["OPEN_METEO_ARCHIVE_URL"] = f"{base}/v1/archive"

@@ -135,7 +135,7 @@ POST_PRACTICE = Stage(
     model=StageModel(
         inputs=(
             *PRE_QUALI.model.inputs,
-            "practice_gap",
+            "neg_log_practice_order",
             "team_practice_gap",
         ),
         baselines=("uniform", "leader", "final_practice"),
@@ -227,10 +227,7 @@ class Registry(Generic[_E]):
                 self._entries.remove(entry)
 
 
-# POST_PRACTICE is declared and measured (docs/MODELS.md, "The practice stage") but not served
-# yet: it joins the registry once the replay's local OpenF1 reveals practice on its clock, so
-# every loop (training, scoring, pages, the bot) picks it up with its evidence in place
-STAGES: Registry[Stage] = Registry("stage", (PRE_QUALI, POST_QUALI))
+STAGES: Registry[Stage] = Registry("stage", (PRE_QUALI, POST_PRACTICE, POST_QUALI))
 
 WINNER = Target(
     name="winner",

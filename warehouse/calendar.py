@@ -18,8 +18,10 @@ from warehouse.schema import Race
 NOON = dt.time(12, 0)
 NO_PRACTICE = dt.timedelta(days=2)  # a weekend without session times starts this before
 NO_QUALI = dt.timedelta(days=1)  # a weekend without a qualifying time qualifies this before
-# how long after a practice session (or a sprint) starts its classification is published
+# how long after a practice session starts OpenF1 has its classification (a sprint: the F1
+# API, two hours after its start)
 PRACTICE_PUBLISHED = dt.timedelta(minutes=90)
+SPRINT_PUBLISHED = dt.timedelta(hours=2)
 # Session kinds in the order of a weekend, with the columns that hold their start.
 SESSIONS = ("fp1", "fp2", "fp3", "sprint_quali", "sprint", "quali", "race")
 
@@ -60,12 +62,16 @@ class Weekend:
 
     @property
     def practice_done(self) -> dt.datetime:
-        """When the last session before qualifying is published (the first session when the
-        calendar knows none before qualifying)."""
+        """When the last session before qualifying is published: 90 minutes after a practice
+        session starts, two hours after a sprint (the first session when the calendar knows
+        none before qualifying)."""
         sessions = self.before_quali
         if not sessions:
             return self.first_session
-        return self.starts[sessions[-1]] + PRACTICE_PUBLISHED
+        return max(
+            self.starts[kind] + (SPRINT_PUBLISHED if kind == "sprint" else PRACTICE_PUBLISHED)
+            for kind in sessions
+        )
 
     def cutoff(self, stage: str) -> dt.datetime:
         """The last moment a stage's prediction of this race may be made, as the spec says:

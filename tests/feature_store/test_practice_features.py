@@ -5,12 +5,11 @@ qualifying is not evidence; the gaps by hand. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 from sqlalchemy import Connection, text
 
 from feature_store.build import build_views, race_entrants
 from feature_store.frames import load_frames
-from spec import POST_PRACTICE, STAGES
+from spec import POST_PRACTICE
 
 STAGE = POST_PRACTICE.name
 # (season, round): a normal weekend of each era the practice history covers, a 2021 sprint
@@ -18,12 +17,6 @@ STAGE = POST_PRACTICE.name
 RACES = ((1995, 4), (2008, 6), (2016, 11), (2021, 10), (2023, 12), (2024, 21))
 PRACTICE = ["fp_gap_pct", "fp_last_gap_pct", "fp_order", "fp_laps", "team_fp_gap_pct",
             "team_fp_conversion", "sprint_before_quali"]  # fmt: skip
-
-
-@pytest.fixture
-def practice_stage():  # type: ignore[no-untyped-def]
-    with STAGES.extended(POST_PRACTICE):
-        yield
 
 
 def _race_id(connection: Connection, season: int, round_: int) -> int:
@@ -67,7 +60,7 @@ def _cut_at_qualifying(connection: Connection, race_id: int, season: int, round_
         )  # fmt: skip
 
 
-def test_practice_features_are_known_when_qualifying_starts(history, practice_stage) -> None:
+def test_practice_features_are_known_when_qualifying_starts(history) -> None:
     frames = load_frames(history)
     full = build_views(frames, (STAGE,))[STAGE]
     with history.connect() as connection:
@@ -92,7 +85,7 @@ def test_practice_features_are_known_when_qualifying_starts(history, practice_st
             )
 
 
-def test_gaps_by_hand_and_a_session_after_qualifying_left_out(history, practice_stage) -> None:
+def test_gaps_by_hand_and_a_session_after_qualifying_left_out(history) -> None:
     frames = load_frames(history)
     rows = build_views(frames, (STAGE,))[STAGE]
     with history.connect() as connection:
