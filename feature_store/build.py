@@ -55,12 +55,16 @@ def build_views(
 
 
 def knows_race(frames: Frames, stage: str, race_id: int) -> bool:
-    """Whether the warehouse holds what `stage` knows of the race's own weekend: its
-    qualifying (a stage that knows the grid), its practice (a stage that knows practice)."""
-    known = spec_stage(stage)
-    if known.uses("qualifying") and not (frames.qualifying["race_id"] == race_id).any():
-        return False
-    return not known.uses("practice") or bool((frames.practice["race_id"] == race_id).any())
+    """Whether the warehouse holds the evidence whose arrival opens `stage` for the race: its
+    qualifying (a stage that opens at qualifying), its practice (one that opens after
+    practice); a stage that opens before the weekend needs nothing of it. Evidence of an
+    earlier stage may be missing (a race without practice rows still has its grid)."""
+    opens = spec_stage(stage).opens
+    if opens == "qualifying":
+        return bool((frames.qualifying["race_id"] == race_id).any())
+    if opens == "practice":
+        return bool((frames.practice["race_id"] == race_id).any())
+    return True
 
 
 def race_entrants(frames: Frames, race_ids: list[int] | None = None) -> pd.DataFrame:

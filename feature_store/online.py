@@ -76,7 +76,7 @@ def get_entry_features(
     race_id, idx = (int(race[column].to_numpy()[0]) for column in ("race_id", "idx"))
     entrants = race_entrants(frames, [race_id])
     if not knows_race(frames, known.name, race_id):
-        missing = "qualifying" if known.uses("qualifying") else "practice"
+        missing = "qualifying" if known.opens == "qualifying" else "practice"
         earlier = [s.name for s in STAGES if knows_race(frames, s.name, race_id)]
         raise NoEntrants(
             f"{season} round {round_} has no {missing} yet: use {' or '.join(earlier)}"

@@ -10,7 +10,7 @@ from feature_store.feature import Feature
 PRACTICE_AS_OF = "this weekend's sessions before qualifying"
 TEAM_CONVERSION_AS_OF = "the team's last 5 races before this one with practice and qualifying"
 
-WEEKEND: tuple[Feature, ...] = (
+_DECLARED: tuple[Feature, ...] = (
     Feature(
         "air_temperature_c",
         "mean air temperature in the race's first three hours",
@@ -158,3 +158,5 @@ WEEKEND: tuple[Feature, ...] = (
         high=30,
     ),
 )
+GROUPS = ("weather", "practice", "qualifying")  # in the order of the weekend
+WEEKEND: tuple[Feature, ...] = tuple(sorted(_DECLARED, key=lambda f: GROUPS.index(f.group)))

@@ -190,7 +190,8 @@ def registry(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     """Published features (from `history_file`) and an MLflow registry of real models trained
     once for the session on 2016–2024: `f1_winner_post_quali` v1 from a deliberately crippled
     recipe (XGBoost alone: one shallow tree, one boosting round), v2 from the real recipe;
-    `f1_winner_pre_quali` v1; and the finishing-order models `f1_order_{stage}` v1. `env`
+    `f1_winner_{stage}` v1 of the other stages; and the finishing-order models
+    `f1_order_{stage}` v1. `env`
     points a test at these stores; `set_aliases` moves champion/challenger (tests set the
     aliases they need)."""
     from models.ensemble import Recipe
@@ -198,7 +199,7 @@ def registry(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     from pipelines.features import build_features, publish_build
     from pipelines.train import train
     from pipelines.train_order import train_order
-    from spec import STAGES
+    from spec import POST_QUALI, STAGES
     from warehouse.db import make_engine
 
     crippled = Recipe(
@@ -231,11 +232,11 @@ def registry(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         trained = [
             train(engine, "post_quali", start=2016, last=2024, recipe=crippled),
             train(engine, "post_quali", start=2016, last=2024),
-            train(engine, "pre_quali", start=2016, last=2024),
+            *(train(engine, s.name, start=2016, last=2024) for s in STAGES if s is not POST_QUALI),
             *(train_order(engine, s, start=2016, last=2024) for s in STAGES.names),
         ]
         engine.dispose()
-    assert [t.version for t in trained] == ["1", "2", "1", "1", "1"]
+    assert [t.version for t in trained] == ["1", "2", *["1"] * (2 * len(STAGES) - 1)]
     yield {"env": env, "set_aliases": set_aliases, "trained": trained}
 
 

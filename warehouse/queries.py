@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from warehouse.schema import (
     ChampionshipOdds,
     ModelEvent,
+    PracticeResult,
     Prediction,
     PredictionAccuracy,
     QualifyingResult,
@@ -118,17 +119,16 @@ def users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
-def has_qualifying(session: Session, season: int, round_: int) -> bool:
-    """Whether the race's qualifying is stored."""
-    return bool(
-        session.scalar(
-            select(
-                exists()
-                .where(QualifyingResult.race_id == Race.id)
-                .where(Race.season == season, Race.round == round_)
-            )
-        )
-    )
+def sessions_stored(session: Session, season: int, round_: int) -> set[str]:
+    """Which of the race's own sessions the warehouse holds: `practice`, `qualifying` (the
+    evidence that opens a stage: `spec.Stage.opens`)."""
+    race = select(Race.id).where(Race.season == season, Race.round == round_).scalar_subquery()
+    found = {
+        name
+        for name, table in (("practice", PracticeResult), ("qualifying", QualifyingResult))
+        if session.scalar(select(exists().where(table.race_id == race)))
+    }
+    return found
 
 
 def unscored(stored: Any, scores: Any, *columns: Any) -> Select[Any]:

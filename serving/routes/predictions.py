@@ -38,7 +38,7 @@ from serving.served import Served, ServedModels, arm
 from spec import STAGES
 from warehouse.calendar import last_scheduled
 from warehouse.db import session_factory
-from warehouse.queries import has_qualifying
+from warehouse.queries import sessions_stored
 
 router = APIRouter(route_class=SessionRoute, prefix="/predictions", tags=["predictions"])
 log = logging.getLogger("serving.ab")
@@ -146,11 +146,11 @@ def no_upcoming_race(engine: Engine) -> str:
 
 
 def stages_known(engine: Engine, season: int, round_: int) -> list[str]:
-    """The stages the race's stored sessions allow, in order: a stage that needs the grid
-    once the race's qualifying is stored."""
+    """The stages the race's stored sessions allow, in order: a stage that opens with a
+    session (practice, qualifying) once that session is stored."""
     with session_factory(engine)() as session:
-        qualified = has_qualifying(session, season, round_)
-    usable = sorted((s for s in STAGES if qualified or not s.uses("qualifying")),
+        stored = sessions_stored(session, season, round_)
+    usable = sorted((s for s in STAGES if s.opens == "previous_race" or s.opens in stored),
                     key=lambda s: s.order)  # fmt: skip
     return [s.name for s in usable]
 

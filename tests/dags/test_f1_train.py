@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import spec
 from pipelines.features import build_features, publish_build
 from tests.dags.conftest import asset_events
 from warehouse.db import make_engine
@@ -36,14 +37,10 @@ def test_trains_every_target_and_stage_registers_and_announces(
     assert run.state == "success"
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     client = MlflowClient()
-    events = {e["name"]: e for e in asset_events("f1/models")[-4:]}
-    assert set(events) == {
-        "f1_winner_pre_quali",
-        "f1_winner_post_quali",
-        "f1_order_pre_quali",
-        "f1_order_post_quali",
-    }
-    for name in ("f1_order_pre_quali", "f1_order_post_quali"):  # the finishing-order models
+    names = spec.model_names()
+    events = {e["name"]: e for e in asset_events("f1/models")[-len(names) :]}
+    assert set(events) == set(names)
+    for name in [n for n in names if n.startswith("f1_order_")]:  # the finishing-order models
         event = events.pop(name)
         champion = client.get_model_version_by_alias(name, "champion")
         assert str(champion.version) == event["version"] == "1"

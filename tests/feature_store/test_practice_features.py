@@ -15,6 +15,9 @@ STAGE = POST_PRACTICE.name
 # (season, round): a normal weekend of each era the practice history covers, a 2021 sprint
 # weekend (FP2 ran after qualifying) and a 2024 one (the sprint before qualifying)
 RACES = ((1995, 4), (2008, 6), (2016, 11), (2021, 10), (2023, 12), (2024, 21))
+# what a race's qualifying and later sessions write (a sprint: by its format, below)
+AFTER_QUALI = ("race_results", "driver_standings", "constructor_standings", "pit_stops",
+               "qualifying_results", "lap_times")  # fmt: skip
 PRACTICE = ["fp_gap_pct", "fp_last_gap_pct", "fp_order", "fp_laps", "team_fp_gap_pct",
             "team_fp_conversion", "sprint_before_quali"]  # fmt: skip
 
@@ -32,25 +35,9 @@ def _cut_at_qualifying(connection: Connection, race_id: int, season: int, round_
         f"(SELECT id FROM races WHERE season > {season} "
         f"OR (season = {season} AND round > {round_}))"
     )
-    for table in (
-        "race_results",
-        "driver_standings",
-        "constructor_standings",
-        "pit_stops",
-        "qualifying_results",
-        "sprint_results",
-        "practice_results",
-        "lap_times",
-    ):
+    for table in (*AFTER_QUALI, "sprint_results", "practice_results"):
         connection.execute(text(f"DELETE FROM {table} WHERE race_id IN {later}"))
-    for table in (
-        "race_results",
-        "driver_standings",
-        "constructor_standings",
-        "pit_stops",
-        "qualifying_results",
-        "lap_times",
-    ):
+    for table in AFTER_QUALI:
         connection.execute(text(f"DELETE FROM {table} WHERE race_id = {race_id}"))
     if (season, round_) < (2024, 1):  # 2021–2023 sprints ran after qualifying
         connection.execute(text(f"DELETE FROM sprint_results WHERE race_id = {race_id}"))

@@ -58,6 +58,7 @@ def test_each_stage_takes_the_latest_forecast_before_its_cut_off(history) -> Non
             _add(connection, race, "forecast", _utc(2024, 12, 4, 6), 0.0)
             _add(connection, race, "forecast", _utc(2024, 12, 5, 18), 1.5)  # before FP1
             _add(connection, race, "forecast", _utc(2024, 12, 6, 10), 2.5)  # after FP1
+            _add(connection, race, "forecast", _utc(2024, 12, 7, 12), 3.0)  # before qualifying
             _add(connection, race, "historical_forecast", _utc(2024, 12, 8, 7), 4.0)
             _add(connection, race, "forecast", _utc(2024, 12, 8, 13, 30), 9.0)  # after the start
             views = build_views(load_frames(connection))
@@ -67,7 +68,11 @@ def test_each_stage_takes_the_latest_forecast_before_its_cut_off(history) -> Non
             after = build_views(load_frames(connection))
         finally:
             transaction.rollback()
-    assert before == {"pre_quali": [21.5, 1.5, 1.0], "post_quali": [24.0, 4.0, 1.0]}
+    assert before == {
+        "pre_quali": [21.5, 1.5, 1.0],
+        "post_practice": [23.0, 3.0, 1.0],
+        "post_quali": [24.0, 4.0, 1.0],
+    }
     for stage, frame in views.items():
         pd.testing.assert_frame_equal(
             after[stage][after[stage]["race_id"] == race].reset_index(drop=True),

@@ -15,6 +15,7 @@ from feature_store.view import SEASON_BEFORE, features
 from pipelines import drift
 from pipelines.drift import P_ALERT, check_drift, feature_drift
 from pipelines.features import build_features, publish_build
+from spec import STAGES
 from tests.servers.webhook import Webhook
 from warehouse.db import make_engine, session_factory
 from warehouse.operations import latest_drift
@@ -95,4 +96,4 @@ def test_check_drift_stores_the_figures_and_posts_a_new_alert_once(
         count = connection.scalar(
             text("SELECT count(*) FROM drift_checks WHERE race_id = :r"), {"r": race.race_id}
         )
-    assert count == summary["pre_quali"]["checked"] + summary["post_quali"]["checked"]
+    assert count == sum(summary[stage]["checked"] for stage in STAGES.names)

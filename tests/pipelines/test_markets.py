@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import delete, func, select, text
 
+import spec
 from feature_store.online import RaceRef
 from models.market_baselines import EPS
 from models.pyfunc import LoadedModel
@@ -23,6 +24,7 @@ from pipelines.markets import market_scores, score_markets, store_odds, update_c
 from pipelines.promote import market_problems, offline_gate, sanity_rows
 from pipelines.score import store_predictions
 from pipelines.train_order import train_order
+from spec import STAGES
 from warehouse.db import make_engine, session_factory
 from warehouse.schema import (
     ChampionshipOdds,
@@ -81,7 +83,7 @@ def evidence(history, registry: dict, monkeypatch: pytest.MonkeyPatch):  # type:
     is removed after it."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", registry["env"]["MLFLOW_TRACKING_URI"])
     monkeypatch.setenv("F1_HOME", registry["env"]["F1_HOME"])
-    for name in ("f1_order_pre_quali", "f1_order_post_quali", "f1_winner_pre_quali"):
+    for name in spec.model_names():
         registry["set_aliases"](name, "1", None)
     registry["set_aliases"]("f1_winner_post_quali", "2", None)
 
@@ -104,7 +106,7 @@ def test_markets_stored_before_the_race_and_scored_per_market_after(evidence: An
             )
         ).one()
     stored = store_predictions(engine, RaceRef(*race))
-    assert stored["f1_order_post_quali v1"] == stored["f1_order_pre_quali v1"] == 20
+    assert {stored[f"f1_order_{stage} v1"] for stage in STAGES.names} == {20}
     with session_factory(engine)() as session:
         markets = session.scalars(
             select(MarketPrediction).where(
@@ -139,7 +141,7 @@ def test_markets_stored_before_the_race_and_scored_per_market_after(evidence: An
         assert m.win == pytest.approx(winner[m.driver_id], abs=0.01)
         assert m.winner_version == "2" and m.alias == "champion"
     assert len(markets) == 20
-    assert score_markets(engine) == 2  # (race, stage, version) pairs
+    assert score_markets(engine) == len(STAGES)  # (race, stage, version): one per stage
     assert score_markets(engine) == 0  # scored once
     with session_factory(engine)() as session:
         rows = session.scalars(

@@ -23,6 +23,7 @@ from feature_store.frames import load_frames
 from models.registry import client as registry_client
 from pipelines import promote
 from pipelines.score import RaceRef, score_predictions, store_predictions
+from spec import STAGES
 from warehouse.db import make_engine
 from warehouse.schema import (
     MarketAccuracy,
@@ -155,8 +156,9 @@ def test_online_gate_needs_five_scored_races_then_promotes(aliases, scored_wareh
         entrants = len(race_entrants(load_frames(engine), [race.race_id]))
         assert stored[f"{NAME} v1"] == stored[f"{NAME} v2"] == entrants >= qualified >= 19
         assert entrants == qualified + (race.round == 3)
-    # 4 races × (2 versions of post_quali + the one of pre_quali)
-    assert score_predictions(engine) == 4 * 3
+    # 4 races × (2 versions of post_quali + the one of each earlier stage)
+    per_race = 2 + len(STAGES) - 1
+    assert score_predictions(engine) == 4 * per_race
     assert score_predictions(engine) == 0  # nothing left to score
     waiting = promote.online_gate(engine, "post_quali")
     assert not waiting.promoted and "only 4 races" in waiting.reason
@@ -172,7 +174,7 @@ def test_online_gate_needs_five_scored_races_then_promotes(aliases, scored_wareh
         ).scalars()
         assert all(abs(s - 1) < 1e-6 for s in sums)
         accuracy = pd.read_sql(select(PredictionAccuracy), connection)
-    assert len(accuracy) == 12 * 3
+    assert len(accuracy) == 12 * per_race
     v2 = accuracy[(accuracy["model_version"] == "2") & (accuracy["stage"] == "post_quali")]
     assert v2["top1"].mean() > 0.5 and v2["entrants"].between(19, 20).all()
     decision = promote.online_gate(engine, "post_quali")

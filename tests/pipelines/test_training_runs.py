@@ -26,6 +26,8 @@ def test_runs_are_named_and_dated_from_the_start_of_training(registry: dict, mon
         "train post_quali 2016–2024",
         "train post_quali 2016–2024",
         "train pre_quali 2016–2024",
+        "train post_practice 2016–2024",
         "train order_pre_quali 2016–2024",
+        "train order_post_practice 2016–2024",
         "train order_post_quali 2016–2024",
     ]

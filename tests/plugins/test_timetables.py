@@ -37,10 +37,11 @@ def runs(timetable, first: dt.datetime, count: int) -> list[dt.datetime]:  # typ
 def test_a_weekend_runs_before_it_after_qualifying_after_the_race_and_on_monday(
     history_copy: Path,
 ) -> None:
-    # Singapore 2024: FP1 Fri 09:30, qualifying Sat 13:00, race Sun 12:00 (UTC);
+    # Singapore 2024: FP1 Fri 09:30, FP3 Sat 09:30, qualifying Sat 13:00, race Sun 12:00 (UTC);
     # Austin 2024, a sprint weekend: FP1 Fri 17:30, sprint Sat 18:00, qualifying Sat 22:00
-    assert runs(RaceWeekendTimetable(), at(2024, 9, 19), 11) == [
+    assert runs(RaceWeekendTimetable(), at(2024, 9, 19), 13) == [
         at(2024, 9, 19, 9, 30),  # a day before the first session
+        at(2024, 9, 21, 11, 0),  # FP3 published (OpenF1)
         at(2024, 9, 21, 15, 0),  # qualifying published
         at(2024, 9, 22, 15, 0),  # results published
         at(2024, 9, 23, 6, 0),  # the Monday backstop
@@ -48,7 +49,8 @@ def test_a_weekend_runs_before_it_after_qualifying_after_the_race_and_on_monday(
         at(2024, 10, 7, 6, 0),
         at(2024, 10, 14, 6, 0),
         at(2024, 10, 17, 17, 30),
-        at(2024, 10, 20, 0, 0),  # the sprint ran before qualifying: nothing after it alone
+        at(2024, 10, 19, 20, 0),  # the sprint before qualifying published: practice's stage
+        at(2024, 10, 20, 0, 0),  # qualifying published
         at(2024, 10, 20, 22, 0),
         at(2024, 10, 21, 6, 0),
     ]
@@ -71,6 +73,7 @@ def test_a_sprint_after_qualifying_is_acted_upon() -> None:
     )
     assert [(a.kind, a.at) for a in weekend_actions(baku)] == [
         ("pre_weekend", at(2023, 4, 27, 9, 30)),
+        ("after_practice", at(2023, 4, 28, 11, 0)),  # FP1, the one practice before qualifying
         ("after_quali", at(2023, 4, 28, 15, 0)),
         ("after_sprint", at(2023, 4, 29, 14, 30)),
         ("after_race", at(2023, 4, 30, 14, 0)),

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select
 from serving.app import create_app
 from serving.auth import create_user
 from serving.settings import ServiceSettings
+from spec import STAGES
 from warehouse.schema import Election, Member, Recipe, User
 
 PASSWORD = "correct horse battery"
@@ -202,10 +203,12 @@ def test_an_unknown_stage_is_a_422_naming_the_spec_s_stages(api: Any) -> None:
     assert answer.status_code == 422
     (error,) = answer.json()["detail"]
     assert error["loc"] == ["query", "stage"]
-    assert "unknown stage 'race_day': use one of pre_quali, post_quali" in error["msg"]
+    assert (
+        "unknown stage 'race_day': use one of pre_quali, post_practice, post_quali" in error["msg"]
+    )
     body = {"stage": "race_day", "version": "1"}
     promoted = api.post("/api/v1/models/promote", json=body, headers=api.admin)
     assert promoted.status_code == 422
     assert promoted.json()["detail"][0]["loc"] == ["body", "stage"]
     schema = api.get("/openapi.json").json()["components"]["schemas"]["Promotion"]
-    assert schema["properties"]["stage"]["enum"] == ["pre_quali", "post_quali"]
+    assert schema["properties"]["stage"]["enum"] == list(STAGES.names)

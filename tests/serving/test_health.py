@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from serving.app import create_app
 from serving.settings import ServiceSettings
+from spec import STAGES
 from warehouse.migrate import head_revision
 
 
@@ -30,7 +31,7 @@ def test_not_ready_without_a_champion(
     body = response.json()
     assert (body["status"], body["database"]) == ("not ready", "ok")
     assert body["schema_revision"] == head_revision()
-    assert body["champion"] == {"pre_quali": None, "post_quali": None}
+    assert body["champion"] == dict.fromkeys(STAGES.names)
 
 
 def test_not_ready_before_migration_says_how_to_fix(db_url: str) -> None:

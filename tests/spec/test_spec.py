@@ -91,7 +91,9 @@ def test_no_other_package_lists_or_branches_on_the_stages_or_markets() -> None:
 def test_names_are_checked_with_a_message_naming_the_choices() -> None:
     assert spec.stage("post_quali").uses("qualifying")
     assert not spec.stage("pre_quali").uses("qualifying")
-    with pytest.raises(UnknownName, match=r"unknown stage 'foo': use one of pre_quali, post_quali"):
+    with pytest.raises(
+        UnknownName, match=r"unknown stage 'foo': use one of pre_quali, post_practice, post_quali"
+    ):
         spec.stage("foo")
     with pytest.raises(UnknownName, match=r"unknown target 'podium': use one of winner, order"):
         spec.target("podium")
@@ -102,8 +104,10 @@ def test_model_names_come_from_the_targets_and_stages() -> None:
     assert spec.WINNER.model_name("post_quali") == "f1_winner_post_quali"
     assert spec.model_names() == [
         "f1_winner_pre_quali",
+        "f1_winner_post_practice",
         "f1_winner_post_quali",
         "f1_order_pre_quali",
+        "f1_order_post_practice",
         "f1_order_post_quali",
     ]
     assert spec.parse_model_name("f1_winner_pre_quali") == (spec.WINNER, spec.PRE_QUALI)
