@@ -14,6 +14,7 @@ from sqlalchemy import Engine, delete, func, select
 import spec
 from feature_store.online import NoEntrants, RaceRef
 from feature_store.predict import forecast_race
+from feature_store.store import read_offline
 from models.baselines import HISTORY, baselines
 from models.pyfunc import LoadedModel
 from models.registry import CHALLENGER, CHAMPION, alias_version, load_version, model_name
@@ -202,6 +203,19 @@ def score_predictions(engine: Engine) -> int:
     return len(records)
 
 
+def _with_features(results: pd.DataFrame, stage: str, since: int) -> pd.DataFrame:
+    """The results with the stage's published feature rows of those races (a baseline may read
+    one: the fastest in the final practice), as the offline backtest has them; the results
+    alone when nothing is published."""
+    try:
+        rows = read_offline(stage, since=since)
+    except FileNotFoundError:
+        return results
+    extra = [c for c in rows.columns if c not in results.columns]
+    return results.merge(rows[["race_id", "driver_id", *extra]], on=["race_id", "driver_id"],
+                         how="left")  # fmt: skip
+
+
 def score_baselines(engine: Engine) -> int:
     """Score each stage's baseline (models/baselines.py, fitted on the 10 seasons before, as in
     the offline backtest; it knows only what its stage knows) on every (race, stage) a model was
@@ -245,12 +259,16 @@ def score_baselines(engine: Engine) -> int:
             columns=["season", "round", "race_id", "driver_id", "result_grid", "position"],
         )
     results["won"] = (results["position"] == 1).astype(int)
+    known = {
+        stage: _with_features(results, stage, min(seasons) - HISTORY - 1)
+        for stage in {stage for _, stage, _ in pending}
+    }
     records = []
     for race_id, stage, _ in pending:
-        race = results[results["race_id"] == race_id]
+        race = known[stage][known[stage]["race_id"] == race_id]
         baseline = spec.stage(stage).baseline
         name, which = baseline.model_name, baseline.rule
-        probs = baselines(results, race, stage, only=(which,))[which]
+        probs = baselines(known[stage], race, stage, only=(which,))[which]
         records.append(
             PredictionAccuracy(
                 race_id=race_id,

@@ -26,6 +26,7 @@ from cli.distributed import StoreUnreachable, distributed_env, ensure_databases
 from cli.first_runs import Airflow
 from cli.platform import run_platform
 from pipelines.snapshot import load_snapshot
+from spec import STAGES
 from tests.cli.test_platform import DAGS, _free_port
 from tests.servers.base import LocalServer
 from tests.servers.s3 import S3
@@ -265,7 +266,7 @@ def test_the_chain_runs_on_two_celery_workers_and_both_replicas_serve_its_champi
         answers = []
         for port in (service, service + 1):
             base = f"http://127.0.0.1:{port}"
-            _wait("the champions", lambda b=base: _both_champions(b), proc, log, 300)
+            _wait("the champions", lambda b=base: _every_champion(b), proc, log, 300)
             answers.append(
                 httpx.get(f"{base}/api/v1/predictions/2024/24?stage=post_quali", timeout=60).json()
             )
@@ -295,12 +296,9 @@ def test_the_chain_runs_on_two_celery_workers_and_both_replicas_serve_its_champi
     assert down.returncode == 0, down.stdout + down.stderr
 
 
-def _both_champions(base: str) -> bool:
+def _every_champion(base: str) -> bool:
     try:
         answer = httpx.get(f"{base}/ready", timeout=60)
     except httpx.TimeoutException:
         return False
-    return answer.status_code == 200 and set(answer.json()["champion"]) == {
-        "pre_quali",
-        "post_quali",
-    }
+    return answer.status_code == 200 and set(answer.json()["champion"]) == set(STAGES.names)

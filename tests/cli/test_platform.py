@@ -20,6 +20,7 @@ import pytest
 from cli.components import ROOT, platform_env
 from cli.first_runs import Airflow
 from cli.platform import run_platform
+from spec import STAGES
 
 DAGS = ("f1_ingest", "f1_features", "f1_train", "f1_promote", "f1_score")
 
@@ -220,10 +221,8 @@ def test_up_serves_every_health_url_and_f1_down_stops_everything(tmp_path: Path)
             assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()
             time.sleep(3)
         assert _ready(f"{service}/ready")
-        assert httpx.get(f"{service}/ready").json()["champion"] == {
-            "pre_quali": "1",
-            "post_quali": "1",
-        }
+        champions = httpx.get(f"{service}/ready").json()["champion"]
+        assert champions == dict.fromkeys(STAGES.names, "1")
         airflow = Airflow(f"http://127.0.0.1:{ports['airflow']}", tmp_path / "home" / "airflow")
         dags = {d["dag_id"]: d for d in airflow.call("GET", "/dags")["dags"]}
         assert {d for d, dag in dags.items() if not dag["is_paused"]} == set(DAGS)

@@ -103,13 +103,15 @@ def test_f1_score_scores_stores_the_next_race_and_promotes(
             .group_by(Prediction.stage, Prediction.model_version)
         ).all()
     assert sorted(scored) == [
+        ("post_practice", "1", 12),
+        ("post_practice", "final_practice", 12),  # after practice: its fastest in the last one
         ("post_quali", "1", 12),
         ("post_quali", "2", 12),
         ("post_quali", "grid", 12),  # the grid-only baseline, scored on the same races
         ("pre_quali", "1", 12),
         ("pre_quali", "last_winner", 12),  # before qualifying: the last race's winner
     ]
-    # before qualifying only the pre_quali model can forecast the next race
+    # before its weekend only the pre_quali model can forecast the next race
     assert [(stage, version) for stage, version, _ in stored_next] == [("pre_quali", "1")]
     assert abs(stored_next[0][2] - 1) < 1e-6
     with warehouse.connect() as connection:

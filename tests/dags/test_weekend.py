@@ -17,12 +17,21 @@ from sqlalchemy import func, select
 from feature_store.store import read_offline
 from pipelines.snapshot import BUNDLED
 from replay.ergast import JolpicaApi
+from replay.openf1 import OpenF1Api
 from replay.season import Clock, ReplaySeason
 from tests.servers.base import LocalServer
 from tests.servers.open_meteo import OpenMeteoApi
+from warehouse.calendar import PRACTICE_PUBLISHED
 from warehouse.db import as_utc, make_engine
 from warehouse.migrate import upgrade
-from warehouse.schema import Prediction, PredictionAccuracy, QualifyingResult, Race, WeatherData
+from warehouse.schema import (
+    PracticeResult,
+    Prediction,
+    PredictionAccuracy,
+    QualifyingResult,
+    Race,
+    WeatherData,
+)
 
 
 def at(*parts: int) -> dt.datetime:
@@ -30,6 +39,7 @@ def at(*parts: int) -> dt.datetime:
 
 
 THURSDAY = at(2024, 9, 19, 9, 30)  # a day before FP1
+PRACTICE = at(2024, 9, 21, 11, 0)  # FP3 (09:30) published by OpenF1
 SATURDAY = at(2024, 9, 21, 15, 0)  # qualifying (13:00) published
 SUNDAY = at(2024, 9, 22, 15, 0)  # the race (12:00) published
 MONDAY = at(2024, 9, 23, 6, 0)  # the backstop
@@ -70,10 +80,18 @@ def weekend(aliases, airflow_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         "history": tmp_path / "cut",
         "env": monkeypatch,
     }
-    with LocalServer(OpenMeteoApi()) as meteo:
+    clocks: list[Clock] = []  # the test's clock, once `_start` has it
+    practice = OpenF1Api(
+        season.openf1_data(),
+        lambda _race, start: bool(clocks) and start + PRACTICE_PUBLISHED <= clocks[-1].now(),
+    )
+    with LocalServer(OpenMeteoApi()) as meteo, LocalServer(practice) as openf1:
         monkeypatch.setenv("OPEN_METEO_ARCHIVE_URL", f"{meteo.url}/v1/archive")
         monkeypatch.setenv("OPEN_METEO_FORECAST_URL", f"{meteo.url}/v1/forecast")
-        state["meteo"] = meteo
+        monkeypatch.setenv("F1_PRACTICE", "true")
+        monkeypatch.setenv("OPENF1_BASE_URL", f"{openf1.url}/v1")
+        monkeypatch.setenv("OPENF1_RATE_PER_SECOND", "1000")
+        state.update(meteo=meteo, openf1=openf1, clocks=clocks)
         yield state
     engine.dispose()
 
@@ -83,6 +101,7 @@ def _start(state: dict, clock: Clock, visible: Any = None) -> tuple[Any, LocalSe
     from plugins.replay import SimulatedScheduler
 
     season: ReplaySeason = state["season"]
+    state["clocks"].append(clock)  # what the local OpenF1 reveals practice by
     api = JolpicaApi(season.api_data(), visible or season.visible(clock))
     server = LocalServer(api).__enter__()
     state["env"].setenv("F1_API_BASE_URL", f"{server.url}/ergast/f1")
@@ -127,6 +146,7 @@ def test_a_weekend_stores_each_stage_at_its_time(weekend: dict) -> None:  # type
         fired = list(scheduler.fire_times(season.start, MONDAY))
         assert fired == [
             (THURSDAY, "f1_ingest"),
+            (PRACTICE, "f1_ingest"),
             (SATURDAY, "f1_ingest"),
             (SUNDAY, "f1_ingest"),
             (MONDAY, "f1_ingest"),
@@ -139,6 +159,8 @@ def test_a_weekend_stores_each_stage_at_its_time(weekend: dict) -> None:  # type
             requests[when] = len(server.requests) - before
             if when == THURSDAY:
                 thursday = _stored(engine, 18)
+            if when == PRACTICE:
+                practiced = _stored(engine, 18)
             if when == SATURDAY:
                 saturday = _stored(engine, 18)
     finally:
@@ -162,11 +184,26 @@ def test_a_weekend_stores_each_stage_at_its_time(weekend: dict) -> None:  # type
     assert forecasts[1][0].replace(tzinfo=None) == THURSDAY.replace(tzinfo=None)
     published = read_offline("pre_quali", since=2024)
     assert (published.loc[published["round"] == 18, "wet"] == 1.0).all()
+    # Saturday after FP3: the weekend's practice from OpenF1, post_practice stored then
+    assert runs[PRACTICE] == ["f1_ingest", "f1_features", "f1_score"]
+    assert practiced == {
+        ("pre_quali", "1"): ("champion", THURSDAY, 20),
+        ("post_practice", "1"): ("champion", PRACTICE, 20),
+    }
+    with engine.connect() as connection:
+        sessions = connection.execute(
+            select(PracticeResult.session, func.count())
+            .join(Race)
+            .where(Race.season == 2024, Race.round == 18)
+            .group_by(PracticeResult.session)
+        ).all()
+    assert sorted(sessions) == [(1, 20), (2, 20), (3, 20)]
     # Saturday after qualifying: post_quali of champion (v2) and challenger (v1), stored then;
     # pre_quali is closed since Friday's first session and stays as stored on Thursday
     assert runs[SATURDAY] == ["f1_ingest", "f1_features", "f1_score"]
     assert saturday == {
         ("pre_quali", "1"): ("champion", THURSDAY, 20),
+        ("post_practice", "1"): ("champion", PRACTICE, 20),
         ("post_quali", "2"): ("champion", SATURDAY, 20),
         ("post_quali", "1"): ("challenger", SATURDAY, 20),
     }
@@ -181,6 +218,8 @@ def test_a_weekend_stores_each_stage_at_its_time(weekend: dict) -> None:  # type
             .where(Race.season == 2024, Race.round == 18)
         ).all()
     assert sorted(scored) == [
+        ("post_practice", "1"),
+        ("post_practice", "final_practice"),
         ("post_quali", "1"),
         ("post_quali", "2"),
         ("post_quali", "grid"),

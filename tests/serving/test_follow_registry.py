@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from spec import STAGES, WINNER
 from tests.conftest import new_database
 
 POST = "f1_winner_post_quali"
@@ -32,12 +33,13 @@ def _free_port() -> int:
 
 
 def _copy_registry(source_uri: str, target_uri: str) -> None:
-    """A registry of its own holding the session's trained versions (post_quali v1 crippled,
-    v2 real; pre_quali v1), champion v1 of both."""
+    """A registry of its own holding the session's trained winner versions (post_quali v1
+    crippled, v2 real; v1 of the other stages), champion v1 of each."""
     from mlflow.tracking import MlflowClient
 
     source, target = MlflowClient(tracking_uri=source_uri), MlflowClient(tracking_uri=target_uri)
-    for name, versions in ((POST, ("1", "2")), ("f1_winner_pre_quali", ("1",))):
+    others = [WINNER.model_name(s) for s in STAGES if WINNER.model_name(s) != POST]
+    for name, versions in ((POST, ("1", "2")), *((n, ("1",)) for n in others)):
         target.create_registered_model(name)
         for version in versions:
             target.create_model_version(
