@@ -222,7 +222,7 @@ def plot(races: list[dict[str, Any]], season: int, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     labels = [f"R{r['round']}" for r in races]
     x = np.arange(len(races))
-    figure, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
+    figure, axes = plt.subplots(1, len(STAGES), figsize=(6 * len(STAGES), 4.2), sharey=True)
     for axis, stage in zip(axes, STAGES.names, strict=True):
         found = [r["stages"][stage] for r in races]
         model = [f["scores"]["log_loss"] if f.get("scores") else np.nan for f in found]
@@ -231,7 +231,7 @@ def plot(races: list[dict[str, Any]], season: int, folder: Path) -> list[Path]:
         label = f"{spec_stage(stage).baseline.label} (baseline)"
         axis.bar(x + 0.2, baseline, 0.4, label=label, color="#bbbbbb")
         axis.set_xticks(x, labels)
-        axis.set_title(f"{stage}: log loss of the winner (lower is better)")
+        axis.set_title(f"{spec_stage(stage).title}: log loss of the winner (lower is better)")
         axis.legend()
     figure.suptitle(f"Replay of {season}")
     figure.tight_layout()

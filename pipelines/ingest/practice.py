@@ -4,9 +4,10 @@ OpenF1 names a driver by racing number, acronym and full name, and a team by dis
 row is mapped to our ids through the season's entry list (every driver who has entered a race
 of the season, with his latest team; in the season's first race, the previous season's): the
 acronym and the surname must agree, or the permanent number and one of them (the champion
-races as #1). A row that maps to nobody refuses the
-whole weekend with a message naming the driver, and nothing of it is written; the session is
-picked up again by the next run.
+races as #1). A driver who joins a team mid-season is mapped among every driver the warehouse
+knows, in the team his session teammates were mapped to. A driver known nowhere (a debutant)
+is left out with a message naming him; more than MAX_UNKNOWN in a session refuses the whole
+weekend (nothing written; the next run tries again).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from warehouse.upsert import upsert
 
 log = logging.getLogger(__name__)
 SESSION_LENGTH = dt.timedelta(hours=1)  # a session whose end OpenF1 does not give
+MAX_UNKNOWN = 2  # drivers of one session we may not know (debutants) before it is refused
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,10 @@ def practice_rows(
     engine: Engine, client: OpenF1Client, weekend: Weekend, moment: dt.datetime
 ) -> list[dict[str, Any]]:
     """The warehouse rows of the weekend's practice sessions over by `moment` (empty when none
-    has a classification yet); ApiDataError for a row that maps to nobody."""
-    entries = entry_list(engine, weekend)
+    has a classification yet). A driver of no entry list (a debutant the warehouse has never
+    seen) is left out with a message; more than MAX_UNKNOWN of them in a session is a contract
+    break: ApiDataError, nothing of the weekend written."""
+    entries, known = entry_list(engine, weekend), all_drivers(engine)
     rows: list[dict[str, Any]] = []
     for number, session in client.practice_sessions(weekend):
         end = session.get("date_end")
@@ -93,10 +97,26 @@ def practice_rows(
         if not result:
             continue
         drivers = {int(d["driver_number"]): d for d in client.drivers(key) if "driver_number" in d}
-        endpoint = f"session_result?session_key={key}"
-        for record in result:
-            entry = _match(entries, record, drivers, endpoint)
-            rows.append(_row(weekend, number, entry, record, endpoint))
+        where = f"session_result?session_key={key}"
+        about = [_about(record, drivers, where) for record in result]
+        found = [_match(entries, a) for a in about]
+        teams = {a.get("team_name"): e.team_id for a, e in zip(about, found, strict=True) if e}
+        unknown = []
+        for record, who, entry in zip(result, about, found, strict=True):
+            entry = entry or _newcomer(known, who, teams)
+            if entry is None:
+                unknown.append(_describe(who))
+                continue
+            rows.append(_row(weekend, number, entry, record, where))
+        if len(unknown) > MAX_UNKNOWN:
+            raise ApiDataError(
+                where, ", ".join(unknown), "driver_number",
+                f"match no driver we know ({len(unknown)} in one session, at most {MAX_UNKNOWN}"
+                " are left out); nothing of the weekend is written",
+            )  # fmt: skip
+        for name in unknown:
+            log.error("%s: %s matches no driver we know (a debutant?): left out of FP%d of %d R%d",
+                      where, name, number, weekend.season, weekend.round)  # fmt: skip
     return rows
 
 
@@ -121,18 +141,36 @@ def entry_list(engine: Engine, weekend: Weekend) -> list[Entry]:
         return [Entry(d.id, latest[d.id], d.number, d.code, d.surname) for d in drivers]
 
 
-def _match(
-    entries: list[Entry], record: dict[str, Any], drivers: dict[int, dict[str, Any]], where: str
-) -> Entry:
+def all_drivers(engine: Engine) -> list[Driver]:
+    """Every driver the warehouse knows (for one who joins a team mid-season)."""
+    with transaction(engine) as session:
+        drivers = list(session.scalars(select(Driver)))
+        session.expunge_all()
+        return drivers
+
+
+def _about(
+    record: dict[str, Any], drivers: dict[int, dict[str, Any]], where: str
+) -> dict[str, Any]:
+    """The session's driver record of a classification row (ApiDataError when it has none)."""
     number = record.get("driver_number")
     about = drivers.get(int(number)) if isinstance(number, int) else None
     if about is None:
         raise ApiDataError(where, f"driver_number {number!r}", "driver_number",
                            "is not among the session's drivers (GET drivers)")  # fmt: skip
-    acronym = str(about.get("name_acronym") or "").upper()
-    surname = _plain(str(about.get("last_name") or ""))
-    # the acronym and the surname; else the permanent number and one of them (the champion
-    # races as #1, not his own number, so the number alone cannot be trusted)
+    return about
+
+
+def _names(about: dict[str, Any]) -> tuple[str, str]:
+    return str(about.get("name_acronym") or "").upper(), _plain(str(about.get("last_name") or ""))
+
+
+def _match(entries: list[Entry], about: dict[str, Any]) -> Entry | None:
+    """The entry list's driver: the acronym and the surname agree; else the permanent number
+    and one of them (the champion races as #1, not his own number, so the number alone
+    cannot be trusted). None when not exactly one does."""
+    acronym, surname = _names(about)
+    number = about.get("driver_number")
     found = [
         e for e in entries if (e.code or "").upper() == acronym and _plain(e.surname) == surname
     ]
@@ -143,14 +181,27 @@ def _match(
             if e.number == number
             and ((e.code or "").upper() == acronym or _plain(e.surname) == surname)
         ]
-    if len(found) != 1:
-        who = f"#{number} {about.get('full_name') or acronym} ({about.get('team_name') or '?'})"
-        raise ApiDataError(
-            where, who, "driver_number",
-            "matches no driver of the season's entry list (acronym, surname, number);"
-            " nothing of the weekend is written",
-        )  # fmt: skip
-    return found[0]
+    return found[0] if len(found) == 1 else None
+
+
+def _same(code: str | None, surname: str, acronym: str, plain_surname: str) -> bool:
+    return (code or "").upper() == acronym and _plain(surname) == plain_surname
+
+
+def _newcomer(known: list[Driver], about: dict[str, Any], teams: dict[Any, int]) -> Entry | None:
+    """A driver of no entry list this season (a mid-season replacement): one the warehouse
+    knows by acronym and surname, in the team his session teammates were mapped to."""
+    acronym, surname = _names(about)
+    found = [d for d in known if _same(d.code, d.surname, acronym, surname)]
+    team = teams.get(about.get("team_name"))
+    if len(found) != 1 or team is None:
+        return None
+    return Entry(found[0].id, team, found[0].number, found[0].code, found[0].surname)
+
+
+def _describe(about: dict[str, Any]) -> str:
+    name = about.get("full_name") or about.get("name_acronym") or "?"
+    return f"#{about.get('driver_number')} {name} ({about.get('team_name') or '?'})"
 
 
 def _row(

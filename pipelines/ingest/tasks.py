@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from pipelines.ingest.http import ApiError
 from pipelines.ingest.jolpica import JolpicaClient
 from pipelines.ingest.live import IngestReport, ingest_new, ingest_season
 from pipelines.ingest.openf1 import OpenF1Client
@@ -132,10 +133,15 @@ def ingest_task(
 
 
 def _ingest_practice(engine: Engine, moment: dt.datetime) -> list[IngestReport]:
-    """The practice of the weekends under way, from OpenF1."""
+    """The practice of the weekends under way, from OpenF1. A failure (OpenF1 down, a weekend
+    refused) is logged and leaves the F1 API's data, already written, to flow on: the
+    post_practice stage waits, qualifying and results do not; the next run tries again."""
     client = OpenF1Client.from_settings()
     try:
         return ingest_practice(engine, client, moment)
+    except ApiError as error:
+        log.error("practice not ingested (the next run tries again): %s", error)
+        return []
     finally:
         log.info("OpenF1 %s: %s", client.http.base_url, client.http.stats.summary())
         client.http.close()

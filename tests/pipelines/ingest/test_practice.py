@@ -1,6 +1,7 @@
 """Practice from a local OpenF1-shaped API: a weekend ingested and mapped to our ids, a late
-session picked up once published, an unmappable driver refused with nothing written, faults
-ridden out (SQLite and PostgreSQL)."""
+session picked up once published, a mid-season replacement mapped, a driver known nowhere left
+out (and a session of them refused with nothing written), faults ridden out (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 
 from pipelines.ingest.http import JsonClient, RateLimiter
 from pipelines.ingest.openf1 import OpenF1Client
@@ -24,7 +25,15 @@ from tests.servers.openf1 import OpenF1Api
 from tests.snapshots import snapshot_until
 from warehouse.calendar import weekends
 from warehouse.db import transaction
-from warehouse.schema import Circuit, Driver, PracticeResult, Race
+from warehouse.schema import (
+    Circuit,
+    Driver,
+    PracticeResult,
+    QualifyingResult,
+    Race,
+    RaceResult,
+    Team,
+)
 
 RACE_ID = 1119  # 2024 R18, Singapore: FP1 and FP2 on Friday, FP3 on Saturday, then qualifying
 STARTS = {1: "2024-09-20T09:30:00", 2: "2024-09-20T13:00:00", 3: "2024-09-21T09:30:00"}
@@ -165,12 +174,42 @@ def test_a_late_session_is_picked_up_once_published(before_singapore, openf1) ->
     assert _stored(before_singapore) == expected
 
 
-def test_an_unmappable_driver_is_refused_and_nothing_is_written(before_singapore, openf1) -> None:
-    server, api, _ = openf1
+def test_a_mid_season_replacement_is_mapped_through_his_teammate(before_singapore, openf1) -> None:
+    server, api, expected = openf1
+    with transaction(before_singapore) as session:  # Colapinto's races of 2024 forgotten
+        colapinto = session.scalar(select(Driver.id).where(Driver.ref == "colapinto"))
+        for table in (QualifyingResult, RaceResult):
+            session.execute(delete(table).where(table.driver_id == colapinto))
+    ingest_practice(before_singapore, _client(server), AFTER_FP3)
+    assert _stored(before_singapore) == expected  # known by name, in Albon's team (Williams)
+    with transaction(before_singapore) as session:
+        teams = set(session.scalars(
+            select(Team.ref).join(PracticeResult, PracticeResult.team_id == Team.id)
+            .where(PracticeResult.driver_id == colapinto)
+        ))  # fmt: skip
+    assert teams == {"williams"}
+
+
+def test_a_driver_known_nowhere_is_left_out_and_many_refuse_the_weekend(
+    before_singapore, openf1, caplog: pytest.LogCaptureFixture
+) -> None:
+    server, api, expected = openf1
     for record in (*api.results[9602][:1], *api.drivers[9602][:1]):
-        record["driver_number"] = 99  # nobody of the 2024 entry list races with 99
+        record["driver_number"] = 99  # nobody we know races with 99
     api.drivers[9602][0].update(name_acronym="NOB", last_name="BODY", full_name="NO BODY")
-    with pytest.raises(ApiDataError, match=r"#99 NO BODY .*entry list.*nothing of the weekend"):
+    left_out = next(
+        k for k in expected if k[0] == 2 and expected[k][0] == api.results[9602][0]["position"]
+    )
+    ingest_practice(before_singapore, _client(server), AFTER_FP3)
+    assert _stored(before_singapore) == {k: v for k, v in expected.items() if k != left_out}
+    assert "#99 NO BODY" in caplog.text and "left out of FP2" in caplog.text
+    # three unknown in one session is a broken contract: nothing of the weekend is written
+    with transaction(before_singapore) as session:
+        session.execute(delete(PracticeResult))
+    for result, driver in zip(api.results[9603][:3], api.drivers[9603][:3], strict=True):
+        result["driver_number"] = driver["driver_number"] = 90 + result["position"]
+        driver.update(name_acronym="XXX", last_name=f"X{result['position']}")
+    with pytest.raises(ApiDataError, match=r"3 in one session.*nothing of the weekend"):
         ingest_practice(before_singapore, _client(server), AFTER_FP3)
     assert _stored(before_singapore) == {}
 
