@@ -44,10 +44,9 @@ def sessions_before_quali(frames: Frames) -> pd.DataFrame:
     races = frames.races.set_index("race_id")
     sprint = set(frames.sprints["race_id"]) | set(races.index[races["sprint_date"].notna()])
     keep = ~practice["race_id"].isin(sprint) | (practice["session"] == 1)
+    quali = _start(races, "quali")
     for session in (1, 2, 3):  # the calendar's own times, where it has them
-        start = _start(races, f"fp{session}")
-        quali = _start(races, "quali")
-        after = (start > quali).fillna(False)
+        after = (_start(races, f"fp{session}") > quali).fillna(False)
         late = set(after.index[after.to_numpy()])
         keep &= ~((practice["session"] == session) & practice["race_id"].isin(late))
     practice = practice[keep].copy()
